@@ -1,0 +1,383 @@
+//! Request guards: the only place authorization happens.
+//!
+//! `CurrentSession` reads the private cookie and loads the session once per request (cached in
+//! request-local state); `CurrentUser` and `AdminUser` are built on it. Anonymous requests forward
+//! with 401, which the catcher turns into a redirect to the login page; a signed-in non-admin gets
+//! 403 from `AdminUser`. `SessionForm` / `PublicForm` are data guards that refuse a POST whose
+//! `csrf_token` does not match before the handler runs, so a forged request changes nothing.
+
+use rocket::data::{self, Data, FromData};
+use rocket::form::{Form, FromForm};
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::outcome::{try_outcome, Outcome};
+use rocket::request::{self, FromRequest, Request};
+use rocket::time::Duration;
+
+use super::session::{ActiveSession, SessionOrigin, SessionStore};
+use super::{csrf, looks_like_token, random_token};
+use crate::users::Role;
+
+/// How cookies are named and flagged; managed state built from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct CookiePolicy {
+    pub secure: bool,
+    pub remember_max_age: i64,
+}
+
+impl CookiePolicy {
+    /// With `Secure`, the `__Host-` prefix also pins the cookie to this host and path `/`.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-hr_session"
+        } else {
+            "hr_session"
+        }
+    }
+
+    /// The cookie holding the CSRF secret for forms shown before a login exists.
+    pub fn form_cookie_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-hr_form"
+        } else {
+            "hr_form"
+        }
+    }
+
+    fn base_cookie(&self, name: &'static str, value: String) -> Cookie<'static> {
+        let mut cookie = Cookie::new(name, value);
+        cookie.set_http_only(true);
+        cookie.set_same_site(SameSite::Lax);
+        cookie.set_path("/");
+        cookie.set_secure(self.secure);
+        cookie
+    }
+
+    /// The session cookie: a browser-session cookie, or a persistent one for "keep me signed in".
+    /// (Rocket would otherwise give private cookies a one-week expiry.)
+    pub fn session_cookie(&self, token: String, remember: bool) -> Cookie<'static> {
+        let mut cookie = self.base_cookie(self.session_cookie_name(), token);
+        if remember {
+            cookie.set_max_age(Duration::seconds(self.remember_max_age));
+        } else {
+            cookie.set_expires(rocket::http::private::cookie::Expiration::Session);
+        }
+        cookie
+    }
+
+    pub fn set_session(&self, cookies: &CookieJar<'_>, token: String, remember: bool) {
+        cookies.add_private(self.session_cookie(token, remember));
+    }
+
+    pub fn clear_session(&self, cookies: &CookieJar<'_>) {
+        cookies.remove_private(self.base_cookie(self.session_cookie_name(), String::new()));
+    }
+
+    fn form_cookie(&self, secret: String) -> Cookie<'static> {
+        let mut cookie = self.base_cookie(self.form_cookie_name(), secret);
+        cookie.set_expires(rocket::http::private::cookie::Expiration::Session);
+        cookie
+    }
+}
+
+/// The signed-in session of this request, with the cookie token it was found by.
+#[derive(Clone)]
+pub struct CurrentSession {
+    pub session: ActiveSession,
+    token: String,
+}
+
+impl std::fmt::Debug for CurrentSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurrentSession")
+            .field("session", &self.session.handle)
+            .field("user_id", &self.session.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CurrentSession {
+    /// The cookie token (needed to log out or rotate); never render or log it.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// A freshly masked CSRF token for this session's forms.
+    pub fn csrf_token(&self) -> String {
+        csrf::masked_token(&self.session.csrf_secret)
+    }
+}
+
+/// What a request's cookie resolved to, computed once and kept in request-local state.
+#[derive(Debug, Clone)]
+pub enum SessionLookup {
+    Found(CurrentSession),
+    Anonymous,
+    Unavailable,
+}
+
+impl SessionLookup {
+    /// Reads the already-resolved lookup without doing one (for error pages and catchers).
+    pub fn cached<'r>(request: &'r Request<'_>) -> Option<&'r CurrentSession> {
+        match request.local_cache(|| SessionLookup::Anonymous) {
+            SessionLookup::Found(current) => Some(current),
+            _ => None,
+        }
+    }
+
+    async fn resolve(request: &Request<'_>) -> SessionLookup {
+        let (Some(store), Some(policy)) = (
+            request.rocket().state::<SessionStore>(),
+            request.rocket().state::<CookiePolicy>(),
+        ) else {
+            return SessionLookup::Unavailable;
+        };
+        let cookies = request.cookies();
+        // get_private fails closed: forged, truncated or re-keyed cookies read as absent.
+        let Some(cookie) = cookies.get_private(policy.session_cookie_name()) else {
+            return SessionLookup::Anonymous;
+        };
+        let token = cookie.value().to_string();
+        if !looks_like_token(&token) {
+            policy.clear_session(cookies);
+            return SessionLookup::Anonymous;
+        }
+        match store.find_active(&token).await {
+            Ok(Some(session)) => SessionLookup::Found(CurrentSession { session, token }),
+            Ok(None) => {
+                // Ended, expired or disabled: drop the dead cookie so the browser stops sending it.
+                policy.clear_session(cookies);
+                SessionLookup::Anonymous
+            }
+            Err(error) => {
+                rocket::error!("session lookup failed: {error}");
+                SessionLookup::Unavailable
+            }
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for &'r CurrentSession {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let lookup = request
+            .local_cache_async(SessionLookup::resolve(request))
+            .await;
+        match lookup {
+            SessionLookup::Found(current) => Outcome::Success(current),
+            SessionLookup::Anonymous => Outcome::Forward(Status::Unauthorized),
+            SessionLookup::Unavailable => Outcome::Error((Status::ServiceUnavailable, ())),
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CurrentSession {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let current = try_outcome!(request.guard::<&CurrentSession>().await);
+        Outcome::Success(current.clone())
+    }
+}
+
+/// The signed-in person.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub session: CurrentSession,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CurrentUser {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let current = try_outcome!(request.guard::<&CurrentSession>().await);
+        let session = &current.session;
+        Outcome::Success(CurrentUser {
+            id: session.user_id,
+            email: session.user_email.clone(),
+            name: session.user_name.clone(),
+            role: session.user_role,
+            session: current.clone(),
+        })
+    }
+}
+
+/// A signed-in administrator; anyone else signed in gets 403.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub CurrentUser);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AdminUser {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let user = try_outcome!(request.guard::<CurrentUser>().await);
+        if user.is_admin() {
+            Outcome::Success(AdminUser(user))
+        } else {
+            Outcome::Error((Status::Forbidden, ()))
+        }
+    }
+}
+
+/// Where a request came from, for session rows and the audit log. The IP is the socket peer
+/// (Rocket's `ip_header` is switched off: a client-chosen header must not pick its throttle key).
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    pub fn origin(&self, remember: bool) -> SessionOrigin {
+        SessionOrigin {
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+            remember,
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientInfo {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let user_agent = request.headers().get_one("User-Agent").map(|ua| {
+            ua.chars()
+                .filter(|c| !c.is_control())
+                .take(300)
+                .collect::<String>()
+        });
+        Outcome::Success(ClientInfo {
+            ip: request.client_ip().map(|ip| ip.to_string()),
+            user_agent,
+        })
+    }
+}
+
+/// The CSRF secret for forms shown before a session exists (login, first-run set-up), kept in a
+/// private browser-session cookie. Reused while present, so opening the login page in a second
+/// tab (or a favicon request) never invalidates a form that is already open.
+#[derive(Debug)]
+pub struct FormSecret(String);
+
+impl FormSecret {
+    pub fn csrf_token(&self) -> String {
+        csrf::masked_token(&self.0)
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for FormSecret {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let Some(policy) = request.rocket().state::<CookiePolicy>() else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        let cookies = request.cookies();
+        if let Some(cookie) = cookies.get_private(policy.form_cookie_name()) {
+            if looks_like_token(cookie.value()) {
+                return Outcome::Success(FormSecret(cookie.value().to_string()));
+            }
+        }
+        let secret = random_token();
+        cookies.add_private(policy.form_cookie(secret.clone()));
+        Outcome::Success(FormSecret(secret))
+    }
+}
+
+/// A form that carries a `csrf_token` field.
+pub trait CsrfProtected {
+    fn csrf_token(&self) -> &str;
+}
+
+/// Why a request was refused, for the error page (set before a guard fails).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    None,
+    Csrf,
+}
+
+fn refuse_csrf(request: &Request<'_>) {
+    request.local_cache(|| Refusal::Csrf);
+}
+
+async fn parse_form<'r, T: FromForm<'r> + Send + 'r>(
+    request: &'r Request<'_>,
+    data: Data<'r>,
+) -> data::Outcome<'r, T, ()> {
+    match Form::<T>::from_data(request, data).await {
+        Outcome::Success(form) => Outcome::Success(form.into_inner()),
+        Outcome::Forward(forward) => Outcome::Forward(forward),
+        Outcome::Error((status, _errors)) => Outcome::Error((status, ())),
+    }
+}
+
+/// A POSTed form from a signed-in session whose `csrf_token` matches that session.
+#[derive(Debug)]
+pub struct SessionForm<T> {
+    pub session: CurrentSession,
+    pub form: T,
+}
+
+#[rocket::async_trait]
+impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for SessionForm<T> {
+    type Error = ();
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, ()> {
+        // The session is checked before the body is read, so anonymous posts forward untouched.
+        let session = match request.guard::<&CurrentSession>().await {
+            Outcome::Success(current) => current.clone(),
+            Outcome::Forward(status) => return Outcome::Forward((data, status)),
+            Outcome::Error((status, ())) => return Outcome::Error((status, ())),
+        };
+        let form: T = try_outcome!(parse_form(request, data).await);
+        if !csrf::token_matches(&session.session.csrf_secret, form.csrf_token()) {
+            refuse_csrf(request);
+            return Outcome::Error((Status::Forbidden, ()));
+        }
+        Outcome::Success(SessionForm { session, form })
+    }
+}
+
+/// A POSTed form shown before sign-in whose `csrf_token` matches the browser's form cookie.
+#[derive(Debug)]
+pub struct PublicForm<T>(pub T);
+
+#[rocket::async_trait]
+impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for PublicForm<T> {
+    type Error = ();
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, ()> {
+        let secret = request
+            .rocket()
+            .state::<CookiePolicy>()
+            .and_then(|policy| request.cookies().get_private(policy.form_cookie_name()))
+            .map(|cookie| cookie.value().to_string());
+        let form: T = try_outcome!(parse_form(request, data).await);
+        match secret {
+            Some(secret) if csrf::token_matches(&secret, form.csrf_token()) => {
+                Outcome::Success(PublicForm(form))
+            }
+            _ => {
+                refuse_csrf(request);
+                Outcome::Error((Status::Forbidden, ()))
+            }
+        }
+    }
+}

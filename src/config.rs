@@ -1,0 +1,126 @@
+//! Typed application settings, read from Rocket's figment (Rocket.toml + `ROCKET_*` env).
+
+use std::path::PathBuf;
+
+use rocket::figment::Figment;
+use serde::Deserialize;
+
+/// Every setting the application itself reads. Rocket's own settings (address, port, secret_key,
+/// limits) stay in Rocket's `Config`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AppConfig {
+    /// Folder for the SQLite file and the generated secret key.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; when unset, the SQLite file `<data_dir>/hr-portal.db`.
+    pub database_url: Option<String>,
+    /// Seconds a session may stay unused before it ends.
+    pub session_idle_timeout: i64,
+    /// Seconds after sign-in a session ends however active it is.
+    pub session_absolute_timeout: i64,
+    /// Idle limit for "keep me signed in" sessions.
+    pub remember_idle_timeout: i64,
+    /// Absolute limit for "keep me signed in" sessions.
+    pub remember_absolute_timeout: i64,
+    /// Mark cookies `Secure` (and name the session cookie `__Host-…`). `None`: on in release builds.
+    pub secure_cookies: Option<bool>,
+    /// Seconds between background purges of expired sessions.
+    pub purge_interval: u64,
+    /// Failed logins allowed per account within `throttle_window` before 429.
+    pub login_failures_per_account: i64,
+    /// Failed logins allowed per client IP within `throttle_window` before 429.
+    pub login_failures_per_ip: i64,
+    /// Length of a throttling window in seconds.
+    pub throttle_window: i64,
+    /// Concurrent argon2 computations; 0 means one per CPU core.
+    pub password_hash_concurrency: usize,
+    /// Milliseconds a login waits for a hashing slot before it is answered 503.
+    pub password_hash_queue_timeout_ms: u64,
+    /// Maximum pooled database connections.
+    pub database_max_connections: u32,
+    /// Header a trusted reverse proxy sets to the client address (e.g. `X-Real-IP`). Unset: the
+    /// socket peer address is used and any such header is ignored, so clients cannot forge it.
+    pub proxy_ip_header: Option<String>,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            session_idle_timeout: 1800,
+            session_absolute_timeout: 43_200,
+            remember_idle_timeout: 7 * 86_400,
+            remember_absolute_timeout: 30 * 86_400,
+            secure_cookies: None,
+            purge_interval: 300,
+            login_failures_per_account: 5,
+            login_failures_per_ip: 50,
+            throttle_window: 900,
+            password_hash_concurrency: 0,
+            password_hash_queue_timeout_ms: 5_000,
+            database_max_connections: 16,
+            proxy_ip_header: None,
+        }
+    }
+}
+
+/// A setting that cannot work as given.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid settings: {0}")]
+    Figment(#[from] Box<rocket::figment::Error>),
+    #[error("setting `{0}` must be a positive number of seconds")]
+    NotPositive(&'static str),
+    #[error("setting `{0}` must be at least 1")]
+    TooSmall(&'static str),
+}
+
+impl AppConfig {
+    /// Reads and checks the settings; a nonsensical value stops the launch with a clear message.
+    pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let config: AppConfig = figment.extract().map_err(Box::new)?;
+        for (name, value) in [
+            ("session_idle_timeout", config.session_idle_timeout),
+            ("session_absolute_timeout", config.session_absolute_timeout),
+            ("remember_idle_timeout", config.remember_idle_timeout),
+            ("remember_absolute_timeout", config.remember_absolute_timeout),
+            ("throttle_window", config.throttle_window),
+        ] {
+            if value <= 0 {
+                return Err(ConfigError::NotPositive(name));
+            }
+        }
+        if config.login_failures_per_account < 1 {
+            return Err(ConfigError::TooSmall("login_failures_per_account"));
+        }
+        if config.login_failures_per_ip < 1 {
+            return Err(ConfigError::TooSmall("login_failures_per_ip"));
+        }
+        if config.database_max_connections < 1 {
+            return Err(ConfigError::TooSmall("database_max_connections"));
+        }
+        Ok(config)
+    }
+
+    /// Whether cookies carry `Secure`: explicit setting, else on in release builds only.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or(!cfg!(debug_assertions))
+    }
+
+    /// The database to open: the explicit URL or the SQLite file inside `data_dir`.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.trim().to_string(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("hr-portal.db").display()
+            ),
+        }
+    }
+
+    /// Path of the persisted Rocket secret key.
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.data_dir.join("secret.key")
+    }
+}

@@ -1,0 +1,120 @@
+//! The one error type handlers return, and how it is shown to people.
+
+use rocket::http::{Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+
+use crate::users::password::HashError;
+use crate::web::page;
+
+/// Everything that can stop a request. Client mistakes map to 4xx pages; the rest is logged
+/// with its cause chain and shown as a generic 500 (or 503 when the server is only busy).
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("password hashing failed")]
+    Hashing(#[source] HashError),
+    #[error("the server is busy")]
+    Busy { retry_after: u64 },
+    #[error("too many failed sign-in attempts")]
+    Throttled { retry_after: i64 },
+    #[error("the form expired or did not come from this site")]
+    Csrf,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> Status {
+        match self {
+            AppError::Database(_) | AppError::Hashing(_) => Status::InternalServerError,
+            AppError::Busy { .. } => Status::ServiceUnavailable,
+            AppError::Throttled { .. } => Status::TooManyRequests,
+            AppError::Csrf => Status::Forbidden,
+            AppError::NotFound => Status::NotFound,
+            AppError::BadRequest(_) => Status::BadRequest,
+        }
+    }
+
+    fn retry_after(&self) -> Option<String> {
+        match self {
+            AppError::Busy { retry_after } => Some(retry_after.to_string()),
+            AppError::Throttled { retry_after } => Some((*retry_after).max(1).to_string()),
+            _ => None,
+        }
+    }
+
+    /// What the page says: specific for client errors, generic for server faults.
+    fn public_message(&self) -> String {
+        match self {
+            AppError::Database(_) | AppError::Hashing(_) => {
+                "Something went wrong on our side. Please try again.".to_string()
+            }
+            AppError::Busy { .. } => {
+                "The server is handling many sign-ins right now. Please try again in a moment."
+                    .to_string()
+            }
+            AppError::Throttled { retry_after } => format!(
+                "Too many failed sign-in attempts. Please wait {} before trying again.",
+                describe_wait(*retry_after)
+            ),
+            AppError::Csrf => "This form has expired or did not come from this site. \
+                               Go back, reload the page and try again."
+                .to_string(),
+            AppError::NotFound => "That page or item does not exist.".to_string(),
+            AppError::BadRequest(message) => message.clone(),
+        }
+    }
+}
+
+/// "3 minutes", "40 seconds": a wait people can read.
+pub fn describe_wait(seconds: i64) -> String {
+    if seconds > 90 {
+        format!("{} minutes", (seconds + 59) / 60)
+    } else {
+        format!("{} seconds", seconds.max(1))
+    }
+}
+
+fn log_with_causes(error: &dyn std::error::Error) {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    rocket::error!("request failed: {message}");
+}
+
+impl<'r> Responder<'r, 'static> for AppError {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.status();
+        if status.code >= 500 {
+            log_with_causes(&self);
+        }
+        let page = page::error_page(request, status, &self.public_message());
+        let mut response = Response::build_from(page.respond_to(request)?)
+            .status(status)
+            .finalize();
+        if let Some(seconds) = self.retry_after() {
+            response.set_header(Header::new("Retry-After", seconds));
+        }
+        Ok(response)
+    }
+}
+
+impl From<HashError> for AppError {
+    fn from(error: HashError) -> Self {
+        match error {
+            // A full hashing queue is load, not a fault: shed it with 503 + Retry-After.
+            HashError::Busy => AppError::Busy { retry_after: 5 },
+            other => AppError::Hashing(other),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

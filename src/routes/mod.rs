@@ -1,0 +1,38 @@
+//! HTTP routes, one file per page area. Handlers parse, call the domain, and render.
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod dashboard;
+pub mod health;
+pub mod setup;
+
+use rocket::form::FromForm;
+use rocket::Route;
+
+use crate::auth::guard::CsrfProtected;
+
+/// Every route of the application.
+pub fn all() -> Vec<Route> {
+    let mut routes = Vec::new();
+    routes.extend(auth::routes());
+    routes.extend(setup::routes());
+    routes.extend(dashboard::routes());
+    routes.extend(account::routes());
+    routes.extend(admin::routes());
+    routes.extend(health::routes());
+    routes
+}
+
+/// A form whose only field is the CSRF token (sign-out and revoke buttons).
+#[derive(Debug, FromForm)]
+pub struct CsrfOnly {
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+impl CsrfProtected for CsrfOnly {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}

@@ -1,0 +1,71 @@
+//! E-mail addresses in the one form they are stored and compared in.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest address accepted (RFC 5321 path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// Trimmed, Unicode NFC, lowercase: `" Ádá@Example.COM "` and its decomposed twin are one account.
+pub fn normalize_email(raw: &str) -> String {
+    raw.trim().nfc().collect::<String>().to_lowercase()
+}
+
+/// Normalizes and checks the rough shape of an address; returns the stored form.
+pub fn parse_email(raw: &str) -> Result<String, InvalidEmail> {
+    let email = normalize_email(raw);
+    if email.is_empty() {
+        return Err(InvalidEmail::Missing);
+    }
+    if email.len() > MAX_EMAIL_LEN {
+        return Err(InvalidEmail::TooLong);
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err(InvalidEmail::Shape);
+    };
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || c == '@';
+    if local.is_empty()
+        || domain.is_empty()
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || email.chars().filter(|c| *c == '@').count() != 1
+        || local.chars().any(bad_char)
+        || domain.chars().any(bad_char)
+    {
+        return Err(InvalidEmail::Shape);
+    }
+    Ok(email)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidEmail {
+    #[error("Please enter an e-mail address.")]
+    Missing,
+    #[error("That e-mail address is too long.")]
+    TooLong,
+    #[error("That does not look like an e-mail address.")]
+    Shape,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unicode_variants_of_one_address_normalize_alike() {
+        let composed = "J\u{00D6}RG@Example.com";
+        let decomposed = "  jo\u{0308}rg@EXAMPLE.COM\t";
+        assert_eq!(normalize_email(composed), normalize_email(decomposed));
+        assert_eq!(normalize_email(composed), "j\u{00F6}rg@example.com");
+    }
+
+    #[test]
+    fn malformed_addresses_are_refused() {
+        assert_eq!(parse_email("   "), Err(InvalidEmail::Missing));
+        assert_eq!(parse_email("no-at-sign"), Err(InvalidEmail::Shape));
+        assert_eq!(parse_email("a@b@c"), Err(InvalidEmail::Shape));
+        assert_eq!(parse_email("a b@c.d"), Err(InvalidEmail::Shape));
+        assert_eq!(parse_email("@c.d"), Err(InvalidEmail::Shape));
+        assert_eq!(parse_email(&format!("{}@x.y", "a".repeat(300))), Err(InvalidEmail::TooLong));
+        assert_eq!(parse_email(" Ada@Example.COM "), Ok("ada@example.com".into()));
+    }
+}

@@ -1,0 +1,6 @@
+//! Web plumbing shared by every page: security headers, catchers, the page layout and flashes.
+
+pub mod catchers;
+pub mod device;
+pub mod headers;
+pub mod page;

@@ -1,0 +1,171 @@
+//! What every page shares: the layout context (who is signed in, the logout form's CSRF token,
+//! the flash message), the error page, flash redirects and pagination.
+
+use rocket::http::Status;
+use rocket::request::{FlashMessage, Request};
+use rocket::response::{Flash, Redirect};
+use rocket_dyn_templates::{context, Template};
+use serde::Serialize;
+
+use crate::auth::guard::{Refusal, SessionLookup};
+use crate::auth::CurrentSession;
+use crate::clock::format_timestamp;
+use crate::users::Role;
+
+/// The signed-in person as the top bar shows them.
+#[derive(Debug, Serialize)]
+pub struct LayoutUser {
+    pub name: String,
+    pub email: String,
+    pub is_admin: bool,
+}
+
+/// A flash message carried over a redirect.
+#[derive(Debug, Serialize)]
+pub struct FlashView {
+    pub kind: String,
+    pub message: String,
+}
+
+/// Context every template receives as `layout`.
+#[derive(Debug, Serialize)]
+pub struct Layout {
+    pub user: Option<LayoutUser>,
+    /// Masked CSRF token for the sign-out form in the top bar.
+    pub csrf_token: Option<String>,
+    pub flash: Option<FlashView>,
+}
+
+impl Layout {
+    pub fn anonymous(flash: Option<FlashMessage<'_>>) -> Layout {
+        Layout {
+            user: None,
+            csrf_token: None,
+            flash: flash.map(flash_view),
+        }
+    }
+
+    pub fn signed_in(current: &CurrentSession, flash: Option<FlashMessage<'_>>) -> Layout {
+        let session = &current.session;
+        Layout {
+            user: Some(LayoutUser {
+                name: session.user_name.clone(),
+                email: session.user_email.clone(),
+                is_admin: session.user_role == Role::Admin,
+            }),
+            csrf_token: Some(current.csrf_token()),
+            flash: flash.map(flash_view),
+        }
+    }
+}
+
+fn flash_view(flash: FlashMessage<'_>) -> FlashView {
+    let kind = match flash.kind() {
+        "error" => "error",
+        "warning" => "warning",
+        _ => "success",
+    };
+    FlashView {
+        kind: kind.to_string(),
+        message: flash.message().to_string(),
+    }
+}
+
+/// A redirect (303) carrying a success message.
+pub fn done(to: impl Into<String>, message: impl Into<String>) -> Flash<Redirect> {
+    Flash::success(Redirect::to(to.into()), message.into())
+}
+
+/// A redirect (303) carrying a warning.
+pub fn warn(to: impl Into<String>, message: impl Into<String>) -> Flash<Redirect> {
+    Flash::warning(Redirect::to(to.into()), message.into())
+}
+
+/// A redirect (303) carrying an error message.
+pub fn failed(to: impl Into<String>, message: impl Into<String>) -> Flash<Redirect> {
+    Flash::error(Redirect::to(to.into()), message.into())
+}
+
+/// Friendly title for a status.
+fn title_for(status: Status) -> &'static str {
+    match status.code {
+        400 => "Bad request",
+        401 => "Please sign in",
+        403 => "Not allowed",
+        404 => "Not found",
+        413 => "Too large",
+        422 => "Invalid form",
+        429 => "Too many attempts",
+        503 => "Busy",
+        500..=599 => "Something went wrong",
+        _ => "Request refused",
+    }
+}
+
+/// The error page, in the site's layout, for `status` with `message`.
+pub fn error_page(request: &Request<'_>, status: Status, message: &str) -> Template {
+    let layout = match SessionLookup::cached(request) {
+        Some(current) => Layout::signed_in(current, None),
+        None => Layout::anonymous(None),
+    };
+    Template::render(
+        "error",
+        context! {
+            layout,
+            status: status.code,
+            title: title_for(status),
+            message,
+        },
+    )
+}
+
+/// The default message of a catcher page for `status`.
+pub fn default_message(request: &Request<'_>, status: Status) -> &'static str {
+    match status.code {
+        400 => "The request could not be understood. Please go back and try again.",
+        403 if *request.local_cache(|| Refusal::None) == Refusal::Csrf => {
+            "This form has expired or did not come from this site. Go back, reload the page and try again."
+        }
+        403 => "You do not have permission to open this page.",
+        404 => "That page or item does not exist.",
+        413 => "What you sent is too large.",
+        422 => "The form was incomplete or contained invalid values. Please go back and try again.",
+        429 => "Too many requests. Please wait a little and try again.",
+        503 => "The service is temporarily unavailable. Please try again in a moment.",
+        _ => "Something went wrong on our side. Please try again.",
+    }
+}
+
+/// `?page=N` → (page, offset) for `per_page` rows; anything odd means page 1.
+pub fn page_window(page: Option<i64>, per_page: i64) -> (i64, i64) {
+    let page = page.filter(|p| (1..=1_000_000).contains(p)).unwrap_or(1);
+    (page, (page - 1) * per_page)
+}
+
+/// Links for a paginated table.
+#[derive(Debug, Serialize)]
+pub struct Pagination {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub prev: Option<i64>,
+    pub next: Option<i64>,
+}
+
+impl Pagination {
+    pub fn new(page: i64, per_page: i64, total: i64) -> Pagination {
+        let pages = ((total + per_page - 1) / per_page).max(1);
+        Pagination {
+            page,
+            pages,
+            total,
+            prev: (page > 1).then(|| page - 1),
+            next: (page < pages).then(|| page + 1),
+        }
+    }
+}
+
+/// A timestamp as shown in tables.
+pub fn when(unix: i64) -> String {
+    format_timestamp(unix)
+}
