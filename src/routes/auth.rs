@@ -70,28 +70,30 @@ fn login_form(
     )
 }
 
+/// The login form. Shown even to a signed-in browser (to switch accounts): signing in again
+/// replaces that browser's session rather than reusing it.
 #[get("/login?<next>")]
 fn login_page(
     next: Option<&str>,
     signed_in: Option<&CurrentSession>,
     secret: FormSecret,
     flash: Option<FlashMessage<'_>>,
-) -> Either<Redirect, Template> {
-    let next = next.unwrap_or("");
-    if signed_in.is_some() {
-        return Either::Left(Redirect::to(destination(next)));
-    }
-    Either::Right(Template::render(
+) -> Template {
+    let layout = match signed_in {
+        Some(current) => Layout::signed_in(current, flash),
+        None => Layout::anonymous(flash),
+    };
+    Template::render(
         "login",
         context! {
-            layout: Layout::anonymous(flash),
+            layout,
             csrf_token: secret.csrf_token(),
             email: "",
-            next: safe_next(next).unwrap_or(""),
+            next: safe_next(next.unwrap_or("")).unwrap_or(""),
             remember: false,
             error: Option::<String>::None,
         },
-    ))
+    )
 }
 
 impl From<LoginError> for AppError {

@@ -164,9 +164,11 @@ fn verify_now(stored: &str, password: &str) -> Verification {
         .verify_password(password.as_bytes(), &parsed)
         .is_ok();
     let current = argon2();
-    let needs_rehash = matches
-        && (parsed.algorithm.as_str() != "argon2id"
-            || Params::try_from(&parsed).ok().as_ref() != Some(current.params()));
+    let wanted = current.params();
+    let same_cost = Params::try_from(&parsed).is_ok_and(|p| {
+        (p.m_cost(), p.t_cost(), p.p_cost()) == (wanted.m_cost(), wanted.t_cost(), wanted.p_cost())
+    });
+    let needs_rehash = matches && (parsed.algorithm.as_str() != "argon2id" || !same_cost);
     Verification {
         matches,
         needs_rehash,

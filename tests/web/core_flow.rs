@@ -1,0 +1,426 @@
+//! The core flow: sign in, see the dashboard, sign out — and what must not work afterwards.
+
+use hr_portal::users::Role;
+use rocket::http::{ContentType, Cookie, Status};
+
+use crate::helpers::*;
+
+#[rocket::async_test]
+async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada Lovelace", Role::Employee)
+        .await;
+    let browser = &app.browser;
+
+    let response = post_with_csrf(
+        browser,
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response), Some("/dashboard"));
+
+    let (status, html) = get_page(browser, "/dashboard").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("Welcome, Ada Lovelace"));
+    assert!(html.contains("Employee"));
+    assert!(html.contains("id=\"session-started\""));
+    let stolen = session_cookie(browser).expect("a session cookie is set");
+
+    let response = post_with_csrf(browser, "/dashboard", "/logout", &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response), Some("/login"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    // The copied cookie is worthless now, from any browser.
+    let other = app.new_browser().await;
+    let replay = get_with_cookie(&other, "/dashboard", &stolen).await;
+    assert_eq!(replay, Status::SeeOther, "a logged-out cookie must not sign anyone in");
+    assert!(!is_signed_in(browser).await);
+}
+
+#[rocket::async_test]
+async fn a_session_survives_a_server_restart() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    assert_eq!(log_in(&app.browser, "ada@example.com", PASSWORD).await, Status::SeeOther);
+    let cookie = session_cookie(&app.browser).unwrap();
+
+    // A new instance on the same data folder reads the persisted secret key.
+    let restarted = app.new_browser().await;
+    assert_eq!(get_with_cookie(&restarted, "/dashboard", &cookie).await, Status::Ok);
+    assert!(app.dir.path().join("secret.key").exists());
+}
+
+#[rocket::async_test]
+async fn every_login_issues_a_new_token_and_drops_the_old_session() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let browser = &app.browser;
+    log_in(browser, "ada@example.com", PASSWORD).await;
+    let first_token = session_token(browser).unwrap();
+    let first_cookie = session_cookie(browser).unwrap();
+
+    log_in(browser, "ada@example.com", PASSWORD).await;
+    let second_token = session_token(browser).unwrap();
+    assert_ne!(first_token, second_token);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions").await,
+        1,
+        "the browser's earlier session is replaced, not kept"
+    );
+    let other = app.new_browser().await;
+    assert_eq!(get_with_cookie(&other, "/dashboard", &first_cookie).await, Status::SeeOther);
+    assert!(is_signed_in(browser).await);
+}
+
+#[rocket::async_test]
+async fn a_session_planted_before_login_is_never_upgraded() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    // The attacker signs in to their own account and plants that cookie in the victim's browser.
+    app.create_user("mallory@example.com", "Mallory", Role::Employee).await;
+    let attacker = app.new_browser().await;
+    log_in(&attacker, "mallory@example.com", PASSWORD).await;
+    let planted = session_cookie(&attacker).unwrap();
+    let victim = app.new_browser().await;
+    let (_, login_page) = get_page(&victim, "/login").await;
+    let token = csrf_token_for(&login_page, "/login");
+    let response = victim
+        .post("/login")
+        .header(ContentType::Form)
+        .cookie(Cookie::new("hr_session", planted.clone()))
+        .body(form_body(&[
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ]))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_ne!(session_cookie(&victim).unwrap(), planted);
+    let (_, html) = get_page(&victim, "/dashboard").await;
+    assert!(html.contains("Welcome, Ada"));
+    // The planted session was deleted rather than re-used or upgraded.
+    assert_eq!(get_with_cookie(&app.new_browser().await, "/dashboard", &planted).await, Status::SeeOther);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+}
+
+#[rocket::async_test]
+async fn anonymous_visitors_are_sent_to_login_and_come_back_after() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let browser = &app.browser;
+
+    let response = browser.get("/account/sessions").dispatch().await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response), Some("/login?next=%2Faccount%2Fsessions"));
+    let root = browser.get("/").dispatch().await;
+    assert_eq!(location(&root), Some("/login"));
+
+    let (_, html) = get_page(browser, "/login?next=%2Faccount%2Fsessions").await;
+    assert!(html.contains("name=\"next\" value=\"&#x2F;account&#x2F;sessions\""));
+    let response = post_with_csrf(
+        browser,
+        "/login",
+        "/login",
+        &[
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("next", "/account/sessions"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&response), Some("/account/sessions"));
+}
+
+#[rocket::async_test]
+async fn next_never_leads_off_the_site() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    for evil in ["//evil.example/x", "https://evil.example", "/\\evil.example", "javascript:alert(1)"] {
+        let browser = app.new_browser().await;
+        let response = post_with_csrf(
+            &browser,
+            "/login",
+            "/login",
+            &[("email", "ada@example.com"), ("password", PASSWORD), ("next", evil)],
+        )
+        .await;
+        assert_eq!(location(&response), Some("/dashboard"), "next={evil:?}");
+    }
+}
+
+#[rocket::async_test]
+async fn a_non_admin_is_refused_the_admin_area() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    for path in ["/admin/sessions", "/admin/users", "/admin/audit"] {
+        let (status, html) = get_page(&app.browser, path).await;
+        assert_eq!(status, Status::Forbidden, "{path}");
+        assert!(html.contains("Not allowed"));
+    }
+    let anonymous = app.new_browser().await;
+    let response = anonymous.get("/admin/users").dispatch().await;
+    assert_eq!(location(&response), Some("/login?next=%2Fadmin%2Fusers"));
+}
+
+#[rocket::async_test]
+async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous() {
+    let app = spawn_app().await;
+    app.create_user("root@example.com", "Root", Role::Admin).await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let admin = &app.browser;
+    let victim = app.new_browser().await;
+    log_in(admin, "root@example.com", PASSWORD).await;
+    log_in(&victim, "ada@example.com", PASSWORD).await;
+    assert!(is_signed_in(&victim).await);
+
+    let (status, html) = get_page(admin, "/admin/sessions").await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(html.matches("<tr").count(), 3, "header row plus one row per session");
+    let victim_handle: String = sqlx::query_scalar(
+        "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'ada@example.com'",
+    )
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap();
+    let action = format!("/admin/sessions/{victim_handle}/revoke");
+    assert!(html.contains(&format!("action=\"{action}\"")));
+
+    let response = post_with_csrf(admin, "/admin/sessions", &action, &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let response = victim.get("/dashboard").dispatch().await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response), Some("/login?next=%2Fdashboard"));
+    assert!(is_signed_in(admin).await);
+}
+
+#[rocket::async_test]
+async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    app.create_user("root@example.com", "Root", Role::Admin).await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let browser = &app.browser;
+
+    // Login without the form cookie's token.
+    let response = post_form(
+        browser,
+        "/login",
+        &[("email", "root@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(response.status(), Status::Forbidden);
+    assert!(body(response).await.contains("form has expired"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    log_in(browser, "root@example.com", PASSWORD).await;
+    let victim = app.new_browser().await;
+    log_in(&victim, "ada@example.com", PASSWORD).await;
+    let sessions_before = app.count("SELECT COUNT(*) FROM sessions").await;
+    let forged = [("csrf_token", "AAAA")];
+    for action in [
+        "/logout".to_string(),
+        "/account/sessions/revoke-others".to_string(),
+        format!("/admin/users/{}/sessions/revoke", ada.id),
+        format!("/admin/users/{}/disable", ada.id),
+    ] {
+        let missing = post_form(browser, &action, &[]).await;
+        assert_eq!(missing.status(), Status::Forbidden, "{action} without a token");
+        let wrong = post_form(browser, &action, &forged).await;
+        assert_eq!(wrong.status(), Status::Forbidden, "{action} with a wrong token");
+    }
+    // Another session's token is not this session's token.
+    let (_, victim_page) = get_page(&victim, "/dashboard").await;
+    let victims_token = csrf_token_in(&victim_page);
+    let cross = post_form(browser, "/logout", &[("csrf_token", &victims_token)]).await;
+    assert_eq!(cross.status(), Status::Forbidden);
+
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, sessions_before);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE disabled = 1").await, 0);
+    assert!(is_signed_in(browser).await && is_signed_in(&victim).await);
+}
+
+#[rocket::async_test]
+async fn an_open_login_form_survives_other_requests_of_the_browser() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let browser = &app.browser;
+    let (_, first_tab) = get_page(browser, "/login").await;
+    let token = csrf_token_in(&first_tab);
+    // A favicon fetch and a second tab must not invalidate the first tab's form.
+    assert_eq!(browser.get("/favicon.ico").dispatch().await.status(), Status::Ok);
+    get_page(browser, "/login").await;
+    let response = post_form(
+        browser,
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD), ("csrf_token", &token)],
+    )
+    .await;
+    assert_eq!(response.status(), Status::SeeOther);
+}
+
+#[rocket::async_test]
+async fn every_page_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/login", "/healthz", "/nowhere"] {
+        let response = app.browser.get(path).dispatch().await;
+        let headers = response.headers();
+        assert_eq!(headers.get_one("Cache-Control"), Some("no-store"), "{path}");
+        let csp = headers.get_one("Content-Security-Policy").unwrap();
+        for part in ["default-src 'self'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"] {
+            assert!(csp.contains(part), "{path}: {csp}");
+        }
+        assert_eq!(headers.get_one("X-Content-Type-Options"), Some("nosniff"));
+        assert_eq!(headers.get_one("Referrer-Policy"), Some("same-origin"));
+    }
+    let css = app.browser.get("/static/style.css").dispatch().await;
+    assert_eq!(css.status(), Status::Ok);
+    assert!(css.headers().get_one("Cache-Control").unwrap().contains("max-age"));
+}
+
+#[rocket::async_test]
+async fn the_session_cookie_is_private_httponly_and_lax() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let response = post_with_csrf(
+        &app.browser,
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    let set_cookie: Vec<&str> = response.headers().get("Set-Cookie").collect();
+    let session = set_cookie
+        .iter()
+        .find(|c| c.starts_with("hr_session="))
+        .expect("session cookie set");
+    assert!(session.contains("HttpOnly"));
+    assert!(session.contains("SameSite=Lax"));
+    assert!(session.contains("Path=/"));
+    assert!(!session.contains("Expires"), "a browser-session cookie unless remembered");
+    let token = session_token(&app.browser).unwrap();
+    assert!(!session.contains(&token), "the token travels encrypted");
+    // Only the hash is stored.
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    assert_ne!(stored, token);
+    assert_eq!(stored, hr_portal::auth::hash_token(&token));
+}
+
+#[rocket::async_test]
+async fn forged_truncated_and_garbage_cookies_are_anonymous() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    let real = session_cookie(&app.browser).unwrap();
+    let token = session_token(&app.browser).unwrap();
+    let mut flipped = real.clone().into_bytes();
+    let middle = flipped.len() / 2;
+    flipped[middle] = if flipped[middle] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    let long = "A".repeat(4000);
+    let cases = [
+        real[..real.len() - 5].to_string(),
+        flipped,
+        token.clone(), // the raw token without encryption
+        "".to_string(),
+        "%00%ff\u{7f}".to_string(),
+        long,
+    ];
+    let stranger = app.new_browser().await;
+    for case in &cases {
+        let status = get_with_cookie(&stranger, "/dashboard", case).await;
+        assert_eq!(status, Status::SeeOther, "cookie {case:?} must be anonymous");
+        let page = stranger
+            .get("/login")
+            .cookie(Cookie::new("hr_session", case.clone()))
+            .dispatch()
+            .await;
+        assert_eq!(page.status(), Status::Ok);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1, "nothing was written");
+}
+
+#[rocket::async_test]
+async fn oversized_and_malformed_forms_get_a_clear_4xx() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let browser = &app.browser;
+    let (_, html) = get_page(browser, "/login").await;
+    let token = csrf_token_in(&html);
+
+    let huge = "x".repeat(100_000);
+    let response = post_form(browser, "/login", &[("email", &huge), ("password", "p"), ("csrf_token", &token)]).await;
+    assert_eq!(response.status(), Status::PayloadTooLarge);
+    assert!(body(response).await.contains("too large"));
+
+    let response = browser
+        .post("/login")
+        .header(ContentType::Form)
+        .body(b"email=%FF%FE&password=x&csrf_token=%ZZ".to_vec())
+        .dispatch()
+        .await;
+    assert!(response.status().code >= 400 && response.status().code < 500, "{}", response.status());
+
+    let response = post_form(browser, "/login", &[("email", ""), ("password", ""), ("csrf_token", &token)]).await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let html = body(response).await;
+    assert!(html.contains("Please enter your e-mail address and your password."));
+    assert!(html.contains("name=\"password\""), "the form is shown again");
+
+    let response = browser.get("/admin/sessions?page=abc").dispatch().await;
+    assert!(response.status().code < 500);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+#[rocket::async_test]
+async fn first_run_setup_creates_one_admin_exactly_once() {
+    let app = spawn_app().await;
+    let token = app
+        .browser
+        .rocket()
+        .state::<hr_portal::setup_token::SetupToken>()
+        .unwrap()
+        .peek()
+        .expect("no account yet, so set-up is open");
+    let browser = &app.browser;
+    assert_eq!(browser.get("/setup").dispatch().await.status(), Status::NotFound);
+    assert_eq!(browser.get("/setup?token=wrong").dispatch().await.status(), Status::NotFound);
+
+    let page = format!("/setup?token={token}");
+    let fields = [
+        ("token", token.as_str()),
+        ("name", "Grace Hopper"),
+        ("email", "Grace@Example.com"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ];
+    let response = post_with_csrf(browser, &page, "/setup", &fields).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response), Some("/dashboard"));
+    let (_, html) = get_page(browser, "/dashboard").await;
+    assert!(html.contains("Welcome, Grace Hopper") && html.contains("Administrator"));
+
+    assert_eq!(browser.get(page.clone()).dispatch().await.status(), Status::NotFound);
+    let again = app.new_browser().await;
+    let (_, login) = get_page(&again, "/login").await;
+    let mut replay: Vec<(&str, &str)> = fields.to_vec();
+    let csrf = csrf_token_in(&login);
+    replay.push(("csrf_token", &csrf));
+    assert_eq!(post_form(&again, "/setup", &replay).await.status(), Status::NotFound);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+}
+
+#[rocket::async_test]
+async fn healthz_answers_ok() {
+    let app = spawn_app().await;
+    let (status, body) = get_page(&app.browser, "/healthz").await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(body, "ok");
+}

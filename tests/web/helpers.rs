@@ -1,0 +1,330 @@
+//! The test harness: a fresh app on a fresh database per test, browsers with their own cookie
+//! jars, and small helpers to read forms out of pages.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use hr_portal::clock::Clock;
+use hr_portal::db::Db;
+use hr_portal::users::password::PasswordService;
+use hr_portal::users::{NewUser, Role, User};
+use rocket::figment::Figment;
+use rocket::http::{ContentType, Cookie, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A PostgreSQL server for tests: `TEST_DATABASE_URL`. Under `CI=true` its absence fails the test.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests cannot be skipped in CI");
+            }
+            eprintln!("skipped: TEST_DATABASE_URL is not set, so the PostgreSQL variant did not run");
+            None
+        }
+    }
+}
+
+static DATABASE_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Creates an empty database on the server behind `base_url` and returns its URL.
+async fn fresh_postgres_database(base_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!(
+        "hr_portal_test_{}_{}_{}",
+        std::process::id(),
+        DATABASE_COUNTER.fetch_add(1, Ordering::Relaxed),
+        rand_suffix()
+    );
+    let mut conn = sqlx::PgConnection::connect(base_url)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create a test database");
+    conn.close().await.ok();
+    let (prefix, _) = base_url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL ends with /<database>");
+    format!("{prefix}/{name}")
+}
+
+fn rand_suffix() -> u32 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+/// One running application (and its data folder) plus the first browser on it.
+pub struct TestApp {
+    pub browser: Client,
+    pub dir: TempDir,
+    pub clock: Clock,
+    pub database_url: Option<String>,
+    pub extra: Vec<(String, rocket::figment::value::Value)>,
+}
+
+/// Settings every test app starts from.
+fn base_figment(dir: &TempDir, database_url: Option<&str>) -> Figment {
+    let mut figment = rocket::Config::figment()
+        .merge(("data_dir", dir.path()))
+        .merge(("log_level", "off"))
+        .merge(("secure_cookies", false))
+        .merge(("cli_colors", false));
+    if let Some(url) = database_url {
+        figment = figment.merge(("database_url", url));
+    } else {
+        figment = figment.merge(("database_url", ""));
+    }
+    figment
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Backend::Sqlite, &[]).await.expect("sqlite always runs")
+}
+
+/// A fresh app on `backend` with extra settings; `None` when PostgreSQL is not available.
+pub async fn spawn_app_with(
+    backend: Backend,
+    settings: &[(&str, rocket::figment::value::Value)],
+) -> Option<TestApp> {
+    let database_url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(fresh_postgres_database(&postgres_url()?).await),
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = Clock::default();
+    let extra: Vec<(String, rocket::figment::value::Value)> = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    let mut app = TestApp {
+        browser: placeholder_client().await,
+        dir,
+        clock,
+        database_url,
+        extra,
+    };
+    app.browser = app.new_browser().await;
+    Some(app)
+}
+
+async fn placeholder_client() -> Client {
+    Client::untracked(rocket::build().configure(rocket::Config {
+        log_level: rocket::config::LogLevel::Off,
+        ..rocket::Config::debug_default()
+    }))
+    .await
+    .expect("empty rocket")
+}
+
+impl TestApp {
+    pub fn figment(&self) -> Figment {
+        let mut figment = base_figment(&self.dir, self.database_url.as_deref());
+        for (key, value) in &self.extra {
+            figment = figment.merge((key.as_str(), value.clone()));
+        }
+        figment
+    }
+
+    /// Another browser (own cookie jar) on another instance of the app over the same data.
+    pub async fn new_browser(&self) -> Client {
+        Client::tracked(hr_portal::rocket_with_clock(self.figment(), self.clock.clone()))
+            .await
+            .expect("the app ignites")
+    }
+
+    pub fn db(&self) -> &Db {
+        self.browser.rocket().state::<Db>().expect("db managed")
+    }
+
+    pub fn password_service(&self) -> &PasswordService {
+        self.browser
+            .rocket()
+            .state::<PasswordService>()
+            .expect("password service managed")
+    }
+
+    /// Creates an account directly in the database.
+    pub async fn create_user(&self, email: &str, name: &str, role: Role) -> User {
+        let hash = self.password_service().hash(PASSWORD).await.unwrap();
+        User::create(
+            self.db(),
+            &NewUser {
+                email,
+                name,
+                role,
+                password_hash: &hash,
+            },
+            self.clock.now(),
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db().pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// The first `csrf_token` hidden input of a page.
+pub fn csrf_token_in(html: &str) -> String {
+    input_value(html, "csrf_token").expect("page has a csrf_token input")
+}
+
+/// The `csrf_token` of the form posting to `action` (falls back to the first one on the page).
+pub fn csrf_token_for(html: &str, action: &str) -> String {
+    let marker = format!("action=\"{action}\"");
+    match html.find(&marker) {
+        Some(at) => csrf_token_in(&html[at..]),
+        None => csrf_token_in(html),
+    }
+}
+
+/// The value of the first `<input name="…">` on a page.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&#x2F;", "/").replace("&amp;", "&"))
+}
+
+/// Percent-encodes a form value.
+pub fn encode(value: &str) -> String {
+    let mut out = String::new();
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub async fn body(response: LocalResponse<'_>) -> String {
+    response.into_string().await.unwrap_or_default()
+}
+
+pub async fn get_page(browser: &Client, path: &str) -> (Status, String) {
+    let response = browser.get(path.to_string()).dispatch().await;
+    let status = response.status();
+    (status, body(response).await)
+}
+
+pub fn location<'a>(response: &'a LocalResponse<'_>) -> Option<&'a str> {
+    response.headers().get_one("Location")
+}
+
+/// Posts a form, adding the CSRF token found on `form_page`.
+pub async fn post_with_csrf<'c>(
+    browser: &'c Client,
+    form_page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> LocalResponse<'c> {
+    let (_, html) = get_page(browser, form_page).await;
+    let token = csrf_token_for(&html, action);
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    all.push(("csrf_token", &token));
+    post_form(browser, action, &all).await
+}
+
+pub async fn post_form<'c>(
+    browser: &'c Client,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> LocalResponse<'c> {
+    browser
+        .post(action.to_string())
+        .header(ContentType::Form)
+        .body(form_body(fields))
+        .dispatch()
+        .await
+}
+
+/// Signs in through the login form; returns the response status.
+pub async fn log_in(browser: &Client, email: &str, password: &str) -> Status {
+    post_with_csrf(
+        browser,
+        "/login",
+        "/login",
+        &[("email", email), ("password", password)],
+    )
+    .await
+    .status()
+}
+
+/// Signs in with "keep me signed in".
+pub async fn log_in_remembered(browser: &Client, email: &str, password: &str) -> Status {
+    post_with_csrf(
+        browser,
+        "/login",
+        "/login",
+        &[("email", email), ("password", password), ("remember", "true")],
+    )
+    .await
+    .status()
+}
+
+pub async fn log_out(browser: &Client) -> Status {
+    post_with_csrf(browser, "/dashboard", "/logout", &[])
+        .await
+        .status()
+}
+
+/// The encrypted session cookie exactly as the browser holds it (what a thief would copy).
+pub fn session_cookie(browser: &Client) -> Option<String> {
+    browser
+        .cookies()
+        .get("hr_session")
+        .map(|c| c.value().to_string())
+}
+
+/// The decrypted token inside the session cookie.
+pub fn session_token(browser: &Client) -> Option<String> {
+    browser
+        .cookies()
+        .get_private("hr_session")
+        .map(|c| c.value().to_string())
+}
+
+/// Sends GET `path` carrying `raw_cookie` as the session cookie (replay from another machine).
+pub async fn get_with_cookie(browser: &Client, path: &str, raw_cookie: &str) -> Status {
+    browser
+        .get(path.to_string())
+        .cookie(Cookie::new("hr_session", raw_cookie.to_string()))
+        .dispatch()
+        .await
+        .status()
+}
+
+/// Whether the browser is signed in (the dashboard answers 200 rather than a login redirect).
+pub async fn is_signed_in(browser: &Client) -> bool {
+    browser.get("/dashboard").dispatch().await.status() == Status::Ok
+}
