@@ -1,0 +1,281 @@
+//! The admin area: seeing and ending anyone's sessions, managing accounts, reading the audit log.
+
+use hr_portal::users::Role;
+use rocket::http::Status;
+use rocket::local::asynchronous::Client;
+
+use crate::helpers::*;
+
+async fn handle_of(app: &TestApp, browser: &Client) -> String {
+    let token = session_token(browser).expect("signed in");
+    sqlx::query_scalar("SELECT handle FROM sessions WHERE token_hash = $1")
+        .bind(hr_portal::auth::hash_token(&token))
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap()
+}
+
+async fn audit_kinds(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT kind FROM audit_events ORDER BY id")
+        .fetch_all(&app.db().pool)
+        .await
+        .unwrap()
+}
+
+async fn signed_in_admin(app: &TestApp) {
+    app.create_user("root@example.com", "Root Admin", Role::Admin).await;
+    assert_eq!(log_in(&app.browser, "root@example.com", PASSWORD).await, Status::SeeOther);
+}
+
+#[rocket::async_test]
+async fn revoking_one_of_two_sessions_ends_exactly_that_one() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let laptop = app.new_browser().await;
+    let phone = app.new_browser().await;
+    log_in(&laptop, "ada@example.com", PASSWORD).await;
+    log_in(&phone, "ada@example.com", PASSWORD).await;
+    let laptop_handle = handle_of(&app, &laptop).await;
+
+    let action = format!("/admin/sessions/{laptop_handle}/revoke");
+    let response = post_with_csrf(&app.browser, "/admin/sessions", &action, &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert!(!is_signed_in(&laptop).await);
+    assert!(is_signed_in(&phone).await);
+
+    // Revoking it again is a friendly no-op.
+    let again = post_with_csrf(&app.browser, "/admin/sessions", &action, &[]).await;
+    assert_eq!(again.status(), Status::SeeOther);
+    let (_, html) = get_page(&app.browser, "/admin/sessions").await;
+    assert!(html.contains("That session had already ended."));
+
+    let event: (Option<i64>, Option<String>) = sqlx::query_as(
+        "SELECT actor_user_id, session_handle FROM audit_events WHERE kind = 'session_revoked'",
+    )
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap();
+    let root_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'root@example.com'")
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    assert_eq!(event, (Some(root_id), Some(laptop_handle)));
+}
+
+#[rocket::async_test]
+async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    app.create_user("bob@example.com", "Bob", Role::Employee).await;
+    let ada_laptop = app.new_browser().await;
+    let ada_phone = app.new_browser().await;
+    let bob = app.new_browser().await;
+    for (browser, email) in [(&ada_laptop, "ada@example.com"), (&ada_phone, "ada@example.com"), (&bob, "bob@example.com")] {
+        log_in(browser, email, PASSWORD).await;
+    }
+    let action = format!("/admin/users/{}/sessions/revoke", ada.id);
+    let (_, page) = get_page(&app.browser, "/admin/sessions").await;
+    assert!(page.contains(&format!("action=\"{action}\"")));
+    let response = post_with_csrf(&app.browser, "/admin/sessions", &action, &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+
+    assert!(!is_signed_in(&ada_laptop).await);
+    assert!(!is_signed_in(&ada_phone).await);
+    assert!(is_signed_in(&bob).await);
+    assert!(is_signed_in(&app.browser).await);
+    assert!(audit_kinds(&app).await.contains(&"user_force_logged_out".to_string()));
+}
+
+#[rocket::async_test]
+async fn disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_failure() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let ada_browser = app.new_browser().await;
+    log_in(&ada_browser, "ada@example.com", PASSWORD).await;
+
+    let action = format!("/admin/users/{}/disable", ada.id);
+    let response = post_with_csrf(&app.browser, "/admin/users", &action, &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert!(!is_signed_in(&ada_browser).await);
+
+    let retry = app.new_browser().await;
+    let response = post_with_csrf(
+        &retry,
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(response.status(), Status::Unauthorized);
+    assert!(body(response).await.contains("The e-mail address or password is incorrect."));
+
+    let enable = format!("/admin/users/{}/enable", ada.id);
+    post_with_csrf(&app.browser, "/admin/users", &enable, &[]).await;
+    assert_eq!(log_in(&retry, "ada@example.com", PASSWORD).await, Status::SeeOther);
+    let kinds = audit_kinds(&app).await;
+    assert!(kinds.contains(&"user_disabled".to_string()));
+    assert!(kinds.contains(&"user_enabled".to_string()));
+}
+
+#[rocket::async_test]
+async fn a_role_change_forces_a_fresh_login_with_the_new_rights() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let ada_browser = app.new_browser().await;
+    log_in(&ada_browser, "ada@example.com", PASSWORD).await;
+    assert_eq!(get_page(&ada_browser, "/admin/users").await.0, Status::Forbidden);
+
+    let action = format!("/admin/users/{}/role", ada.id);
+    let response = post_with_csrf(&app.browser, "/admin/users", &action, &[("role", "admin")]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert!(!is_signed_in(&ada_browser).await, "the old session ends with the old rights");
+
+    log_in(&ada_browser, "ada@example.com", PASSWORD).await;
+    assert_eq!(get_page(&ada_browser, "/admin/users").await.0, Status::Ok);
+    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_events WHERE kind = 'role_changed'")
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    assert!(detail.contains("employee → admin"), "{detail}");
+}
+
+#[rocket::async_test]
+async fn the_last_enabled_admin_cannot_disable_or_demote_themself() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let root_id: i64 = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    for (action, fields) in [
+        (format!("/admin/users/{root_id}/disable"), vec![]),
+        (format!("/admin/users/{root_id}/role"), vec![("role", "employee")]),
+    ] {
+        let response = post_with_csrf(&app.browser, "/admin/users", &action, &fields).await;
+        assert_eq!(response.status(), Status::SeeOther);
+        let (_, html) = get_page(&app.browser, "/admin/users").await;
+        assert!(html.contains("That would leave no enabled administrator"), "{action}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0").await, 1);
+    assert!(is_signed_in(&app.browser).await);
+}
+
+#[rocket::async_test]
+async fn an_admin_creates_a_user_who_can_then_sign_in() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let response = post_with_csrf(
+        &app.browser,
+        "/admin/users",
+        "/admin/users",
+        &[
+            ("name", "Katherine Johnson"),
+            ("email", " Katherine@Example.COM "),
+            ("role", "employee"),
+            ("password", "orbital mechanics 1962"),
+            ("password_confirm", "orbital mechanics 1962"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let kj = app.new_browser().await;
+    assert_eq!(log_in(&kj, "katherine@example.com", "orbital mechanics 1962").await, Status::SeeOther);
+
+    // The same address again, and a weak password, are refused with the form re-shown.
+    let duplicate = post_with_csrf(
+        &app.browser,
+        "/admin/users",
+        "/admin/users",
+        &[
+            ("name", "K. Johnson"),
+            ("email", "katherine@example.com"),
+            ("role", "employee"),
+            ("password", "another long password"),
+            ("password_confirm", "another long password"),
+        ],
+    )
+    .await;
+    assert_eq!(duplicate.status(), Status::Conflict);
+    let weak = post_with_csrf(
+        &app.browser,
+        "/admin/users",
+        "/admin/users",
+        &[
+            ("name", "Weak"),
+            ("email", "weak@example.com"),
+            ("role", "employee"),
+            ("password", "password1234"),
+            ("password_confirm", "password1234"),
+        ],
+    )
+    .await;
+    assert_eq!(weak.status(), Status::UnprocessableEntity);
+    assert!(body(weak).await.contains("commonly used"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
+}
+
+#[rocket::async_test]
+async fn the_sessions_page_filters_by_email_and_paginates() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    // 120 sessions for Ada straight into the table, as if from 120 devices.
+    let now = app.clock.now();
+    for i in 0..120 {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \
+             VALUES ($1, $2, $3, $4, $4, $5, 0, 'x')",
+        )
+        .bind(format!("hash-{i}"))
+        .bind(format!("handle-{i}"))
+        .bind(ada.id)
+        .bind(now - i)
+        .bind(now + 3600)
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    }
+    let (_, first) = get_page(&app.browser, "/admin/sessions").await;
+    assert!(first.contains("id=\"live-sessions\">121<"));
+    assert!(first.contains("id=\"signed-in-users\">2<"));
+    assert_eq!(first.matches("/revoke\"").count() / 2, 50, "50 rows a page, two forms each");
+    assert!(first.contains("Page 1 of 3"));
+    let (_, last) = get_page(&app.browser, "/admin/sessions?page=3").await;
+    assert_eq!(last.matches("/admin/sessions/").count(), 21);
+
+    let (_, filtered) = get_page(&app.browser, "/admin/sessions?email=root").await;
+    assert!(filtered.contains("id=\"live-sessions\">1<"));
+    assert!(filtered.contains("Your session"));
+    let (_, none) = get_page(&app.browser, "/admin/sessions?email=%25").await;
+    assert!(none.contains("id=\"live-sessions\">0<"), "LIKE wildcards in the filter are literal");
+}
+
+#[rocket::async_test]
+async fn the_audit_log_records_who_did_what_and_filters() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let ada = app.new_browser().await;
+    assert_eq!(log_in(&ada, "ada@example.com", "not the password at all").await, Status::Unauthorized);
+    log_in(&ada, "ada@example.com", PASSWORD).await;
+    post_with_csrf(&ada, "/dashboard", "/logout", &[]).await;
+
+    let (_, html) = get_page(&app.browser, "/admin/audit").await;
+    for label in ["Sign-in succeeded", "Sign-in failed", "Signed out"] {
+        assert!(html.contains(label), "{label}");
+    }
+    assert!(!html.contains("not the password at all"), "passwords never reach the log");
+    let (_, failed_only) = get_page(&app.browser, "/admin/audit?kind=login_failed").await;
+    assert_eq!(failed_only.matches("data-kind=\"login_failed\"").count(), 1);
+    assert_eq!(failed_only.matches("data-kind=").count(), 1);
+    let (_, ada_only) = get_page(&app.browser, "/admin/audit?user=ada%40").await;
+    assert_eq!(ada_only.matches("data-kind=").count(), 3);
+    let stored: i64 = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%not the password%' OR email LIKE '%not the password%'")
+        .await;
+    assert_eq!(stored, 0);
+}

@@ -1,0 +1,164 @@
+//! Session lifetime: idle and absolute limits, "keep me signed in", and the purge.
+//! Time moves through the app's injectable clock; nothing sleeps.
+
+use hr_portal::auth::SessionStore;
+use hr_portal::users::Role;
+use rocket::http::Status;
+
+use crate::helpers::*;
+
+const IDLE: i64 = 1800;
+const ABSOLUTE: i64 = 43_200;
+
+#[rocket::async_test]
+async fn a_session_idle_past_the_limit_is_anonymous_and_its_row_deleted() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+
+    app.clock.advance(IDLE - 5);
+    assert!(is_signed_in(&app.browser).await, "just inside the idle limit");
+    // That request refreshed last_seen_at, so the limit counts from it.
+    app.clock.advance(IDLE - 5);
+    assert!(is_signed_in(&app.browser).await);
+    app.clock.advance(IDLE);
+    assert!(!is_signed_in(&app.browser).await);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+#[rocket::async_test]
+async fn activity_never_extends_a_session_past_its_absolute_limit() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    let mut elapsed = 0;
+    while elapsed + 600 < ABSOLUTE {
+        app.clock.advance(600);
+        elapsed += 600;
+        assert!(is_signed_in(&app.browser).await, "active at {elapsed} s");
+    }
+    app.clock.advance(ABSOLUTE - elapsed);
+    assert!(!is_signed_in(&app.browser).await);
+}
+
+#[rocket::async_test]
+async fn short_idle_timeouts_still_count_activity() {
+    let settings = [("session_idle_timeout", 30.into())];
+    let app = spawn_app_with(Backend::Sqlite, &settings).await.unwrap();
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    for _ in 0..10 {
+        app.clock.advance(20);
+        assert!(is_signed_in(&app.browser).await);
+    }
+    app.clock.advance(31);
+    assert!(!is_signed_in(&app.browser).await);
+}
+
+#[rocket::async_test]
+async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let response = post_with_csrf(
+        &app.browser,
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD), ("remember", "true")],
+    )
+    .await;
+    let cookie = response
+        .headers()
+        .get("Set-Cookie")
+        .find(|c| c.starts_with("hr_session="))
+        .unwrap()
+        .to_string();
+    assert!(cookie.contains("Max-Age=2592000"), "a persistent cookie: {cookie}");
+
+    app.clock.advance(IDLE * 4);
+    assert!(is_signed_in(&app.browser).await, "two hours idle is fine when remembered");
+    app.clock.advance(7 * 86_400);
+    assert!(!is_signed_in(&app.browser).await, "but not a week idle");
+}
+
+#[rocket::async_test]
+async fn keep_me_signed_in_ends_at_its_absolute_limit_and_on_revocation() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let other = app.new_browser().await;
+    log_in_remembered(&app.browser, "ada@example.com", PASSWORD).await;
+    log_in_remembered(&other, "ada@example.com", PASSWORD).await;
+
+    // Revocation: "sign out other sessions" ends a remembered session like any other.
+    post_with_csrf(&app.browser, "/account/sessions", "/account/sessions/revoke-others", &[]).await;
+    assert!(!is_signed_in(&other).await);
+
+    for _ in 0..29 {
+        app.clock.advance(86_400);
+        assert!(is_signed_in(&app.browser).await);
+    }
+    app.clock.advance(86_400);
+    assert!(!is_signed_in(&app.browser).await, "30 days is the ceiling");
+}
+
+#[rocket::async_test]
+async fn the_purge_removes_exactly_the_expired_rows() {
+    let app = spawn_app().await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let now = app.clock.now();
+    // (handle, last_seen_at, expires_at, remember, should survive)
+    let rows = [
+        ("live", now - 10, now + 100, 0, true),
+        ("idle", now - IDLE - 1, now + 100, 0, false),
+        ("absolute", now - 10, now - 1, 0, false),
+        ("remembered-idle-ok", now - IDLE * 10, now + 100, 1, true),
+        ("remembered-idle-too-long", now - 8 * 86_400, now + 100, 1, false),
+        ("remembered-absolute", now - 10, now, 1, false),
+    ];
+    for (handle, last_seen, expires, remember, _) in rows {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \
+             VALUES ($1, $1, $2, $3, $3, $4, $5, 'x')",
+        )
+        .bind(handle)
+        .bind(ada.id)
+        .bind(last_seen)
+        .bind(expires)
+        .bind(remember)
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    }
+    let store = app.browser.rocket().state::<SessionStore>().unwrap();
+    assert_eq!(store.purge_expired().await.unwrap(), 4);
+    let mut left: Vec<String> = sqlx::query_scalar("SELECT handle FROM sessions")
+        .fetch_all(&app.db().pool)
+        .await
+        .unwrap();
+    left.sort();
+    assert_eq!(left, vec!["live".to_string(), "remembered-idle-ok".to_string()]);
+}
+
+#[rocket::async_test]
+async fn the_purge_works_through_many_rows_in_batches() {
+    let app = spawn_app().await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let now = app.clock.now();
+    for i in 0..1_234 {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \
+             VALUES ($1, $1, $2, $3, $3, $4, 0, 'x')",
+        )
+        .bind(format!("expired-{i}"))
+        .bind(ada.id)
+        .bind(now - 100)
+        .bind(now - 1)
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    }
+    let store = app.browser.rocket().state::<SessionStore>().unwrap();
+    assert_eq!(store.purge_expired().await.unwrap(), 1_234);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    let page = app.browser.get("/login").dispatch().await;
+    assert_eq!(page.status(), Status::Ok);
+}
