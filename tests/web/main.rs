@@ -2,4 +2,8 @@
 
 mod helpers;
 
+mod account;
+mod admin;
 mod core_flow;
+mod lifetime;
+mod throttle;
