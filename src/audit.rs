@@ -130,7 +130,13 @@ impl Event {
 
     /// The address as typed (failed logins); cut to a sane length, never a password.
     pub fn email(mut self, email: &str) -> Self {
-        self.email = Some(email.chars().filter(|c| !c.is_control()).take(254).collect());
+        self.email = Some(
+            email
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(254)
+                .collect(),
+        );
         self
     }
 

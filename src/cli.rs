@@ -16,7 +16,11 @@ use crate::users::{normalize_email, parse_email, parse_name, NewUser, Role, User
 use crate::web::device;
 
 #[derive(Debug, Parser)]
-#[command(name = "hr-portal", version, about = "HR dashboard with server-side sessions")]
+#[command(
+    name = "hr-portal",
+    version,
+    about = "HR dashboard with server-side sessions"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -150,7 +154,12 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
                         .detail(format!("role {}", role.as_str())),
                 )
                 .await?;
-            println!("Created {} <{}> ({}).", user.name, user.email, role.as_str());
+            println!(
+                "Created {} <{}> ({}).",
+                user.name,
+                user.email,
+                role.as_str()
+            );
         }
         UserCommand::List => {
             let users = User::all(&ctx.db).await?;

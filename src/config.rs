@@ -84,7 +84,10 @@ impl AppConfig {
             ("session_idle_timeout", config.session_idle_timeout),
             ("session_absolute_timeout", config.session_absolute_timeout),
             ("remember_idle_timeout", config.remember_idle_timeout),
-            ("remember_absolute_timeout", config.remember_absolute_timeout),
+            (
+                "remember_absolute_timeout",
+                config.remember_absolute_timeout,
+            ),
             ("throttle_window", config.throttle_window),
         ] {
             if value <= 0 {

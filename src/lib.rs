@@ -43,27 +43,33 @@ pub fn rocket(figment: Figment) -> Rocket<Build> {
 pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
     let (figment, startup_problem) = prepare_figment(figment);
     rocket::custom(figment)
-        .attach(AdHoc::try_on_ignite("Application services", move |rocket| {
-            Box::pin(async move {
-                if let Some(problem) = startup_problem {
-                    rocket::error!("{problem}");
-                    return Err(rocket);
-                }
-                match build_services(&rocket, clock).await {
-                    Ok(services) => Ok(services.manage(rocket)),
-                    Err(problem) => {
-                        rocket::error!("{problem:#}");
-                        Err(rocket)
+        .attach(AdHoc::try_on_ignite(
+            "Application services",
+            move |rocket| {
+                Box::pin(async move {
+                    if let Some(problem) = startup_problem {
+                        rocket::error!("{problem}");
+                        return Err(rocket);
                     }
-                }
-            })
-        }))
-        .attach(AdHoc::on_liftoff("Set-up link and session purge", |rocket| {
-            Box::pin(async move {
-                announce_setup_link(rocket);
-                start_purge_task(rocket);
-            })
-        }))
+                    match build_services(&rocket, clock).await {
+                        Ok(services) => Ok(services.manage(rocket)),
+                        Err(problem) => {
+                            rocket::error!("{problem:#}");
+                            Err(rocket)
+                        }
+                    }
+                })
+            },
+        ))
+        .attach(AdHoc::on_liftoff(
+            "Set-up link and session purge",
+            |rocket| {
+                Box::pin(async move {
+                    announce_setup_link(rocket);
+                    start_purge_task(rocket);
+                })
+            },
+        ))
         .attach(Template::fairing())
         .attach(web::headers::SecurityHeaders)
         .mount("/", routes::all())

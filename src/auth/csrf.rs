@@ -47,10 +47,17 @@ mod tests {
         let secret = random_token();
         let token = masked_token(&secret);
         assert!(token_matches(&secret, &token));
-        assert_ne!(token, masked_token(&secret), "every render is masked afresh");
+        assert_ne!(
+            token,
+            masked_token(&secret),
+            "every render is masked afresh"
+        );
         assert!(!token_matches(&random_token(), &token));
         assert!(!token_matches(&secret, ""));
         assert!(!token_matches(&secret, "not base64 ✓"));
-        assert!(!token_matches(&secret, &secret), "the bare secret is not a token");
+        assert!(
+            !token_matches(&secret, &secret),
+            "the bare secret is not a token"
+        );
     }
 }

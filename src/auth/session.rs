@@ -224,11 +224,13 @@ impl SessionStore {
         let mut last_seen_at = row.last_seen_at;
         if now - last_seen_at >= self.limits.touch_interval(remember) {
             // Conditional so that concurrent requests of one browser write once, not once each.
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
-                .bind(now)
-                .bind(row.id)
-                .execute(&self.db.pool)
-                .await?;
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1",
+            )
+            .bind(now)
+            .bind(row.id)
+            .execute(&self.db.pool)
+            .await?;
             last_seen_at = now;
         }
         Ok(Some(ActiveSession {
@@ -366,11 +368,7 @@ impl SessionStore {
     /// Cut-offs that make a row live: (now, normal idle cut-off, remember idle cut-off).
     fn live_bounds(&self) -> (i64, i64, i64) {
         let now = self.clock.now();
-        (
-            now,
-            now - self.limits.idle,
-            now - self.limits.remember_idle,
-        )
+        (now, now - self.limits.idle, now - self.limits.remember_idle)
     }
 
     /// A user's live sessions, most recently active first.

@@ -105,13 +105,19 @@ async fn revoke_own(
             policy.clear_session(cookies);
             return Ok(page::done("/login", "You have been signed out."));
         }
-        return Ok(page::done("/account/sessions", "That session has been signed out."));
+        return Ok(page::done(
+            "/account/sessions",
+            "That session has been signed out.",
+        ));
     }
     // Someone else's session is not this person's business: answer as if it did not exist.
     if sessions.handle_exists(handle).await? {
         return Err(AppError::NotFound);
     }
-    Ok(page::done("/account/sessions", "That session had already ended."))
+    Ok(page::done(
+        "/account/sessions",
+        "That session had already ended.",
+    ))
 }
 
 #[post("/account/sessions/revoke-others", data = "<form>")]
@@ -182,7 +188,6 @@ fn password_page(user: CurrentUser, flash: Option<FlashMessage<'_>>) -> (Status,
     password_form(Status::Ok, &user.session, flash, None)
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/account/password", data = "<form>")]
 async fn change_password(
     form: SessionForm<PasswordFields>,

@@ -75,7 +75,10 @@ async fn revoke_session(
 ) -> AppResult<Flash<Redirect>> {
     let current = &form.session.session;
     let Some(owner) = sessions.revoke_by_handle(handle).await? else {
-        return Ok(page::done("/admin/sessions", "That session had already ended."));
+        return Ok(page::done(
+            "/admin/sessions",
+            "That session had already ended.",
+        ));
     };
     audit
         .record(
@@ -88,9 +91,15 @@ async fn revoke_session(
         .await?;
     if handle == current.handle {
         policy.clear_session(cookies);
-        return Ok(page::done("/login", "You revoked your own session and are signed out."));
+        return Ok(page::done(
+            "/login",
+            "You revoked your own session and are signed out.",
+        ));
     }
-    Ok(page::done("/admin/sessions", "The session has been revoked."))
+    Ok(page::done(
+        "/admin/sessions",
+        "The session has been revoked.",
+    ))
 }
 
 #[post("/admin/users/<user_id>/sessions/revoke", data = "<form>")]
@@ -124,7 +133,10 @@ async fn force_logout(
     }
     Ok(page::done(
         "/admin/sessions",
-        format!("{} was signed out everywhere ({ended} session(s)).", user.name),
+        format!(
+            "{} was signed out everywhere ({ended} session(s)).",
+            user.name
+        ),
     ))
 }
 
@@ -148,7 +160,6 @@ struct NewUserDraft {
     role: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn users_listing(
     admin: &AdminUser,
     db: &Db,
@@ -239,7 +250,6 @@ impl CsrfProtected for NewUserFields {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/users", data = "<form>")]
 async fn create_user(
     admin: AdminUser,
@@ -350,7 +360,6 @@ enum AccountAction {
     Role(Role),
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn apply_account_action(
     admin: &AdminUser,
     user_id: i64,
@@ -408,7 +417,6 @@ async fn apply_account_action(
     Ok(page::done("/admin/users", message))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/users/<user_id>/disable", data = "<form>")]
 async fn disable_user(
     admin: AdminUser,
@@ -425,7 +433,6 @@ async fn disable_user(
     apply_account_action(&admin, user_id, action, &client, cookies, db, audit, policy).await
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/users/<user_id>/enable", data = "<form>")]
 async fn enable_user(
     admin: AdminUser,
@@ -456,7 +463,6 @@ impl CsrfProtected for RoleFields {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/users/<user_id>/role", data = "<form>")]
 async fn change_role(
     admin: AdminUser,
@@ -523,7 +529,10 @@ async fn audit_page(
             actor: e.actor_email.unwrap_or_else(dash),
             subject: e.subject_email.unwrap_or_else(dash),
             email: e.email.unwrap_or_default(),
-            session: e.session_handle.map(|h| h.chars().take(8).collect()).unwrap_or_default(),
+            session: e
+                .session_handle
+                .map(|h| h.chars().take(8).collect())
+                .unwrap_or_default(),
             ip: e.ip.unwrap_or_else(dash),
             device: device::describe(e.user_agent.as_deref()),
             detail: e.detail.unwrap_or_default(),

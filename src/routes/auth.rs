@@ -105,7 +105,6 @@ impl From<LoginError> for AppError {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/login", data = "<form>")]
 async fn login(
     form: PublicForm<LoginFields>,
@@ -225,4 +224,3 @@ async fn logout(
 pub fn routes() -> Vec<Route> {
     routes![login_page, login, logout]
 }
-

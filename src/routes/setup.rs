@@ -84,7 +84,6 @@ async fn setup_page(
     Ok(setup_form(Status::Ok, &secret, token, "", "", None))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/setup", data = "<form>")]
 async fn setup(
     form: PublicForm<SetupFields>,

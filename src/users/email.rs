@@ -65,7 +65,13 @@ mod tests {
         assert_eq!(parse_email("a@b@c"), Err(InvalidEmail::Shape));
         assert_eq!(parse_email("a b@c.d"), Err(InvalidEmail::Shape));
         assert_eq!(parse_email("@c.d"), Err(InvalidEmail::Shape));
-        assert_eq!(parse_email(&format!("{}@x.y", "a".repeat(300))), Err(InvalidEmail::TooLong));
-        assert_eq!(parse_email(" Ada@Example.COM "), Ok("ada@example.com".into()));
+        assert_eq!(
+            parse_email(&format!("{}@x.y", "a".repeat(300))),
+            Err(InvalidEmail::TooLong)
+        );
+        assert_eq!(
+            parse_email(" Ada@Example.COM "),
+            Ok("ada@example.com".into())
+        );
     }
 }

@@ -309,10 +309,11 @@ impl User {
         .execute(&mut *conn)
         .await?;
         if result.rows_affected() == 0 {
-            let current: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let current: Option<String> =
+                sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
             return Ok(match current {
                 None => AccountChange::NoSuchUser,
                 Some(current) if current == role.as_str() => AccountChange::Unchanged,

@@ -230,7 +230,9 @@ impl PasswordService {
         let hash = stored.map_or_else(|| self.dummy_hash.to_string(), str::to_owned);
         let password = password.to_owned();
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        let outcome = self.run_blocking(move || verify_now(&hash, &password)).await?;
+        let outcome = self
+            .run_blocking(move || verify_now(&hash, &password))
+            .await?;
         Ok(Verification {
             matches: outcome.matches && known,
             needs_rehash: outcome.needs_rehash && known,
@@ -272,8 +274,18 @@ mod tests {
             Err(PasswordPolicyError::Mismatch)
         );
         // Unicode counts in characters, and spaces are kept.
-        assert_eq!(check_new_password(" ünïcödé pässwörd ", " ünïcödé pässwörd ", email), Ok(()));
-        assert_eq!(check_new_password("🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑", "🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑", email), Ok(()));
+        assert_eq!(
+            check_new_password(" ünïcödé pässwörd ", " ünïcödé pässwörd ", email),
+            Ok(())
+        );
+        assert_eq!(
+            check_new_password(
+                "🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑",
+                "🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑",
+                email
+            ),
+            Ok(())
+        );
     }
 
     #[test]

@@ -29,7 +29,10 @@ fn any_error(status: Status, request: &Request<'_>) -> (Status, Template) {
     } else {
         status
     };
-    (status, error_page(request, status, default_message(request, status)))
+    (
+        status,
+        error_page(request, status, default_message(request, status)),
+    )
 }
 
 pub fn catchers() -> Vec<Catcher> {

@@ -64,7 +64,8 @@ mod tests {
         assert_eq!(describe(Some(firefox)), "Firefox on Linux");
         let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
         assert_eq!(describe(Some(chrome)), "Chrome on Windows");
-        let edge = "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0";
+        let edge =
+            "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0";
         assert_eq!(describe(Some(edge)), "Edge on Windows");
         let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile/15E148 Safari/604.1";
         assert_eq!(describe(Some(safari)), "Safari on iOS");

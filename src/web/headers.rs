@@ -20,8 +20,8 @@ impl Fairing for SecurityHeaders {
     }
 
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
-        let is_static = request.uri().path().starts_with("/static/")
-            || request.uri().path() == "/favicon.ico";
+        let is_static =
+            request.uri().path().starts_with("/static/") || request.uri().path() == "/favicon.ico";
         // Pages show personal data and CSRF tokens: no browser or proxy may keep a copy.
         let cache = if is_static && response.status().code < 400 {
             "public, max-age=3600"

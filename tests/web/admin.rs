@@ -23,15 +23,21 @@ async fn audit_kinds(app: &TestApp) -> Vec<String> {
 }
 
 async fn signed_in_admin(app: &TestApp) {
-    app.create_user("root@example.com", "Root Admin", Role::Admin).await;
-    assert_eq!(log_in(&app.browser, "root@example.com", PASSWORD).await, Status::SeeOther);
+    app.create_user("root@example.com", "Root Admin", Role::Admin)
+        .await;
+    assert_eq!(
+        log_in(&app.browser, "root@example.com", PASSWORD).await,
+        Status::SeeOther
+    );
 }
 
-#[rocket::async_test]
-async fn revoking_one_of_two_sessions_ends_exactly_that_one() {
-    let app = spawn_app().await;
+async fn revoking_one_of_two_sessions_ends_exactly_that_one(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     signed_in_admin(&app).await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let laptop = app.new_browser().await;
     let phone = app.new_browser().await;
     log_in(&laptop, "ada@example.com", PASSWORD).await;
@@ -63,16 +69,24 @@ async fn revoking_one_of_two_sessions_ends_exactly_that_one() {
     assert_eq!(event, (Some(root_id), Some(laptop_handle)));
 }
 
-#[rocket::async_test]
-async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses() {
-    let app = spawn_app().await;
+async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     signed_in_admin(&app).await;
-    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
-    app.create_user("bob@example.com", "Bob", Role::Employee).await;
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    app.create_user("bob@example.com", "Bob", Role::Employee)
+        .await;
     let ada_laptop = app.new_browser().await;
     let ada_phone = app.new_browser().await;
     let bob = app.new_browser().await;
-    for (browser, email) in [(&ada_laptop, "ada@example.com"), (&ada_phone, "ada@example.com"), (&bob, "bob@example.com")] {
+    for (browser, email) in [
+        (&ada_laptop, "ada@example.com"),
+        (&ada_phone, "ada@example.com"),
+        (&bob, "bob@example.com"),
+    ] {
         log_in(browser, email, PASSWORD).await;
     }
     let action = format!("/admin/users/{}/sessions/revoke", ada.id);
@@ -85,14 +99,21 @@ async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses() {
     assert!(!is_signed_in(&ada_phone).await);
     assert!(is_signed_in(&bob).await);
     assert!(is_signed_in(&app.browser).await);
-    assert!(audit_kinds(&app).await.contains(&"user_force_logged_out".to_string()));
+    assert!(audit_kinds(&app)
+        .await
+        .contains(&"user_force_logged_out".to_string()));
 }
 
-#[rocket::async_test]
-async fn disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_failure() {
-    let app = spawn_app().await;
+async fn disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_failure(
+    backend: Backend,
+) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     signed_in_admin(&app).await;
-    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let ada_browser = app.new_browser().await;
     log_in(&ada_browser, "ada@example.com", PASSWORD).await;
 
@@ -110,42 +131,59 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_
     )
     .await;
     assert_eq!(response.status(), Status::Unauthorized);
-    assert!(body(response).await.contains("The e-mail address or password is incorrect."));
+    assert!(body(response)
+        .await
+        .contains("The e-mail address or password is incorrect."));
 
     let enable = format!("/admin/users/{}/enable", ada.id);
     post_with_csrf(&app.browser, "/admin/users", &enable, &[]).await;
-    assert_eq!(log_in(&retry, "ada@example.com", PASSWORD).await, Status::SeeOther);
+    assert_eq!(
+        log_in(&retry, "ada@example.com", PASSWORD).await,
+        Status::SeeOther
+    );
     let kinds = audit_kinds(&app).await;
     assert!(kinds.contains(&"user_disabled".to_string()));
     assert!(kinds.contains(&"user_enabled".to_string()));
 }
 
-#[rocket::async_test]
-async fn a_role_change_forces_a_fresh_login_with_the_new_rights() {
-    let app = spawn_app().await;
+async fn a_role_change_forces_a_fresh_login_with_the_new_rights(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     signed_in_admin(&app).await;
-    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let ada_browser = app.new_browser().await;
     log_in(&ada_browser, "ada@example.com", PASSWORD).await;
-    assert_eq!(get_page(&ada_browser, "/admin/users").await.0, Status::Forbidden);
+    assert_eq!(
+        get_page(&ada_browser, "/admin/users").await.0,
+        Status::Forbidden
+    );
 
     let action = format!("/admin/users/{}/role", ada.id);
-    let response = post_with_csrf(&app.browser, "/admin/users", &action, &[("role", "admin")]).await;
+    let response =
+        post_with_csrf(&app.browser, "/admin/users", &action, &[("role", "admin")]).await;
     assert_eq!(response.status(), Status::SeeOther);
-    assert!(!is_signed_in(&ada_browser).await, "the old session ends with the old rights");
+    assert!(
+        !is_signed_in(&ada_browser).await,
+        "the old session ends with the old rights"
+    );
 
     log_in(&ada_browser, "ada@example.com", PASSWORD).await;
     assert_eq!(get_page(&ada_browser, "/admin/users").await.0, Status::Ok);
-    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_events WHERE kind = 'role_changed'")
-        .fetch_one(&app.db().pool)
-        .await
-        .unwrap();
+    let detail: String =
+        sqlx::query_scalar("SELECT detail FROM audit_events WHERE kind = 'role_changed'")
+            .fetch_one(&app.db().pool)
+            .await
+            .unwrap();
     assert!(detail.contains("employee → admin"), "{detail}");
 }
 
-#[rocket::async_test]
-async fn the_last_enabled_admin_cannot_disable_or_demote_themself() {
-    let app = spawn_app().await;
+async fn the_last_enabled_admin_cannot_disable_or_demote_themself(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     signed_in_admin(&app).await;
     let root_id: i64 = sqlx::query_scalar("SELECT id FROM users")
         .fetch_one(&app.db().pool)
@@ -153,20 +191,31 @@ async fn the_last_enabled_admin_cannot_disable_or_demote_themself() {
         .unwrap();
     for (action, fields) in [
         (format!("/admin/users/{root_id}/disable"), vec![]),
-        (format!("/admin/users/{root_id}/role"), vec![("role", "employee")]),
+        (
+            format!("/admin/users/{root_id}/role"),
+            vec![("role", "employee")],
+        ),
     ] {
         let response = post_with_csrf(&app.browser, "/admin/users", &action, &fields).await;
         assert_eq!(response.status(), Status::SeeOther);
         let (_, html) = get_page(&app.browser, "/admin/users").await;
-        assert!(html.contains("That would leave no enabled administrator"), "{action}");
+        assert!(
+            html.contains("That would leave no enabled administrator"),
+            "{action}"
+        );
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
+            .await,
+        1
+    );
     assert!(is_signed_in(&app.browser).await);
 }
 
-#[rocket::async_test]
-async fn an_admin_creates_a_user_who_can_then_sign_in() {
-    let app = spawn_app().await;
+async fn an_admin_creates_a_user_who_can_then_sign_in(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     signed_in_admin(&app).await;
     let response = post_with_csrf(
         &app.browser,
@@ -183,7 +232,10 @@ async fn an_admin_creates_a_user_who_can_then_sign_in() {
     .await;
     assert_eq!(response.status(), Status::SeeOther);
     let kj = app.new_browser().await;
-    assert_eq!(log_in(&kj, "katherine@example.com", "orbital mechanics 1962").await, Status::SeeOther);
+    assert_eq!(
+        log_in(&kj, "katherine@example.com", "orbital mechanics 1962").await,
+        Status::SeeOther
+    );
 
     // The same address again, and a weak password, are refused with the form re-shown.
     let duplicate = post_with_csrf(
@@ -218,11 +270,14 @@ async fn an_admin_creates_a_user_who_can_then_sign_in() {
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
 }
 
-#[rocket::async_test]
-async fn the_sessions_page_filters_by_email_and_paginates() {
-    let app = spawn_app().await;
+async fn the_sessions_page_filters_by_email_and_paginates(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     signed_in_admin(&app).await;
-    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     // 120 sessions for Ada straight into the table, as if from 120 devices.
     let now = app.clock.now();
     for i in 0..120 {
@@ -242,7 +297,11 @@ async fn the_sessions_page_filters_by_email_and_paginates() {
     let (_, first) = get_page(&app.browser, "/admin/sessions").await;
     assert!(first.contains("id=\"live-sessions\">121<"));
     assert!(first.contains("id=\"signed-in-users\">2<"));
-    assert_eq!(first.matches("/revoke\"").count() / 2, 50, "50 rows a page, two forms each");
+    assert_eq!(
+        first.matches("/revoke\"").count() / 2,
+        50,
+        "50 rows a page, two forms each"
+    );
     assert!(first.contains("Page 1 of 3"));
     let (_, last) = get_page(&app.browser, "/admin/sessions?page=3").await;
     assert_eq!(last.matches("/admin/sessions/").count(), 21);
@@ -251,16 +310,24 @@ async fn the_sessions_page_filters_by_email_and_paginates() {
     assert!(filtered.contains("id=\"live-sessions\">1<"));
     assert!(filtered.contains("Your session"));
     let (_, none) = get_page(&app.browser, "/admin/sessions?email=%25").await;
-    assert!(none.contains("id=\"live-sessions\">0<"), "LIKE wildcards in the filter are literal");
+    assert!(
+        none.contains("id=\"live-sessions\">0<"),
+        "LIKE wildcards in the filter are literal"
+    );
 }
 
-#[rocket::async_test]
-async fn the_audit_log_records_who_did_what_and_filters() {
-    let app = spawn_app().await;
+async fn the_audit_log_records_who_did_what_and_filters(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     signed_in_admin(&app).await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let ada = app.new_browser().await;
-    assert_eq!(log_in(&ada, "ada@example.com", "not the password at all").await, Status::Unauthorized);
+    assert_eq!(
+        log_in(&ada, "ada@example.com", "not the password at all").await,
+        Status::Unauthorized
+    );
     log_in(&ada, "ada@example.com", PASSWORD).await;
     post_with_csrf(&ada, "/dashboard", "/logout", &[]).await;
 
@@ -268,7 +335,10 @@ async fn the_audit_log_records_who_did_what_and_filters() {
     for label in ["Sign-in succeeded", "Sign-in failed", "Signed out"] {
         assert!(html.contains(label), "{label}");
     }
-    assert!(!html.contains("not the password at all"), "passwords never reach the log");
+    assert!(
+        !html.contains("not the password at all"),
+        "passwords never reach the log"
+    );
     let (_, failed_only) = get_page(&app.browser, "/admin/audit?kind=login_failed").await;
     assert_eq!(failed_only.matches("data-kind=\"login_failed\"").count(), 1);
     assert_eq!(failed_only.matches("data-kind=").count(), 1);
@@ -279,3 +349,14 @@ async fn the_audit_log_records_who_did_what_and_filters() {
         .await;
     assert_eq!(stored, 0);
 }
+
+on_every_backend!(
+    revoking_one_of_two_sessions_ends_exactly_that_one,
+    force_logout_ends_all_of_one_users_sessions_and_no_one_elses,
+    disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_failure,
+    a_role_change_forces_a_fresh_login_with_the_new_rights,
+    the_last_enabled_admin_cannot_disable_or_demote_themself,
+    an_admin_creates_a_user_who_can_then_sign_in,
+    the_sessions_page_filters_by_email_and_paginates,
+    the_audit_log_records_who_did_what_and_filters,
+);

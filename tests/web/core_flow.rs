@@ -5,9 +5,10 @@ use rocket::http::{ContentType, Cookie, Status};
 
 use crate::helpers::*;
 
-#[rocket::async_test]
-async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side() {
-    let app = spawn_app().await;
+async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     app.create_user("ada@example.com", "Ada Lovelace", Role::Employee)
         .await;
     let browser = &app.browser;
@@ -37,27 +38,41 @@ async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side() {
     // The copied cookie is worthless now, from any browser.
     let other = app.new_browser().await;
     let replay = get_with_cookie(&other, "/dashboard", &stolen).await;
-    assert_eq!(replay, Status::SeeOther, "a logged-out cookie must not sign anyone in");
+    assert_eq!(
+        replay,
+        Status::SeeOther,
+        "a logged-out cookie must not sign anyone in"
+    );
     assert!(!is_signed_in(browser).await);
 }
 
-#[rocket::async_test]
-async fn a_session_survives_a_server_restart() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
-    assert_eq!(log_in(&app.browser, "ada@example.com", PASSWORD).await, Status::SeeOther);
+async fn a_session_survives_a_server_restart(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    assert_eq!(
+        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        Status::SeeOther
+    );
     let cookie = session_cookie(&app.browser).unwrap();
 
     // A new instance on the same data folder reads the persisted secret key.
     let restarted = app.new_browser().await;
-    assert_eq!(get_with_cookie(&restarted, "/dashboard", &cookie).await, Status::Ok);
+    assert_eq!(
+        get_with_cookie(&restarted, "/dashboard", &cookie).await,
+        Status::Ok
+    );
     assert!(app.dir.path().join("secret.key").exists());
 }
 
-#[rocket::async_test]
-async fn every_login_issues_a_new_token_and_drops_the_old_session() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn every_login_issues_a_new_token_and_drops_the_old_session(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let browser = &app.browser;
     log_in(browser, "ada@example.com", PASSWORD).await;
     let first_token = session_token(browser).unwrap();
@@ -72,16 +87,22 @@ async fn every_login_issues_a_new_token_and_drops_the_old_session() {
         "the browser's earlier session is replaced, not kept"
     );
     let other = app.new_browser().await;
-    assert_eq!(get_with_cookie(&other, "/dashboard", &first_cookie).await, Status::SeeOther);
+    assert_eq!(
+        get_with_cookie(&other, "/dashboard", &first_cookie).await,
+        Status::SeeOther
+    );
     assert!(is_signed_in(browser).await);
 }
 
-#[rocket::async_test]
-async fn a_session_planted_before_login_is_never_upgraded() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn a_session_planted_before_login_is_never_upgraded(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     // The attacker signs in to their own account and plants that cookie in the victim's browser.
-    app.create_user("mallory@example.com", "Mallory", Role::Employee).await;
+    app.create_user("mallory@example.com", "Mallory", Role::Employee)
+        .await;
     let attacker = app.new_browser().await;
     log_in(&attacker, "mallory@example.com", PASSWORD).await;
     let planted = session_cookie(&attacker).unwrap();
@@ -104,19 +125,27 @@ async fn a_session_planted_before_login_is_never_upgraded() {
     let (_, html) = get_page(&victim, "/dashboard").await;
     assert!(html.contains("Welcome, Ada"));
     // The planted session was deleted rather than re-used or upgraded.
-    assert_eq!(get_with_cookie(&app.new_browser().await, "/dashboard", &planted).await, Status::SeeOther);
+    assert_eq!(
+        get_with_cookie(&app.new_browser().await, "/dashboard", &planted).await,
+        Status::SeeOther
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
 }
 
-#[rocket::async_test]
-async fn anonymous_visitors_are_sent_to_login_and_come_back_after() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn anonymous_visitors_are_sent_to_login_and_come_back_after(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let browser = &app.browser;
 
     let response = browser.get("/account/sessions").dispatch().await;
     assert_eq!(response.status(), Status::SeeOther);
-    assert_eq!(location(&response), Some("/login?next=%2Faccount%2Fsessions"));
+    assert_eq!(
+        location(&response),
+        Some("/login?next=%2Faccount%2Fsessions")
+    );
     let root = browser.get("/").dispatch().await;
     assert_eq!(location(&root), Some("/login"));
 
@@ -136,27 +165,40 @@ async fn anonymous_visitors_are_sent_to_login_and_come_back_after() {
     assert_eq!(location(&response), Some("/account/sessions"));
 }
 
-#[rocket::async_test]
-async fn next_never_leads_off_the_site() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
-    for evil in ["//evil.example/x", "https://evil.example", "/\\evil.example", "javascript:alert(1)"] {
+async fn next_never_leads_off_the_site(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    for evil in [
+        "//evil.example/x",
+        "https://evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ] {
         let browser = app.new_browser().await;
         let response = post_with_csrf(
             &browser,
             "/login",
             "/login",
-            &[("email", "ada@example.com"), ("password", PASSWORD), ("next", evil)],
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", evil),
+            ],
         )
         .await;
         assert_eq!(location(&response), Some("/dashboard"), "next={evil:?}");
     }
 }
 
-#[rocket::async_test]
-async fn a_non_admin_is_refused_the_admin_area() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn a_non_admin_is_refused_the_admin_area(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     log_in(&app.browser, "ada@example.com", PASSWORD).await;
     for path in ["/admin/sessions", "/admin/users", "/admin/audit"] {
         let (status, html) = get_page(&app.browser, path).await;
@@ -168,11 +210,14 @@ async fn a_non_admin_is_refused_the_admin_area() {
     assert_eq!(location(&response), Some("/login?next=%2Fadmin%2Fusers"));
 }
 
-#[rocket::async_test]
-async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous() {
-    let app = spawn_app().await;
-    app.create_user("root@example.com", "Root", Role::Admin).await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("root@example.com", "Root", Role::Admin)
+        .await;
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let admin = &app.browser;
     let victim = app.new_browser().await;
     log_in(admin, "root@example.com", PASSWORD).await;
@@ -181,7 +226,11 @@ async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous() 
 
     let (status, html) = get_page(admin, "/admin/sessions").await;
     assert_eq!(status, Status::Ok);
-    assert_eq!(html.matches("<tr").count(), 3, "header row plus one row per session");
+    assert_eq!(
+        html.matches("<tr").count(),
+        3,
+        "header row plus one row per session"
+    );
     let victim_handle: String = sqlx::query_scalar(
         "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'ada@example.com'",
     )
@@ -199,11 +248,15 @@ async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous() 
     assert!(is_signed_in(admin).await);
 }
 
-#[rocket::async_test]
-async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
-    let app = spawn_app().await;
-    app.create_user("root@example.com", "Root", Role::Admin).await;
-    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("root@example.com", "Root", Role::Admin)
+        .await;
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let browser = &app.browser;
 
     // Login without the form cookie's token.
@@ -229,9 +282,17 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
         format!("/admin/users/{}/disable", ada.id),
     ] {
         let missing = post_form(browser, &action, &[]).await;
-        assert_eq!(missing.status(), Status::Forbidden, "{action} without a token");
+        assert_eq!(
+            missing.status(),
+            Status::Forbidden,
+            "{action} without a token"
+        );
         let wrong = post_form(browser, &action, &forged).await;
-        assert_eq!(wrong.status(), Status::Forbidden, "{action} with a wrong token");
+        assert_eq!(
+            wrong.status(),
+            Status::Forbidden,
+            "{action} with a wrong token"
+        );
     }
     // Another session's token is not this session's token.
     let (_, victim_page) = get_page(&victim, "/dashboard").await;
@@ -239,39 +300,61 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
     let cross = post_form(browser, "/logout", &[("csrf_token", &victims_token)]).await;
     assert_eq!(cross.status(), Status::Forbidden);
 
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, sessions_before);
-    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE disabled = 1").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions").await,
+        sessions_before
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE disabled = 1")
+            .await,
+        0
+    );
     assert!(is_signed_in(browser).await && is_signed_in(&victim).await);
 }
 
-#[rocket::async_test]
-async fn an_open_login_form_survives_other_requests_of_the_browser() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn an_open_login_form_survives_other_requests_of_the_browser(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let browser = &app.browser;
     let (_, first_tab) = get_page(browser, "/login").await;
     let token = csrf_token_in(&first_tab);
     // A favicon fetch and a second tab must not invalidate the first tab's form.
-    assert_eq!(browser.get("/favicon.ico").dispatch().await.status(), Status::Ok);
+    assert_eq!(
+        browser.get("/favicon.ico").dispatch().await.status(),
+        Status::Ok
+    );
     get_page(browser, "/login").await;
     let response = post_form(
         browser,
         "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD), ("csrf_token", &token)],
+        &[
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ],
     )
     .await;
     assert_eq!(response.status(), Status::SeeOther);
 }
 
-#[rocket::async_test]
-async fn every_page_carries_the_security_headers() {
-    let app = spawn_app().await;
+async fn every_page_carries_the_security_headers(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     for path in ["/login", "/healthz", "/nowhere"] {
         let response = app.browser.get(path).dispatch().await;
         let headers = response.headers();
         assert_eq!(headers.get_one("Cache-Control"), Some("no-store"), "{path}");
         let csp = headers.get_one("Content-Security-Policy").unwrap();
-        for part in ["default-src 'self'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"] {
+        for part in [
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'none'",
+        ] {
             assert!(csp.contains(part), "{path}: {csp}");
         }
         assert_eq!(headers.get_one("X-Content-Type-Options"), Some("nosniff"));
@@ -279,13 +362,19 @@ async fn every_page_carries_the_security_headers() {
     }
     let css = app.browser.get("/static/style.css").dispatch().await;
     assert_eq!(css.status(), Status::Ok);
-    assert!(css.headers().get_one("Cache-Control").unwrap().contains("max-age"));
+    assert!(css
+        .headers()
+        .get_one("Cache-Control")
+        .unwrap()
+        .contains("max-age"));
 }
 
-#[rocket::async_test]
-async fn the_session_cookie_is_private_httponly_and_lax() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn the_session_cookie_is_private_httponly_and_lax(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let response = post_with_csrf(
         &app.browser,
         "/login",
@@ -301,7 +390,10 @@ async fn the_session_cookie_is_private_httponly_and_lax() {
     assert!(session.contains("HttpOnly"));
     assert!(session.contains("SameSite=Lax"));
     assert!(session.contains("Path=/"));
-    assert!(!session.contains("Expires"), "a browser-session cookie unless remembered");
+    assert!(
+        !session.contains("Expires"),
+        "a browser-session cookie unless remembered"
+    );
     let token = session_token(&app.browser).unwrap();
     assert!(!session.contains(&token), "the token travels encrypted");
     // Only the hash is stored.
@@ -313,10 +405,12 @@ async fn the_session_cookie_is_private_httponly_and_lax() {
     assert_eq!(stored, hr_portal::auth::hash_token(&token));
 }
 
-#[rocket::async_test]
-async fn forged_truncated_and_garbage_cookies_are_anonymous() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn forged_truncated_and_garbage_cookies_are_anonymous(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     log_in(&app.browser, "ada@example.com", PASSWORD).await;
     let real = session_cookie(&app.browser).unwrap();
     let token = session_token(&app.browser).unwrap();
@@ -336,7 +430,11 @@ async fn forged_truncated_and_garbage_cookies_are_anonymous() {
     let stranger = app.new_browser().await;
     for case in &cases {
         let status = get_with_cookie(&stranger, "/dashboard", case).await;
-        assert_eq!(status, Status::SeeOther, "cookie {case:?} must be anonymous");
+        assert_eq!(
+            status,
+            Status::SeeOther,
+            "cookie {case:?} must be anonymous"
+        );
         let page = stranger
             .get("/login")
             .cookie(Cookie::new("hr_session", case.clone()))
@@ -344,44 +442,68 @@ async fn forged_truncated_and_garbage_cookies_are_anonymous() {
             .await;
         assert_eq!(page.status(), Status::Ok);
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1, "nothing was written");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions").await,
+        1,
+        "nothing was written"
+    );
 }
 
-#[rocket::async_test]
-async fn oversized_and_malformed_forms_get_a_clear_4xx() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn oversized_and_malformed_forms_get_a_clear_4xx(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let browser = &app.browser;
     let (_, html) = get_page(browser, "/login").await;
     let token = csrf_token_in(&html);
 
     let huge = "x".repeat(100_000);
-    let response = post_form(browser, "/login", &[("email", &huge), ("password", "p"), ("csrf_token", &token)]).await;
+    let response = post_form(
+        browser,
+        "/login",
+        &[("email", &huge), ("password", "p"), ("csrf_token", &token)],
+    )
+    .await;
     assert_eq!(response.status(), Status::PayloadTooLarge);
     assert!(body(response).await.contains("too large"));
 
     let response = browser
         .post("/login")
         .header(ContentType::Form)
-        .body(b"email=%FF%FE&password=x&csrf_token=%ZZ".to_vec())
+        .body(b"email=%FF%FE&password=x&csrf_token=%ZZ")
         .dispatch()
         .await;
-    assert!(response.status().code >= 400 && response.status().code < 500, "{}", response.status());
+    assert!(
+        response.status().code >= 400 && response.status().code < 500,
+        "{}",
+        response.status()
+    );
 
-    let response = post_form(browser, "/login", &[("email", ""), ("password", ""), ("csrf_token", &token)]).await;
+    let response = post_form(
+        browser,
+        "/login",
+        &[("email", ""), ("password", ""), ("csrf_token", &token)],
+    )
+    .await;
     assert_eq!(response.status(), Status::UnprocessableEntity);
     let html = body(response).await;
     assert!(html.contains("Please enter your e-mail address and your password."));
-    assert!(html.contains("name=\"password\""), "the form is shown again");
+    assert!(
+        html.contains("name=\"password\""),
+        "the form is shown again"
+    );
 
     let response = browser.get("/admin/sessions?page=abc").dispatch().await;
     assert!(response.status().code < 500);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 }
 
-#[rocket::async_test]
-async fn first_run_setup_creates_one_admin_exactly_once() {
-    let app = spawn_app().await;
+async fn first_run_setup_creates_one_admin_exactly_once(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     let token = app
         .browser
         .rocket()
@@ -390,8 +512,14 @@ async fn first_run_setup_creates_one_admin_exactly_once() {
         .peek()
         .expect("no account yet, so set-up is open");
     let browser = &app.browser;
-    assert_eq!(browser.get("/setup").dispatch().await.status(), Status::NotFound);
-    assert_eq!(browser.get("/setup?token=wrong").dispatch().await.status(), Status::NotFound);
+    assert_eq!(
+        browser.get("/setup").dispatch().await.status(),
+        Status::NotFound
+    );
+    assert_eq!(
+        browser.get("/setup?token=wrong").dispatch().await.status(),
+        Status::NotFound
+    );
 
     let page = format!("/setup?token={token}");
     let fields = [
@@ -407,20 +535,46 @@ async fn first_run_setup_creates_one_admin_exactly_once() {
     let (_, html) = get_page(browser, "/dashboard").await;
     assert!(html.contains("Welcome, Grace Hopper") && html.contains("Administrator"));
 
-    assert_eq!(browser.get(page.clone()).dispatch().await.status(), Status::NotFound);
+    assert_eq!(
+        browser.get(page.clone()).dispatch().await.status(),
+        Status::NotFound
+    );
     let again = app.new_browser().await;
     let (_, login) = get_page(&again, "/login").await;
     let mut replay: Vec<(&str, &str)> = fields.to_vec();
     let csrf = csrf_token_in(&login);
     replay.push(("csrf_token", &csrf));
-    assert_eq!(post_form(&again, "/setup", &replay).await.status(), Status::NotFound);
+    assert_eq!(
+        post_form(&again, "/setup", &replay).await.status(),
+        Status::NotFound
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
 }
 
-#[rocket::async_test]
-async fn healthz_answers_ok() {
-    let app = spawn_app().await;
+async fn healthz_answers_ok(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     let (status, body) = get_page(&app.browser, "/healthz").await;
     assert_eq!(status, Status::Ok);
     assert_eq!(body, "ok");
 }
+
+on_every_backend!(
+    login_shows_the_dashboard_and_logout_ends_the_session_server_side,
+    a_session_survives_a_server_restart,
+    every_login_issues_a_new_token_and_drops_the_old_session,
+    a_session_planted_before_login_is_never_upgraded,
+    anonymous_visitors_are_sent_to_login_and_come_back_after,
+    next_never_leads_off_the_site,
+    a_non_admin_is_refused_the_admin_area,
+    an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous,
+    posts_without_a_valid_csrf_token_are_refused_and_change_nothing,
+    an_open_login_form_survives_other_requests_of_the_browser,
+    every_page_carries_the_security_headers,
+    the_session_cookie_is_private_httponly_and_lax,
+    forged_truncated_and_garbage_cookies_are_anonymous,
+    oversized_and_malformed_forms_get_a_clear_4xx,
+    first_run_setup_creates_one_admin_exactly_once,
+    healthz_answers_ok,
+);

@@ -29,7 +29,9 @@ pub fn postgres_url() -> Option<String> {
             if std::env::var("CI").as_deref() == Ok("true") {
                 panic!("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests cannot be skipped in CI");
             }
-            eprintln!("skipped: TEST_DATABASE_URL is not set, so the PostgreSQL variant did not run");
+            eprintln!(
+                "skipped: TEST_DATABASE_URL is not set, so the PostgreSQL variant did not run"
+            );
             None
         }
     }
@@ -77,6 +79,40 @@ pub struct TestApp {
     pub extra: Vec<(String, rocket::figment::value::Value)>,
 }
 
+impl Drop for TestApp {
+    /// Drops the test's PostgreSQL database (the SQLite file goes with the temp dir).
+    fn drop(&mut self) {
+        let (Some(url), Some(base)) = (self.database_url.clone(), postgres_base_url()) else {
+            return;
+        };
+        let Some((_, name)) = url.rsplit_once('/') else {
+            return;
+        };
+        let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        // Drop runs inside the test's runtime; a helper thread with its own runtime may block.
+        let _ = std::thread::spawn(move || {
+            use sqlx::Connection;
+            let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+                    let _ = sqlx::query(&statement).execute(&mut conn).await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn postgres_base_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
 /// Settings every test app starts from.
 fn base_figment(dir: &TempDir, database_url: Option<&str>) -> Figment {
     let mut figment = rocket::Config::figment()
@@ -92,8 +128,16 @@ fn base_figment(dir: &TempDir, database_url: Option<&str>) -> Figment {
     figment
 }
 
+/// A fresh app on `backend`; `None` (after saying why) when PostgreSQL is not configured.
+pub async fn spawn_on(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, &[]).await
+}
+
+#[allow(dead_code)] // used by some test modules only
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Backend::Sqlite, &[]).await.expect("sqlite always runs")
+    spawn_app_with(Backend::Sqlite, &[])
+        .await
+        .expect("sqlite always runs")
 }
 
 /// A fresh app on `backend` with extra settings; `None` when PostgreSQL is not available.
@@ -142,9 +186,12 @@ impl TestApp {
 
     /// Another browser (own cookie jar) on another instance of the app over the same data.
     pub async fn new_browser(&self) -> Client {
-        Client::tracked(hr_portal::rocket_with_clock(self.figment(), self.clock.clone()))
-            .await
-            .expect("the app ignites")
+        Client::tracked(hr_portal::rocket_with_clock(
+            self.figment(),
+            self.clock.clone(),
+        ))
+        .await
+        .expect("the app ignites")
     }
 
     pub fn db(&self) -> &Db {
@@ -202,7 +249,11 @@ pub fn input_value(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&#x2F;", "/").replace("&amp;", "&"))
+    Some(
+        html[start..end]
+            .replace("&#x2F;", "/")
+            .replace("&amp;", "&"),
+    )
 }
 
 /// Percent-encodes a form value.
@@ -286,12 +337,17 @@ pub async fn log_in_remembered(browser: &Client, email: &str, password: &str) ->
         browser,
         "/login",
         "/login",
-        &[("email", email), ("password", password), ("remember", "true")],
+        &[
+            ("email", email),
+            ("password", password),
+            ("remember", "true"),
+        ],
     )
     .await
     .status()
 }
 
+#[allow(dead_code)]
 pub async fn log_out(browser: &Client) -> Status {
     post_with_csrf(browser, "/dashboard", "/logout", &[])
         .await

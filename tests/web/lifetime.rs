@@ -10,14 +10,19 @@ use crate::helpers::*;
 const IDLE: i64 = 1800;
 const ABSOLUTE: i64 = 43_200;
 
-#[rocket::async_test]
-async fn a_session_idle_past_the_limit_is_anonymous_and_its_row_deleted() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn a_session_idle_past_the_limit_is_anonymous_and_its_row_deleted(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     log_in(&app.browser, "ada@example.com", PASSWORD).await;
 
     app.clock.advance(IDLE - 5);
-    assert!(is_signed_in(&app.browser).await, "just inside the idle limit");
+    assert!(
+        is_signed_in(&app.browser).await,
+        "just inside the idle limit"
+    );
     // That request refreshed last_seen_at, so the limit counts from it.
     app.clock.advance(IDLE - 5);
     assert!(is_signed_in(&app.browser).await);
@@ -26,10 +31,12 @@ async fn a_session_idle_past_the_limit_is_anonymous_and_its_row_deleted() {
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 }
 
-#[rocket::async_test]
-async fn activity_never_extends_a_session_past_its_absolute_limit() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn activity_never_extends_a_session_past_its_absolute_limit(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     log_in(&app.browser, "ada@example.com", PASSWORD).await;
     let mut elapsed = 0;
     while elapsed + 600 < ABSOLUTE {
@@ -41,11 +48,13 @@ async fn activity_never_extends_a_session_past_its_absolute_limit() {
     assert!(!is_signed_in(&app.browser).await);
 }
 
-#[rocket::async_test]
-async fn short_idle_timeouts_still_count_activity() {
+async fn short_idle_timeouts_still_count_activity(backend: Backend) {
     let settings = [("session_idle_timeout", 30.into())];
-    let app = spawn_app_with(Backend::Sqlite, &settings).await.unwrap();
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+    let Some(app) = spawn_app_with(backend, &settings).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     log_in(&app.browser, "ada@example.com", PASSWORD).await;
     for _ in 0..10 {
         app.clock.advance(20);
@@ -55,15 +64,21 @@ async fn short_idle_timeouts_still_count_activity() {
     assert!(!is_signed_in(&app.browser).await);
 }
 
-#[rocket::async_test]
-async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let response = post_with_csrf(
         &app.browser,
         "/login",
         "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD), ("remember", "true")],
+        &[
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("remember", "true"),
+        ],
     )
     .await;
     let cookie = response
@@ -72,24 +87,38 @@ async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own() {
         .find(|c| c.starts_with("hr_session="))
         .unwrap()
         .to_string();
-    assert!(cookie.contains("Max-Age=2592000"), "a persistent cookie: {cookie}");
+    assert!(
+        cookie.contains("Max-Age=2592000"),
+        "a persistent cookie: {cookie}"
+    );
 
     app.clock.advance(IDLE * 4);
-    assert!(is_signed_in(&app.browser).await, "two hours idle is fine when remembered");
+    assert!(
+        is_signed_in(&app.browser).await,
+        "two hours idle is fine when remembered"
+    );
     app.clock.advance(7 * 86_400);
     assert!(!is_signed_in(&app.browser).await, "but not a week idle");
 }
 
-#[rocket::async_test]
-async fn keep_me_signed_in_ends_at_its_absolute_limit_and_on_revocation() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn keep_me_signed_in_ends_at_its_absolute_limit_and_on_revocation(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let other = app.new_browser().await;
     log_in_remembered(&app.browser, "ada@example.com", PASSWORD).await;
     log_in_remembered(&other, "ada@example.com", PASSWORD).await;
 
     // Revocation: "sign out other sessions" ends a remembered session like any other.
-    post_with_csrf(&app.browser, "/account/sessions", "/account/sessions/revoke-others", &[]).await;
+    post_with_csrf(
+        &app.browser,
+        "/account/sessions",
+        "/account/sessions/revoke-others",
+        &[],
+    )
+    .await;
     assert!(!is_signed_in(&other).await);
 
     for _ in 0..29 {
@@ -100,10 +129,13 @@ async fn keep_me_signed_in_ends_at_its_absolute_limit_and_on_revocation() {
     assert!(!is_signed_in(&app.browser).await, "30 days is the ceiling");
 }
 
-#[rocket::async_test]
-async fn the_purge_removes_exactly_the_expired_rows() {
-    let app = spawn_app().await;
-    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn the_purge_removes_exactly_the_expired_rows(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let now = app.clock.now();
     // (handle, last_seen_at, expires_at, remember, should survive)
     let rows = [
@@ -111,7 +143,13 @@ async fn the_purge_removes_exactly_the_expired_rows() {
         ("idle", now - IDLE - 1, now + 100, 0, false),
         ("absolute", now - 10, now - 1, 0, false),
         ("remembered-idle-ok", now - IDLE * 10, now + 100, 1, true),
-        ("remembered-idle-too-long", now - 8 * 86_400, now + 100, 1, false),
+        (
+            "remembered-idle-too-long",
+            now - 8 * 86_400,
+            now + 100,
+            1,
+            false,
+        ),
         ("remembered-absolute", now - 10, now, 1, false),
     ];
     for (handle, last_seen, expires, remember, _) in rows {
@@ -135,13 +173,19 @@ async fn the_purge_removes_exactly_the_expired_rows() {
         .await
         .unwrap();
     left.sort();
-    assert_eq!(left, vec!["live".to_string(), "remembered-idle-ok".to_string()]);
+    assert_eq!(
+        left,
+        vec!["live".to_string(), "remembered-idle-ok".to_string()]
+    );
 }
 
-#[rocket::async_test]
-async fn the_purge_works_through_many_rows_in_batches() {
-    let app = spawn_app().await;
-    let ada = app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn the_purge_works_through_many_rows_in_batches(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let now = app.clock.now();
     for i in 0..1_234 {
         sqlx::query(
@@ -162,3 +206,13 @@ async fn the_purge_works_through_many_rows_in_batches() {
     let page = app.browser.get("/login").dispatch().await;
     assert_eq!(page.status(), Status::Ok);
 }
+
+on_every_backend!(
+    a_session_idle_past_the_limit_is_anonymous_and_its_row_deleted,
+    activity_never_extends_a_session_past_its_absolute_limit,
+    short_idle_timeouts_still_count_activity,
+    keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own,
+    keep_me_signed_in_ends_at_its_absolute_limit_and_on_revocation,
+    the_purge_removes_exactly_the_expired_rows,
+    the_purge_works_through_many_rows_in_batches,
+);

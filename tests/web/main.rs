@@ -1,5 +1,28 @@
 //! Integration tests: the real Rocket, driven through its local client, on a fresh database each.
 
+/// Runs each named `async fn(Backend)` once on SQLite and once on PostgreSQL (Django's
+/// one-suite-for-every-backend idea): `sqlite::name` and `postgres::name`.
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[rocket::async_test]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[rocket::async_test]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
 mod helpers;
 
 mod account;

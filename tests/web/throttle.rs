@@ -22,11 +22,17 @@ fn comparable(html: &str) -> String {
     html.replace(&token, "TOKEN")
 }
 
-#[rocket::async_test]
-async fn unknown_email_wrong_password_and_disabled_account_answer_identically_with_one_verification_each() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
-    let disabled = app.create_user("gone@example.com", "Gone", Role::Employee).await;
+async fn unknown_email_wrong_password_and_disabled_account_answer_identically_with_one_verification_each(
+    backend: Backend,
+) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let disabled = app
+        .create_user("gone@example.com", "Gone", Role::Employee)
+        .await;
     sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1")
         .bind(disabled.id)
         .execute(&app.db().pool)
@@ -41,103 +47,207 @@ async fn unknown_email_wrong_password_and_disabled_account_answer_identically_wi
     ] {
         let browser = app.new_browser().await;
         let before = verifications(&browser);
-        let response = post_with_csrf(&browser, "/login", "/login", &[("email", email), ("password", password)]).await;
+        let response = post_with_csrf(
+            &browser,
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await;
         let status = response.status();
         let html = body(response).await.replace(email, "EMAIL");
-        assert_eq!(verifications(&browser) - before, 1, "{email}: exactly one argon2 verification");
+        assert_eq!(
+            verifications(&browser) - before,
+            1,
+            "{email}: exactly one argon2 verification"
+        );
         answers.push((status, comparable(&html)));
     }
     assert_eq!(answers[0].0, Status::Unauthorized);
-    assert!(answers[0].1.contains("The e-mail address or password is incorrect."));
+    assert!(answers[0]
+        .1
+        .contains("The e-mail address or password is incorrect."));
     assert_eq!(answers[0], answers[1]);
     assert_eq!(answers[1], answers[2]);
 }
 
-#[rocket::async_test]
-async fn a_password_over_128_characters_is_refused_without_hashing() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn a_password_over_128_characters_is_refused_without_hashing(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let before = verifications(&app.browser);
     let long = "p".repeat(129);
-    let response = post_with_csrf(&app.browser, "/login", "/login", &[("email", "ada@example.com"), ("password", &long)]).await;
+    let response = post_with_csrf(
+        &app.browser,
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", &long)],
+    )
+    .await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(verifications(&app.browser), before);
 }
 
-#[rocket::async_test]
-async fn the_account_throttle_engages_after_five_failures_and_releases_after_the_window() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn the_account_throttle_engages_after_five_failures_and_releases_after_the_window(
+    backend: Backend,
+) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     for _ in 0..5 {
-        assert_eq!(log_in(&app.browser, "ada@example.com", "a wrong password!!").await, Status::Unauthorized);
+        assert_eq!(
+            log_in(&app.browser, "ada@example.com", "a wrong password!!").await,
+            Status::Unauthorized
+        );
     }
     // Even the right password is refused now, without a verification.
     let before = verifications(&app.browser);
-    let response = post_with_csrf(&app.browser, "/login", "/login", &[("email", "ada@example.com"), ("password", PASSWORD)]).await;
+    let response = post_with_csrf(
+        &app.browser,
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(response.status(), Status::TooManyRequests);
-    let retry_after: i64 = response.headers().get_one("Retry-After").unwrap().parse().unwrap();
+    let retry_after: i64 = response
+        .headers()
+        .get_one("Retry-After")
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=900).contains(&retry_after), "{retry_after}");
-    assert!(body(response).await.contains("Too many failed sign-in attempts"));
+    assert!(body(response)
+        .await
+        .contains("Too many failed sign-in attempts"));
     assert_eq!(verifications(&app.browser), before);
 
     // The same account from another address is still throttled (per-account limit).
     let elsewhere = app.new_browser().await;
-    assert_eq!(log_in(&elsewhere, "ADA@example.com ", PASSWORD).await, Status::TooManyRequests);
+    assert_eq!(
+        log_in(&elsewhere, "ADA@example.com ", PASSWORD).await,
+        Status::TooManyRequests
+    );
 
     app.clock.advance(retry_after);
-    assert_eq!(log_in(&app.browser, "ada@example.com", PASSWORD).await, Status::SeeOther);
-    assert!(app.count("SELECT COUNT(*) FROM audit_events WHERE kind = 'login_throttled'").await >= 1);
+    assert_eq!(
+        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        Status::SeeOther
+    );
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE kind = 'login_throttled'")
+            .await
+            >= 1
+    );
 }
 
-#[rocket::async_test]
-async fn a_successful_login_resets_the_account_counter() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn a_successful_login_resets_the_account_counter(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     for _ in 0..4 {
         log_in(&app.browser, "ada@example.com", "a wrong password!!").await;
     }
-    assert_eq!(log_in(&app.browser, "ada@example.com", PASSWORD).await, Status::SeeOther);
+    assert_eq!(
+        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        Status::SeeOther
+    );
     for _ in 0..4 {
-        assert_eq!(log_in(&app.browser, "ada@example.com", "a wrong password!!").await, Status::Unauthorized);
+        assert_eq!(
+            log_in(&app.browser, "ada@example.com", "a wrong password!!").await,
+            Status::Unauthorized
+        );
     }
-    assert_eq!(log_in(&app.browser, "ada@example.com", PASSWORD).await, Status::SeeOther);
+    assert_eq!(
+        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        Status::SeeOther
+    );
 }
 
-#[rocket::async_test]
-async fn unknown_accounts_are_throttled_exactly_like_real_ones() {
-    let app = spawn_app().await;
+async fn unknown_accounts_are_throttled_exactly_like_real_ones(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
     for _ in 0..5 {
-        assert_eq!(log_in(&app.browser, "nobody@example.com", "a wrong password!!").await, Status::Unauthorized);
+        assert_eq!(
+            log_in(&app.browser, "nobody@example.com", "a wrong password!!").await,
+            Status::Unauthorized
+        );
     }
-    assert_eq!(log_in(&app.browser, "nobody@example.com", "a wrong password!!").await, Status::TooManyRequests);
+    assert_eq!(
+        log_in(&app.browser, "nobody@example.com", "a wrong password!!").await,
+        Status::TooManyRequests
+    );
 }
 
-#[rocket::async_test]
-async fn the_address_throttle_stops_spraying_across_many_accounts() {
+async fn the_address_throttle_stops_spraying_across_many_accounts(backend: Backend) {
     let settings = [("login_failures_per_ip", 3.into())];
-    let app = spawn_app_with(Backend::Sqlite, &settings).await.unwrap();
+    let Some(app) = spawn_app_with(backend, &settings).await else {
+        return;
+    };
     for i in 0..3 {
         let email = format!("user{i}@example.com");
-        assert_eq!(log_in(&app.browser, &email, "a wrong password!!").await, Status::Unauthorized);
+        assert_eq!(
+            log_in(&app.browser, &email, "a wrong password!!").await,
+            Status::Unauthorized
+        );
     }
-    assert_eq!(log_in(&app.browser, "fresh@example.com", "a wrong password!!").await, Status::TooManyRequests);
+    assert_eq!(
+        log_in(&app.browser, "fresh@example.com", "a wrong password!!").await,
+        Status::TooManyRequests
+    );
 }
 
-#[rocket::async_test]
-async fn unicode_variants_of_an_email_reach_the_same_account() {
-    let app = spawn_app().await;
-    app.create_user("j\u{00F6}rg@example.com", "Jörg", Role::Employee).await;
-    for variant in ["J\u{00D6}RG@EXAMPLE.COM", "  jo\u{0308}rg@example.com ", "JO\u{0308}RG@Example.com"] {
+async fn unicode_variants_of_an_email_reach_the_same_account(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("j\u{00F6}rg@example.com", "Jörg", Role::Employee)
+        .await;
+    for variant in [
+        "J\u{00D6}RG@EXAMPLE.COM",
+        "  jo\u{0308}rg@example.com ",
+        "JO\u{0308}RG@Example.com",
+    ] {
         let browser = app.new_browser().await;
-        assert_eq!(log_in(&browser, variant, PASSWORD).await, Status::SeeOther, "{variant:?}");
+        assert_eq!(
+            log_in(&browser, variant, PASSWORD).await,
+            Status::SeeOther,
+            "{variant:?}"
+        );
     }
 }
 
-#[rocket::async_test]
-async fn passwords_are_never_trimmed() {
-    let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::Employee).await;
+async fn passwords_are_never_trimmed(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
     let padded = format!(" {PASSWORD} ");
-    assert_eq!(log_in(&app.browser, "ada@example.com", &padded).await, Status::Unauthorized);
-    assert_eq!(log_in(&app.browser, "ada@example.com", PASSWORD).await, Status::SeeOther);
+    assert_eq!(
+        log_in(&app.browser, "ada@example.com", &padded).await,
+        Status::Unauthorized
+    );
+    assert_eq!(
+        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        Status::SeeOther
+    );
 }
+
+on_every_backend!(
+    unknown_email_wrong_password_and_disabled_account_answer_identically_with_one_verification_each,
+    a_password_over_128_characters_is_refused_without_hashing,
+    the_account_throttle_engages_after_five_failures_and_releases_after_the_window,
+    a_successful_login_resets_the_account_counter,
+    unknown_accounts_are_throttled_exactly_like_real_ones,
+    the_address_throttle_stops_spraying_across_many_accounts,
+    unicode_variants_of_an_email_reach_the_same_account,
+    passwords_are_never_trimmed,
+);
