@@ -27,6 +27,8 @@ mod helpers;
 
 mod account;
 mod admin;
+mod cli;
 mod core_flow;
+mod instances;
 mod lifetime;
 mod throttle;

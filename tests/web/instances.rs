@@ -1,0 +1,165 @@
+//! Several instances on one database behave as one: what one does, the others honour at once.
+
+use hr_portal::users::Role;
+use rocket::http::Status;
+
+use crate::helpers::*;
+
+async fn several_instances_share_sessions_revocations_and_throttling(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    app.create_user("root@example.com", "Root", Role::Admin)
+        .await;
+    // Two app instances (separate Rockets, pools and caches) over one database and secret key.
+    let instance_a = app.new_browser().await;
+    let instance_b = app.new_browser().await;
+
+    // A session made on A works on B.
+    log_in(&instance_a, "ada@example.com", PASSWORD).await;
+    let cookie = session_cookie(&instance_a).unwrap();
+    assert_eq!(
+        get_with_cookie(&instance_b, "/dashboard", &cookie).await,
+        Status::Ok
+    );
+
+    // Revoked on B (by an admin there) → refused on A at once.
+    let admin_on_b = app.new_browser().await;
+    log_in(&admin_on_b, "root@example.com", PASSWORD).await;
+    let handle: String = sqlx::query_scalar(
+        "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'ada@example.com'",
+    )
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap();
+    let action = format!("/admin/sessions/{handle}/revoke");
+    post_with_csrf(&admin_on_b, "/admin/sessions", &action, &[]).await;
+    assert!(!is_signed_in(&instance_a).await);
+
+    // Logout on A → B refuses the same cookie.
+    log_in(&instance_a, "ada@example.com", PASSWORD).await;
+    let cookie = session_cookie(&instance_a).unwrap();
+    let third = app.new_browser().await;
+    assert_eq!(
+        get_with_cookie(&third, "/dashboard", &cookie).await,
+        Status::Ok
+    );
+    post_with_csrf(&instance_a, "/dashboard", "/logout", &[]).await;
+    assert_eq!(
+        get_with_cookie(&third, "/dashboard", &cookie).await,
+        Status::SeeOther
+    );
+
+    // Failures counted on A and B together trip the one account limit.
+    for attempt in 0..5 {
+        let instance = if attempt % 2 == 0 {
+            &instance_a
+        } else {
+            &instance_b
+        };
+        assert_eq!(
+            log_in(instance, "ada@example.com", "a wrong password!!").await,
+            Status::Unauthorized
+        );
+    }
+    assert_eq!(
+        log_in(&instance_b, "ada@example.com", PASSWORD).await,
+        Status::TooManyRequests
+    );
+    assert_eq!(
+        log_in(&instance_a, "ada@example.com", PASSWORD).await,
+        Status::TooManyRequests
+    );
+}
+
+async fn concurrent_purges_on_every_instance_delete_each_row_once(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let now = app.clock.now();
+    for i in 0..2_000 {
+        let live = i % 4 == 0;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \
+             VALUES ($1, $1, $2, $3, $3, $4, 0, 'x')",
+        )
+        .bind(format!("row-{i}"))
+        .bind(ada.id)
+        .bind(now - 10)
+        .bind(if live { now + 3_600 } else { now - 1 })
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    }
+    let a = app.new_browser().await;
+    let b = app.new_browser().await;
+    let store_a = a
+        .rocket()
+        .state::<hr_portal::auth::SessionStore>()
+        .unwrap()
+        .clone();
+    let store_b = b
+        .rocket()
+        .state::<hr_portal::auth::SessionStore>()
+        .unwrap()
+        .clone();
+    let (left, right) = rocket::tokio::join!(store_a.purge_expired(), store_b.purge_expired());
+    assert_eq!(
+        left.unwrap() + right.unwrap(),
+        1_500,
+        "every expired row deleted exactly once"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 500);
+}
+
+async fn concurrent_failures_on_two_instances_are_all_counted(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let a = app.new_browser().await;
+    let b = app.new_browser().await;
+    let throttle_a = a
+        .rocket()
+        .state::<hr_portal::auth::throttle::LoginThrottle>()
+        .unwrap()
+        .clone();
+    let throttle_b = b
+        .rocket()
+        .state::<hr_portal::auth::throttle::LoginThrottle>()
+        .unwrap()
+        .clone();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let throttle = if i % 2 == 0 {
+            throttle_a.clone()
+        } else {
+            throttle_b.clone()
+        };
+        tasks.push(rocket::tokio::spawn(async move {
+            throttle
+                .record_failure("target@example.com", Some("10.0.0.1"))
+                .await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let failures: i64 = sqlx::query_scalar(
+        "SELECT failures FROM login_throttle WHERE key = 'account:target@example.com'",
+    )
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap();
+    assert_eq!(failures, 20, "no lost updates");
+}
+
+on_every_backend!(
+    several_instances_share_sessions_revocations_and_throttling,
+    concurrent_purges_on_every_instance_delete_each_row_once,
+    concurrent_failures_on_two_instances_are_all_counted,
+);
