@@ -297,6 +297,25 @@ mod tests {
         assert!(!verify_now(&hash, "correct horse battery ").matches);
     }
 
+    #[rocket::async_test]
+    async fn a_full_hashing_queue_answers_busy_instead_of_waiting_forever() {
+        let service = PasswordService::new(1, Duration::from_millis(20)).unwrap();
+        // Occupy the only slot, as a login flood would.
+        let _held = service.slots.clone().acquire_owned().await.unwrap();
+        let outcome = service.verify(None, "some password here").await;
+        assert!(matches!(outcome, Err(HashError::Busy)));
+        let error: crate::error::AppError = HashError::Busy.into();
+        assert_eq!(error.status(), rocket::http::Status::ServiceUnavailable);
+    }
+
+    #[rocket::async_test]
+    async fn unknown_accounts_cost_one_verification_and_never_match() {
+        let service = PasswordService::new(1, Duration::from_secs(5)).unwrap();
+        let outcome = service.verify(None, "anything at all").await.unwrap();
+        assert!(!outcome.matches && !outcome.needs_rehash);
+        assert_eq!(service.verification_count(), 1);
+    }
+
     #[test]
     fn hashes_with_old_parameters_ask_for_a_rehash() {
         let weak = Argon2::new(
