@@ -1,4 +1,4 @@
-//! The operator's command line: `hr-portal [serve]`, `user …`, `sessions …`.
+//! The operator's command line: `hr-portal [serve]`, `user …`, `sessions …`, `demo`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -36,6 +36,12 @@ pub enum Command {
     /// Inspect and end sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Fill an empty database with a demo company and print its sign-in accounts.
+    Demo {
+        /// Seed for the generated company (the same seed gives the same people).
+        #[arg(long, default_value_t = crate::hr::demo::DEMO_SEED)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -253,6 +259,45 @@ pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow
             let purged = sessions.purge_expired().await?;
             println!("Purged {purged} expired session(s).");
         }
+    }
+    Ok(())
+}
+
+/// `hr-portal demo`: the demo company plus two accounts whose generated passwords are printed
+/// once — this is their only copy (the database keeps argon2id hashes).
+pub async fn run_demo(figment: &Figment, seed: u64) -> anyhow::Result<()> {
+    let ctx = open(figment).await?;
+    let passwords = PasswordService::new(1, std::time::Duration::from_secs(60))?;
+    let now = ctx.clock.now();
+    let report = crate::hr::demo::fill(&ctx.db, &passwords, seed, crate::hr::date_of(now), now)
+        .await
+        .context("cannot fill the demo company")?;
+    let audit = AuditLog::new(ctx.db.clone(), ctx.clock.clone());
+    for account in &report.accounts {
+        if let Some(user) = User::find_by_email(&ctx.db, &account.email).await? {
+            audit
+                .record(
+                    Event::from_cli(EventKind::UserCreated)
+                        .subject(user.id)
+                        .detail(format!("demo account, role {}", account.role.as_str())),
+                )
+                .await?;
+        }
+    }
+    println!(
+        "Filled the demo company: {} employees in {} departments.",
+        report.employees, report.departments
+    );
+    println!("Demo accounts (the passwords are shown only now):");
+    for account in &report.accounts {
+        println!(
+            "  {:<9} {:<34} password: {}   ({}, {})",
+            account.role.as_str(),
+            account.email,
+            account.password,
+            account.name,
+            account.title
+        );
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod hr;
 pub mod routes;
 pub mod secret_key;
 pub mod setup_token;

@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User(command) => cli::run_user(&figment, command).await?,
         Command::Sessions(command) => cli::run_sessions(&figment, command).await?,
+        Command::Demo { seed } => cli::run_demo(&figment, seed).await?,
     }
     Ok(())
 }

@@ -4,10 +4,16 @@ use rocket::request::FlashMessage;
 use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
+use serde::Serialize;
 
 use crate::auth::{CurrentSession, CurrentUser, SessionStore};
+use crate::clock::Clock;
+use crate::db::Db;
 use crate::error::AppResult;
+use crate::hr::{date_of, display_date, Anniversary, DashboardFigures, DepartmentHeadcount};
 use crate::web::page::{when, Layout};
+
+use super::employees::EmployeeView;
 
 /// `/`: the dashboard for a signed-in person, the login page for everyone else.
 #[get("/")]
@@ -18,13 +24,66 @@ fn index(signed_in: Option<&CurrentSession>) -> Redirect {
     }
 }
 
+/// One bar of the headcount chart. `width` is the bar's share of the longest bar (0–100), drawn
+/// as an SVG `width` attribute: the CSP forbids inline styles, not presentation attributes.
+#[derive(Debug, Serialize)]
+struct HeadcountBar {
+    id: i64,
+    name: String,
+    headcount: i64,
+    width: i64,
+}
+
+fn headcount_bars(headcounts: Vec<DepartmentHeadcount>) -> Vec<HeadcountBar> {
+    let largest = headcounts
+        .iter()
+        .map(|d| d.headcount)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    headcounts
+        .into_iter()
+        .map(|d| HeadcountBar {
+            width: d.headcount * 100 / largest,
+            id: d.id,
+            name: d.name,
+            headcount: d.headcount,
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+struct AnniversaryView {
+    employee: EmployeeView,
+    date: String,
+    years: i32,
+    in_days: i64,
+}
+
+impl From<Anniversary> for AnniversaryView {
+    fn from(a: Anniversary) -> Self {
+        AnniversaryView {
+            employee: a.employee.into(),
+            date: display_date(a.date),
+            years: a.years,
+            in_days: a.in_days,
+        }
+    }
+}
+
 #[get("/dashboard")]
 async fn dashboard(
     user: CurrentUser,
     sessions: &State<SessionStore>,
+    db: &State<Db>,
+    clock: &State<Clock>,
     flash: Option<FlashMessage<'_>>,
 ) -> AppResult<Template> {
     let own_sessions = sessions.list_for_user(user.id).await?;
+    let figures = DashboardFigures::load(db, user.id, date_of(clock.now())).await?;
+    // Counts are worked out here: Tera's filters bind looser than its arithmetic.
+    let anniversaries_more = figures.anniversaries_total - figures.anniversaries.len();
+    let department_count = figures.headcounts.len();
     let session = &user.session.session;
     Ok(Template::render(
         "dashboard",
@@ -38,6 +97,21 @@ async fn dashboard(
             session_expires: when(session.expires_at),
             remembered: session.remember,
             session_count: own_sessions.len(),
+            profile: figures.profile.map(EmployeeView::from),
+            headcount_total: figures.headcount_total,
+            headcounts: headcount_bars(figures.headcounts),
+            recent_hires: figures
+                .recent_hires
+                .into_iter()
+                .map(EmployeeView::from)
+                .collect::<Vec<_>>(),
+            anniversaries: figures
+                .anniversaries
+                .into_iter()
+                .map(AnniversaryView::from)
+                .collect::<Vec<_>>(),
+            anniversaries_more,
+            department_count,
         },
     ))
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod dashboard;
+pub mod employees;
 pub mod health;
 pub mod setup;
 
@@ -18,6 +19,7 @@ pub fn all() -> Vec<Route> {
     routes.extend(auth::routes());
     routes.extend(setup::routes());
     routes.extend(dashboard::routes());
+    routes.extend(employees::routes());
     routes.extend(account::routes());
     routes.extend(admin::routes());
     routes.extend(health::routes());

@@ -27,8 +27,10 @@ mod helpers;
 
 mod account;
 mod admin;
+mod browser;
 mod cli;
 mod core_flow;
+mod hr;
 mod instances;
 mod lifetime;
 mod throttle;

@@ -1,0 +1,835 @@
+//! Employees: the type, its validation, and the queries that search, load and change it.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use sqlx::{AnyConnection, FromRow};
+
+use super::department::{parse_department_name, Department};
+use super::{
+    begin_hr_write, decode_date, format_date, is_unique_violation, parse_date, search_key,
+};
+use crate::db::Db;
+use crate::users::{parse_email, parse_name, NewUser};
+
+/// Longest job title and location accepted.
+pub const MAX_TITLE_CHARS: usize = 100;
+pub const MAX_LOCATION_CHARS: usize = 100;
+
+/// Where someone stands with the company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmployeeStatus {
+    Active,
+    OnLeave,
+    Terminated,
+}
+
+impl EmployeeStatus {
+    pub const ALL: [EmployeeStatus; 3] = [
+        EmployeeStatus::Active,
+        EmployeeStatus::OnLeave,
+        EmployeeStatus::Terminated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmployeeStatus::Active => "active",
+            EmployeeStatus::OnLeave => "on_leave",
+            EmployeeStatus::Terminated => "terminated",
+        }
+    }
+
+    /// The stored or posted form; anything else is `None`.
+    pub fn parse(value: &str) -> Option<EmployeeStatus> {
+        EmployeeStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EmployeeStatus::Active => "Active",
+            EmployeeStatus::OnLeave => "On leave",
+            EmployeeStatus::Terminated => "Left the company",
+        }
+    }
+}
+
+/// An employee with the names of their department and manager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Employee {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub title: String,
+    pub department_id: i64,
+    pub department_name: String,
+    pub manager_id: Option<i64>,
+    pub manager_name: Option<String>,
+    pub location: String,
+    pub start_date: NaiveDate,
+    pub status: EmployeeStatus,
+}
+
+#[derive(FromRow)]
+struct EmployeeRow {
+    id: i64,
+    name: String,
+    email: String,
+    title: String,
+    department_id: i64,
+    department_name: String,
+    manager_id: Option<i64>,
+    manager_name: Option<String>,
+    location: String,
+    start_date: String,
+    status: String,
+}
+
+impl TryFrom<EmployeeRow> for Employee {
+    type Error = sqlx::Error;
+
+    fn try_from(row: EmployeeRow) -> Result<Self, sqlx::Error> {
+        Ok(Employee {
+            start_date: decode_date(&row.start_date)?,
+            // The CHECK constraint allows only the three; anything else reads as still employed
+            // rather than failing the whole page.
+            status: EmployeeStatus::parse(&row.status).unwrap_or(EmployeeStatus::Active),
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            title: row.title,
+            department_id: row.department_id,
+            department_name: row.department_name,
+            manager_id: row.manager_id,
+            manager_name: row.manager_name,
+            location: row.location,
+        })
+    }
+}
+
+fn decode_all(rows: Vec<EmployeeRow>) -> Result<Vec<Employee>, sqlx::Error> {
+    rows.into_iter().map(Employee::try_from).collect()
+}
+
+/// How the directory is ordered. Each variant is one fixed SQL statement: sort keys from the
+/// query string only ever choose among them, never reach the SQL text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DirectorySort {
+    #[default]
+    Name,
+    Department,
+    /// Longest-serving first.
+    StartDate,
+    /// Most recent hires first.
+    StartDateDesc,
+}
+
+impl DirectorySort {
+    pub const ALL: [DirectorySort; 4] = [
+        DirectorySort::Name,
+        DirectorySort::Department,
+        DirectorySort::StartDate,
+        DirectorySort::StartDateDesc,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectorySort::Name => "name",
+            DirectorySort::Department => "department",
+            DirectorySort::StartDate => "start",
+            DirectorySort::StartDateDesc => "start_desc",
+        }
+    }
+
+    /// Unknown keys fall back to the default order rather than failing the page.
+    pub fn parse(value: Option<&str>) -> DirectorySort {
+        value
+            .and_then(|v| DirectorySort::ALL.into_iter().find(|s| s.as_str() == v))
+            .unwrap_or_default()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DirectorySort::Name => "Name",
+            DirectorySort::Department => "Department",
+            DirectorySort::StartDate => "Start date (earliest first)",
+            DirectorySort::StartDateDesc => "Start date (newest first)",
+        }
+    }
+
+    // In every variant: $1 department id or 0 for all, $2 the LIKE pattern ('%%' matches all),
+    // $3 limit, $4 offset. The trailing id makes the order total, so pages never overlap.
+    fn sql(self) -> &'static str {
+        match self {
+            DirectorySort::Name => {
+                "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                        e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+                 FROM employees e JOIN departments d ON d.id = e.department_id \
+                 LEFT JOIN employees m ON m.id = e.manager_id \
+                 WHERE ($1 = 0 OR e.department_id = $1) \
+                   AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') \
+                 ORDER BY e.name_key, e.id LIMIT $3 OFFSET $4"
+            }
+            DirectorySort::Department => {
+                "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                        e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+                 FROM employees e JOIN departments d ON d.id = e.department_id \
+                 LEFT JOIN employees m ON m.id = e.manager_id \
+                 WHERE ($1 = 0 OR e.department_id = $1) \
+                   AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') \
+                 ORDER BY d.name_key, e.name_key, e.id LIMIT $3 OFFSET $4"
+            }
+            DirectorySort::StartDate => {
+                "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                        e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+                 FROM employees e JOIN departments d ON d.id = e.department_id \
+                 LEFT JOIN employees m ON m.id = e.manager_id \
+                 WHERE ($1 = 0 OR e.department_id = $1) \
+                   AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') \
+                 ORDER BY e.start_date, e.id LIMIT $3 OFFSET $4"
+            }
+            DirectorySort::StartDateDesc => {
+                "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                        e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+                 FROM employees e JOIN departments d ON d.id = e.department_id \
+                 LEFT JOIN employees m ON m.id = e.manager_id \
+                 WHERE ($1 = 0 OR e.department_id = $1) \
+                   AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') \
+                 ORDER BY e.start_date DESC, e.id DESC LIMIT $3 OFFSET $4"
+            }
+        }
+    }
+}
+
+/// One directory request: a free-text search over name, title and department, an optional
+/// department, an order and a page window.
+#[derive(Debug, Clone)]
+pub struct DirectoryQuery<'a> {
+    pub search: &'a str,
+    pub department: Option<i64>,
+    pub sort: DirectorySort,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Which department a new or edited employee belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DepartmentChoice {
+    Existing(i64),
+    /// A department typed into the form; created unless one with that name exists.
+    New(String),
+}
+
+/// A checked employee, ready to be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmployeeFields {
+    pub name: String,
+    pub email: String,
+    pub title: String,
+    pub department: DepartmentChoice,
+    pub manager_id: Option<i64>,
+    pub location: String,
+    pub start_date: NaiveDate,
+    pub status: EmployeeStatus,
+}
+
+/// The form fields exactly as posted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmployeeDraft<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub title: &'a str,
+    pub department: &'a str,
+    pub new_department: &'a str,
+    pub manager: &'a str,
+    pub location: &'a str,
+    pub start_date: &'a str,
+    pub status: &'a str,
+}
+
+/// What is wrong with a draft, per form field (field name → message for people).
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+#[error("the employee form has {} invalid field(s)", .0.len())]
+pub struct InvalidEmployee(pub BTreeMap<&'static str, String>);
+
+impl InvalidEmployee {
+    pub fn one(field: &'static str, message: impl Into<String>) -> InvalidEmployee {
+        let mut errors = BTreeMap::new();
+        errors.insert(field, message.into());
+        InvalidEmployee(errors)
+    }
+}
+
+/// Why a valid-looking employee could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum EmployeeWriteError {
+    #[error("{0}")]
+    Invalid(InvalidEmployee),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<InvalidEmployee> for EmployeeWriteError {
+    fn from(invalid: InvalidEmployee) -> Self {
+        EmployeeWriteError::Invalid(invalid)
+    }
+}
+
+/// A short single-line text: 1..=`max` characters after trimming, no control characters.
+fn parse_text(raw: &str, max: usize, what: &str) -> Result<String, String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(format!("Please enter a {what}."));
+    }
+    if text.chars().count() > max {
+        return Err(format!("The {what} must be at most {max} characters long."));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(format!(
+            "The {what} contains characters that are not allowed."
+        ));
+    }
+    Ok(text.to_string())
+}
+
+type Errors = BTreeMap<&'static str, String>;
+
+/// The value of a checked field, or `None` with its message recorded under `field`.
+fn note<T>(errors: &mut Errors, field: &'static str, result: Result<T, String>) -> Option<T> {
+    result.map_err(|message| errors.insert(field, message)).ok()
+}
+
+/// An id posted by a `<select>`; only positive integers name a row.
+fn parse_id(raw: &str) -> Option<i64> {
+    raw.trim().parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+impl EmployeeDraft<'_> {
+    /// Checks every field and reports all problems at once, so the form can show each one next
+    /// to its input. Whether the department and manager exist is checked when writing.
+    pub fn validate(&self) -> Result<EmployeeFields, InvalidEmployee> {
+        let mut errors = Errors::new();
+        let name = note(
+            &mut errors,
+            "name",
+            parse_name(self.name).map_err(str::to_string),
+        );
+        let email = note(
+            &mut errors,
+            "email",
+            parse_email(self.email).map_err(|e| e.to_string()),
+        );
+        let title = note(
+            &mut errors,
+            "title",
+            parse_text(self.title, MAX_TITLE_CHARS, "job title"),
+        );
+        let department = note(&mut errors, "department", self.department_choice());
+        let manager_id = note(&mut errors, "manager", self.manager_id());
+        let location = note(
+            &mut errors,
+            "location",
+            parse_text(self.location, MAX_LOCATION_CHARS, "location"),
+        );
+        let start_date = note(&mut errors, "start_date", self.start_date());
+        let status = note(
+            &mut errors,
+            "status",
+            EmployeeStatus::parse(self.status).ok_or_else(|| "Please choose a status.".into()),
+        );
+        match (
+            name, email, title, department, manager_id, location, start_date, status,
+        ) {
+            (
+                Some(name),
+                Some(email),
+                Some(title),
+                Some(department),
+                Some(manager_id),
+                Some(location),
+                Some(start_date),
+                Some(status),
+            ) => Ok(EmployeeFields {
+                name,
+                email,
+                title,
+                department,
+                manager_id,
+                location,
+                start_date,
+                status,
+            }),
+            _ => Err(InvalidEmployee(errors)),
+        }
+    }
+
+    /// A typed new department wins over the list (the list may still show a stale choice).
+    fn department_choice(&self) -> Result<DepartmentChoice, String> {
+        if !self.new_department.trim().is_empty() {
+            return parse_department_name(self.new_department)
+                .map(DepartmentChoice::New)
+                .map_err(str::to_string);
+        }
+        parse_id(self.department)
+            .map(DepartmentChoice::Existing)
+            .ok_or_else(|| "Please choose a department.".into())
+    }
+
+    /// No manager (the empty option) is a valid choice.
+    fn manager_id(&self) -> Result<Option<i64>, String> {
+        if self.manager.trim().is_empty() {
+            return Ok(None);
+        }
+        parse_id(self.manager)
+            .map(Some)
+            .ok_or_else(|| "Please choose a manager from the list.".into())
+    }
+
+    fn start_date(&self) -> Result<NaiveDate, String> {
+        parse_date(self.start_date.trim())
+            // Keeps dates within what people mean (and what four-digit years sort correctly as text).
+            .filter(|d| (1900..=2199).contains(&d.year()))
+            .ok_or_else(|| "Please enter a valid start date (YYYY-MM-DD).".into())
+    }
+}
+
+/// A manager candidate for the employee form.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ManagerChoice {
+    pub id: i64,
+    pub name: String,
+    pub title: String,
+}
+
+impl Employee {
+    /// One page of the directory and the number of matches.
+    pub async fn search(
+        db: &Db,
+        query: &DirectoryQuery<'_>,
+    ) -> Result<(Vec<Employee>, i64), sqlx::Error> {
+        let pattern = super::like_pattern(query.search);
+        let department = query.department.unwrap_or(0);
+        let rows: Vec<EmployeeRow> = sqlx::query_as(query.sort.sql())
+            .bind(department)
+            .bind(&pattern)
+            .bind(query.limit)
+            .bind(query.offset)
+            .fetch_all(&db.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM employees e JOIN departments d ON d.id = e.department_id \
+             WHERE ($1 = 0 OR e.department_id = $1) \
+               AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\')",
+        )
+        .bind(department)
+        .bind(&pattern)
+        .fetch_one(&db.pool)
+        .await?;
+        Ok((decode_all(rows)?, total))
+    }
+
+    pub async fn find(db: &Db, id: i64) -> Result<Option<Employee>, sqlx::Error> {
+        let row: Option<EmployeeRow> = sqlx::query_as(
+            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+             FROM employees e JOIN departments d ON d.id = e.department_id \
+             LEFT JOIN employees m ON m.id = e.manager_id \
+             WHERE e.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+        row.map(Employee::try_from).transpose()
+    }
+
+    /// The people who report to `manager_id`, by name.
+    pub async fn direct_reports(db: &Db, manager_id: i64) -> Result<Vec<Employee>, sqlx::Error> {
+        let rows: Vec<EmployeeRow> = sqlx::query_as(
+            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+             FROM employees e JOIN departments d ON d.id = e.department_id \
+             JOIN employees m ON m.id = e.manager_id \
+             WHERE e.manager_id = $1 \
+             ORDER BY e.name_key, e.id",
+        )
+        .bind(manager_id)
+        .fetch_all(&db.pool)
+        .await?;
+        decode_all(rows)
+    }
+
+    /// The employee record linked to an account (`users.employee_id`), if any.
+    pub async fn for_user(db: &Db, user_id: i64) -> Result<Option<Employee>, sqlx::Error> {
+        let row: Option<EmployeeRow> = sqlx::query_as(
+            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+             FROM users u JOIN employees e ON e.id = u.employee_id \
+             JOIN departments d ON d.id = e.department_id \
+             LEFT JOIN employees m ON m.id = e.manager_id \
+             WHERE u.id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?;
+        row.map(Employee::try_from).transpose()
+    }
+
+    /// The most recent hires who have started by `today` and are still with the company.
+    pub async fn recent_hires(
+        db: &Db,
+        today: NaiveDate,
+        limit: i64,
+    ) -> Result<Vec<Employee>, sqlx::Error> {
+        let rows: Vec<EmployeeRow> = sqlx::query_as(
+            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+             FROM employees e JOIN departments d ON d.id = e.department_id \
+             LEFT JOIN employees m ON m.id = e.manager_id \
+             WHERE e.status <> 'terminated' AND e.start_date <= $1 \
+             ORDER BY e.start_date DESC, e.id DESC LIMIT $2",
+        )
+        .bind(format_date(today))
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+        decode_all(rows)
+    }
+
+    /// Current employees who started before `before` and whose start month-day (`MM-DD`) lies in
+    /// `from..=to`; when the window crosses New Year (`to < from`) it wraps around.
+    pub async fn with_start_day_between(
+        db: &Db,
+        from: &str,
+        to: &str,
+        before: NaiveDate,
+    ) -> Result<Vec<Employee>, sqlx::Error> {
+        let sql = if from <= to {
+            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+             FROM employees e JOIN departments d ON d.id = e.department_id \
+             LEFT JOIN employees m ON m.id = e.manager_id \
+             WHERE e.status <> 'terminated' AND e.start_date < $3 \
+               AND substr(e.start_date, 6, 5) BETWEEN $1 AND $2"
+        } else {
+            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+             FROM employees e JOIN departments d ON d.id = e.department_id \
+             LEFT JOIN employees m ON m.id = e.manager_id \
+             WHERE e.status <> 'terminated' AND e.start_date < $3 \
+               AND (substr(e.start_date, 6, 5) >= $1 OR substr(e.start_date, 6, 5) <= $2)"
+        };
+        let rows: Vec<EmployeeRow> = sqlx::query_as(sql)
+            .bind(from)
+            .bind(to)
+            .bind(format_date(before))
+            .fetch_all(&db.pool)
+            .await?;
+        decode_all(rows)
+    }
+
+    /// Everyone who can be chosen as a manager (people who left cannot), by name.
+    pub async fn manager_choices(db: &Db) -> Result<Vec<ManagerChoice>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, name, title FROM employees WHERE status <> 'terminated' \
+             ORDER BY name_key, id",
+        )
+        .fetch_all(&db.pool)
+        .await
+    }
+
+    pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM employees")
+            .fetch_one(&db.pool)
+            .await
+    }
+
+    /// Adds an employee; the department (possibly new) and the record are written together.
+    pub async fn create(db: &Db, fields: &EmployeeFields) -> Result<i64, EmployeeWriteError> {
+        let mut tx = begin_hr_write(db).await?;
+        let department_id = resolve_department(&mut tx, &fields.department).await?;
+        if let Some(manager_id) = fields.manager_id {
+            check_manager(&mut tx, None, manager_id).await?;
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO employees (name, name_key, search_key, email, title, department_id, \
+                                    manager_id, location, start_date, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(&fields.name)
+        .bind(search_key(&fields.name))
+        .bind(search_text(&fields.name, &fields.title))
+        .bind(&fields.email)
+        .bind(&fields.title)
+        .bind(department_id)
+        .bind(fields.manager_id)
+        .bind(&fields.location)
+        .bind(format_date(fields.start_date))
+        .bind(fields.status.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(email_taken)?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Changes an employee; `Ok(false)` when there is no such employee.
+    pub async fn update(
+        db: &Db,
+        id: i64,
+        fields: &EmployeeFields,
+    ) -> Result<bool, EmployeeWriteError> {
+        let mut tx = begin_hr_write(db).await?;
+        let department_id = resolve_department(&mut tx, &fields.department).await?;
+        if let Some(manager_id) = fields.manager_id {
+            check_manager(&mut tx, Some(id), manager_id).await?;
+        }
+        let result = sqlx::query(
+            "UPDATE employees SET name = $1, name_key = $2, search_key = $3, email = $4, \
+                    title = $5, department_id = $6, manager_id = $7, location = $8, \
+                    start_date = $9, status = $10 \
+             WHERE id = $11",
+        )
+        .bind(&fields.name)
+        .bind(search_key(&fields.name))
+        .bind(search_text(&fields.name, &fields.title))
+        .bind(&fields.email)
+        .bind(&fields.title)
+        .bind(department_id)
+        .bind(fields.manager_id)
+        .bind(&fields.location)
+        .bind(format_date(fields.start_date))
+        .bind(fields.status.as_str())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(email_taken)?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Inserts an already-checked record inside the caller's transaction (the demo fill).
+    pub async fn insert_in(
+        conn: &mut AnyConnection,
+        fields: &EmployeeFields,
+        department_id: i64,
+    ) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "INSERT INTO employees (name, name_key, search_key, email, title, department_id, \
+                                    manager_id, location, start_date, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(&fields.name)
+        .bind(search_key(&fields.name))
+        .bind(search_text(&fields.name, &fields.title))
+        .bind(&fields.email)
+        .bind(&fields.title)
+        .bind(department_id)
+        .bind(fields.manager_id)
+        .bind(&fields.location)
+        .bind(format_date(fields.start_date))
+        .bind(fields.status.as_str())
+        .fetch_one(&mut *conn)
+        .await
+    }
+
+    /// Creates an account linked to this employee record, inside the caller's transaction.
+    /// (The link column belongs to the HR schema, so the HR side writes it.)
+    pub async fn create_account_in(
+        conn: &mut AnyConnection,
+        employee_id: i64,
+        new: &NewUser<'_>,
+        now: i64,
+    ) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "INSERT INTO users (email, name, password_hash, role, disabled, created_at, \
+                                password_changed_at, employee_id) \
+             VALUES ($1, $2, $3, $4, 0, $5, $5, $6) RETURNING id",
+        )
+        .bind(new.email)
+        .bind(new.name)
+        .bind(new.password_hash)
+        .bind(new.role.as_str())
+        .bind(now)
+        .bind(employee_id)
+        .fetch_one(&mut *conn)
+        .await
+    }
+}
+
+/// What the directory search matches: name and title, folded, joined by a unit separator that
+/// search terms cannot contain (control characters are stripped), so no match spans both.
+fn search_text(name: &str, title: &str) -> String {
+    format!("{}\u{1f}{}", search_key(name), search_key(title))
+}
+
+fn email_taken(error: sqlx::Error) -> EmployeeWriteError {
+    if is_unique_violation(&error) {
+        InvalidEmployee::one(
+            "email",
+            "Another employee already has that work e-mail address.",
+        )
+        .into()
+    } else {
+        EmployeeWriteError::Database(error)
+    }
+}
+
+async fn resolve_department(
+    conn: &mut AnyConnection,
+    choice: &DepartmentChoice,
+) -> Result<i64, EmployeeWriteError> {
+    match choice {
+        DepartmentChoice::Existing(id) => {
+            if Department::exists_in(conn, *id).await? {
+                Ok(*id)
+            } else {
+                Err(InvalidEmployee::one("department", "Please choose a department.").into())
+            }
+        }
+        DepartmentChoice::New(name) => Ok(Department::find_or_create_in(conn, name).await?.id),
+    }
+}
+
+/// The manager must exist, still work here, and — when editing — must not be the employee or
+/// anyone below them, which would make the reporting line a loop.
+async fn check_manager(
+    conn: &mut AnyConnection,
+    employee_id: Option<i64>,
+    manager_id: i64,
+) -> Result<(), EmployeeWriteError> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM employees WHERE id = $1")
+        .bind(manager_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match status.as_deref() {
+        None => {
+            return Err(
+                InvalidEmployee::one("manager", "Please choose a manager from the list.").into(),
+            )
+        }
+        Some("terminated") => {
+            return Err(InvalidEmployee::one(
+                "manager",
+                "That person has left the company and cannot be a manager.",
+            )
+            .into())
+        }
+        Some(_) => {}
+    }
+    let Some(employee_id) = employee_id else {
+        return Ok(());
+    };
+    // Walks up from the proposed manager; finding the employee there means a loop. The depth
+    // bound keeps the walk finite even if a loop already exists.
+    let loops: i64 = sqlx::query_scalar(
+        "WITH RECURSIVE chain (id, manager_id, depth) AS ( \
+             SELECT id, manager_id, 0 FROM employees WHERE id = $1 \
+             UNION ALL \
+             SELECT e.id, e.manager_id, c.depth + 1 FROM employees e \
+             JOIN chain c ON e.id = c.manager_id WHERE c.depth < 10000 \
+         ) \
+         SELECT COUNT(*) FROM chain WHERE id = $2",
+    )
+    .bind(manager_id)
+    .bind(employee_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if loops > 0 {
+        let message = if manager_id == employee_id {
+            "Someone cannot be their own manager."
+        } else {
+            "That person reports to this employee; choose someone outside their team."
+        };
+        return Err(InvalidEmployee::one("manager", message).into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> EmployeeDraft<'static> {
+        EmployeeDraft {
+            name: " Grace Hopper ",
+            email: "Grace@Example.com",
+            title: "Rear Admiral",
+            department: "3",
+            new_department: "",
+            manager: "",
+            location: "Arlington",
+            start_date: "1943-12-01",
+            status: "active",
+        }
+    }
+
+    #[test]
+    fn a_complete_draft_validates_into_normalized_fields() {
+        let fields = draft().validate().unwrap();
+        assert_eq!(fields.name, "Grace Hopper");
+        assert_eq!(fields.email, "grace@example.com");
+        assert_eq!(fields.department, DepartmentChoice::Existing(3));
+        assert_eq!(fields.manager_id, None);
+        assert_eq!(fields.status, EmployeeStatus::Active);
+    }
+
+    #[test]
+    fn a_typed_department_wins_over_the_list() {
+        let fields = EmployeeDraft {
+            new_department: " Navy ",
+            department: "",
+            ..draft()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(fields.department, DepartmentChoice::New("Navy".into()));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let errors = EmployeeDraft {
+            name: "",
+            email: "nope",
+            title: "x\u{7}",
+            department: "abc",
+            new_department: "",
+            manager: "-4",
+            location: "",
+            start_date: "2023-02-29",
+            status: "boss",
+        }
+        .validate()
+        .unwrap_err();
+        let fields: Vec<&str> = errors.0.keys().copied().collect();
+        assert_eq!(
+            fields,
+            [
+                "department",
+                "email",
+                "location",
+                "manager",
+                "name",
+                "start_date",
+                "status",
+                "title"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_sort_keys_fall_back_to_name() {
+        assert_eq!(
+            DirectorySort::parse(Some("start")),
+            DirectorySort::StartDate
+        );
+        assert_eq!(
+            DirectorySort::parse(Some("name; DROP TABLE employees")),
+            DirectorySort::Name
+        );
+        assert_eq!(DirectorySort::parse(None), DirectorySort::Name);
+    }
+}

@@ -1,0 +1,133 @@
+//! The HR domain: departments, employees, the dashboard figures and the demo company.
+//!
+//! Start dates are calendar dates without a time zone, stored as ISO `YYYY-MM-DD` text: both
+//! engines compare and sort that form correctly, and sqlx `Any` decodes it as a plain string.
+//! Search and sort use lowercase `*_key` columns computed here in Rust, because SQLite's `LOWER`
+//! only folds ASCII while PostgreSQL's folds everything: one Rust function keeps both alike.
+
+pub mod dashboard;
+pub mod demo;
+pub mod department;
+pub mod employee;
+
+use chrono::NaiveDate;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::db::{Backend, Db};
+
+pub use dashboard::{Anniversary, DashboardFigures};
+pub use department::{Department, DepartmentHeadcount};
+pub use employee::{
+    DepartmentChoice, DirectoryQuery, DirectorySort, Employee, EmployeeDraft, EmployeeFields,
+    EmployeeStatus, EmployeeWriteError, InvalidEmployee,
+};
+
+/// The stored form of a date.
+const DATE_FORMAT: &str = "%Y-%m-%d";
+
+/// The key a name is searched and sorted by: Unicode NFC, lowercase.
+pub fn search_key(text: &str) -> String {
+    text.nfc().collect::<String>().to_lowercase()
+}
+
+/// `%term%` for `LIKE … ESCAPE '\'`, with the term folded like the stored keys and its own
+/// wildcards escaped, so a search for `50%` or `a_b` means exactly that.
+pub fn like_pattern(term: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in search_key(term).chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A date in its stored form (zero-padded, so text order is date order).
+pub fn format_date(date: NaiveDate) -> String {
+    date.format(DATE_FORMAT).to_string()
+}
+
+/// Parses the stored (and the HTML date input's) `YYYY-MM-DD` form.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    // chrono accepts unpadded fields; insisting on exactly ten bytes keeps one canonical form.
+    if text.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, DATE_FORMAT).ok()
+}
+
+/// The calendar day (UTC) of a unix timestamp — "today" for the application clock.
+pub fn date_of(unix: i64) -> NaiveDate {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.date_naive())
+        .unwrap_or_default()
+}
+
+/// "12 March 2021": how dates read on pages.
+pub fn display_date(date: NaiveDate) -> String {
+    date.format("%-d %B %Y").to_string()
+}
+
+/// A stored date that does not parse is data corruption, reported as a decode error.
+fn decode_date(text: &str) -> Result<NaiveDate, sqlx::Error> {
+    parse_date(text)
+        .ok_or_else(|| sqlx::Error::Decode(format!("invalid stored date {text:?}").into()))
+}
+
+/// A transaction that reads and then changes employees, serialized against every other such
+/// writer while readers carry on. On SQLite, `BEGIN IMMEDIATE` takes the write lock up front: a
+/// deferred transaction that read first could not upgrade once another connection had written,
+/// and would fail instead of waiting for `busy_timeout`. On PostgreSQL the table lock does the
+/// same, so two edits checked against each other's old state (a reporting loop made of two
+/// "valid" manager changes) cannot both commit.
+async fn begin_hr_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    match db.backend {
+        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => {
+            let mut tx = db.pool.begin().await?;
+            sqlx::query("LOCK TABLE employees IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+            Ok(tx)
+        }
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards_and_fold_case() {
+        assert_eq!(like_pattern("Ada"), "%ada%");
+        assert_eq!(like_pattern("50%_\\"), "%50\\%\\_\\\\%");
+        assert_eq!(like_pattern("ZOË"), like_pattern("zoe\u{0308}"));
+        assert_eq!(like_pattern(""), "%%");
+    }
+
+    #[test]
+    fn only_canonical_dates_parse() {
+        assert_eq!(
+            parse_date("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        for bad in [
+            "2023-02-29",
+            "2024-2-29",
+            "24-02-29",
+            "2024-02-29x",
+            "",
+            "yesterday",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+        let date = NaiveDate::from_ymd_opt(987, 1, 5).unwrap();
+        assert_eq!(format_date(date), "0987-01-05");
+    }
+}

@@ -1,0 +1,299 @@
+//! End-to-end in a real browser: Debian's Chromium, headless, driven through chromedriver.
+//!
+//! Skipped (with the reason printed) when chromium or chromedriver is missing — except under
+//! `CI=true`, where a missing browser fails the run. Writes screenshots to docs/screenshots/.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hr_portal::users::Role;
+
+use crate::helpers::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver as a child process, killed when dropped.
+struct Driver {
+    process: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+/// Starts chromedriver, or explains why the browser tests cannot run here.
+fn start_driver() -> Option<Driver> {
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .collect();
+    if !missing.is_empty() {
+        let reason = format!(
+            "browser tests need {} (apt-get install chromium chromium-driver)",
+            missing.join(" and ")
+        );
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true and {reason}");
+        }
+        eprintln!("skipped: {reason}");
+        return None;
+    }
+    let port = free_port();
+    let process = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    Some(Driver {
+        process,
+        url: format!("http://127.0.0.1:{port}"),
+        _profile: tempfile::tempdir().expect("profile dir"),
+    })
+}
+
+/// A headless Chromium window with a fresh profile.
+async fn open_browser(driver: &Driver) -> Client {
+    let profile = tempfile::tempdir().expect("profile dir").keep();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_string(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    // chromedriver needs a moment to listen.
+    for _ in 0..100 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => return client,
+            Err(_) => rocket::tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    panic!("could not start a Chromium session through chromedriver");
+}
+
+/// Serves the test app on a real port for the browser.
+async fn serve(app: &TestApp) -> String {
+    let port = free_port();
+    let figment = app
+        .figment()
+        .merge(("port", port))
+        .merge(("address", "127.0.0.1"));
+    let rocket = hr_portal::rocket_with_clock(figment, app.clock.clone());
+    rocket::tokio::spawn(async move {
+        let _ = rocket.launch().await;
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    base
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs")
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+async fn save_screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir().join(name), png).expect("write screenshot");
+}
+
+async fn sign_in(browser: &Client, base: &str, email: &str, password: &str) {
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    browser
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn path_of(browser: &Client) -> String {
+    browser.current_url().await.unwrap().path().to_string()
+}
+
+#[rocket::async_test]
+async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_in_chromium() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let passwords = app.password_service();
+    let today = hr_portal::hr::date_of(app.clock.now());
+    let demo = hr_portal::hr::demo::fill(
+        app.db(),
+        passwords,
+        hr_portal::hr::demo::DEMO_SEED,
+        today,
+        app.clock.now(),
+    )
+    .await
+    .expect("the demo company fills an empty database");
+    let admin_account = demo
+        .accounts
+        .iter()
+        .find(|a| a.role == Role::Admin)
+        .unwrap()
+        .clone();
+    let employee = demo
+        .accounts
+        .iter()
+        .find(|a| a.role == Role::Employee)
+        .unwrap()
+        .clone();
+    let base = serve(&app).await;
+
+    let user = open_browser(&driver).await;
+    user.goto(&format!("{base}/login")).await.unwrap();
+    save_screenshot(&user, "login.png").await;
+    sign_in(&user, &base, &employee.email, &employee.password).await;
+    assert_eq!(path_of(&user).await, "/dashboard");
+    let page = user.source().await.unwrap();
+    assert!(page.contains(&format!("Welcome, {}", employee.name)));
+    // The headcount chart is drawn on the server: one bar per department.
+    let bars = user
+        .find_all(Locator::Css("#headcount svg.bar rect"))
+        .await
+        .unwrap();
+    assert_eq!(bars.len(), demo.departments);
+    save_screenshot(&user, "dashboard.png").await;
+
+    // The directory search narrows the list to matching people.
+    user.goto(&format!("{base}/employees")).await.unwrap();
+    let everyone = user
+        .find(Locator::Id("result-count"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        everyone.starts_with(&demo.employees.to_string()),
+        "{everyone}"
+    );
+    let surname = employee.name.split(' ').next_back().unwrap().to_string();
+    user.find(Locator::Id("employee-search"))
+        .await
+        .unwrap()
+        .send_keys(&surname)
+        .await
+        .unwrap();
+    user.find(Locator::Css(
+        "form[action=\"/employees\"] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let matches = user
+        .find(Locator::Id("result-count"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count: usize = matches.split(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 1 && count < demo.employees, "{matches}");
+    assert!(user.source().await.unwrap().contains(&employee.name));
+    save_screenshot(&user, "directory.png").await;
+
+    // An administrator in another browser signs the employee out everywhere from the sessions page.
+    let admin = open_browser(&driver).await;
+    sign_in(&admin, &base, &admin_account.email, &admin_account.password).await;
+    admin.goto(&format!("{base}/admin/sessions")).await.unwrap();
+    save_screenshot(&admin, "admin-sessions.png").await;
+    let employee_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(&employee.email)
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    let selector = format!("form[action=\"/admin/users/{employee_id}/sessions/revoke\"] button");
+    admin
+        .find(Locator::Css(&selector))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(admin
+        .source()
+        .await
+        .unwrap()
+        .contains("signed out everywhere"));
+
+    // The employee's very next navigation lands on the login page.
+    user.goto(&format!("{base}/account/sessions"))
+        .await
+        .unwrap();
+    assert_eq!(path_of(&user).await, "/login");
+
+    // The admin signs out with the page's button; the session is gone server-side.
+    admin
+        .find(Locator::Id("sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(path_of(&admin).await, "/login");
+    assert!(admin
+        .source()
+        .await
+        .unwrap()
+        .contains("You have been signed out."));
+    admin.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert_eq!(path_of(&admin).await, "/login");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    user.close().await.unwrap();
+    admin.close().await.unwrap();
+}
