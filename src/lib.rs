@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
-use rocket::fs::{relative, FileServer};
 use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
@@ -71,21 +70,31 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
                 })
             },
         ))
-        .attach(Template::fairing())
+        .attach(Template::try_custom(|engines| {
+            web::assets::register_templates(&mut engines.tera)?;
+            Ok(())
+        }))
         .attach(web::headers::SecurityHeaders)
         .mount("/", routes::all())
-        .mount("/static", FileServer::from(relative!("static")))
+        .mount("/", web::assets::routes())
         .register("/", web::catchers::catchers())
 }
 
 /// Fills in what the settings leave open: the persisted secret key, the template folder and
 /// whether a proxy header may name the client address. Problems are reported at ignition.
 fn prepare_figment(figment: Figment) -> (Figment, Option<String>) {
-    let mut figment = figment.join(("template_dir", relative!("templates")));
     let config = match AppConfig::from_figment(&figment) {
         Ok(config) => config,
         Err(error) => return (figment, Some(error.to_string())),
     };
+    // The pages are embedded in the binary (web::assets); Rocket's template fairing still wants
+    // an existing folder to scan, so it gets an empty one inside data_dir.
+    let template_dir = config.data_dir.join("templates");
+    if let Err(error) = std::fs::create_dir_all(&template_dir) {
+        let problem = format!("cannot create {}: {error}", template_dir.display());
+        return (figment, Some(problem));
+    }
+    let mut figment = figment.join(("template_dir", template_dir));
     // Only a configured proxy header may name the client; otherwise the socket peer counts.
     figment = figment.merge((
         "ip_header",

@@ -70,7 +70,7 @@ async fn sessions_page(
         .map(|s| SessionRow::from_summary(s, &user.session))
         .collect();
     Ok(Template::render(
-        "account_sessions",
+        "account_sessions.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
             csrf_token: user.session.csrf_token(),
@@ -173,7 +173,7 @@ fn password_form(
     (
         status,
         Template::render(
-            "account_password",
+            "account_password.html",
             context! {
                 layout: Layout::signed_in(current, flash),
                 csrf_token: current.csrf_token(),

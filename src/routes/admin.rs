@@ -50,7 +50,7 @@ async fn sessions_page(
         .map(|s| SessionRow::from_summary(s, current))
         .collect();
     Ok(Template::render(
-        "admin_sessions",
+        "admin_sessions.html",
         context! {
             layout: Layout::signed_in(current, flash),
             csrf_token: current.csrf_token(),
@@ -189,7 +189,7 @@ async fn users_listing(
     Ok((
         status,
         Template::render(
-            "admin_users",
+            "admin_users.html",
             context! {
                 layout: Layout::signed_in(current, flash),
                 csrf_token: current.csrf_token(),
@@ -547,7 +547,7 @@ async fn audit_page(
         })
         .collect();
     Ok(Template::render(
-        "admin_audit",
+        "admin_audit.html",
         context! {
             layout: Layout::signed_in(current, flash),
             user_filter: &filter.user,

@@ -57,7 +57,7 @@ fn login_form(
     (
         status,
         Template::render(
-            "login",
+            "login.html",
             context! {
                 layout: Layout::anonymous(None),
                 csrf_token: secret.csrf_token(),
@@ -84,7 +84,7 @@ fn login_page(
         None => Layout::anonymous(flash),
     };
     Template::render(
-        "login",
+        "login.html",
         context! {
             layout,
             csrf_token: secret.csrf_token(),

@@ -86,7 +86,7 @@ async fn dashboard(
     let department_count = figures.headcounts.len();
     let session = &user.session.session;
     Ok(Template::render(
-        "dashboard",
+        "dashboard.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
             name: &user.name,

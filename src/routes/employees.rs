@@ -130,7 +130,7 @@ async fn directory(
         .collect();
     let rows: Vec<EmployeeView> = employees.into_iter().map(EmployeeView::from).collect();
     Ok(Template::render(
-        "employees",
+        "employees.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
             is_admin: user.is_admin(),
@@ -177,7 +177,7 @@ async fn profile(
         None => None,
     };
     Ok(Template::render(
-        "employee",
+        "employee.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
             is_admin: user.is_admin(),
@@ -342,7 +342,7 @@ async fn employee_form(
     Ok((
         status,
         Template::render(
-            "employee_form",
+            "employee_form.html",
             context! {
                 layout: Layout::signed_in(current, None),
                 csrf_token: current.csrf_token(),

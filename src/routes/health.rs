@@ -1,6 +1,5 @@
-//! Liveness for load balancers, and the favicon browsers ask for on every first visit.
+//! Liveness for load balancers.
 
-use rocket::http::ContentType;
 use rocket::{get, routes, Route, State};
 
 use crate::db::Db;
@@ -13,13 +12,6 @@ async fn healthz(db: &State<Db>) -> AppResult<&'static str> {
     Ok("ok")
 }
 
-const FAVICON: &str = include_str!("../../static/favicon.svg");
-
-#[get("/favicon.ico")]
-fn favicon() -> (ContentType, &'static str) {
-    (ContentType::SVG, FAVICON)
-}
-
 pub fn routes() -> Vec<Route> {
-    routes![healthz, favicon]
+    routes![healthz]
 }

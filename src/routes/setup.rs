@@ -59,7 +59,7 @@ fn setup_form(
     (
         status,
         Template::render(
-            "setup",
+            "setup.html",
             context! {
                 layout: Layout::anonymous(None),
                 csrf_token: secret.csrf_token(),

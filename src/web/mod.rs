@@ -1,5 +1,6 @@
 //! Web plumbing shared by every page: security headers, catchers, the page layout and flashes.
 
+pub mod assets;
 pub mod catchers;
 pub mod device;
 pub mod headers;

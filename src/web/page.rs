@@ -109,7 +109,7 @@ pub fn error_page(request: &Request<'_>, status: Status, message: &str) -> Templ
         None => Layout::anonymous(None),
     };
     Template::render(
-        "error",
+        "error.html",
         context! {
             layout,
             status: status.code,

@@ -156,6 +156,23 @@ async fn sign_in(browser: &Client, base: &str, email: &str, password: &str) {
         .click()
         .await
         .unwrap();
+    wait_until(browser, "the page after signing in", |url, _| {
+        url.path() != "/login"
+    })
+    .await;
+}
+
+/// Waits (up to 10 s) until the page after a click has loaded and satisfies `done`.
+async fn wait_until(browser: &Client, what: &str, done: impl Fn(&url::Url, &str) -> bool) {
+    for _ in 0..200 {
+        if let (Ok(url), Ok(source)) = (browser.current_url().await, browser.source().await) {
+            if done(&url, &source) {
+                return;
+            }
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 async fn path_of(browser: &Client) -> String {
@@ -234,6 +251,10 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
     .click()
     .await
     .unwrap();
+    wait_until(&user, "the search results", |url, _| {
+        url.query().is_some_and(|q| q.contains("q="))
+    })
+    .await;
     let matches = user
         .find(Locator::Id("result-count"))
         .await
@@ -264,11 +285,10 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
         .click()
         .await
         .unwrap();
-    assert!(admin
-        .source()
-        .await
-        .unwrap()
-        .contains("signed out everywhere"));
+    wait_until(&admin, "the force-logout confirmation", |_, page| {
+        page.contains("signed out everywhere")
+    })
+    .await;
 
     // The employee's very next navigation lands on the login page.
     user.goto(&format!("{base}/account/sessions"))
@@ -284,7 +304,10 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
         .click()
         .await
         .unwrap();
-    assert_eq!(path_of(&admin).await, "/login");
+    wait_until(&admin, "the login page after signing out", |url, _| {
+        url.path() == "/login"
+    })
+    .await;
     assert!(admin
         .source()
         .await
