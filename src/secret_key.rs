@@ -43,19 +43,24 @@ pub fn load_or_create(path: &Path) -> Result<String, SecretKeyError> {
             let mut bytes = [0u8; 64];
             rand::rngs::OsRng.fill_bytes(&mut bytes);
             let key = STANDARD.encode(bytes);
+            // Written whole to a private temporary file, then linked into place: an instance
+            // starting at the same moment sees either no file or a complete one, never half.
+            let temporary = path.with_extension(format!("key.tmp-{}", std::process::id()));
             let mut options = fs::OpenOptions::new();
-            options.write(true).create_new(true);
+            options.write(true).create(true).truncate(true);
             #[cfg(unix)]
             {
                 use std::os::unix::fs::OpenOptionsExt;
                 options.mode(0o600);
             }
-            match options.open(path) {
-                Ok(mut file) => {
-                    file.write_all(key.as_bytes()).map_err(io)?;
-                    file.sync_all().map_err(io)?;
-                    Ok(key)
-                }
+            let mut file = options.open(&temporary).map_err(io)?;
+            file.write_all(key.as_bytes()).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            drop(file);
+            let linked = fs::hard_link(&temporary, path);
+            let _ = fs::remove_file(&temporary);
+            match linked {
+                Ok(()) => Ok(key),
                 // Another instance or process created it first: use theirs.
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create(path),
                 Err(e) => Err(io(e)),

@@ -60,12 +60,12 @@ pub async fn authenticate(
     ip: Option<&str>,
 ) -> Result<LoginOutcome, LoginError> {
     let email = normalize_email(email_typed);
-    if let Some(retry_after) = throttle.retry_after(&email, ip).await? {
+    // Counted before the password is checked, so parallel guesses cannot outrun the limit.
+    if let Some(retry_after) = throttle.register_attempt(&email, ip).await? {
         return Ok(LoginOutcome::Throttled { retry_after });
     }
     if password.chars().count() > MAX_PASSWORD_CHARS {
         // No stored password can be this long: refuse before spending a hash on it.
-        throttle.record_failure(&email, ip).await?;
         return Ok(LoginOutcome::Failed {
             reason: FailureReason::PasswordTooLong,
             user_id: None,
@@ -82,18 +82,19 @@ pub async fn authenticate(
         Some(_) => None,
     };
     if let Some(reason) = failure {
-        throttle.record_failure(&email, ip).await?;
         return Ok(LoginOutcome::Failed {
             reason,
             user_id: user.map(|u| u.id),
         });
     }
-    let user = user.expect("a successful verification has an account");
-    throttle.record_success(&email).await?;
+    let mut user = user.expect("a successful verification has an account");
+    throttle.record_success(&email, ip).await?;
     if verification.needs_rehash {
         // Parameters moved on since this hash was made; upgrade it while we know the password.
         let fresh = passwords.hash(password).await?;
-        User::upgrade_password_hash(db, user.id, &user.password_hash, &fresh).await?;
+        if User::upgrade_password_hash(db, user.id, &user.password_hash, &fresh).await? {
+            user.password_hash = fresh;
+        }
     }
     Ok(LoginOutcome::Success(user))
 }

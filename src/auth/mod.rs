@@ -50,7 +50,10 @@ pub fn safe_next(next: &str) -> Option<&str> {
         && !next.starts_with("//")
         && !next.contains('\\')
         && next.len() <= 2048
-        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+        && next.is_ascii()
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
+        // Must also be a URI Rocket can put in a Location header (else the redirect is a 500).
+        && rocket::http::uri::Origin::parse(next).is_ok();
     ok.then_some(next)
 }
 
@@ -83,6 +86,9 @@ mod tests {
             "/ok\nLocation: x",
             "/a b",
             "javascript:alert(1)",
+            "/\u{e9}",
+            "/a<b",
+            "/a\"b",
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?} must be refused");
         }

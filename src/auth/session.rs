@@ -9,7 +9,7 @@ use sqlx::FromRow;
 use super::{hash_token, random_token};
 use crate::clock::Clock;
 use crate::db::Db;
-use crate::users::Role;
+use crate::users::{Role, User};
 
 /// The two lifetimes of a session, in seconds, for normal and "keep me signed in" sessions.
 #[derive(Debug, Clone, Copy)]
@@ -53,7 +53,7 @@ pub struct SessionOrigin {
 }
 
 /// A live session joined with its (enabled) user, as loaded once per request.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ActiveSession {
     pub id: i64,
     pub handle: String,
@@ -70,10 +70,31 @@ pub struct ActiveSession {
 }
 
 /// A freshly created or rotated session plus the token that goes into the cookie (and nowhere else).
-#[derive(Debug)]
 pub struct IssuedSession {
     pub token: String,
     pub session: ActiveSession,
+}
+
+impl std::fmt::Debug for ActiveSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActiveSession")
+            .field("id", &self.id)
+            .field("handle", &self.handle)
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .field("remember", &self.remember)
+            .field("csrf_secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for IssuedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedSession")
+            .field("token", &"<redacted>")
+            .field("session", &self.session)
+            .finish()
+    }
 }
 
 /// One row of a sessions table on the account or admin pages.
@@ -108,7 +129,8 @@ struct SessionUserRow {
     disabled: i64,
 }
 
-/// Why a cookie did not yield a session (only `Expired` leads to a cleanup write).
+/// Whether a found row is usable; expired rows and rows of disabled users are deleted when met
+/// (disabling deletes them too, but a login racing the disable must not leave one dormant).
 enum Liveness {
     Live,
     Expired,
@@ -139,18 +161,18 @@ impl SessionStore {
         self.limits
     }
 
-    /// Starts a session for `user_id`. `replacing` is the token this browser presented, if any:
-    /// its row is deleted in the same transaction, so a login never inherits an earlier session
-    /// (fixation) and a browser holds at most one.
+    /// Starts a session for `user`, whose password was just verified against `user.password_hash`.
+    /// `replacing` is the token this browser presented, if any: its row is deleted in the same
+    /// transaction, so a login never inherits an earlier session (fixation) and a browser holds at
+    /// most one. The insert happens only while the account is still enabled and its password hash
+    /// is still the one verified, so a disable or password change racing this login wins; then
+    /// `None` is returned and the login must be treated as failed.
     pub async fn create(
         &self,
-        user_id: i64,
-        user_email: &str,
-        user_name: &str,
-        user_role: Role,
+        user: &User,
         origin: &SessionOrigin,
         replacing: Option<&str>,
-    ) -> Result<IssuedSession, sqlx::Error> {
+    ) -> Result<Option<IssuedSession>, sqlx::Error> {
         let now = self.clock.now();
         let token = random_token();
         let handle = random_token()[..22].to_string();
@@ -164,39 +186,43 @@ impl SessionStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        let id: i64 = sqlx::query_scalar(
+        let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, \
-             remember, ip, user_agent, csrf_secret) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9) \
+             remember, ip, user_agent, csrf_secret) \
+             SELECT $1, $2, id, $4, $4, $5, $6, $7, $8, $9 FROM users \
+             WHERE id = $3 AND disabled = 0 AND password_hash = $10 \
              RETURNING id",
         )
         .bind(hash_token(&token))
         .bind(&handle)
-        .bind(user_id)
+        .bind(user.id)
         .bind(now)
         .bind(expires_at)
         .bind(i64::from(origin.remember))
         .bind(origin.ip.as_deref())
         .bind(origin.user_agent.as_deref())
         .bind(&csrf_secret)
-        .fetch_one(&mut *tx)
+        .bind(&user.password_hash)
+        .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(IssuedSession {
+        let Some(id) = id else { return Ok(None) };
+        Ok(Some(IssuedSession {
             token,
             session: ActiveSession {
                 id,
                 handle,
-                user_id,
-                user_email: user_email.to_string(),
-                user_name: user_name.to_string(),
-                user_role,
+                user_id: user.id,
+                user_email: user.email.clone(),
+                user_name: user.name.clone(),
+                user_role: user.role,
                 created_at: now,
                 last_seen_at: now,
                 expires_at,
                 remember: origin.remember,
                 csrf_secret,
             },
-        })
+        }))
     }
 
     /// The live session for a cookie token, or `None`. One indexed read (session ⋈ user); a write
@@ -215,8 +241,7 @@ impl SessionStore {
         let remember = row.remember != 0;
         match self.liveness(&row, now) {
             Liveness::Live => {}
-            Liveness::Refused => return Ok(None),
-            Liveness::Expired => {
+            Liveness::Expired | Liveness::Refused => {
                 self.delete_by_id(row.id).await?;
                 return Ok(None);
             }

@@ -1,13 +1,19 @@
-//! Login throttling with fixed-window failure counters kept in the database, so limits survive
-//! restarts and hold across every instance sharing it.
+//! Login throttling with fixed-window counters kept in the database, so limits survive restarts
+//! and hold across every instance sharing it.
 //!
-//! Policy (defaults; see README): at most `login_failures_per_account` failures per account and
-//! `login_failures_per_ip` per client address within `throttle_window` seconds. Past either, sign-in
-//! attempts for that key are answered 429 with `Retry-After` until the window ends — before any
-//! password is checked. With 5 per 15 minutes an attacker gets at most 20 guesses an hour on one
-//! account however many addresses they use (ASVS 2.2.1 asks for fewer than 100). A successful
-//! sign-in clears the account's counter. Unknown e-mails are counted exactly like real ones, so the
-//! throttle reveals nothing about which accounts exist.
+//! Policy (defaults; see README): at most `login_failures_per_account` failed attempts per account
+//! and `login_failures_per_ip` per client address within `throttle_window` seconds. Past either,
+//! sign-in attempts for that key are answered 429 with `Retry-After` until the window ends —
+//! before any password is checked. With 5 per 15 minutes an attacker gets at most 20 guesses an
+//! hour on one account however many addresses they use (ASVS 2.2.1 asks for fewer than 100).
+//!
+//! Every attempt is counted *before* its password is checked, by one atomic upsert that returns
+//! the new count. So a burst of simultaneous requests cannot all slip in under the limit while
+//! their hashes queue: the sixth concurrent attempt already sees 6. A successful sign-in then
+//! clears the account's counter and gives its slot back to the address. Unknown e-mails are
+//! counted exactly like real ones, so the throttle reveals nothing about which accounts exist.
+
+use std::net::IpAddr;
 
 use crate::clock::Clock;
 use crate::db::Db;
@@ -20,7 +26,7 @@ pub struct ThrottlePolicy {
     pub window: i64,
 }
 
-/// Checks and records failed sign-ins.
+/// Checks and records sign-in attempts.
 #[derive(Debug, Clone)]
 pub struct LoginThrottle {
     db: Db,
@@ -28,12 +34,23 @@ pub struct LoginThrottle {
     policy: ThrottlePolicy,
 }
 
+/// The account key: the normalized e-mail, bounded so a huge typed value cannot bloat the table.
 fn account_key(email: &str) -> String {
+    let email: String = email.chars().take(254).collect();
     format!("account:{email}")
 }
 
+/// The address key. IPv6 clients usually own a whole /64, so that is what is counted.
 fn ip_key(ip: Option<&str>) -> String {
-    format!("ip:{}", ip.unwrap_or("unknown"))
+    match ip.and_then(|ip| ip.parse::<IpAddr>().ok()) {
+        Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(IpAddr::V6(v6)) => format!("ip:{}", v6.to_ipv4_mapped().expect("mapped")),
+        Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
+        None => "ip:unknown".to_string(),
+    }
 }
 
 impl LoginThrottle {
@@ -41,64 +58,59 @@ impl LoginThrottle {
         LoginThrottle { db, clock, policy }
     }
 
-    /// Seconds until the caller may try again, or `None` when neither the account (normalized
-    /// e-mail) nor the address is over its limit.
-    pub async fn retry_after(
+    /// Counts one attempt against the account (normalized e-mail) and the address, and says
+    /// whether it may go ahead: `None` to check the password, `Some(seconds)` to refuse it with
+    /// 429 until the window ends. Call [`Self::record_success`] when the password was right.
+    pub async fn register_attempt(
         &self,
         email: &str,
         ip: Option<&str>,
     ) -> Result<Option<i64>, sqlx::Error> {
         let now = self.clock.now();
-        let window_open_since = now - self.policy.window;
         let mut wait: Option<i64> = None;
         for (key, limit) in [
             (account_key(email), self.policy.per_account),
             (ip_key(ip), self.policy.per_ip),
         ] {
-            let row: Option<(i64, i64)> = sqlx::query_as(
-                "SELECT window_start, failures FROM login_throttle WHERE key = $1 AND window_start > $2",
-            )
-            .bind(&key)
-            .bind(window_open_since)
-            .fetch_optional(&self.db.pool)
-            .await?;
-            if let Some((window_start, failures)) = row {
-                if failures >= limit {
-                    let remaining = window_start + self.policy.window - now;
-                    wait = Some(wait.map_or(remaining, |w| w.max(remaining)));
-                }
+            let (window_start, attempts) = self.count(&key, now).await?;
+            if attempts > limit {
+                let remaining = (window_start + self.policy.window - now).max(1);
+                wait = Some(wait.map_or(remaining, |w| w.max(remaining)));
             }
         }
         Ok(wait)
     }
 
-    /// Counts one failure against the account and the address. A single upsert per key, so
-    /// concurrent failures on several instances are all counted.
-    pub async fn record_failure(&self, email: &str, ip: Option<&str>) -> Result<(), sqlx::Error> {
-        let now = self.clock.now();
-        let window_open_since = now - self.policy.window;
-        for key in [account_key(email), ip_key(ip)] {
-            sqlx::query(
-                "INSERT INTO login_throttle (key, window_start, failures) VALUES ($1, $2, 1) \
-                 ON CONFLICT (key) DO UPDATE SET \
-                 failures = CASE WHEN login_throttle.window_start <= $3 THEN 1 ELSE login_throttle.failures + 1 END, \
-                 window_start = CASE WHEN login_throttle.window_start <= $3 THEN $2 ELSE login_throttle.window_start END",
-            )
-            .bind(&key)
-            .bind(now)
-            .bind(window_open_since)
-            .execute(&self.db.pool)
-            .await?;
-        }
-        Ok(())
+    /// Adds one to `key`'s counter (starting a new window when the old one ended) in a single
+    /// statement, and returns the window start and the new count.
+    async fn count(&self, key: &str, now: i64) -> Result<(i64, i64), sqlx::Error> {
+        sqlx::query_as(
+            "INSERT INTO login_throttle (key, window_start, failures) VALUES ($1, $2, 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+             failures = CASE WHEN login_throttle.window_start <= $3 THEN 1 ELSE login_throttle.failures + 1 END, \
+             window_start = CASE WHEN login_throttle.window_start <= $3 THEN $2 ELSE login_throttle.window_start END \
+             RETURNING window_start, failures",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(now - self.policy.window)
+        .fetch_one(&self.db.pool)
+        .await
     }
 
-    /// Clears the account's counter after a successful sign-in (the address keeps its count).
-    pub async fn record_success(&self, email: &str) -> Result<(), sqlx::Error> {
+    /// After a correct password: clears the account's counter and takes this attempt back off the
+    /// address's count, so only failures accumulate.
+    pub async fn record_success(&self, email: &str, ip: Option<&str>) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(account_key(email))
             .execute(&self.db.pool)
             .await?;
+        sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
+        )
+        .bind(ip_key(ip))
+        .execute(&self.db.pool)
+        .await?;
         Ok(())
     }
 
@@ -109,5 +121,29 @@ impl LoginThrottle {
             .execute(&self.db.pool)
             .await?;
         Ok(result.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_keyed_per_client_and_ipv6_per_64() {
+        assert_eq!(ip_key(Some("192.0.2.7")), "ip:192.0.2.7");
+        assert_eq!(
+            ip_key(Some("2001:db8:1:2:aaaa::1")),
+            ip_key(Some("2001:db8:1:2:bbbb::9"))
+        );
+        assert_ne!(
+            ip_key(Some("2001:db8:1:2::1")),
+            ip_key(Some("2001:db8:1:3::1"))
+        );
+        assert_eq!(ip_key(Some("::ffff:192.0.2.7")), "ip:192.0.2.7");
+        assert_eq!(ip_key(None), "ip:unknown");
+        assert_eq!(
+            account_key(&"a".repeat(10_000)).len(),
+            "account:".len() + 254
+        );
     }
 }

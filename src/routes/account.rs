@@ -146,7 +146,8 @@ async fn revoke_others(
     Ok(page::done("/account/sessions", message))
 }
 
-#[derive(Debug, FromForm)]
+/// No `Debug`: it holds passwords.
+#[derive(FromForm)]
 pub struct PasswordFields {
     #[field(default = "")]
     current_password: String,
@@ -216,7 +217,7 @@ async fn change_password(
     let email = current.session.user_email.clone();
     let ip = client.ip.as_deref();
     // The current-password check is a password guess like any other: same throttle.
-    if let Some(retry_after) = throttle.retry_after(&email, ip).await? {
+    if let Some(retry_after) = throttle.register_attempt(&email, ip).await? {
         return Err(AppError::Throttled { retry_after });
     }
     let Some(user) = User::find_by_id(db, current.session.user_id).await? else {
@@ -228,9 +229,9 @@ async fn change_password(
             .await?
             .matches;
     if !matches {
-        throttle.record_failure(&email, ip).await?;
         return refuse("Your current password is incorrect.");
     }
+    throttle.record_success(&email, ip).await?;
     if let Err(error) =
         check_new_password(&fields.new_password, &fields.new_password_confirm, &email)
     {

@@ -228,7 +228,8 @@ async fn users_page(
     .await
 }
 
-#[derive(Debug, FromForm)]
+/// No `Debug`: it holds passwords.
+#[derive(FromForm)]
 pub struct NewUserFields {
     #[field(default = "")]
     name: String,

@@ -19,7 +19,8 @@ use crate::web::page::{self, Layout};
 
 use super::CsrfOnly;
 
-#[derive(Debug, FromForm)]
+/// The login form (no `Debug`: it holds a password).
+#[derive(FromForm)]
 pub struct LoginFields {
     #[field(default = "")]
     email: String,
@@ -145,16 +146,20 @@ async fn login(
                 .get_private(policy.session_cookie_name())
                 .map(|c| c.value().to_string())
                 .filter(|t| looks_like_token(t));
-            let issued = sessions
-                .create(
-                    user.id,
-                    &user.email,
-                    &user.name,
-                    user.role,
-                    &client.origin(fields.remember),
-                    previous.as_deref(),
-                )
-                .await?;
+            let Some(issued) = sessions
+                .create(&user, &client.origin(fields.remember), previous.as_deref())
+                .await?
+            else {
+                // Disabled or re-passworded while this login was being checked: it fails.
+                return Ok(Either::Right(login_form(
+                    Status::Unauthorized,
+                    &secret,
+                    &fields.email,
+                    &fields.next,
+                    fields.remember,
+                    Some(GENERIC_FAILURE.into()),
+                )));
+            };
             policy.set_session(cookies, issued.token, fields.remember);
             let mut event = Event::new(EventKind::LoginSucceeded, &client)
                 .actor(user.id)

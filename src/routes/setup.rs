@@ -18,7 +18,8 @@ use crate::users::password::{check_new_password, PasswordService};
 use crate::users::{parse_email, parse_name, NewUser, User};
 use crate::web::page::{self, Layout};
 
-#[derive(Debug, FromForm)]
+/// The set-up form (no `Debug`: it holds a password and the set-up token).
+#[derive(FromForm)]
 pub struct SetupFields {
     #[field(default = "")]
     token: String,
@@ -133,16 +134,13 @@ async fn setup(
         return Err(AppError::NotFound);
     };
     setup.consume();
-    let issued = sessions
-        .create(
-            user.id,
-            &user.email,
-            &user.name,
-            user.role,
-            &client.origin(false),
-            None,
-        )
-        .await?;
+    let Some(issued) = sessions.create(&user, &client.origin(false), None).await? else {
+        // Only a concurrent disable could get here; the account exists, so send them to sign in.
+        return Ok(Either::Left(page::done(
+            "/login",
+            "Your account is ready; please sign in.",
+        )));
+    };
     policy.set_session(cookies, issued.token, false);
     audit
         .record(

@@ -266,14 +266,15 @@ impl User {
         user_id: i64,
         old_hash: &str,
         new_hash: &str,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
-            .bind(new_hash)
-            .bind(user_id)
-            .bind(old_hash)
-            .execute(&db.pool)
-            .await?;
-        Ok(())
+    ) -> Result<bool, sqlx::Error> {
+        let result =
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+                .bind(new_hash)
+                .bind(user_id)
+                .bind(old_hash)
+                .execute(&db.pool)
+                .await?;
+        Ok(result.rows_affected() == 1)
     }
 
     /// Disables or enables an account, refusing to disable the last enabled admin.

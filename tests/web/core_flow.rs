@@ -176,6 +176,8 @@ async fn next_never_leads_off_the_site(backend: Backend) {
         "https://evil.example",
         "/\\evil.example",
         "javascript:alert(1)",
+        "/\u{e9}",
+        "/a<b",
     ] {
         let browser = app.new_browser().await;
         let response = post_with_csrf(

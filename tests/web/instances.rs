@@ -142,7 +142,7 @@ async fn concurrent_failures_on_two_instances_are_all_counted(backend: Backend) 
         };
         tasks.push(rocket::tokio::spawn(async move {
             throttle
-                .record_failure("target@example.com", Some("10.0.0.1"))
+                .register_attempt("target@example.com", Some("10.0.0.1"))
                 .await
         }));
     }

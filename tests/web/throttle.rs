@@ -145,6 +145,39 @@ async fn the_account_throttle_engages_after_five_failures_and_releases_after_the
     );
 }
 
+async fn a_burst_of_simultaneous_guesses_gets_no_more_checks_than_the_limit(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let (_, page) = get_page(&app.browser, "/login").await;
+    let token = csrf_token_for(&page, "/login");
+    let body = form_body(&[
+        ("email", "ada@example.com"),
+        ("password", "a wrong password!!"),
+        ("csrf_token", &token),
+    ]);
+    let before = verifications(&app.browser);
+    let attempts = (0..20).map(|_| {
+        app.browser
+            .post("/login")
+            .header(rocket::http::ContentType::Form)
+            .body(body.clone())
+            .dispatch()
+    });
+    let responses = rocket::futures::future::join_all(attempts).await;
+    let throttled = responses
+        .iter()
+        .filter(|r| r.status() == Status::TooManyRequests)
+        .count();
+    assert_eq!(
+        throttled, 15,
+        "only the first five attempts are let through"
+    );
+    assert_eq!(verifications(&app.browser) - before, 5);
+}
+
 async fn a_successful_login_resets_the_account_counter(backend: Backend) {
     let Some(app) = spawn_on(backend).await else {
         return;
@@ -242,6 +275,7 @@ async fn passwords_are_never_trimmed(backend: Backend) {
 }
 
 on_every_backend!(
+    a_burst_of_simultaneous_guesses_gets_no_more_checks_than_the_limit,
     unknown_email_wrong_password_and_disabled_account_answer_identically_with_one_verification_each,
     a_password_over_128_characters_is_refused_without_hashing,
     the_account_throttle_engages_after_five_failures_and_releases_after_the_window,
