@@ -36,7 +36,15 @@ else
   export ROCKET_DATABASE_URL=""
 fi
 
+# The demo company (200 employees in 8 departments) gives the dashboard real figures to draw.
+"$BIN" demo >/dev/null
 echo "$PASSWORD" | "$BIN" user add bench@example.com --name "Bench Admin" --admin >/dev/null
+# The login storm signs in as 32 different people (one account hammered in parallel would,
+# rightly, trip its own throttle).
+STORM_ACCOUNTS=32
+for i in $(seq 0 $((STORM_ACCOUNTS - 1))); do
+  echo "$PASSWORD" | "$BIN" user add "storm$i@example.com" --name "Storm $i" >/dev/null
+done
 "$BIN" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
@@ -71,10 +79,16 @@ peak_mib() { awk '/VmHWM/{printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status"; }
 COOKIE="Cookie: hr_session=$SESSION"
 LOGIN_LUA="$WORK/login.lua"
 cat >"$LOGIN_LUA" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Cookie"] = "hr_form=$FORM"
-wrk.body = "email=bench%40example.com&password=benchmark+password+1&csrf_token=$TOKEN"
+local counter = math.random(0, $STORM_ACCOUNTS - 1)
+local headers = {
+  ["Content-Type"] = "application/x-www-form-urlencoded",
+  ["Cookie"] = "hr_form=$FORM",
+}
+request = function()
+  counter = (counter + 1) % $STORM_ACCOUNTS
+  local body = "email=storm" .. counter .. "%40example.com&password=benchmark+password+1&csrf_token=$TOKEN"
+  return wrk.format("POST", "/login", headers, body)
+end
 LUA
 
 row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5"; }

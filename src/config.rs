@@ -32,7 +32,7 @@ pub struct AppConfig {
     pub login_failures_per_ip: i64,
     /// Length of a throttling window in seconds.
     pub throttle_window: i64,
-    /// Concurrent argon2 computations; 0 means one per CPU core.
+    /// Concurrent argon2 computations; 0 means half the CPU cores (at least one).
     pub password_hash_concurrency: usize,
     /// Milliseconds a login waits for a hashing slot before it is answered 503.
     pub password_hash_queue_timeout_ms: u64,

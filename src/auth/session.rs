@@ -396,6 +396,21 @@ impl SessionStore {
         (now, now - self.limits.idle, now - self.limits.remember_idle)
     }
 
+    /// How many live sessions a user has (one indexed count; the dashboard card).
+    pub async fn count_for_user(&self, user_id: i64) -> Result<i64, sqlx::Error> {
+        let (now, idle_cutoff, remember_cutoff) = self.live_bounds();
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions s WHERE s.user_id = $1 AND s.expires_at > $2 \
+             AND s.last_seen_at > (CASE WHEN s.remember = 1 THEN $4 ELSE $3 END)",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(idle_cutoff)
+        .bind(remember_cutoff)
+        .fetch_one(&self.db.pool)
+        .await
+    }
+
     /// A user's live sessions, most recently active first.
     pub async fn list_for_user(&self, user_id: i64) -> Result<Vec<SessionSummary>, sqlx::Error> {
         let (now, idle_cutoff, remember_cutoff) = self.live_bounds();

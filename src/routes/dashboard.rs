@@ -79,8 +79,11 @@ async fn dashboard(
     clock: &State<Clock>,
     flash: Option<FlashMessage<'_>>,
 ) -> AppResult<Template> {
-    let own_sessions = sessions.list_for_user(user.id).await?;
-    let figures = DashboardFigures::load(db, user.id, date_of(clock.now())).await?;
+    let (session_count, figures) = rocket::tokio::join!(
+        sessions.count_for_user(user.id),
+        DashboardFigures::load(db, user.id, date_of(clock.now()))
+    );
+    let (session_count, figures) = (session_count?, figures?);
     // Counts are worked out here: Tera's filters bind looser than its arithmetic.
     let anniversaries_more = figures.anniversaries_total - figures.anniversaries.len();
     let department_count = figures.headcounts.len();
@@ -96,7 +99,7 @@ async fn dashboard(
             session_started: when(session.created_at),
             session_expires: when(session.expires_at),
             remembered: session.remember,
-            session_count: own_sessions.len(),
+            session_count,
             profile: figures.profile.map(EmployeeView::from),
             headcount_total: figures.headcount_total,
             headcounts: headcount_bars(figures.headcounts),

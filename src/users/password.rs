@@ -1,19 +1,21 @@
 //! argon2id hashing and verification, kept off the async workers and bounded in concurrency.
 //!
 //! Each argon2id computation takes ~19 MiB and ~20 ms of a core. Running it on Rocket's async
-//! workers would stall every page; running unboundedly many on the blocking pool would let a login
-//! flood exhaust memory. So: the blocking pool, behind a semaphore sized to the cores, and a bounded
-//! wait for a slot after which the login is shed with 503.
+//! workers would stall every page; running unboundedly many would let a login flood exhaust memory
+//! and starve page requests of CPU. So hashing runs on a small set of dedicated threads (by default
+//! half the cores, at least one, so pages always keep a core during a login storm), a semaphore
+//! admits one job per thread, and a login that cannot get a slot within a bounded wait is shed
+//! with 503. Dedicated threads (rather than tokio's growing blocking pool) also bound how many
+//! malloc arenas ever hold a 19 MiB block, which keeps resident memory flat under load.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
-use rocket::tokio::sync::Semaphore;
-use rocket::tokio::task;
+use rocket::tokio::sync::{oneshot, Semaphore};
 
 /// Shortest and longest accepted passwords, in Unicode scalar values (never trimmed).
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -23,8 +25,8 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 pub enum HashError {
     #[error("no hashing slot became free in time")]
     Busy,
-    #[error("the hashing task failed")]
-    Join(#[from] task::JoinError),
+    #[error("the hashing thread stopped")]
+    WorkerGone,
     #[error("argon2: {0}")]
     Argon(String),
 }
@@ -123,6 +125,7 @@ const COMMON_PASSWORDS: &[&str] = &[
 #[derive(Clone)]
 pub struct PasswordService {
     slots: Arc<Semaphore>,
+    jobs: Arc<Mutex<mpsc::Sender<Job>>>,
     queue_timeout: Duration,
     dummy_hash: Arc<str>,
     verifications: Arc<AtomicU64>,
@@ -175,11 +178,45 @@ fn verify_now(stored: &str, password: &str) -> Verification {
     }
 }
 
+/// A unit of hashing work for the dedicated threads.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `count` hashing threads fed from one queue; they end when the service is dropped.
+fn start_workers(count: usize) -> mpsc::Sender<Job> {
+    let (sender, receiver) = mpsc::channel::<Job>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    for index in 0..count {
+        let receiver = Arc::clone(&receiver);
+        let spawned = std::thread::Builder::new()
+            .name(format!("argon2-{index}"))
+            .spawn(move || loop {
+                let job = match receiver.lock() {
+                    Ok(queue) => queue.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return, // every sender dropped: the service is gone
+                }
+            });
+        if let Err(error) = spawned {
+            rocket::error!("cannot start a password hashing thread: {error}");
+        }
+    }
+    sender
+}
+
+/// Default hashing concurrency: half the cores, at least one.
+fn default_concurrency() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores / 2).max(1)
+}
+
 impl PasswordService {
-    /// `concurrency` 0 means one slot per CPU core.
+    /// `concurrency` 0 means the default: half the CPU cores, at least one.
     pub fn new(concurrency: usize, queue_timeout: Duration) -> Result<Self, HashError> {
         let slots = if concurrency == 0 {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
+            default_concurrency()
         } else {
             concurrency
         };
@@ -189,6 +226,7 @@ impl PasswordService {
         let dummy_hash: Arc<str> = hash_now(&secret)?.into();
         Ok(PasswordService {
             slots: Arc::new(Semaphore::new(slots)),
+            jobs: Arc::new(Mutex::new(start_workers(slots))),
             queue_timeout,
             dummy_hash,
             verifications: Arc::new(AtomicU64::new(0)),
@@ -204,13 +242,17 @@ impl PasswordService {
                 .await
                 .map_err(|_| HashError::Busy)?
                 .map_err(|_| HashError::Busy)?;
-        let result = task::spawn_blocking(move || {
-            let result = work();
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = reply.send(work());
             drop(permit);
-            result
-        })
-        .await?;
-        Ok(result)
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| HashError::WorkerGone)?
+            .send(job)
+            .map_err(|_| HashError::WorkerGone)?;
+        answer.await.map_err(|_| HashError::WorkerGone)
     }
 
     /// Hashes a new password.
