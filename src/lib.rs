@@ -142,6 +142,7 @@ impl Services {
             .manage(self.passwords)
             .manage(self.cookies)
             .manage(self.setup)
+            .manage(hr::CompanyFiguresCache::default())
     }
 }
 

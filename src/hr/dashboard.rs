@@ -1,6 +1,9 @@
 //! The figures on the signed-in home page: the person's own record, headcount by department,
 //! recent hires and upcoming work anniversaries.
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration as StdDuration, Instant};
+
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::department::{Department, DepartmentHeadcount};
@@ -37,8 +40,22 @@ pub struct DashboardFigures {
 
 impl DashboardFigures {
     /// Loads every figure for `user_id` as of `today` (a parameter so that tests pick the day).
-    pub async fn load(db: &Db, user_id: i64, today: NaiveDate) -> Result<Self, sqlx::Error> {
-        let profile = Employee::for_user(db, user_id).await?;
+    /// The company-wide part comes from `cache`; only the person's own record is read each time.
+    pub async fn load(
+        db: &Db,
+        cache: &CompanyFiguresCache,
+        user_id: i64,
+        today: NaiveDate,
+    ) -> Result<Self, sqlx::Error> {
+        let (profile, company) =
+            rocket::tokio::join!(Employee::for_user(db, user_id), cache.get(db, today));
+        let mut figures = (*company?).clone();
+        figures.profile = profile?;
+        Ok(figures)
+    }
+
+    /// The company-wide figures (no profile), straight from the database.
+    async fn load_company(db: &Db, today: NaiveDate) -> Result<Self, sqlx::Error> {
         let headcounts = Department::headcounts(db).await?;
         let headcount_total = headcounts.iter().map(|d| d.headcount).sum();
         let recent_hires = Employee::recent_hires(db, today, RECENT_HIRES_SHOWN).await?;
@@ -46,13 +63,66 @@ impl DashboardFigures {
         let anniversaries_total = anniversaries.len();
         anniversaries.truncate(ANNIVERSARIES_SHOWN);
         Ok(DashboardFigures {
-            profile,
+            profile: None,
             headcounts,
             headcount_total,
             recent_hires,
             anniversaries,
             anniversaries_total,
         })
+    }
+}
+
+/// How long the company-wide dashboard figures are reused before being read again.
+pub const COMPANY_FIGURES_TTL: StdDuration = StdDuration::from_secs(15);
+
+/// The company-wide dashboard figures (headcounts, recent hires, anniversaries), shared by every
+/// dashboard view for a few seconds: they are the same for everyone, cost four queries, and a
+/// few seconds of staleness is harmless for them. Employee edits on this instance clear it at
+/// once; edits elsewhere (another instance, the CLI) show within `COMPANY_FIGURES_TTL`.
+/// Nothing about sessions or permissions is ever cached here.
+#[derive(Debug, Default)]
+pub struct CompanyFiguresCache {
+    slot: Mutex<Option<CachedFigures>>,
+}
+
+#[derive(Debug)]
+struct CachedFigures {
+    loaded: Instant,
+    today: NaiveDate,
+    figures: Arc<DashboardFigures>,
+}
+
+impl CompanyFiguresCache {
+    /// The figures for `today`, from the cache while fresh.
+    pub async fn get(
+        &self,
+        db: &Db,
+        today: NaiveDate,
+    ) -> Result<Arc<DashboardFigures>, sqlx::Error> {
+        if let Ok(slot) = self.slot.lock() {
+            if let Some(cached) = slot.as_ref() {
+                if cached.today == today && cached.loaded.elapsed() < COMPANY_FIGURES_TTL {
+                    return Ok(Arc::clone(&cached.figures));
+                }
+            }
+        }
+        let figures = Arc::new(DashboardFigures::load_company(db, today).await?);
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some(CachedFigures {
+                loaded: Instant::now(),
+                today,
+                figures: Arc::clone(&figures),
+            });
+        }
+        Ok(figures)
+    }
+
+    /// Forgets the cached figures (after an employee was added or changed here).
+    pub fn invalidate(&self) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = None;
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::db::{Backend, Db};
 
-pub use dashboard::{Anniversary, DashboardFigures};
+pub use dashboard::{Anniversary, CompanyFiguresCache, DashboardFigures};
 pub use department::{Department, DepartmentHeadcount};
 pub use employee::{
     DepartmentChoice, DirectoryQuery, DirectorySort, Employee, EmployeeDraft, EmployeeFields,

@@ -10,7 +10,9 @@ use crate::auth::{CurrentSession, CurrentUser, SessionStore};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
-use crate::hr::{date_of, display_date, Anniversary, DashboardFigures, DepartmentHeadcount};
+use crate::hr::{
+    date_of, display_date, Anniversary, CompanyFiguresCache, DashboardFigures, DepartmentHeadcount,
+};
 use crate::web::page::{when, Layout};
 
 use super::employees::EmployeeView;
@@ -77,11 +79,12 @@ async fn dashboard(
     sessions: &State<SessionStore>,
     db: &State<Db>,
     clock: &State<Clock>,
+    company: &State<CompanyFiguresCache>,
     flash: Option<FlashMessage<'_>>,
 ) -> AppResult<Template> {
     let (session_count, figures) = rocket::tokio::join!(
         sessions.count_for_user(user.id),
-        DashboardFigures::load(db, user.id, date_of(clock.now()))
+        DashboardFigures::load(db, company, user.id, date_of(clock.now()))
     );
     let (session_count, figures) = (session_count?, figures?);
     // Counts are worked out here: Tera's filters bind looser than its arithmetic.

@@ -19,8 +19,8 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::hr::employee::ManagerChoice;
 use crate::hr::{
-    date_of, display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee,
-    EmployeeDraft, EmployeeStatus, EmployeeWriteError, InvalidEmployee,
+    date_of, display_date, format_date, CompanyFiguresCache, Department, DirectoryQuery,
+    DirectorySort, Employee, EmployeeDraft, EmployeeStatus, EmployeeWriteError, InvalidEmployee,
 };
 use crate::web::page::{self, page_window, Layout, Pagination};
 
@@ -406,6 +406,7 @@ async fn create(
     _admin: AdminUser,
     form: SessionForm<EmployeeFormFields>,
     db: &State<Db>,
+    company: &State<CompanyFiguresCache>,
 ) -> FormOutcome {
     let SessionForm {
         session: current,
@@ -417,10 +418,13 @@ async fn create(
         Err(invalid) => return refused(&current, db, FormMode::New, fields, invalid).await,
     };
     match Employee::create(db, &checked).await {
-        Ok(id) => Ok(Either::Left(page::done(
-            format!("/employees/{id}"),
-            format!("{} was added to the directory.", checked.name),
-        ))),
+        Ok(id) => {
+            company.invalidate();
+            Ok(Either::Left(page::done(
+                format!("/employees/{id}"),
+                format!("{} was added to the directory.", checked.name),
+            )))
+        }
         Err(EmployeeWriteError::Invalid(invalid)) => {
             refused(&current, db, FormMode::New, fields, invalid).await
         }
@@ -451,6 +455,7 @@ async fn update(
     id: &str,
     form: SessionForm<EmployeeFormFields>,
     db: &State<Db>,
+    company: &State<CompanyFiguresCache>,
 ) -> FormOutcome {
     let SessionForm {
         session: current,
@@ -468,10 +473,13 @@ async fn update(
         Err(invalid) => return refused(&current, db, mode, fields, invalid).await,
     };
     match Employee::update(db, id, &checked).await {
-        Ok(true) => Ok(Either::Left(page::done(
-            format!("/employees/{id}"),
-            format!("{}'s record was saved.", checked.name),
-        ))),
+        Ok(true) => {
+            company.invalidate();
+            Ok(Either::Left(page::done(
+                format!("/employees/{id}"),
+                format!("{}'s record was saved.", checked.name),
+            )))
+        }
         Ok(false) => Err(AppError::NotFound),
         Err(EmployeeWriteError::Invalid(invalid)) => {
             refused(&current, db, mode, fields, invalid).await

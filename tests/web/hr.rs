@@ -1006,7 +1006,35 @@ async fn an_account_without_an_employee_record_gets_a_friendly_note_on_the_dashb
     assert_eq!(result_count(&html), 1);
 }
 
+async fn a_new_hire_shows_on_the_dashboard_at_once_despite_the_figures_cache(backend: Backend) {
+    let Some(demo) = demo_on(backend).await else {
+        return;
+    };
+    demo.sign_in(Role::Admin).await;
+    let app = &demo.app;
+    let browser = &app.browser;
+    let (_, before) = get_page(browser, "/dashboard").await;
+    assert!(!before.contains("Grace Hopper"));
+    let engineering = id_of_department(app, "Engineering").await;
+    let today = hr_portal::hr::date_of(app.clock.now()).to_string();
+    let fields = with(&new_hire(&engineering.to_string()), "start_date", &today);
+    let response = post_employee(
+        browser,
+        "/admin/employees/new",
+        "/admin/employees/new",
+        &fields,
+    )
+    .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let (_, after) = get_page(browser, "/dashboard").await;
+    assert!(
+        after.contains("Grace Hopper"),
+        "the cached company figures were refreshed"
+    );
+}
+
 on_every_backend!(
+    a_new_hire_shows_on_the_dashboard_at_once_despite_the_figures_cache,
     directory_search_finds_people_by_name_title_or_department_and_pages_through_them,
     the_department_filter_lists_only_that_department,
     an_admin_adds_and_edits_an_employee_with_the_csrf_token,
