@@ -580,3 +580,47 @@ on_every_backend!(
     first_run_setup_creates_one_admin_exactly_once,
     healthz_answers_ok,
 );
+
+mod client_address {
+    use hr_portal::users::Role;
+    use rocket::http::Header;
+
+    use crate::helpers::*;
+
+    async fn stored_ip(app: &TestApp) -> Option<String> {
+        sqlx::query_scalar("SELECT ip FROM sessions")
+            .fetch_one(&app.db().pool)
+            .await
+            .unwrap()
+    }
+
+    async fn log_in_via_proxy(app: &TestApp) {
+        let (_, page) = get_page(&app.browser, "/login").await;
+        let token = csrf_token_for(&page, "/login");
+        app.browser
+            .post("/login")
+            .header(rocket::http::ContentType::Form)
+            .header(Header::new("X-Real-IP", "203.0.113.9"))
+            .body(form_body(&[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &token),
+            ]))
+            .dispatch()
+            .await;
+    }
+
+    #[rocket::async_test]
+    async fn a_client_chosen_ip_header_is_ignored_unless_a_proxy_header_is_configured() {
+        let app = spawn_app().await;
+        app.create_user("ada@example.com", "Ada", Role::Employee).await;
+        log_in_via_proxy(&app).await;
+        assert_eq!(stored_ip(&app).await, None, "no socket peer in tests, and the header is ignored");
+
+        let settings = [("proxy_ip_header", "X-Real-IP".into())];
+        let behind_proxy = spawn_app_with(Backend::Sqlite, &settings).await.unwrap();
+        behind_proxy.create_user("ada@example.com", "Ada", Role::Employee).await;
+        log_in_via_proxy(&behind_proxy).await;
+        assert_eq!(stored_ip(&behind_proxy).await.as_deref(), Some("203.0.113.9"));
+    }
+}
