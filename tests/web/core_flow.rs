@@ -613,14 +613,24 @@ mod client_address {
     #[rocket::async_test]
     async fn a_client_chosen_ip_header_is_ignored_unless_a_proxy_header_is_configured() {
         let app = spawn_app().await;
-        app.create_user("ada@example.com", "Ada", Role::Employee).await;
+        app.create_user("ada@example.com", "Ada", Role::Employee)
+            .await;
         log_in_via_proxy(&app).await;
-        assert_eq!(stored_ip(&app).await, None, "no socket peer in tests, and the header is ignored");
+        assert_eq!(
+            stored_ip(&app).await,
+            None,
+            "no socket peer in tests, and the header is ignored"
+        );
 
         let settings = [("proxy_ip_header", "X-Real-IP".into())];
         let behind_proxy = spawn_app_with(Backend::Sqlite, &settings).await.unwrap();
-        behind_proxy.create_user("ada@example.com", "Ada", Role::Employee).await;
+        behind_proxy
+            .create_user("ada@example.com", "Ada", Role::Employee)
+            .await;
         log_in_via_proxy(&behind_proxy).await;
-        assert_eq!(stored_ip(&behind_proxy).await.as_deref(), Some("203.0.113.9"));
+        assert_eq!(
+            stored_ip(&behind_proxy).await.as_deref(),
+            Some("203.0.113.9")
+        );
     }
 }

@@ -30,6 +30,7 @@ mod admin;
 mod browser;
 mod cli;
 mod core_flow;
+mod faults;
 mod hr;
 mod instances;
 mod lifetime;
