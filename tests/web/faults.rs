@@ -159,9 +159,11 @@ fn start_server(app: &TestApp) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("the server starts");
+    // Owned by `Server` at once, so even a failed start is killed and reaped.
+    let server = Server { child, port };
     for _ in 0..200 {
         if http(port, "GET", "/healthz", "", "").is_some_and(|r| r.status == 200) {
-            return Server { child, port };
+            return server;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
