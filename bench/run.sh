@@ -17,7 +17,8 @@ PASSWORD="benchmark password 1"
 trap 'kill "${SERVER_PID:-0}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
+# The bench-routes feature adds the two comparison pages (/bench/page/…); normal builds lack them.
+cargo build --release --quiet --features bench-routes
 BIN="$PWD/target/release/hr-portal"
 
 export ROCKET_DATA_DIR="$WORK/data"
@@ -109,6 +110,19 @@ sleep 1
 read -r r p50 p99 bad < <(run_wrk 32 /dashboard -H "$COOKIE"); row "GET /dashboard, 32 connections, during the login storm" "$r" "$p50" "$p99" "$bad"
 wait "$STORM"
 
+# What the session costs: the same small page (greeting + 20-row table) with and without the
+# session lookup, in alternating rounds; medians of three rounds each.
+SHORT="${BENCH_ROUND:-5s}"
+for round in 1 2 3; do
+  DURATION="$SHORT" run_wrk 32 /bench/page/anonymous >>"$WORK/plain.txt"
+  DURATION="$SHORT" run_wrk 32 /bench/page/session -H "$COOKIE" >>"$WORK/session.txt"
+done
+median() { sort -n -k1,1 "$1" | sed -n 2p; }
+read -r r p50 p99 bad < <(median "$WORK/plain.txt"); PLAIN_RPS=$r
+row "Same small page, no session lookup (median of 3 alternating rounds)" "$r" "$p50" "$p99" "$bad"
+read -r r p50 p99 bad < <(median "$WORK/session.txt"); SESSION_RPS=$r
+row "Same small page behind the session (median of 3 alternating rounds)" "$r" "$p50" "$p99" "$bad"
+
 # Scale: 10 000 users and 100 000 live sessions in the tables.
 python3 bench/seed.py "$BACKEND" "${ROCKET_DATABASE_URL:-$ROCKET_DATA_DIR/hr-portal.db}"
 read -r r p50 p99 bad < <(run_wrk 32 /dashboard -H "$COOKIE"); row "GET /dashboard, 32 connections, 100 000 sessions in the table" "$r" "$p50" "$p99" "$bad"
@@ -116,4 +130,5 @@ ADMIN_MS=$(for _ in $(seq 1 21); do curl -s -o /dev/null -w '%{time_total}\n' -H
   | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]*1000}')
 row "GET /admin/sessions first page with 100 000 sessions (median of 21, curl)" "—" "$ADMIN_MS" "—" "0"
 echo
+echo "Session lookup costs $(python3 -c "print(f'{(1 - $SESSION_RPS / $PLAIN_RPS) * 100:.1f}')") % of the small page's throughput."
 echo "Resident memory after the 256-connection run: ${RSS_256} MiB; peak over the whole run: $(peak_mib) MiB."

@@ -3,6 +3,8 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+#[cfg(feature = "bench-routes")]
+pub mod bench;
 pub mod dashboard;
 pub mod employees;
 pub mod health;
@@ -23,6 +25,8 @@ pub fn all() -> Vec<Route> {
     routes.extend(account::routes());
     routes.extend(admin::routes());
     routes.extend(health::routes());
+    #[cfg(feature = "bench-routes")]
+    routes.extend(bench::routes());
     routes
 }
 
