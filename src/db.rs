@@ -104,3 +104,18 @@ impl Db {
         Ok(())
     }
 }
+
+/// `%folded%` for `LIKE … ESCAPE '\'`, with the term's own `%`, `_` and `\` escaped, so a search
+/// for `50%` or `a_b` means exactly that. The caller folds the term like the column it matches.
+pub fn like_contains(folded: &str) -> String {
+    let mut pattern = String::with_capacity(folded.len() + 2);
+    pattern.push('%');
+    for c in folded.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}

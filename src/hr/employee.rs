@@ -125,6 +125,23 @@ pub enum DirectorySort {
     StartDateDesc,
 }
 
+/// The directory query with one of the fixed orderings: still one static SQL string per sort
+/// (built at compile time), never a string assembled from input.
+macro_rules! directory_query {
+    ($order:literal) => {
+        concat!(
+            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+             FROM employees e JOIN departments d ON d.id = e.department_id \
+             LEFT JOIN employees m ON m.id = e.manager_id \
+             WHERE ($1 = 0 OR e.department_id = $1) \
+               AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') ",
+            $order,
+            " LIMIT $3 OFFSET $4"
+        )
+    };
+}
+
 impl DirectorySort {
     pub const ALL: [DirectorySort; 4] = [
         DirectorySort::Name,
@@ -162,41 +179,11 @@ impl DirectorySort {
     // $3 limit, $4 offset. The trailing id makes the order total, so pages never overlap.
     fn sql(self) -> &'static str {
         match self {
-            DirectorySort::Name => {
-                "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                        e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-                 FROM employees e JOIN departments d ON d.id = e.department_id \
-                 LEFT JOIN employees m ON m.id = e.manager_id \
-                 WHERE ($1 = 0 OR e.department_id = $1) \
-                   AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') \
-                 ORDER BY e.name_key, e.id LIMIT $3 OFFSET $4"
-            }
-            DirectorySort::Department => {
-                "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                        e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-                 FROM employees e JOIN departments d ON d.id = e.department_id \
-                 LEFT JOIN employees m ON m.id = e.manager_id \
-                 WHERE ($1 = 0 OR e.department_id = $1) \
-                   AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') \
-                 ORDER BY d.name_key, e.name_key, e.id LIMIT $3 OFFSET $4"
-            }
-            DirectorySort::StartDate => {
-                "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                        e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-                 FROM employees e JOIN departments d ON d.id = e.department_id \
-                 LEFT JOIN employees m ON m.id = e.manager_id \
-                 WHERE ($1 = 0 OR e.department_id = $1) \
-                   AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') \
-                 ORDER BY e.start_date, e.id LIMIT $3 OFFSET $4"
-            }
+            DirectorySort::Name => directory_query!("ORDER BY e.name_key, e.id"),
+            DirectorySort::Department => directory_query!("ORDER BY d.name_key, e.name_key, e.id"),
+            DirectorySort::StartDate => directory_query!("ORDER BY e.start_date, e.id"),
             DirectorySort::StartDateDesc => {
-                "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                        e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-                 FROM employees e JOIN departments d ON d.id = e.department_id \
-                 LEFT JOIN employees m ON m.id = e.manager_id \
-                 WHERE ($1 = 0 OR e.department_id = $1) \
-                   AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') \
-                 ORDER BY e.start_date DESC, e.id DESC LIMIT $3 OFFSET $4"
+                directory_query!("ORDER BY e.start_date DESC, e.id DESC")
             }
         }
     }

@@ -33,15 +33,7 @@ pub fn search_key(text: &str) -> String {
 /// `%term%` for `LIKE … ESCAPE '\'`, with the term folded like the stored keys and its own
 /// wildcards escaped, so a search for `50%` or `a_b` means exactly that.
 pub fn like_pattern(term: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in search_key(term).chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+    crate::db::like_contains(&search_key(term))
 }
 
 /// A date in its stored form (zero-padded, so text order is date order).

@@ -120,15 +120,21 @@ async fn login(
     policy: &State<CookiePolicy>,
 ) -> AppResult<Either<Redirect, (Status, Template)>> {
     let fields = form.0;
-    if fields.email.trim().is_empty() || fields.password.is_empty() {
-        return Ok(Either::Right(login_form(
-            Status::UnprocessableEntity,
+    // The form again, filled in as posted (never the password), with a message.
+    let form_again = |status: Status, message: &str| {
+        let page = login_form(
+            status,
             &secret,
             &fields.email,
             &fields.next,
             fields.remember,
-            Some("Please enter your e-mail address and your password.".into()),
-        )));
+            Some(message.to_string()),
+        );
+        Ok(Either::Right(page))
+    };
+    if fields.email.trim().is_empty() || fields.password.is_empty() {
+        let message = "Please enter your e-mail address and your password.";
+        return form_again(Status::UnprocessableEntity, message);
     }
     let outcome = authenticate(
         db,
@@ -151,14 +157,12 @@ async fn login(
                 .await?
             else {
                 // Disabled or re-passworded while this login was being checked: it fails.
-                return Ok(Either::Right(login_form(
-                    Status::Unauthorized,
-                    &secret,
-                    &fields.email,
-                    &fields.next,
-                    fields.remember,
-                    Some(GENERIC_FAILURE.into()),
-                )));
+                let event = Event::new(EventKind::LoginFailed, &client)
+                    .email(&fields.email)
+                    .subject(user.id)
+                    .detail("account changed during sign-in");
+                audit.record(event).await?;
+                return form_again(Status::Unauthorized, GENERIC_FAILURE);
             };
             policy.set_session(cookies, issued.token, fields.remember);
             let mut event = Event::new(EventKind::LoginSucceeded, &client)
@@ -179,14 +183,7 @@ async fn login(
                 event = event.subject(id);
             }
             audit.record(event).await?;
-            Ok(Either::Right(login_form(
-                Status::Unauthorized,
-                &secret,
-                &fields.email,
-                &fields.next,
-                fields.remember,
-                Some(GENERIC_FAILURE.into()),
-            )))
+            form_again(Status::Unauthorized, GENERIC_FAILURE)
         }
         LoginOutcome::Throttled { retry_after } => {
             audit

@@ -332,17 +332,9 @@ impl User {
     }
 }
 
-/// `%term%` for LIKE with the term's own `%`, `_` and `\` escaped; e-mails are stored lowercase.
+/// `%term%` for LIKE over stored (normalized) e-mails, wildcards in the term escaped.
 pub fn like_pattern(term: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in normalize_email(term).chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+    crate::db::like_contains(&normalize_email(term))
 }
 
 /// Outcome of a change that must keep at least one enabled admin.

@@ -281,18 +281,8 @@ async fn the_sessions_page_filters_by_email_and_paginates(backend: Backend) {
     // 120 sessions for Ada straight into the table, as if from 120 devices.
     let now = app.clock.now();
     for i in 0..120 {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \
-             VALUES ($1, $2, $3, $4, $4, $5, 0, 'x')",
-        )
-        .bind(format!("hash-{i}"))
-        .bind(format!("handle-{i}"))
-        .bind(ada.id)
-        .bind(now - i)
-        .bind(now + 3600)
-        .execute(&app.db().pool)
-        .await
-        .unwrap();
+        app.insert_session(&format!("handle-{i}"), ada.id, now - i, now + 3600, false)
+            .await;
     }
     let (_, first) = get_page(&app.browser, "/admin/sessions").await;
     assert!(first.contains("id=\"live-sessions\">121<"));

@@ -222,6 +222,30 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Puts a session row straight into the table (as if signed in from another device), with
+    /// `handle` doubling as its token hash. Returns nothing: these rows have no usable cookie.
+    pub async fn insert_session(
+        &self,
+        handle: &str,
+        user_id: i64,
+        last_seen_at: i64,
+        expires_at: i64,
+        remember: bool,
+    ) {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \
+             VALUES ($1, $1, $2, $3, $3, $4, $5, 'x')",
+        )
+        .bind(handle)
+        .bind(user_id)
+        .bind(last_seen_at)
+        .bind(expires_at)
+        .bind(i64::from(remember))
+        .execute(&self.db().pool)
+        .await
+        .unwrap();
+    }
+
     pub async fn count(&self, sql: &'static str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(&self.db().pool)

@@ -84,17 +84,9 @@ async fn concurrent_purges_on_every_instance_delete_each_row_once(backend: Backe
     let now = app.clock.now();
     for i in 0..2_000 {
         let live = i % 4 == 0;
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \
-             VALUES ($1, $1, $2, $3, $3, $4, 0, 'x')",
-        )
-        .bind(format!("row-{i}"))
-        .bind(ada.id)
-        .bind(now - 10)
-        .bind(if live { now + 3_600 } else { now - 1 })
-        .execute(&app.db().pool)
-        .await
-        .unwrap();
+        let expires_at = if live { now + 3_600 } else { now - 1 };
+        app.insert_session(&format!("row-{i}"), ada.id, now - 10, expires_at, false)
+            .await;
     }
     let a = app.new_browser().await;
     let b = app.new_browser().await;

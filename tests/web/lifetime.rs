@@ -153,18 +153,8 @@ async fn the_purge_removes_exactly_the_expired_rows(backend: Backend) {
         ("remembered-absolute", now - 10, now, 1, false),
     ];
     for (handle, last_seen, expires, remember, _) in rows {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \
-             VALUES ($1, $1, $2, $3, $3, $4, $5, 'x')",
-        )
-        .bind(handle)
-        .bind(ada.id)
-        .bind(last_seen)
-        .bind(expires)
-        .bind(remember)
-        .execute(&app.db().pool)
-        .await
-        .unwrap();
+        app.insert_session(handle, ada.id, last_seen, expires, remember == 1)
+            .await;
     }
     let store = app.browser.rocket().state::<SessionStore>().unwrap();
     assert_eq!(store.purge_expired().await.unwrap(), 4);
@@ -188,17 +178,8 @@ async fn the_purge_works_through_many_rows_in_batches(backend: Backend) {
         .await;
     let now = app.clock.now();
     for i in 0..1_234 {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \
-             VALUES ($1, $1, $2, $3, $3, $4, 0, 'x')",
-        )
-        .bind(format!("expired-{i}"))
-        .bind(ada.id)
-        .bind(now - 100)
-        .bind(now - 1)
-        .execute(&app.db().pool)
-        .await
-        .unwrap();
+        app.insert_session(&format!("expired-{i}"), ada.id, now - 100, now - 1, false)
+            .await;
     }
     let store = app.browser.rocket().state::<SessionStore>().unwrap();
     assert_eq!(store.purge_expired().await.unwrap(), 1_234);
