@@ -538,24 +538,9 @@ impl Employee {
         if let Some(manager_id) = fields.manager_id {
             check_manager(&mut tx, None, manager_id).await?;
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO employees (name, name_key, search_key, email, title, department_id, \
-                                    manager_id, location, start_date, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(&fields.name)
-        .bind(search_key(&fields.name))
-        .bind(search_text(&fields.name, &fields.title))
-        .bind(&fields.email)
-        .bind(&fields.title)
-        .bind(department_id)
-        .bind(fields.manager_id)
-        .bind(&fields.location)
-        .bind(format_date(fields.start_date))
-        .bind(fields.status.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(email_taken)?;
+        let id = Self::insert_in(&mut tx, fields, department_id)
+            .await
+            .map_err(email_taken)?;
         tx.commit().await?;
         Ok(id)
     }
