@@ -128,15 +128,21 @@ impl Event {
         self
     }
 
-    /// The address as typed (failed logins); cut to a sane length, never a password.
+    /// The address as typed (failed logins), cut to a sane length. Something without an `@` is
+    /// not kept: people do type their password into the e-mail field, and it must not land here.
     pub fn email(mut self, email: &str) -> Self {
-        self.email = Some(
+        self.email = Some(if email.contains('@') {
             email
                 .chars()
                 .filter(|c| !c.is_control())
                 .take(254)
-                .collect(),
-        );
+                .collect()
+        } else {
+            format!(
+                "(not an e-mail address, {} characters)",
+                email.chars().count()
+            )
+        });
         self
     }
 

@@ -338,6 +338,15 @@ async fn the_audit_log_records_who_did_what_and_filters(backend: Backend) {
         .count("SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%not the password%' OR email LIKE '%not the password%'")
         .await;
     assert_eq!(stored, 0);
+
+    // A password typed into the e-mail field is not kept either.
+    assert_eq!(
+        log_in(&ada, "my secret passphrase", "x").await,
+        Status::Unauthorized
+    );
+    let (_, html) = get_page(&app.browser, "/admin/audit?kind=login_failed").await;
+    assert!(!html.contains("my secret passphrase"));
+    assert!(html.contains("(not an e-mail address, 20 characters)"));
 }
 
 on_every_backend!(
