@@ -65,6 +65,8 @@ pub struct ActiveSession {
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub remember: bool,
+    /// The account's sign-in before the latest one (shown so people notice one that was not theirs).
+    pub previous_sign_in_at: Option<i64>,
     /// Per-session CSRF secret; never rendered unmasked.
     pub csrf_secret: String,
 }
@@ -127,6 +129,7 @@ struct SessionUserRow {
     name: String,
     role: String,
     disabled: i64,
+    previous_sign_in_at: Option<i64>,
 }
 
 /// Whether a found row is usable; expired rows and rows of disabled users are deleted when met
@@ -205,8 +208,12 @@ impl SessionStore {
         .bind(&user.password_hash)
         .fetch_optional(&mut *tx)
         .await?;
+        let Some(id) = id else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let previous_sign_in_at = User::record_sign_in_in(&mut tx, user.id, now).await?;
         tx.commit().await?;
-        let Some(id) = id else { return Ok(None) };
         Ok(Some(IssuedSession {
             token,
             session: ActiveSession {
@@ -220,6 +227,7 @@ impl SessionStore {
                 last_seen_at: now,
                 expires_at,
                 remember: origin.remember,
+                previous_sign_in_at,
                 csrf_secret,
             },
         }))
@@ -230,7 +238,7 @@ impl SessionStore {
     pub async fn find_active(&self, token: &str) -> Result<Option<ActiveSession>, sqlx::Error> {
         let row: Option<SessionUserRow> = sqlx::query_as(
             "SELECT s.id, s.handle, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.remember, \
-             s.csrf_secret, u.email, u.name, u.role, u.disabled \
+             s.csrf_secret, u.email, u.name, u.role, u.disabled, u.previous_sign_in_at \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(hash_token(token))
@@ -269,6 +277,7 @@ impl SessionStore {
             last_seen_at,
             expires_at: row.expires_at,
             remember,
+            previous_sign_in_at: row.previous_sign_in_at,
             csrf_secret: row.csrf_secret,
         }))
     }

@@ -103,6 +103,7 @@ async fn dashboard(
             session_expires: when(session.expires_at),
             remembered: session.remember,
             session_count,
+            previous_sign_in: session.previous_sign_in_at.map(when),
             profile: figures.profile.map(EmployeeView::from),
             headcount_total: figures.headcount_total,
             headcounts: headcount_bars(figures.headcounts),

@@ -324,6 +324,24 @@ impl User {
         Ok(AccountChange::Changed)
     }
 
+    /// Notes a successful sign-in (inside the session-creating transaction) and returns the one
+    /// before it, if any, for the "previous sign-in" line on the dashboard.
+    pub async fn record_sign_in_in(
+        conn: &mut sqlx::AnyConnection,
+        user_id: i64,
+        now: i64,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let previous: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE users SET previous_sign_in_at = last_sign_in_at, last_sign_in_at = $1 \
+             WHERE id = $2 RETURNING previous_sign_in_at",
+        )
+        .bind(now)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(previous.flatten())
+    }
+
     /// Number of admins who can sign in.
     pub async fn enabled_admin_count(db: &Db) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")

@@ -28,6 +28,7 @@ async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side(backe
     assert!(html.contains("Welcome, Ada Lovelace"));
     assert!(html.contains("Employee"));
     assert!(html.contains("id=\"session-started\""));
+    assert!(html.contains("This is the first sign-in to your account."));
     let stolen = session_cookie(browser).expect("a session cookie is set");
 
     let response = post_with_csrf(browser, "/dashboard", "/logout", &[]).await;
@@ -92,6 +93,11 @@ async fn every_login_issues_a_new_token_and_drops_the_old_session(backend: Backe
         Status::SeeOther
     );
     assert!(is_signed_in(browser).await);
+    let (_, html) = get_page(browser, "/dashboard").await;
+    assert!(
+        html.contains("Previous sign-in:"),
+        "the second sign-in shows the first"
+    );
 }
 
 async fn a_session_planted_before_login_is_never_upgraded(backend: Backend) {
