@@ -222,6 +222,22 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
         .unwrap();
     assert_eq!(bars.len(), demo.departments);
     save_screenshot(&user, "dashboard.png").await;
+    // At a phone's width the layout reflows instead of scrolling sideways.
+    user.set_window_size(390, 844).await.unwrap();
+    let overflow = user
+        .execute(
+            "return document.documentElement.scrollWidth > document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        overflow,
+        serde_json::Value::Bool(false),
+        "no horizontal scrolling on a phone"
+    );
+    save_screenshot(&user, "dashboard-phone.png").await;
+    user.set_window_size(1280, 900).await.unwrap();
 
     // The directory search narrows the list to matching people.
     user.goto(&format!("{base}/employees")).await.unwrap();
