@@ -51,7 +51,9 @@ fn start_driver() -> Option<Driver> {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("CI=true and {reason}");
         }
-        eprintln!("skipped: {reason}");
+        say_once_uncaptured(&format!(
+            "skipped: the real-browser test did not run: {reason}"
+        ));
         return None;
     }
     let port = free_port();

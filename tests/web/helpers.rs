@@ -29,8 +29,9 @@ pub fn postgres_url() -> Option<String> {
             if std::env::var("CI").as_deref() == Ok("true") {
                 panic!("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests cannot be skipped in CI");
             }
-            eprintln!(
-                "skipped: TEST_DATABASE_URL is not set, so the PostgreSQL variant did not run"
+            say_once_uncaptured(
+                "skipped: the PostgreSQL variants of the tests did not run because \
+                 TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
             );
             None
         }
@@ -38,6 +39,19 @@ pub fn postgres_url() -> Option<String> {
 }
 
 static DATABASE_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Prints a note once per test run, straight to stderr: the harness captures `eprintln!` of
+/// passing tests, and a skip must be visible to whoever runs `cargo test`.
+pub fn say_once_uncaptured(message: &str) {
+    use std::io::Write;
+    use std::sync::Mutex;
+    static SAID: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let Ok(mut said) = SAID.lock() else { return };
+    if !said.iter().any(|m| m == message) {
+        said.push(message.to_string());
+        let _ = writeln!(std::io::stderr(), "\n{message}");
+    }
+}
 
 /// Creates an empty database on the server behind `base_url` and returns its URL.
 async fn fresh_postgres_database(base_url: &str) -> String {
