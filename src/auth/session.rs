@@ -44,6 +44,18 @@ impl SessionLimits {
     }
 }
 
+/// Length of a session's public handle (base64url of 16 random bytes' worth of a token).
+pub const HANDLE_LEN: usize = 22;
+
+/// Whether a posted handle has the exact shape of the ones we issue; anything else names no
+/// session and never reaches the database.
+pub fn is_handle(value: &str) -> bool {
+    value.len() == HANDLE_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Where a sign-in came from, kept on the row for the account and admin pages.
 #[derive(Debug, Clone, Default)]
 pub struct SessionOrigin {
@@ -178,7 +190,7 @@ impl SessionStore {
     ) -> Result<Option<IssuedSession>, sqlx::Error> {
         let now = self.clock.now();
         let token = random_token();
-        let handle = random_token()[..22].to_string();
+        let handle = random_token()[..HANDLE_LEN].to_string();
         let csrf_secret = random_token();
         let expires_at = now + self.limits.absolute_for(origin.remember);
         // The first statement writes, so SQLite takes the write lock up front (no lock upgrade).

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::audit::{AuditLog, Event, EventKind};
 use crate::auth::guard::{CookiePolicy, CsrfProtected, SessionForm};
-use crate::auth::session::SessionSummary;
+use crate::auth::session::{is_handle, SessionSummary};
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{ClientInfo, CurrentSession, CurrentUser, SessionStore};
 use crate::clock::Clock;
@@ -90,6 +90,9 @@ async fn revoke_own(
     audit: &State<AuditLog>,
     policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
+    if !is_handle(handle) {
+        return Err(AppError::NotFound);
+    }
     let current = &form.session.session;
     if sessions.revoke_own(current.user_id, handle).await? {
         audit

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::audit::{AuditLog, Event, EventFilter, EventKind};
 use crate::auth::guard::{CookiePolicy, CsrfProtected, SessionForm};
+use crate::auth::session::is_handle;
 use crate::auth::{AdminUser, ClientInfo, SessionStore};
 use crate::clock::Clock;
 use crate::db::Db;
@@ -26,9 +27,15 @@ const SESSIONS_PER_PAGE: i64 = 50;
 const USERS_PER_PAGE: i64 = 50;
 const EVENTS_PER_PAGE: i64 = 100;
 
-/// Search terms arrive from query strings: bound their size before they reach SQL.
+/// Search terms arrive from query strings: bound their size and drop control characters (NUL
+/// would be a database error on PostgreSQL) before they reach SQL.
 fn search_term(raw: Option<&str>) -> String {
-    raw.unwrap_or("").trim().chars().take(254).collect()
+    raw.unwrap_or("")
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(254)
+        .collect()
 }
 
 #[get("/admin/sessions?<email>&<page>")]
@@ -73,6 +80,9 @@ async fn revoke_session(
     audit: &State<AuditLog>,
     policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
+    if !is_handle(handle) {
+        return Err(AppError::NotFound);
+    }
     let current = &form.session.session;
     let Some(owner) = sessions.revoke_by_handle(handle).await? else {
         return Ok(page::done(

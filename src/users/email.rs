@@ -6,8 +6,14 @@ use unicode_normalization::UnicodeNormalization;
 pub const MAX_EMAIL_LEN: usize = 254;
 
 /// Trimmed, Unicode NFC, lowercase: `" Ádá@Example.COM "` and its decomposed twin are one account.
+/// Control characters (NUL among them, which PostgreSQL refuses in text) are dropped: no address
+/// contains them, and typed input must never turn into a database error.
 pub fn normalize_email(raw: &str) -> String {
-    raw.trim().nfc().collect::<String>().to_lowercase()
+    raw.trim()
+        .nfc()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// Normalizes and checks the rough shape of an address; returns the stored form.

@@ -477,10 +477,11 @@ async fn oversized_and_malformed_forms_get_a_clear_4xx(backend: Backend) {
     assert_eq!(response.status(), Status::PayloadTooLarge);
     assert!(body(response).await.contains("too large"));
 
+    // Invalid UTF-8 in a field, with a valid token: refused as a bad form, not a crash.
     let response = browser
         .post("/login")
         .header(ContentType::Form)
-        .body(b"email=%FF%FE&password=x&csrf_token=%ZZ")
+        .body(format!("email=%FF%FE&password=x&csrf_token={token}"))
         .dispatch()
         .await;
     assert!(
@@ -502,10 +503,67 @@ async fn oversized_and_malformed_forms_get_a_clear_4xx(backend: Backend) {
         html.contains("name=\"password\""),
         "the form is shown again"
     );
-
-    let response = browser.get("/admin/sessions?page=abc").dispatch().await;
-    assert!(response.status().code < 500);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+/// NUL and other control characters (which PostgreSQL refuses in text) in every kind of input
+/// get a normal answer or a 4xx — never a 500 — from a signed-in admin with valid tokens.
+async fn control_characters_in_any_input_never_cause_a_500(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.create_user("root@example.com", "Root", Role::Admin)
+        .await;
+    let browser = &app.browser;
+    let response = post_with_csrf(
+        browser,
+        "/login",
+        "/login",
+        &[
+            ("email", "a\u{0}b@example.com"),
+            ("password", "some password \u{0}"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), Status::Unauthorized);
+    log_in(browser, "root@example.com", PASSWORD).await;
+    for path in [
+        "/admin/users?q=%00",
+        "/admin/sessions?email=%00%01",
+        "/admin/audit?user=%00&kind=%00",
+        "/employees?q=%00",
+        "/admin/sessions?page=abc",
+        "/login?next=%00",
+    ] {
+        let status = browser.get(path).dispatch().await.status();
+        assert!(status.code < 500, "{path}: {status}");
+    }
+    for action in [
+        "/account/sessions/%00/revoke",
+        "/admin/sessions/%00/revoke",
+        "/admin/sessions/AAAAAAAAAAAAAAAAAAAA%00%00/revoke",
+    ] {
+        let status = post_with_csrf(browser, "/dashboard", action, &[])
+            .await
+            .status();
+        assert_eq!(status, Status::NotFound, "{action}");
+    }
+    let response = post_with_csrf(
+        browser,
+        "/admin/users",
+        "/admin/users",
+        &[
+            ("name", "Bad\u{0}Name"),
+            ("email", "bad\u{0}@example.com"),
+            ("role", "employee"),
+            ("password", "a long enough password"),
+            ("password_confirm", "a long enough password"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert!(is_signed_in(browser).await);
 }
 
 async fn first_run_setup_creates_one_admin_exactly_once(backend: Backend) {
@@ -569,6 +627,7 @@ async fn healthz_answers_ok(backend: Backend) {
 }
 
 on_every_backend!(
+    control_characters_in_any_input_never_cause_a_500,
     login_shows_the_dashboard_and_logout_ends_the_session_server_side,
     a_session_survives_a_server_restart,
     every_login_issues_a_new_token_and_drops_the_old_session,
