@@ -305,17 +305,31 @@ impl SessionStore {
         }
     }
 
-    /// Gives the session behind `old_token` a new token and CSRF secret, keeping its row, handle
-    /// and start time. Used when the password changes: whoever copied the old cookie is out.
-    pub async fn rotate(
+    /// Changes a user's password from their current session, all in one transaction: the new
+    /// hash is stored, every other session of the user is deleted, and the current session gets
+    /// a new token and CSRF secret (its row, handle and start time stay). Whoever held another
+    /// session or a copy of this cookie is out; a crash cannot leave the change half done.
+    /// Returns how many other sessions ended and the rotated session (`None` if the current one
+    /// was revoked meanwhile — then the password is still changed and the person signs in again).
+    pub async fn change_password(
         &self,
         session: &ActiveSession,
         old_token: &str,
-    ) -> Result<Option<IssuedSession>, sqlx::Error> {
+        new_hash: &str,
+    ) -> Result<(u64, Option<IssuedSession>), sqlx::Error> {
         let token = random_token();
         let csrf_secret = random_token();
         let now = self.clock.now();
-        let result = sqlx::query(
+        // The first statement writes, so SQLite takes the write lock up front.
+        let mut tx = self.db.pool.begin().await?;
+        User::set_password_hash_in(&mut tx, session.user_id, new_hash, now).await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(session.user_id)
+            .bind(session.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let rotated = sqlx::query(
             "UPDATE sessions SET token_hash = $1, csrf_secret = $2, last_seen_at = $3 \
              WHERE id = $4 AND token_hash = $5",
         )
@@ -324,19 +338,19 @@ impl SessionStore {
         .bind(now)
         .bind(session.id)
         .bind(hash_token(old_token))
-        .execute(&self.db.pool)
-        .await?;
-        if result.rows_affected() == 0 {
-            return Ok(None);
-        }
-        Ok(Some(IssuedSession {
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        let issued = (rotated == 1).then(|| IssuedSession {
             token,
             session: ActiveSession {
                 csrf_secret,
                 last_seen_at: now,
                 ..session.clone()
             },
-        }))
+        });
+        Ok((ended, issued))
     }
 
     /// Ends the session carrying `token` (logout). Returns whether a row was deleted.

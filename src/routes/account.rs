@@ -13,7 +13,6 @@ use crate::auth::guard::{CookiePolicy, CsrfProtected, SessionForm};
 use crate::auth::session::{is_handle, SessionSummary};
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{ClientInfo, CurrentSession, CurrentUser, SessionStore};
-use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::users::password::{check_new_password, PasswordService, MAX_PASSWORD_CHARS};
@@ -203,7 +202,6 @@ async fn change_password(
     sessions: &State<SessionStore>,
     audit: &State<AuditLog>,
     policy: &State<CookiePolicy>,
-    clock: &State<Clock>,
 ) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
     let SessionForm {
         session: current,
@@ -244,12 +242,12 @@ async fn change_password(
         return refuse("The new password must differ from the current one.");
     }
     let hash = passwords.hash(&fields.new_password).await?;
-    User::set_password_hash(db, user.id, &hash, clock.now()).await?;
-    // Everyone holding another session (or a copy of this cookie) is out; this browser continues
-    // with a fresh token.
-    let ended = sessions.revoke_others(user.id, current.session.id).await?;
-    if let Some(issued) = sessions.rotate(&current.session, current.token()).await? {
-        policy.set_session(cookies, issued.token, current.session.remember);
+    let (ended, rotated) = sessions
+        .change_password(&current.session, current.token(), &hash)
+        .await?;
+    match rotated {
+        Some(issued) => policy.set_session(cookies, issued.token, current.session.remember),
+        None => policy.clear_session(cookies),
     }
     audit
         .record(

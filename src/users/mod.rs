@@ -244,8 +244,10 @@ impl User {
         Ok(rows.into_iter().map(User::from).collect())
     }
 
-    pub async fn set_password_hash(
-        db: &Db,
+    /// Stores a new password hash, inside the caller's transaction (so the sessions can be
+    /// revoked and rotated atomically with it).
+    pub async fn set_password_hash_in(
+        conn: &mut sqlx::AnyConnection,
         user_id: i64,
         hash: &str,
         now: i64,
@@ -254,7 +256,7 @@ impl User {
             .bind(hash)
             .bind(now)
             .bind(user_id)
-            .execute(&db.pool)
+            .execute(&mut *conn)
             .await?;
         Ok(())
     }
