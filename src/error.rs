@@ -1,11 +1,8 @@
-//! The one error type handlers return, and how it is shown to people.
+//! The one error type handlers return. How it is shown to people lives in `web::error_response`.
 
-use rocket::http::{Header, Status};
-use rocket::request::Request;
-use rocket::response::{self, Responder, Response};
+use rocket::http::Status;
 
 use crate::users::password::HashError;
-use crate::web::page;
 
 /// Everything that can stop a request. Client mistakes map to 4xx pages; the rest is logged
 /// with its cause chain and shown as a generic 500 (or 503 when the server is only busy).
@@ -39,7 +36,8 @@ impl AppError {
         }
     }
 
-    fn retry_after(&self) -> Option<String> {
+    /// The `Retry-After` value for load shedding and throttling.
+    pub fn retry_after(&self) -> Option<String> {
         match self {
             AppError::Busy { retry_after } => Some(retry_after.to_string()),
             AppError::Throttled { retry_after } => Some((*retry_after).max(1).to_string()),
@@ -48,7 +46,7 @@ impl AppError {
     }
 
     /// What the page says: specific for client errors, generic for server faults.
-    fn public_message(&self) -> String {
+    pub fn public_message(&self) -> String {
         match self {
             AppError::Database(_) | AppError::Hashing(_) => {
                 "Something went wrong on our side. Please try again.".to_string()
@@ -79,7 +77,8 @@ pub fn describe_wait(seconds: i64) -> String {
     }
 }
 
-fn log_with_causes(error: &dyn std::error::Error) {
+/// Logs an error with its whole cause chain (server faults only; never secrets).
+pub fn log_with_causes(error: &dyn std::error::Error) {
     let mut message = error.to_string();
     let mut cause = error.source();
     while let Some(inner) = cause {
@@ -88,23 +87,6 @@ fn log_with_causes(error: &dyn std::error::Error) {
         cause = inner.source();
     }
     rocket::error!("request failed: {message}");
-}
-
-impl<'r> Responder<'r, 'static> for AppError {
-    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
-        let status = self.status();
-        if status.code >= 500 {
-            log_with_causes(&self);
-        }
-        let page = page::error_page(request, status, &self.public_message());
-        let mut response = Response::build_from(page.respond_to(request)?)
-            .status(status)
-            .finalize();
-        if let Some(seconds) = self.retry_after() {
-            response.set_header(Header::new("Retry-After", seconds));
-        }
-        Ok(response)
-    }
 }
 
 impl From<HashError> for AppError {

@@ -13,6 +13,7 @@ pub mod hr;
 pub mod routes;
 pub mod secret_key;
 pub mod setup_token;
+pub mod token;
 pub mod users;
 pub mod web;
 

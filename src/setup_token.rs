@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use crate::auth::{constant_time_eq, random_token};
+use crate::token::{constant_time_eq, random_token};
 
 #[derive(Debug, Default)]
 pub struct SetupToken(Mutex<Option<String>>);

@@ -1,103 +1,14 @@
-//! The session core: tokens, the session store, request guards, CSRF and login throttling.
+//! The session core: tokens, the session store, request guards, CSRF, the login check and
+//! login throttling. This file only declares and re-exports.
 
 pub mod csrf;
 pub mod guard;
 pub mod login;
+pub mod next;
 pub mod session;
 pub mod throttle;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
-
+pub use crate::token::{constant_time_eq, hash_token, looks_like_token, random_token};
 pub use guard::{AdminUser, ClientInfo, CurrentSession, CurrentUser};
+pub use next::safe_next;
 pub use session::{ActiveSession, IssuedSession, SessionLimits, SessionStore};
-
-/// 32 bytes from the OS CSPRNG, base64url without padding (43 characters).
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// What the database stores for a token: SHA-256, base64url. A stolen table opens no session.
-pub fn hash_token(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Whether a cookie value has the exact shape of a token we issue; anything else is ignored
-/// without touching the database.
-pub fn looks_like_token(value: &str) -> bool {
-    value.len() == 43
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// Compares two byte strings in time independent of where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// A local path to return to after sign-in, or `None` for anything that could leave the site
-/// (`//host`, `/\host`, schemes, control characters).
-pub fn safe_next(next: &str) -> Option<&str> {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && next.len() <= 2048
-        && next.is_ascii()
-        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
-        // Must also be a URI Rocket can put in a Location header (else the redirect is a 500).
-        && rocket::http::uri::Origin::parse(next).is_ok();
-    ok.then_some(next)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_random_and_well_formed() {
-        let a = random_token();
-        let b = random_token();
-        assert_ne!(a, b);
-        assert!(looks_like_token(&a));
-        assert!(!looks_like_token("short"));
-        assert!(!looks_like_token(&format!("{}!", &a[..42])));
-        assert_ne!(hash_token(&a), a);
-        assert_eq!(hash_token(&a), hash_token(&a));
-    }
-
-    #[test]
-    fn only_local_paths_are_accepted_as_next() {
-        assert_eq!(safe_next("/dashboard"), Some("/dashboard"));
-        assert_eq!(safe_next("/employees?page=2"), Some("/employees?page=2"));
-        for bad in [
-            "//evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "evil",
-            "",
-            "/ok\nLocation: x",
-            "/a b",
-            "javascript:alert(1)",
-            "/\u{e9}",
-            "/a<b",
-            "/a\"b",
-        ] {
-            assert_eq!(safe_next(bad), None, "{bad:?} must be refused");
-        }
-    }
-
-    #[test]
-    fn constant_time_eq_compares_whole_strings() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
-    }
-}

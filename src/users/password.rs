@@ -222,7 +222,7 @@ impl PasswordService {
         };
         // A hash of a random secret nobody knows: unknown e-mails are verified against it so they
         // cost exactly what a wrong password costs.
-        let secret = crate::auth::random_token();
+        let secret = crate::token::random_token();
         let dummy_hash: Arc<str> = hash_now(&secret)?.into();
         Ok(PasswordService {
             slots: Arc::new(Semaphore::new(slots)),

@@ -3,5 +3,6 @@
 pub mod assets;
 pub mod catchers;
 pub mod device;
+pub mod error_response;
 pub mod headers;
 pub mod page;
