@@ -68,6 +68,14 @@ impl CookiePolicy {
         cookies.add_private(self.session_cookie(token, remember));
     }
 
+    /// A `Set-Cookie` that deletes the session cookie, for responses built outside the cookie
+    /// jar (catchers).
+    pub fn removal_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.base_cookie(self.session_cookie_name(), String::new());
+        cookie.make_removal();
+        cookie
+    }
+
     pub fn clear_session(&self, cookies: &CookieJar<'_>) {
         cookies.remove_private(self.base_cookie(self.session_cookie_name(), String::new()));
     }

@@ -337,6 +337,8 @@ mod tests {
         assert!(verify_now(&hash, "correct horse battery").matches);
         assert!(!verify_now(&hash, "correct horse batterY").matches);
         assert!(!verify_now(&hash, "correct horse battery ").matches);
+        // A fresh random salt each time: the same password never hashes alike.
+        assert_ne!(hash, hash_now("correct horse battery").unwrap());
     }
 
     #[rocket::async_test]

@@ -1,25 +1,52 @@
 //! Catchers: friendly pages for every error status, and the sign-in redirect for anonymous users.
 
-use rocket::http::{Method, RawStr, Status};
-use rocket::response::Redirect;
+use rocket::http::{Header, Method, RawStr, Status};
+use rocket::response::{self, Redirect, Responder};
 use rocket::{catch, catchers, Catcher, Request};
 use rocket_dyn_templates::Template;
 
 use super::page::{default_message, error_page};
+use crate::auth::guard::CookiePolicy;
+
+/// The redirect to the login page, clearing a dead session cookie on the way. (Rocket drops
+/// cookie-jar changes before a catcher runs, so the removal is written here as a header.)
+struct SignInRedirect {
+    to: String,
+    clear_cookie: Option<String>,
+}
+
+impl<'r> Responder<'r, 'static> for SignInRedirect {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = Redirect::to(self.to).respond_to(request)?;
+        if let Some(cookie) = self.clear_cookie {
+            response.adjoin_header(Header::new("Set-Cookie", cookie));
+        }
+        Ok(response)
+    }
+}
 
 /// Guards forward anonymous requests with 401; send the person to sign in and back.
 #[catch(401)]
-fn sign_in_first(request: &Request<'_>) -> Redirect {
+fn sign_in_first(request: &Request<'_>) -> SignInRedirect {
+    let clear_cookie = request.rocket().state::<CookiePolicy>().and_then(|policy| {
+        let name = policy.session_cookie_name();
+        request
+            .cookies()
+            .get(name)
+            .map(|_| policy.removal_cookie().to_string())
+    });
     let origin = request.uri();
-    if request.method() != Method::Get {
-        return Redirect::to("/login");
-    }
-    let next = match origin.query() {
-        Some(query) => format!("{}?{}", origin.path(), query),
-        None => origin.path().to_string(),
+    let to = if request.method() != Method::Get {
+        "/login".to_string()
+    } else {
+        let next = match origin.query() {
+            Some(query) => format!("{}?{}", origin.path(), query),
+            None => origin.path().to_string(),
+        };
+        let encoded = RawStr::new(&next).percent_encode();
+        format!("/login?next={}", encoded.as_str())
     };
-    let encoded = RawStr::new(&next).percent_encode();
-    Redirect::to(format!("/login?next={}", encoded.as_str()))
+    SignInRedirect { to, clear_cookie }
 }
 
 #[catch(default)]

@@ -252,6 +252,14 @@ async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(ba
     assert_eq!(response.status(), Status::SeeOther);
     let response = victim.get("/dashboard").dispatch().await;
     assert_eq!(response.status(), Status::SeeOther);
+    // The dead cookie is also removed from the browser.
+    let removal = response
+        .headers()
+        .get("Set-Cookie")
+        .find(|c| c.starts_with("hr_session="))
+        .map(str::to_string)
+        .expect("the dead session cookie is cleared");
+    assert!(removal.starts_with("hr_session=;"), "{removal}");
     assert_eq!(location(&response), Some("/login?next=%2Fdashboard"));
     assert!(is_signed_in(admin).await);
 }
@@ -281,21 +289,50 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(backend
     log_in(browser, "root@example.com", PASSWORD).await;
     let victim = app.new_browser().await;
     log_in(&victim, "ada@example.com", PASSWORD).await;
-    let sessions_before = app.count("SELECT COUNT(*) FROM sessions").await;
+    let victim_handle: String =
+        sqlx::query_scalar("SELECT handle FROM sessions WHERE user_id = $1")
+            .bind(ada.id)
+            .fetch_one(&app.db().pool)
+            .await
+            .unwrap();
+    sqlx::query("INSERT INTO departments (name, name_key) VALUES ('Finance', 'finance')")
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    let employee_id: i64 = sqlx::query_scalar(
+        "INSERT INTO employees (name, name_key, search_key, email, title, department_id, location, start_date) \
+         SELECT 'Ada', 'ada', 'ada', 'ada@work.example', 'Analyst', id, 'Leeds', '2020-01-02' FROM departments \
+         RETURNING id",
+    )
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap();
+    let before = database_snapshot(&app).await;
+
+    // Every POST route the app has — enumerated from Rocket itself, so a new one is covered too.
+    let posts: Vec<String> = browser
+        .rocket()
+        .routes()
+        .filter(|route| route.method == rocket::http::Method::Post)
+        .map(|route| {
+            route
+                .uri
+                .path()
+                .replace("<handle>", &victim_handle)
+                .replace("<user_id>", &ada.id.to_string())
+                .replace("<id>", &employee_id.to_string())
+        })
+        .collect();
+    assert!(posts.len() >= 14, "{posts:?}");
     let forged = [("csrf_token", "AAAA")];
-    for action in [
-        "/logout".to_string(),
-        "/account/sessions/revoke-others".to_string(),
-        format!("/admin/users/{}/sessions/revoke", ada.id),
-        format!("/admin/users/{}/disable", ada.id),
-    ] {
-        let missing = post_form(browser, &action, &[]).await;
+    for action in &posts {
+        let missing = post_form(browser, action, &[("role", "admin")]).await;
         assert_eq!(
             missing.status(),
             Status::Forbidden,
             "{action} without a token"
         );
-        let wrong = post_form(browser, &action, &forged).await;
+        let wrong = post_form(browser, action, &forged).await;
         assert_eq!(
             wrong.status(),
             Status::Forbidden,
@@ -304,20 +341,31 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(backend
     }
     // Another session's token is not this session's token.
     let (_, victim_page) = get_page(&victim, "/dashboard").await;
-    let victims_token = csrf_token_in(&victim_page);
+    let victims_token = csrf_token_for(&victim_page, "/logout");
     let cross = post_form(browser, "/logout", &[("csrf_token", &victims_token)]).await;
     assert_eq!(cross.status(), Status::Forbidden);
 
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM sessions").await,
-        sessions_before
-    );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM users WHERE disabled = 1")
-            .await,
-        0
-    );
+    assert_eq!(database_snapshot(&app).await, before, "nothing changed");
     assert!(is_signed_in(browser).await && is_signed_in(&victim).await);
+}
+
+/// Everything a forged request could have changed, as text.
+async fn database_snapshot(app: &TestApp) -> Vec<String> {
+    let mut rows: Vec<String> = Vec::new();
+    for sql in [
+        "SELECT id || ' ' || email || ' ' || role || ' ' || disabled || ' ' || password_hash FROM users ORDER BY id",
+        "SELECT id || ' ' || token_hash || ' ' || csrf_secret FROM sessions ORDER BY id",
+        "SELECT id || ' ' || name || ' ' || title || ' ' || department_id FROM employees ORDER BY id",
+        "SELECT id || ' ' || name FROM departments ORDER BY id",
+        "SELECT id || ' ' || kind FROM audit_events ORDER BY id",
+    ] {
+        let found: Vec<String> = sqlx::query_scalar(sql)
+            .fetch_all(&app.db().pool)
+            .await
+            .unwrap();
+        rows.extend(found);
+    }
+    rows
 }
 
 async fn an_open_login_form_survives_other_requests_of_the_browser(backend: Backend) {
@@ -352,7 +400,25 @@ async fn every_page_carries_the_security_headers(backend: Backend) {
     let Some(app) = spawn_on(backend).await else {
         return;
     };
-    for path in ["/login", "/healthz", "/nowhere"] {
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let anonymous = app.new_browser().await;
+    let redirect = anonymous.get("/dashboard").dispatch().await;
+    assert_eq!(redirect.status(), Status::SeeOther);
+    assert_eq!(
+        redirect.headers().get_one("Cache-Control"),
+        Some("no-store")
+    );
+    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    // Anonymous, signed-in, missing, forbidden and plain-text responses alike.
+    for path in [
+        "/login",
+        "/healthz",
+        "/nowhere",
+        "/dashboard",
+        "/account/sessions",
+        "/admin/users",
+    ] {
         let response = app.browser.get(path).dispatch().await;
         let headers = response.headers();
         assert_eq!(headers.get_one("Cache-Control"), Some("no-store"), "{path}");
@@ -626,7 +692,43 @@ async fn healthz_answers_ok(backend: Backend) {
     assert_eq!(body, "ok");
 }
 
+async fn with_secure_cookies_the_session_cookie_is_secure_and_host_prefixed(backend: Backend) {
+    let settings = [("secure_cookies", true.into())];
+    let Some(app) = spawn_app_with(backend, &settings).await else {
+        return;
+    };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let response = post_with_csrf(
+        &app.browser,
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let cookies: Vec<String> = response
+        .headers()
+        .get("Set-Cookie")
+        .map(str::to_string)
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-hr_session="))
+        .expect("the session cookie carries the __Host- prefix");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(attribute), "{attribute} in {session}");
+    }
+    assert!(
+        !session.contains("Domain"),
+        "__Host- cookies have no Domain"
+    );
+    assert!(cookies.iter().all(|c| !c.starts_with("hr_session=")));
+    assert!(is_signed_in(&app.browser).await);
+}
+
 on_every_backend!(
+    with_secure_cookies_the_session_cookie_is_secure_and_host_prefixed,
     control_characters_in_any_input_never_cause_a_500,
     login_shows_the_dashboard_and_logout_ends_the_session_server_side,
     a_session_survives_a_server_restart,

@@ -81,6 +81,13 @@ async fn a_saturated_hashing_queue_sheds_logins_with_503_and_retry_after(backend
     let Some(app) = spawn_app_with(backend, &settings).await else {
         return;
     };
+    app.create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let reader = app.new_browser().await;
+    assert_eq!(
+        log_in(&reader, "ada@example.com", PASSWORD).await,
+        Status::SeeOther
+    );
     let (_, page) = get_page(&app.browser, "/login").await;
     let token = csrf_token_for(&page, "/login");
     let attempts = (0..12).map(|i| {
@@ -95,7 +102,12 @@ async fn a_saturated_hashing_queue_sheds_logins_with_503_and_retry_after(backend
             .body(body)
             .dispatch()
     });
-    let responses = rocket::futures::future::join_all(attempts).await;
+    // A signed-in person keeps reading pages while the burst is shed.
+    let (responses, page) = rocket::tokio::join!(
+        rocket::futures::future::join_all(attempts),
+        reader.get("/dashboard").dispatch()
+    );
+    assert_eq!(page.status(), Status::Ok);
     let mut shed = 0;
     for response in &responses {
         match response.status() {

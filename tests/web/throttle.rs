@@ -261,15 +261,33 @@ async fn passwords_are_never_trimmed(backend: Backend) {
     let Some(app) = spawn_on(backend).await else {
         return;
     };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
+    app.create_user("root@example.com", "Root", Role::Admin)
         .await;
-    let padded = format!(" {PASSWORD} ");
+    log_in(&app.browser, "root@example.com", PASSWORD).await;
+    // A password with spaces at both ends is stored exactly as typed...
+    let padded = "  spaces at both ends  ";
+    let response = post_with_csrf(
+        &app.browser,
+        "/admin/users",
+        "/admin/users",
+        &[
+            ("name", "Pat"),
+            ("email", "pat@example.com"),
+            ("role", "employee"),
+            ("password", padded),
+            ("password_confirm", padded),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    // ...and only exactly that signs in.
+    let pat = app.new_browser().await;
     assert_eq!(
-        log_in(&app.browser, "ada@example.com", &padded).await,
+        log_in(&pat, "pat@example.com", padded.trim()).await,
         Status::Unauthorized
     );
     assert_eq!(
-        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        log_in(&pat, "pat@example.com", padded).await,
         Status::SeeOther
     );
 }
