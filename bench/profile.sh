@@ -16,8 +16,8 @@ PASSWORD="benchmark password 1"
 trap 'kill "${SERVER_PID:-0}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 
 command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind" >&2; exit 1; }
-cargo build --release --quiet --features bench-routes
-BIN="$PWD/target/release/hr-portal"
+CARGO_TARGET_DIR="$PWD/target/bench" cargo build --release --quiet --features bench-routes
+BIN="$PWD/target/bench/release/hr-portal"
 export ROCKET_DATA_DIR="$WORK/data" ROCKET_PORT="$PORT" ROCKET_LOG_LEVEL=off ROCKET_SECURE_COOKIES=false
 export ROCKET_DATABASE_URL="" ROCKET_WORKERS=2
 "$BIN" demo >/dev/null

@@ -17,9 +17,10 @@ PASSWORD="benchmark password 1"
 trap 'kill "${SERVER_PID:-0}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-# The bench-routes feature adds the two comparison pages (/bench/page/…); normal builds lack them.
-cargo build --release --quiet --features bench-routes
-BIN="$PWD/target/release/hr-portal"
+# The bench-routes feature adds the two comparison pages (/bench/page/…); normal builds lack them,
+# so this build goes to its own folder and never replaces target/release/hr-portal.
+CARGO_TARGET_DIR="$PWD/target/bench" cargo build --release --quiet --features bench-routes
+BIN="$PWD/target/bench/release/hr-portal"
 
 export ROCKET_DATA_DIR="$WORK/data"
 export ROCKET_PORT="$PORT"

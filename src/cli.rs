@@ -220,18 +220,9 @@ pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow
     let sessions = store(&ctx);
     match command {
         SessionsCommand::List { user } => {
-            let filter = match user {
-                Some(email) => find_user(&ctx.db, &email).await?.email,
-                None => String::new(),
-            };
-            let rows = sessions.list_all(&filter, 1_000, 0).await?;
-            if rows.is_empty() {
-                println!("No live sessions.");
-            }
-            for s in rows {
-                if !filter.is_empty() && s.user_email != filter {
-                    continue;
-                }
+            let mut printed = 0usize;
+            let mut print = |s: &crate::auth::session::SessionSummary| {
+                printed += 1;
                 println!(
                     "{:<22}  {:<32}  {:<24}  {:<15}  started {}  last seen {}",
                     s.handle,
@@ -241,6 +232,32 @@ pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow
                     format_timestamp(s.created_at),
                     format_timestamp(s.last_seen_at)
                 );
+            };
+            match user {
+                Some(email) => {
+                    let user = find_user(&ctx.db, &email).await?;
+                    sessions
+                        .list_for_user(user.id)
+                        .await?
+                        .iter()
+                        .for_each(&mut print);
+                }
+                None => {
+                    // Page through everything, newest activity first.
+                    const PAGE: i64 = 1_000;
+                    let mut offset = 0;
+                    loop {
+                        let page = sessions.list_all("", PAGE, offset).await?;
+                        page.iter().for_each(&mut print);
+                        if (page.len() as i64) < PAGE {
+                            break;
+                        }
+                        offset += PAGE;
+                    }
+                }
+            }
+            if printed == 0 {
+                println!("No live sessions.");
             }
         }
         SessionsCommand::Revoke { user } => {

@@ -70,9 +70,14 @@ fn start_driver() -> Option<Driver> {
     })
 }
 
-/// A headless Chromium window with a fresh profile.
+/// A headless Chromium window with a fresh profile (inside the driver's temporary folder, which
+/// is deleted with it).
 async fn open_browser(driver: &Driver) -> Client {
-    let profile = tempfile::tempdir().expect("profile dir").keep();
+    let profile = tempfile::Builder::new()
+        .prefix("profile")
+        .tempdir_in(driver._profile.path())
+        .expect("profile dir")
+        .keep();
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".to_string(),
