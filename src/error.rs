@@ -20,6 +20,8 @@ pub enum AppError {
     Csrf,
     #[error("not found")]
     NotFound,
+    #[error("no longer allowed")]
+    NoLongerAllowed,
     #[error("{0}")]
     BadRequest(String),
 }
@@ -32,6 +34,7 @@ impl AppError {
             AppError::Throttled { .. } => Status::TooManyRequests,
             AppError::Csrf => Status::Forbidden,
             AppError::NotFound => Status::NotFound,
+            AppError::NoLongerAllowed => Status::Forbidden,
             AppError::BadRequest(_) => Status::BadRequest,
         }
     }
@@ -63,6 +66,11 @@ impl AppError {
                                Go back, reload the page and try again."
                 .to_string(),
             AppError::NotFound => "That page or item does not exist.".to_string(),
+            AppError::NoLongerAllowed => {
+                "Your administrator rights or your session ended while this request was on its \
+                 way, so nothing was changed."
+                    .to_string()
+            }
             AppError::BadRequest(message) => message.clone(),
         }
     }

@@ -227,6 +227,33 @@ impl<'r> FromRequest<'r> for CurrentUser {
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub CurrentUser);
 
+impl AdminUser {
+    /// Re-checks, inside the caller's write transaction and before its change, that this admin's
+    /// session still exists and that they are still an enabled admin — closing the window in
+    /// which an admin demoted or signed out while a request was in flight could still act.
+    /// Both statements are writes that change nothing: on SQLite the first takes the write lock
+    /// (no read-then-write upgrade), on PostgreSQL they lock the session and user rows, so a
+    /// concurrent revocation or demotion waits for this transaction instead of slipping past it.
+    pub async fn reconfirm_in(&self, conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
+        let session_id = self.0.session.session.id;
+        let session = sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at WHERE id = $1")
+            .bind(session_id)
+            .execute(&mut *conn)
+            .await?;
+        if session.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let admin = sqlx::query(
+            "UPDATE users SET role = role WHERE id = (SELECT user_id FROM sessions WHERE id = $1) \
+             AND role = 'admin' AND disabled = 0",
+        )
+        .bind(session_id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(admin.rows_affected() == 1)
+    }
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for AdminUser {
     type Error = ();
@@ -387,5 +414,88 @@ impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for PublicFor
                 Outcome::Error((Status::Forbidden, ()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::session::{SessionLimits, SessionOrigin};
+    use crate::clock::Clock;
+    use crate::config::AppConfig;
+    use crate::db::Db;
+    use crate::users::{NewUser, User};
+
+    async fn admin_with_session(db: &Db) -> (AdminUser, SessionStore) {
+        let store = SessionStore::new(
+            db.clone(),
+            Clock::default(),
+            SessionLimits {
+                idle: 1800,
+                absolute: 43_200,
+                remember_idle: 604_800,
+                remember_absolute: 2_592_000,
+            },
+        );
+        let new = NewUser {
+            email: "root@example.com",
+            name: "Root",
+            role: Role::Admin,
+            password_hash: "$argon2id$not-a-real-hash",
+        };
+        let user = User::create(db, &new, 0).await.unwrap();
+        let issued = store
+            .create(&user, &SessionOrigin::default(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        let session = CurrentSession {
+            session: issued.session,
+            token: issued.token,
+        };
+        let admin = AdminUser(CurrentUser {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            session,
+        });
+        (admin, store)
+    }
+
+    async fn reconfirmed(db: &Db, admin: &AdminUser) -> bool {
+        let mut tx = db.pool.begin().await.unwrap();
+        let confirmed = admin.reconfirm_in(&mut tx).await.unwrap();
+        tx.rollback().await.unwrap();
+        confirmed
+    }
+
+    #[rocket::async_test]
+    async fn an_admin_demoted_or_signed_out_mid_request_is_no_longer_confirmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AppConfig {
+            data_dir: dir.path().to_path_buf(),
+            ..AppConfig::default()
+        };
+        let db = Db::connect(&config).await.unwrap();
+        let (admin, store) = admin_with_session(&db).await;
+        assert!(reconfirmed(&db, &admin).await);
+
+        sqlx::query("UPDATE users SET role = 'employee'")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert!(!reconfirmed(&db, &admin).await, "demoted meanwhile");
+
+        sqlx::query("UPDATE users SET role = 'admin'")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert!(reconfirmed(&db, &admin).await);
+        store
+            .revoke_by_token(admin.0.session.token())
+            .await
+            .unwrap();
+        assert!(!reconfirmed(&db, &admin).await, "signed out meanwhile");
     }
 }

@@ -370,11 +370,15 @@ impl SessionStore {
         Ok(())
     }
 
-    /// Ends any session by its public handle (admins). Returns the owner's id if one was deleted.
-    pub async fn revoke_by_handle(&self, handle: &str) -> Result<Option<i64>, sqlx::Error> {
+    /// Ends any session by its public handle (admins), inside the caller's transaction. Returns
+    /// the owner's id if one was deleted.
+    pub async fn revoke_by_handle_in(
+        conn: &mut sqlx::AnyConnection,
+        handle: &str,
+    ) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar("DELETE FROM sessions WHERE handle = $1 RETURNING user_id")
             .bind(handle)
-            .fetch_optional(&self.db.pool)
+            .fetch_optional(&mut *conn)
             .await
     }
 

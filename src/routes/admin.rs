@@ -71,12 +71,12 @@ async fn sessions_page(
 
 #[post("/admin/sessions/<handle>/revoke", data = "<form>")]
 async fn revoke_session(
-    _admin: AdminUser,
+    admin: AdminUser,
     handle: &str,
     form: SessionForm<CsrfOnly>,
     client: ClientInfo,
     cookies: &CookieJar<'_>,
-    sessions: &State<SessionStore>,
+    db: &State<Db>,
     audit: &State<AuditLog>,
     policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
@@ -84,7 +84,13 @@ async fn revoke_session(
         return Err(AppError::NotFound);
     }
     let current = &form.session.session;
-    let Some(owner) = sessions.revoke_by_handle(handle).await? else {
+    let mut tx = db.pool.begin().await?;
+    if !admin.reconfirm_in(&mut tx).await? {
+        return Err(AppError::NoLongerAllowed);
+    }
+    let revoked = SessionStore::revoke_by_handle_in(&mut tx, handle).await?;
+    tx.commit().await?;
+    let Some(owner) = revoked else {
         return Ok(page::done(
             "/admin/sessions",
             "That session had already ended.",
@@ -114,13 +120,12 @@ async fn revoke_session(
 
 #[post("/admin/users/<user_id>/sessions/revoke", data = "<form>")]
 async fn force_logout(
-    _admin: AdminUser,
+    admin: AdminUser,
     user_id: i64,
     form: SessionForm<CsrfOnly>,
     client: ClientInfo,
     cookies: &CookieJar<'_>,
     db: &State<Db>,
-    sessions: &State<SessionStore>,
     audit: &State<AuditLog>,
     policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
@@ -128,7 +133,12 @@ async fn force_logout(
     let Some(user) = User::find_by_id(db, user_id).await? else {
         return Err(AppError::NotFound);
     };
-    let ended = sessions.revoke_all_for_user(user.id).await?;
+    let mut tx = db.pool.begin().await?;
+    if !admin.reconfirm_in(&mut tx).await? {
+        return Err(AppError::NoLongerAllowed);
+    }
+    let ended = SessionStore::revoke_all_for_user_in(&mut tx, user.id).await?;
+    tx.commit().await?;
     audit
         .record(
             Event::new(EventKind::UserForceLoggedOut, &client)
@@ -309,9 +319,19 @@ async fn create_user(
         role,
         password_hash: &hash,
     };
-    let user = match User::create(db, &new, clock.now()).await {
-        Ok(user) => user,
+    let mut tx = db.pool.begin().await?;
+    if !admin.reconfirm_in(&mut tx).await? {
+        return Err(AppError::NoLongerAllowed);
+    }
+    let created = User::create_in(&mut tx, &new, clock.now()).await;
+    let user = match created {
+        Ok(user) => {
+            tx.commit().await?;
+            user
+        }
         Err(CreateUserError::EmailTaken) => {
+            // Roll back now: the listing below must not run while this transaction holds a lock.
+            tx.rollback().await?;
             return users_listing(
                 &admin,
                 db,
@@ -323,7 +343,7 @@ async fn create_user(
                 Some("An account with that e-mail address already exists.".into()),
             )
             .await
-            .map(Either::Right)
+            .map(Either::Right);
         }
         Err(CreateUserError::Database(e)) => return Err(e.into()),
     };
@@ -344,11 +364,15 @@ async fn create_user(
 /// Applies an enable/disable or role change and revokes the account's sessions in one
 /// transaction, so the new state and the sign-out land together.
 async fn change_account(
+    admin: &AdminUser,
     db: &Db,
     user_id: i64,
     change: AccountAction,
 ) -> AppResult<(AccountChange, u64)> {
     let mut tx = db.pool.begin().await?;
+    if !admin.reconfirm_in(&mut tx).await? {
+        return Err(AppError::NoLongerAllowed);
+    }
     let outcome = match change {
         AccountAction::Disable => User::set_disabled(&mut tx, user_id, true).await?,
         AccountAction::Enable => User::set_disabled(&mut tx, user_id, false).await?,
@@ -384,7 +408,7 @@ async fn apply_account_action(
     let Some(user) = User::find_by_id(db, user_id).await? else {
         return Err(AppError::NotFound);
     };
-    let (outcome, ended) = change_account(db, user_id, action).await?;
+    let (outcome, ended) = change_account(admin, db, user_id, action).await?;
     match outcome {
         AccountChange::NoSuchUser => return Err(AppError::NotFound),
         AccountChange::WouldLeaveNoAdmin => {

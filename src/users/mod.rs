@@ -163,6 +163,16 @@ impl User {
     }
 
     pub async fn create(db: &Db, new: &NewUser<'_>, now: i64) -> Result<User, CreateUserError> {
+        let mut conn = db.pool.acquire().await?;
+        Self::create_in(&mut conn, new, now).await
+    }
+
+    /// As [`Self::create`], inside the caller's transaction.
+    pub async fn create_in(
+        conn: &mut sqlx::AnyConnection,
+        new: &NewUser<'_>,
+        now: i64,
+    ) -> Result<User, CreateUserError> {
         let row: UserRow = sqlx::query_as(
             "INSERT INTO users (email, name, password_hash, role, disabled, created_at, password_changed_at) \
              VALUES ($1, $2, $3, $4, 0, $5, $5) \
@@ -173,7 +183,7 @@ impl User {
         .bind(new.password_hash)
         .bind(new.role.as_str())
         .bind(now)
-        .fetch_one(&db.pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
