@@ -125,6 +125,47 @@ pub enum DirectorySort {
     StartDateDesc,
 }
 
+/// Binds an employee's ten stored columns ($1..$10, in the order the INSERT and UPDATE name them),
+/// so the two statements cannot drift apart.
+trait BindEmployee<'q>: Sized {
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>;
+
+    fn bind_employee(self, fields: &EmployeeFields, department_id: i64) -> Self {
+        self.bind_value(fields.name.clone())
+            .bind_value(search_key(&fields.name))
+            .bind_value(search_text(&fields.name, &fields.title))
+            .bind_value(fields.email.clone())
+            .bind_value(fields.title.clone())
+            .bind_value(department_id)
+            .bind_value(fields.manager_id)
+            .bind_value(fields.location.clone())
+            .bind_value(format_date(fields.start_date))
+            .bind_value(fields.status.as_str().to_string())
+    }
+}
+
+impl<'q> BindEmployee<'q> for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        self.bind(value)
+    }
+}
+
+impl<'q, O> BindEmployee<'q>
+    for sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
+{
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        self.bind(value)
+    }
+}
+
 /// The directory query with one of the fixed orderings: still one static SQL string per sort
 /// (built at compile time), never a string assembled from input.
 macro_rules! directory_query {
@@ -562,16 +603,7 @@ impl Employee {
                     start_date = $9, status = $10 \
              WHERE id = $11",
         )
-        .bind(&fields.name)
-        .bind(search_key(&fields.name))
-        .bind(search_text(&fields.name, &fields.title))
-        .bind(&fields.email)
-        .bind(&fields.title)
-        .bind(department_id)
-        .bind(fields.manager_id)
-        .bind(&fields.location)
-        .bind(format_date(fields.start_date))
-        .bind(fields.status.as_str())
+        .bind_employee(fields, department_id)
         .bind(id)
         .execute(&mut *tx)
         .await
@@ -594,16 +626,7 @@ impl Employee {
                                     manager_id, location, start_date, status) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
-        .bind(&fields.name)
-        .bind(search_key(&fields.name))
-        .bind(search_text(&fields.name, &fields.title))
-        .bind(&fields.email)
-        .bind(&fields.title)
-        .bind(department_id)
-        .bind(fields.manager_id)
-        .bind(&fields.location)
-        .bind(format_date(fields.start_date))
-        .bind(fields.status.as_str())
+        .bind_employee(fields, department_id)
         .fetch_one(&mut *conn)
         .await
     }
