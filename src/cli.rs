@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use rocket::figment::Figment;
 
 use crate::audit::{AuditLog, Event, EventKind};
+use crate::auth::account_change::{self, AccountAction};
 use crate::auth::{SessionLimits, SessionStore};
 use crate::clock::{format_timestamp, Clock};
 use crate::config::AppConfig;
@@ -98,12 +99,7 @@ fn store(ctx: &CliContext) -> SessionStore {
     SessionStore::new(
         ctx.db.clone(),
         ctx.clock.clone(),
-        SessionLimits {
-            idle: ctx.config.session_idle_timeout,
-            absolute: ctx.config.session_absolute_timeout,
-            remember_idle: ctx.config.remember_idle_timeout,
-            remember_absolute: ctx.config.remember_absolute_timeout,
-        },
+        SessionLimits::from_config(&ctx.config),
     )
 }
 
@@ -186,11 +182,11 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
         UserCommand::Disable { email } => {
             let user = find_user(&ctx.db, &email).await?;
             let mut tx = ctx.db.pool.begin().await?;
-            let outcome = User::set_disabled(&mut tx, user.id, true).await?;
+            let (outcome, ended) =
+                account_change::apply_in(&mut tx, user.id, AccountAction::Disable).await?;
             if outcome == crate::users::AccountChange::WouldLeaveNoAdmin {
                 bail!("refusing to disable the last enabled administrator");
             }
-            let ended = SessionStore::revoke_all_for_user_in(&mut tx, user.id).await?;
             tx.commit().await?;
             audit
                 .record(
@@ -204,7 +200,7 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
         UserCommand::Enable { email } => {
             let user = find_user(&ctx.db, &email).await?;
             let mut tx = ctx.db.pool.begin().await?;
-            User::set_disabled(&mut tx, user.id, false).await?;
+            account_change::apply_in(&mut tx, user.id, AccountAction::Enable).await?;
             tx.commit().await?;
             audit
                 .record(Event::from_cli(EventKind::UserEnabled).subject(user.id))

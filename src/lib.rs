@@ -150,12 +150,7 @@ impl Services {
 async fn build_services(rocket: &Rocket<Build>, clock: Clock) -> anyhow::Result<Services> {
     let config = AppConfig::from_figment(rocket.figment())?;
     let db = Db::connect(&config).await?;
-    let limits = SessionLimits {
-        idle: config.session_idle_timeout,
-        absolute: config.session_absolute_timeout,
-        remember_idle: config.remember_idle_timeout,
-        remember_absolute: config.remember_absolute_timeout,
-    };
+    let limits = SessionLimits::from_config(&config);
     let sessions = SessionStore::new(db.clone(), clock.clone(), limits);
     let throttle = LoginThrottle::new(
         db.clone(),

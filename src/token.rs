@@ -20,7 +20,13 @@ pub fn hash_token(token: &str) -> String {
 /// Whether a cookie value has the exact shape of a token we issue; anything else is ignored
 /// without touching the database.
 pub fn looks_like_token(value: &str) -> bool {
-    value.len() == 43
+    is_base64url_of_len(value, 43)
+}
+
+/// Exactly `len` characters of the unpadded base64url alphabet — the shape of every random value
+/// this app hands out (tokens, session handles).
+pub fn is_base64url_of_len(value: &str, len: usize) -> bool {
+    value.len() == len
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

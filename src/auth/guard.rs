@@ -228,6 +228,19 @@ impl<'r> FromRequest<'r> for CurrentUser {
 pub struct AdminUser(pub CurrentUser);
 
 impl AdminUser {
+    /// Opens the write transaction for an admin action, already re-confirmed (see
+    /// [`Self::reconfirm_in`]); answers 403 when the admin's rights or session ended meanwhile.
+    pub async fn begin_confirmed(
+        &self,
+        db: &crate::db::Db,
+    ) -> crate::error::AppResult<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = db.pool.begin().await?;
+        if !self.reconfirm_in(&mut tx).await? {
+            return Err(crate::error::AppError::NoLongerAllowed);
+        }
+        Ok(tx)
+    }
+
     /// Re-checks, inside the caller's write transaction and before its change, that this admin's
     /// session still exists and that they are still an enabled admin — closing the window in
     /// which an admin demoted or signed out while a request was in flight could still act.
@@ -430,12 +443,7 @@ mod tests {
         let store = SessionStore::new(
             db.clone(),
             Clock::default(),
-            SessionLimits {
-                idle: 1800,
-                absolute: 43_200,
-                remember_idle: 604_800,
-                remember_absolute: 2_592_000,
-            },
+            SessionLimits::from_config(&AppConfig::default()),
         );
         let new = NewUser {
             email: "root@example.com",

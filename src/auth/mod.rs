@@ -1,6 +1,7 @@
 //! The session core: tokens, the session store, request guards, CSRF, the login check and
 //! login throttling. This file only declares and re-exports.
 
+pub mod account_change;
 pub mod csrf;
 pub mod guard;
 pub mod login;

@@ -21,6 +21,16 @@ pub struct SessionLimits {
 }
 
 impl SessionLimits {
+    /// The four limits as the settings give them.
+    pub fn from_config(config: &crate::config::AppConfig) -> Self {
+        SessionLimits {
+            idle: config.session_idle_timeout,
+            absolute: config.session_absolute_timeout,
+            remember_idle: config.remember_idle_timeout,
+            remember_absolute: config.remember_absolute_timeout,
+        }
+    }
+
     fn idle_for(&self, remember: bool) -> i64 {
         if remember {
             self.remember_idle
@@ -50,10 +60,7 @@ pub const HANDLE_LEN: usize = 22;
 /// Whether a posted handle has the exact shape of the ones we issue; anything else names no
 /// session and never reaches the database.
 pub fn is_handle(value: &str) -> bool {
-    value.len() == HANDLE_LEN
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    crate::token::is_base64url_of_len(value, HANDLE_LEN)
 }
 
 /// Where a sign-in came from, kept on the row for the account and admin pages.

@@ -42,12 +42,15 @@ fn account_key(email: &str) -> String {
 
 /// The address key. IPv6 clients usually own a whole /64, so that is what is counted.
 fn ip_key(ip: Option<&str>) -> String {
-    match ip.and_then(|ip| ip.parse::<IpAddr>().ok()) {
-        Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+    // Canonical form first, so an IPv4-mapped IPv6 address counts as the IPv4 client it is.
+    match ip
+        .and_then(|ip| ip.parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
+    {
+        Some(IpAddr::V6(v6)) => {
             let s = v6.segments();
             format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        Some(IpAddr::V6(v6)) => format!("ip:{}", v6.to_ipv4_mapped().expect("mapped")),
         Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
         None => "ip:unknown".to_string(),
     }

@@ -9,6 +9,7 @@ use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
 use crate::audit::{AuditLog, Event, EventFilter, EventKind};
+use crate::auth::account_change::{self, AccountAction};
 use crate::auth::guard::{CookiePolicy, CsrfProtected, SessionForm};
 use crate::auth::session::is_handle;
 use crate::auth::{AdminUser, ClientInfo, SessionStore};
@@ -84,10 +85,7 @@ async fn revoke_session(
         return Err(AppError::NotFound);
     }
     let current = &form.session.session;
-    let mut tx = db.pool.begin().await?;
-    if !admin.reconfirm_in(&mut tx).await? {
-        return Err(AppError::NoLongerAllowed);
-    }
+    let mut tx = admin.begin_confirmed(db).await?;
     let revoked = SessionStore::revoke_by_handle_in(&mut tx, handle).await?;
     tx.commit().await?;
     let Some(owner) = revoked else {
@@ -133,10 +131,7 @@ async fn force_logout(
     let Some(user) = User::find_by_id(db, user_id).await? else {
         return Err(AppError::NotFound);
     };
-    let mut tx = db.pool.begin().await?;
-    if !admin.reconfirm_in(&mut tx).await? {
-        return Err(AppError::NoLongerAllowed);
-    }
+    let mut tx = admin.begin_confirmed(db).await?;
     let ended = SessionStore::revoke_all_for_user_in(&mut tx, user.id).await?;
     tx.commit().await?;
     audit
@@ -319,10 +314,7 @@ async fn create_user(
         role,
         password_hash: &hash,
     };
-    let mut tx = db.pool.begin().await?;
-    if !admin.reconfirm_in(&mut tx).await? {
-        return Err(AppError::NoLongerAllowed);
-    }
+    let mut tx = admin.begin_confirmed(db).await?;
     let created = User::create_in(&mut tx, &new, clock.now()).await;
     let user = match created {
         Ok(user) => {
@@ -361,40 +353,6 @@ async fn create_user(
     )))
 }
 
-/// Applies an enable/disable or role change and revokes the account's sessions in one
-/// transaction, so the new state and the sign-out land together.
-async fn change_account(
-    admin: &AdminUser,
-    db: &Db,
-    user_id: i64,
-    change: AccountAction,
-) -> AppResult<(AccountChange, u64)> {
-    let mut tx = db.pool.begin().await?;
-    if !admin.reconfirm_in(&mut tx).await? {
-        return Err(AppError::NoLongerAllowed);
-    }
-    let outcome = match change {
-        AccountAction::Disable => User::set_disabled(&mut tx, user_id, true).await?,
-        AccountAction::Enable => User::set_disabled(&mut tx, user_id, false).await?,
-        AccountAction::Role(role) => User::set_role(&mut tx, user_id, role).await?,
-    };
-    let ended = match (outcome, change) {
-        (AccountChange::Changed, AccountAction::Disable | AccountAction::Role(_)) => {
-            SessionStore::revoke_all_for_user_in(&mut tx, user_id).await?
-        }
-        _ => 0,
-    };
-    tx.commit().await?;
-    Ok((outcome, ended))
-}
-
-#[derive(Debug, Clone, Copy)]
-enum AccountAction {
-    Disable,
-    Enable,
-    Role(Role),
-}
-
 async fn apply_account_action(
     admin: &AdminUser,
     user_id: i64,
@@ -408,7 +366,9 @@ async fn apply_account_action(
     let Some(user) = User::find_by_id(db, user_id).await? else {
         return Err(AppError::NotFound);
     };
-    let (outcome, ended) = change_account(admin, db, user_id, action).await?;
+    let mut tx = admin.begin_confirmed(db).await?;
+    let (outcome, ended) = account_change::apply_in(&mut tx, user_id, action).await?;
+    tx.commit().await?;
     match outcome {
         AccountChange::NoSuchUser => return Err(AppError::NotFound),
         AccountChange::WouldLeaveNoAdmin => {

@@ -125,7 +125,7 @@ const COMMON_PASSWORDS: &[&str] = &[
 #[derive(Clone)]
 pub struct PasswordService {
     slots: Arc<Semaphore>,
-    jobs: Arc<Mutex<mpsc::Sender<Job>>>,
+    jobs: mpsc::Sender<Job>,
     queue_timeout: Duration,
     dummy_hash: Arc<str>,
     verifications: Arc<AtomicU64>,
@@ -226,7 +226,7 @@ impl PasswordService {
         let dummy_hash: Arc<str> = hash_now(&secret)?.into();
         Ok(PasswordService {
             slots: Arc::new(Semaphore::new(slots)),
-            jobs: Arc::new(Mutex::new(start_workers(slots))),
+            jobs: start_workers(slots),
             queue_timeout,
             dummy_hash,
             verifications: Arc::new(AtomicU64::new(0)),
@@ -247,11 +247,7 @@ impl PasswordService {
             let _ = reply.send(work());
             drop(permit);
         });
-        self.jobs
-            .lock()
-            .map_err(|_| HashError::WorkerGone)?
-            .send(job)
-            .map_err(|_| HashError::WorkerGone)?;
+        self.jobs.send(job).map_err(|_| HashError::WorkerGone)?;
         answer.await.map_err(|_| HashError::WorkerGone)
     }
 
