@@ -1,85 +1,80 @@
-//! The append-only trail of authentication events. There is no code path that edits or deletes
-//! an event; pages only read it.
+//! The append-only trail of what happened: sign-ins, sessions ended, accounts and employees
+//! changed. Events are written only by the application layer, inside the transaction of the change
+//! they describe ([`record`] takes that transaction's connection), so a change and its event
+//! commit together or not at all. There is no code path that edits or deletes an event.
 
 use serde::Serialize;
-use sqlx::FromRow;
+use sqlx::{AnyConnection, FromRow};
 
-use crate::auth::ClientInfo;
-use crate::clock::Clock;
-use crate::db::Db;
+use crate::ids::UserId;
+use crate::text::like_pattern;
+use crate::users::MAX_EMAIL_LEN;
 
-/// Every kind of event the trail records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    LoginSucceeded,
-    LoginFailed,
-    LoginThrottled,
-    Logout,
-    SessionRevoked,
-    OtherSessionsRevoked,
-    UserForceLoggedOut,
-    UserCreated,
-    UserDisabled,
-    UserEnabled,
-    RoleChanged,
-    PasswordChanged,
-    SetupCompleted,
+/// Defines [`EventKind`] from one table: variant, stored name, label.
+macro_rules! event_kinds {
+    ($($variant:ident => $stored:literal, $label:literal;)*) => {
+        /// Every kind of event the trail records.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum EventKind {
+            $($variant,)*
+        }
+
+        impl EventKind {
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$variant => $stored,)*
+                }
+            }
+
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(EventKind::$variant => $label,)*
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    LoginSucceeded => "login_succeeded", "Sign-in succeeded";
+    LoginFailed => "login_failed", "Sign-in failed";
+    LoginThrottled => "login_throttled", "Sign-in throttled";
+    Logout => "logout", "Signed out";
+    SessionRevoked => "session_revoked", "Session revoked";
+    OtherSessionsRevoked => "other_sessions_revoked", "Other sessions revoked";
+    UserForceLoggedOut => "user_force_logged_out", "Signed out everywhere";
+    UserCreated => "user_created", "User created";
+    UserDisabled => "user_disabled", "User disabled";
+    UserEnabled => "user_enabled", "User enabled";
+    RoleChanged => "role_changed", "Role changed";
+    PasswordChanged => "password_changed", "Password changed";
+    SetupCompleted => "setup_completed", "First-run set-up completed";
+    EmployeeCreated => "employee_created", "Employee added";
+    EmployeeUpdated => "employee_updated", "Employee changed";
+    DepartmentCreated => "department_created", "Department added";
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
-        EventKind::LoginSucceeded,
-        EventKind::LoginFailed,
-        EventKind::LoginThrottled,
-        EventKind::Logout,
-        EventKind::SessionRevoked,
-        EventKind::OtherSessionsRevoked,
-        EventKind::UserForceLoggedOut,
-        EventKind::UserCreated,
-        EventKind::UserDisabled,
-        EventKind::UserEnabled,
-        EventKind::RoleChanged,
-        EventKind::PasswordChanged,
-        EventKind::SetupCompleted,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::LoginSucceeded => "login_succeeded",
-            EventKind::LoginFailed => "login_failed",
-            EventKind::LoginThrottled => "login_throttled",
-            EventKind::Logout => "logout",
-            EventKind::SessionRevoked => "session_revoked",
-            EventKind::OtherSessionsRevoked => "other_sessions_revoked",
-            EventKind::UserForceLoggedOut => "user_force_logged_out",
-            EventKind::UserCreated => "user_created",
-            EventKind::UserDisabled => "user_disabled",
-            EventKind::UserEnabled => "user_enabled",
-            EventKind::RoleChanged => "role_changed",
-            EventKind::PasswordChanged => "password_changed",
-            EventKind::SetupCompleted => "setup_completed",
-        }
-    }
-
     pub fn parse(value: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|k| k.as_str() == value)
+        EventKind::ALL.iter().copied().find(|k| k.as_str() == value)
     }
+}
 
-    pub fn label(self) -> &'static str {
-        match self {
-            EventKind::LoginSucceeded => "Sign-in succeeded",
-            EventKind::LoginFailed => "Sign-in failed",
-            EventKind::LoginThrottled => "Sign-in throttled",
-            EventKind::Logout => "Signed out",
-            EventKind::SessionRevoked => "Session revoked",
-            EventKind::OtherSessionsRevoked => "Other sessions revoked",
-            EventKind::UserForceLoggedOut => "Signed out everywhere",
-            EventKind::UserCreated => "User created",
-            EventKind::UserDisabled => "User disabled",
-            EventKind::UserEnabled => "User enabled",
-            EventKind::RoleChanged => "Role changed",
-            EventKind::PasswordChanged => "Password changed",
-            EventKind::SetupCompleted => "First-run set-up completed",
+/// Where a change came from: a browser (address and user agent) or the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub command_line: bool,
+}
+
+impl Origin {
+    pub fn command_line() -> Origin {
+        Origin {
+            command_line: true,
+            ..Origin::default()
         }
     }
 }
@@ -88,8 +83,8 @@ impl EventKind {
 #[derive(Debug, Clone)]
 pub struct Event {
     pub kind: EventKind,
-    pub actor_user_id: Option<i64>,
-    pub subject_user_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
+    pub subject_user_id: Option<UserId>,
     pub email: Option<String>,
     pub session_handle: Option<String>,
     pub ip: Option<String>,
@@ -98,32 +93,25 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(kind: EventKind, client: &ClientInfo) -> Event {
+    pub fn new(kind: EventKind, origin: &Origin) -> Event {
         Event {
             kind,
             actor_user_id: None,
             subject_user_id: None,
             email: None,
             session_handle: None,
-            ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
-            detail: None,
+            ip: origin.ip.clone(),
+            user_agent: origin.user_agent.clone(),
+            detail: origin.command_line.then(|| "command line".to_string()),
         }
     }
 
-    /// An event from the command line (no client, no acting user).
-    pub fn from_cli(kind: EventKind) -> Event {
-        let mut event = Event::new(kind, &ClientInfo::default());
-        event.detail = Some("command line".into());
-        event
-    }
-
-    pub fn actor(mut self, user_id: i64) -> Self {
+    pub fn actor(mut self, user_id: UserId) -> Self {
         self.actor_user_id = Some(user_id);
         self
     }
 
-    pub fn subject(mut self, user_id: i64) -> Self {
+    pub fn subject(mut self, user_id: UserId) -> Self {
         self.subject_user_id = Some(user_id);
         self
     }
@@ -135,7 +123,7 @@ impl Event {
             email
                 .chars()
                 .filter(|c| !c.is_control())
-                .take(254)
+                .take(MAX_EMAIL_LEN)
                 .collect()
         } else {
             format!(
@@ -161,15 +149,35 @@ impl Event {
     }
 }
 
+/// Writes `event` at time `at` on `conn` — the transaction of the change it records.
+pub async fn record(conn: &mut AnyConnection, at: i64, event: Event) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_events (at, kind, actor_user_id, subject_user_id, email, session_handle, \
+         ip, user_agent, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(at)
+    .bind(event.kind.as_str())
+    .bind(event.actor_user_id)
+    .bind(event.subject_user_id)
+    .bind(event.email)
+    .bind(event.session_handle)
+    .bind(event.ip)
+    .bind(event.user_agent)
+    .bind(event.detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// A stored event with the names of the people involved, for the audit page.
 #[derive(Debug, Clone, Serialize, FromRow)]
 pub struct EventRecord {
     pub id: i64,
     pub at: i64,
     pub kind: String,
-    pub actor_user_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
     pub actor_email: Option<String>,
-    pub subject_user_id: Option<i64>,
+    pub subject_user_id: Option<UserId>,
     pub subject_email: Option<String>,
     pub email: Option<String>,
     pub session_handle: Option<String>,
@@ -186,73 +194,46 @@ pub struct EventFilter {
     pub kind: Option<EventKind>,
 }
 
-/// Writes and reads the trail.
-#[derive(Debug, Clone)]
-pub struct AuditLog {
-    db: Db,
-    clock: Clock,
+/// The joins and the filter both audit queries share ($1 kind or '', $2 user term or '', $3 its
+/// LIKE pattern).
+macro_rules! filtered_events {
+    () => {
+        "FROM audit_events e LEFT JOIN users a ON a.id = e.actor_user_id \
+         LEFT JOIN users s ON s.id = e.subject_user_id \
+         WHERE ($1 = '' OR e.kind = $1) AND ($2 = '' OR s.email LIKE $3 ESCAPE '\\' \
+         OR a.email LIKE $3 ESCAPE '\\' OR LOWER(e.email) LIKE $3 ESCAPE '\\')"
+    };
 }
 
-impl AuditLog {
-    pub fn new(db: Db, clock: Clock) -> Self {
-        AuditLog { db, clock }
-    }
-
-    pub async fn record(&self, event: Event) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO audit_events (at, kind, actor_user_id, subject_user_id, email, session_handle, \
-             ip, user_agent, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(self.clock.now())
-        .bind(event.kind.as_str())
-        .bind(event.actor_user_id)
-        .bind(event.subject_user_id)
-        .bind(event.email)
-        .bind(event.session_handle)
-        .bind(event.ip)
-        .bind(event.user_agent)
-        .bind(event.detail)
-        .execute(&self.db.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// One page of events, newest first.
-    pub async fn list(
-        &self,
+impl EventRecord {
+    /// One page of events, newest first, and how many match.
+    pub async fn page(
+        conn: &mut AnyConnection,
         filter: &EventFilter,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<EventRecord>, i64), sqlx::Error> {
-        let pattern = crate::users::like_pattern(&filter.user);
+        let pattern = like_pattern(&filter.user);
         let kind = filter.kind.map_or("", EventKind::as_str);
-        let rows: Vec<EventRecord> = sqlx::query_as(
+        let rows: Vec<EventRecord> = sqlx::query_as(concat!(
             "SELECT e.id, e.at, e.kind, e.actor_user_id, a.email AS actor_email, e.subject_user_id, \
-             s.email AS subject_email, e.email, e.session_handle, e.ip, e.user_agent, e.detail \
-             FROM audit_events e LEFT JOIN users a ON a.id = e.actor_user_id \
-             LEFT JOIN users s ON s.id = e.subject_user_id \
-             WHERE ($1 = '' OR e.kind = $1) AND ($2 = '' OR s.email LIKE $3 ESCAPE '\\' \
-             OR a.email LIKE $3 ESCAPE '\\' OR LOWER(e.email) LIKE $3 ESCAPE '\\') \
-             ORDER BY e.at DESC, e.id DESC LIMIT $4 OFFSET $5",
-        )
+             s.email AS subject_email, e.email, e.session_handle, e.ip, e.user_agent, e.detail ",
+            filtered_events!(),
+            " ORDER BY e.at DESC, e.id DESC LIMIT $4 OFFSET $5"
+        ))
         .bind(kind)
         .bind(&filter.user)
         .bind(&pattern)
         .bind(limit)
         .bind(offset)
-        .fetch_all(&self.db.pool)
+        .fetch_all(&mut *conn)
         .await?;
-        let total: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit_events e LEFT JOIN users a ON a.id = e.actor_user_id \
-             LEFT JOIN users s ON s.id = e.subject_user_id \
-             WHERE ($1 = '' OR e.kind = $1) AND ($2 = '' OR s.email LIKE $3 ESCAPE '\\' \
-             OR a.email LIKE $3 ESCAPE '\\' OR LOWER(e.email) LIKE $3 ESCAPE '\\')",
-        )
-        .bind(kind)
-        .bind(&filter.user)
-        .bind(&pattern)
-        .fetch_one(&self.db.pool)
-        .await?;
+        let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*) ", filtered_events!()))
+            .bind(kind)
+            .bind(&filter.user)
+            .bind(&pattern)
+            .fetch_one(&mut *conn)
+            .await?;
         Ok((rows, total))
     }
 }

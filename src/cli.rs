@@ -6,14 +6,13 @@ use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
 use rocket::figment::Figment;
 
-use crate::audit::{AuditLog, Event, EventKind};
-use crate::auth::account_change::{self, AccountAction};
-use crate::auth::{SessionLimits, SessionStore};
+use crate::app::accounts::{self, AccountAction, AccountOutcome, CreateAccount, NewAccountForm};
+use crate::app::{people, sessions, AccountRef, Actor, App, HashingCapacity};
+use crate::auth::session::SessionSummary;
 use crate::clock::{format_timestamp, Clock};
 use crate::config::AppConfig;
-use crate::db::Db;
-use crate::users::password::{check_new_password, PasswordService};
-use crate::users::{normalize_email, parse_email, parse_name, NewUser, Role, User};
+use crate::users::password::Password;
+use crate::users::{normalize_email, Role};
 use crate::web::device;
 
 #[derive(Debug, Parser)]
@@ -79,42 +78,22 @@ pub enum SessionsCommand {
     Purge,
 }
 
-struct CliContext {
-    config: AppConfig,
-    db: Db,
-    clock: Clock,
-}
-
-async fn open(figment: &Figment) -> anyhow::Result<CliContext> {
+/// The application as the command line uses it: the same settings and use cases as the server.
+async fn open(figment: &Figment) -> anyhow::Result<App> {
     let config = AppConfig::from_figment(figment)?;
-    let db = Db::connect(&config).await?;
-    Ok(CliContext {
-        config,
-        db,
-        clock: Clock::default(),
-    })
+    App::start(&config, Clock::default(), HashingCapacity::command_line()).await
 }
 
-fn store(ctx: &CliContext) -> SessionStore {
-    SessionStore::new(
-        ctx.db.clone(),
-        ctx.clock.clone(),
-        SessionLimits::from_config(&ctx.config),
-    )
-}
-
-async fn find_user(db: &Db, email: &str) -> anyhow::Result<User> {
-    User::find_by_email(db, &normalize_email(email))
-        .await?
-        .ok_or_else(|| anyhow!("no account with e-mail {}", normalize_email(email)))
+fn no_account(email: &str) -> anyhow::Error {
+    anyhow!("no account with e-mail {}", normalize_email(email))
 }
 
 /// Reads the new password: first line of stdin when piped, two hidden prompts on a terminal.
-fn read_password() -> anyhow::Result<(String, String)> {
+fn read_password() -> anyhow::Result<(Password, Password)> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ")?;
         let second = rpassword::prompt_password("Repeat password: ")?;
-        Ok((first, second))
+        Ok((Password::new(first), Password::new(second)))
     } else {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -124,47 +103,67 @@ fn read_password() -> anyhow::Result<(String, String)> {
             .map(|l| l.strip_suffix('\r').unwrap_or(l))
             .unwrap_or(&line)
             .to_string();
-        Ok((password.clone(), password))
+        Ok((Password::new(password.clone()), Password::new(password)))
+    }
+}
+
+/// Disables or enables an account from the command line, through the same use case as the web.
+async fn change_account(app: &App, email: &str, action: AccountAction) -> anyhow::Result<()> {
+    let actor = Actor::command_line();
+    let target = AccountRef::Email(email);
+    match accounts::change_account(app, &actor, target, action).await? {
+        AccountOutcome::NoSuchUser => Err(no_account(email)),
+        AccountOutcome::WouldLeaveNoAdmin => {
+            bail!("refusing to disable the last enabled administrator")
+        }
+        AccountOutcome::Unchanged(user) => {
+            println!("Nothing to change: {} is already so.", user.email);
+            Ok(())
+        }
+        AccountOutcome::Changed { user, ended } => {
+            match action {
+                AccountAction::Disable => {
+                    println!("Disabled {} and ended {ended} session(s).", user.email)
+                }
+                AccountAction::Enable => println!("Enabled {}.", user.email),
+                AccountAction::Role(role) => {
+                    println!("{} is now {}.", user.email, role.as_str())
+                }
+            }
+            Ok(())
+        }
     }
 }
 
 pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result<()> {
-    let ctx = open(figment).await?;
-    let audit = AuditLog::new(ctx.db.clone(), ctx.clock.clone());
+    let app = open(figment).await?;
     match command {
         UserCommand::Add { email, name, admin } => {
-            let email = parse_email(&email).map_err(|e| anyhow!("{e}"))?;
-            let name = parse_name(&name).map_err(|e| anyhow!("{e}"))?;
             let (password, confirmation) = read_password()?;
-            check_new_password(&password, &confirmation, &email).map_err(|e| anyhow!("{e}"))?;
-            let passwords = PasswordService::new(1, std::time::Duration::from_secs(60))?;
-            let hash = passwords.hash(&password).await?;
             let role = if admin { Role::Admin } else { Role::Employee };
-            let new = NewUser {
-                email: &email,
+            let form = NewAccountForm {
                 name: &name,
-                role,
-                password_hash: &hash,
+                email: &email,
+                role: role.as_str(),
+                password: &password,
+                confirmation: &confirmation,
             };
-            let user = User::create(&ctx.db, &new, ctx.clock.now())
-                .await
-                .with_context(|| format!("cannot create {email}"))?;
-            audit
-                .record(
-                    Event::from_cli(EventKind::UserCreated)
-                        .subject(user.id)
-                        .detail(format!("role {}", role.as_str())),
-                )
-                .await?;
-            println!(
-                "Created {} <{}> ({}).",
-                user.name,
-                user.email,
-                role.as_str()
-            );
+            match accounts::create_account(&app, &Actor::command_line(), form).await? {
+                CreateAccount::Created(user) => println!(
+                    "Created {} <{}> ({}).",
+                    user.name,
+                    user.email,
+                    role.as_str()
+                ),
+                CreateAccount::Invalid(message) => bail!("{message}"),
+                CreateAccount::EmailTaken => bail!(
+                    "cannot create {}: an account with that e-mail address already exists",
+                    normalize_email(&email)
+                ),
+            }
         }
         UserCommand::List => {
-            let users = User::all(&ctx.db).await?;
+            let users = accounts::all_users(&app).await?;
             if users.is_empty() {
                 println!("No accounts yet.");
             }
@@ -180,71 +179,47 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
             }
         }
         UserCommand::Disable { email } => {
-            let user = find_user(&ctx.db, &email).await?;
-            let mut tx = ctx.db.pool.begin().await?;
-            let (outcome, ended) =
-                account_change::apply_in(&mut tx, user.id, AccountAction::Disable).await?;
-            if outcome == crate::users::AccountChange::WouldLeaveNoAdmin {
-                bail!("refusing to disable the last enabled administrator");
-            }
-            tx.commit().await?;
-            audit
-                .record(
-                    Event::from_cli(EventKind::UserDisabled)
-                        .subject(user.id)
-                        .detail(format!("{ended} session(s) ended")),
-                )
-                .await?;
-            println!("Disabled {} and ended {ended} session(s).", user.email);
+            change_account(&app, &email, AccountAction::Disable).await?
         }
-        UserCommand::Enable { email } => {
-            let user = find_user(&ctx.db, &email).await?;
-            let mut tx = ctx.db.pool.begin().await?;
-            account_change::apply_in(&mut tx, user.id, AccountAction::Enable).await?;
-            tx.commit().await?;
-            audit
-                .record(Event::from_cli(EventKind::UserEnabled).subject(user.id))
-                .await?;
-            println!("Enabled {}.", user.email);
-        }
+        UserCommand::Enable { email } => change_account(&app, &email, AccountAction::Enable).await?,
     }
     Ok(())
 }
 
+fn print_session(s: &SessionSummary) {
+    println!(
+        "{:<22}  {:<32}  {:<24}  {:<15}  started {}  last seen {}",
+        s.handle,
+        s.user_email,
+        device::describe(s.user_agent.as_deref()),
+        s.ip.as_deref().unwrap_or("-"),
+        format_timestamp(s.created_at),
+        format_timestamp(s.last_seen_at)
+    );
+}
+
 pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow::Result<()> {
-    let ctx = open(figment).await?;
-    let sessions = store(&ctx);
+    let app = open(figment).await?;
     match command {
         SessionsCommand::List { user } => {
             let mut printed = 0usize;
-            let mut print = |s: &crate::auth::session::SessionSummary| {
-                printed += 1;
-                println!(
-                    "{:<22}  {:<32}  {:<24}  {:<15}  started {}  last seen {}",
-                    s.handle,
-                    s.user_email,
-                    device::describe(s.user_agent.as_deref()),
-                    s.ip.as_deref().unwrap_or("-"),
-                    format_timestamp(s.created_at),
-                    format_timestamp(s.last_seen_at)
-                );
-            };
             match user {
                 Some(email) => {
-                    let user = find_user(&ctx.db, &email).await?;
-                    sessions
-                        .list_for_user(user.id)
-                        .await?
-                        .iter()
-                        .for_each(&mut print);
+                    let target = AccountRef::Email(&email);
+                    let Some((_, rows)) = sessions::sessions_of(&app, target).await? else {
+                        return Err(no_account(&email));
+                    };
+                    rows.iter().for_each(print_session);
+                    printed += rows.len();
                 }
                 None => {
                     // Page through everything, newest activity first.
                     const PAGE: i64 = 1_000;
                     let mut offset = 0;
                     loop {
-                        let page = sessions.list_all("", PAGE, offset).await?;
-                        page.iter().for_each(&mut print);
+                        let (_, page) = sessions::all_sessions(&app, "", PAGE, offset).await?;
+                        page.iter().for_each(print_session);
+                        printed += page.len();
                         if (page.len() as i64) < PAGE {
                             break;
                         }
@@ -257,19 +232,15 @@ pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow
             }
         }
         SessionsCommand::Revoke { user } => {
-            let user = find_user(&ctx.db, &user).await?;
-            let ended = sessions.revoke_all_for_user(user.id).await?;
-            AuditLog::new(ctx.db.clone(), ctx.clock.clone())
-                .record(
-                    Event::from_cli(EventKind::UserForceLoggedOut)
-                        .subject(user.id)
-                        .detail(format!("{ended} session(s) ended")),
-                )
-                .await?;
-            println!("Ended {ended} session(s) of {}.", user.email);
+            let actor = Actor::command_line();
+            let target = AccountRef::Email(&user);
+            let Some(out) = sessions::force_logout(&app, &actor, target).await? else {
+                return Err(no_account(&user));
+            };
+            println!("Ended {} session(s) of {}.", out.ended, out.user.email);
         }
         SessionsCommand::Purge => {
-            let purged = sessions.purge_expired().await?;
+            let purged = sessions::purge_expired(&app).await?;
             println!("Purged {purged} expired session(s).");
         }
     }
@@ -279,24 +250,10 @@ pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow
 /// `hr-portal demo`: the demo company plus two accounts whose generated passwords are printed
 /// once — this is their only copy (the database keeps argon2id hashes).
 pub async fn run_demo(figment: &Figment, seed: u64) -> anyhow::Result<()> {
-    let ctx = open(figment).await?;
-    let passwords = PasswordService::new(1, std::time::Duration::from_secs(60))?;
-    let now = ctx.clock.now();
-    let report = crate::hr::demo::fill(&ctx.db, &passwords, seed, crate::hr::date_of(now), now)
+    let app = open(figment).await?;
+    let report = people::fill_demo(&app, seed)
         .await
         .context("cannot fill the demo company")?;
-    let audit = AuditLog::new(ctx.db.clone(), ctx.clock.clone());
-    for account in &report.accounts {
-        if let Some(user) = User::find_by_email(&ctx.db, &account.email).await? {
-            audit
-                .record(
-                    Event::from_cli(EventKind::UserCreated)
-                        .subject(user.id)
-                        .detail(format!("demo account, role {}", account.role.as_str())),
-                )
-                .await?;
-        }
-    }
     println!(
         "Filled the demo company: {} employees in {} departments.",
         report.employees, report.departments

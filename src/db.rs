@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 use crate::config::AppConfig;
 
@@ -103,19 +104,25 @@ impl Db {
         }
         Ok(())
     }
+
+    /// A pooled connection for reads; every query function takes `&mut AnyConnection`, so the
+    /// same function serves this and a transaction.
+    pub async fn read(&self) -> Result<PoolConnection<Any>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+
+    /// A write transaction. On SQLite `BEGIN IMMEDIATE` takes the write lock up front: a deferred
+    /// transaction that read first could not upgrade once another connection had written, and
+    /// would fail instead of waiting for `busy_timeout`. PostgreSQL locks rows as they are written.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
 }
 
-/// `%folded%` for `LIKE … ESCAPE '\'`, with the term's own `%`, `_` and `\` escaped, so a search
-/// for `50%` or `a_b` means exactly that. The caller folds the term like the column it matches.
-pub fn like_contains(folded: &str) -> String {
-    let mut pattern = String::with_capacity(folded.len() + 2);
-    pattern.push('%');
-    for c in folded.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+/// Whether a statement failed on a UNIQUE constraint (both engines report it alike).
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }

@@ -2,6 +2,7 @@
 //!
 //! [`rocket`] is the one place the application is assembled; `main.rs` and the tests both use it.
 
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -10,9 +11,11 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod hr;
+pub mod ids;
 pub mod routes;
 pub mod secret_key;
 pub mod setup_token;
+pub mod text;
 pub mod token;
 pub mod users;
 pub mod web;
@@ -24,16 +27,10 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
-use crate::audit::AuditLog;
+use crate::app::{App, HashingCapacity};
 use crate::auth::guard::CookiePolicy;
-use crate::auth::throttle::{LoginThrottle, ThrottlePolicy};
-use crate::auth::{SessionLimits, SessionStore};
 use crate::clock::Clock;
 use crate::config::AppConfig;
-use crate::db::Db;
-use crate::setup_token::SetupToken;
-use crate::users::password::PasswordService;
-use crate::users::User;
 
 /// The application with the wall clock.
 pub fn rocket(figment: Figment) -> Rocket<Build> {
@@ -52,8 +49,17 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
                         rocket::error!("{problem}");
                         return Err(rocket);
                     }
-                    match build_services(&rocket, clock).await {
-                        Ok(services) => Ok(services.manage(rocket)),
+                    let config = AppConfig::from_figment(rocket.figment());
+                    let started = match config {
+                        Ok(config) => {
+                            App::start(&config, clock, HashingCapacity::from_config(&config))
+                                .await
+                                .map(|app| (app, config))
+                        }
+                        Err(error) => Err(error.into()),
+                    };
+                    match started {
+                        Ok((app, config)) => Ok(manage_services(rocket, app, config)),
                         Err(problem) => {
                             rocket::error!("{problem:#}");
                             Err(rocket)
@@ -118,80 +124,18 @@ fn prepare_figment(figment: Figment) -> (Figment, Option<String>) {
     (figment, None)
 }
 
-/// Everything the routes take from managed state.
-struct Services {
-    config: AppConfig,
-    db: Db,
-    clock: Clock,
-    sessions: SessionStore,
-    throttle: LoginThrottle,
-    audit: AuditLog,
-    passwords: PasswordService,
-    cookies: CookiePolicy,
-    setup: SetupToken,
-}
-
-impl Services {
-    fn manage(self, rocket: Rocket<Build>) -> Rocket<Build> {
-        rocket
-            .manage(self.config)
-            .manage(self.db)
-            .manage(self.clock)
-            .manage(self.sessions)
-            .manage(self.throttle)
-            .manage(self.audit)
-            .manage(self.passwords)
-            .manage(self.cookies)
-            .manage(self.setup)
-            .manage(hr::CompanyFiguresCache::default())
-    }
-}
-
-async fn build_services(rocket: &Rocket<Build>, clock: Clock) -> anyhow::Result<Services> {
-    let config = AppConfig::from_figment(rocket.figment())?;
-    let db = Db::connect(&config).await?;
-    let limits = SessionLimits::from_config(&config);
-    let sessions = SessionStore::new(db.clone(), clock.clone(), limits);
-    let throttle = LoginThrottle::new(
-        db.clone(),
-        clock.clone(),
-        ThrottlePolicy {
-            per_account: config.login_failures_per_account,
-            per_ip: config.login_failures_per_ip,
-            window: config.throttle_window,
-        },
-    );
-    let audit = AuditLog::new(db.clone(), clock.clone());
-    let concurrency = config.password_hash_concurrency;
-    let queue_timeout = Duration::from_millis(config.password_hash_queue_timeout_ms);
-    let passwords = rocket::tokio::task::spawn_blocking(move || {
-        PasswordService::new(concurrency, queue_timeout)
-    })
-    .await??;
+/// Everything the routes take from managed state: the application, the cookie policy and the
+/// settings.
+fn manage_services(rocket: Rocket<Build>, app: App, config: AppConfig) -> Rocket<Build> {
     let cookies = CookiePolicy {
         secure: config.secure_cookies(),
         remember_max_age: config.remember_absolute_timeout,
     };
-    let setup = if User::count(&db).await? == 0 {
-        SetupToken::issue()
-    } else {
-        SetupToken::closed()
-    };
-    Ok(Services {
-        config,
-        db,
-        clock,
-        sessions,
-        throttle,
-        audit,
-        passwords,
-        cookies,
-        setup,
-    })
+    rocket.manage(app).manage(cookies).manage(config)
 }
 
 fn announce_setup_link(rocket: &Rocket<rocket::Orbit>) {
-    let Some(token) = rocket.state::<SetupToken>().and_then(SetupToken::peek) else {
+    let Some(token) = rocket.state::<App>().and_then(|app| app.setup.peek()) else {
         return;
     };
     let config = rocket.config();
@@ -204,11 +148,8 @@ fn announce_setup_link(rocket: &Rocket<rocket::Orbit>) {
 }
 
 fn start_purge_task(rocket: &Rocket<rocket::Orbit>) {
-    let (Some(sessions), Some(throttle), Some(config)) = (
-        rocket.state::<SessionStore>().cloned(),
-        rocket.state::<LoginThrottle>().cloned(),
-        rocket.state::<AppConfig>(),
-    ) else {
+    let (Some(app), Some(config)) = (rocket.state::<App>().cloned(), rocket.state::<AppConfig>())
+    else {
         return;
     };
     let interval = Duration::from_secs(config.purge_interval.max(1));
@@ -219,13 +160,10 @@ fn start_purge_task(rocket: &Rocket<rocket::Orbit>) {
                 _ = rocket::tokio::time::sleep(interval) => {}
                 _ = &mut shutdown => return,
             }
-            match sessions.purge_expired().await {
+            match app::sessions::purge_expired(&app).await {
                 Ok(0) => {}
                 Ok(n) => rocket::info!("purged {n} expired session(s)"),
                 Err(error) => rocket::warn!("session purge failed: {error}"),
-            }
-            if let Err(error) = throttle.purge_stale().await {
-                rocket::warn!("throttle purge failed: {error}");
             }
         }
     });

@@ -13,9 +13,12 @@ use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
 use rocket::time::Duration;
 
-use super::session::{ActiveSession, SessionOrigin, SessionStore};
+use super::session::ActiveSession;
 use super::{csrf, looks_like_token, random_token};
-use crate::users::Role;
+use crate::app::{self, App};
+use crate::audit::Origin;
+use crate::ids::UserId;
+use crate::users::{Email, Role};
 
 /// How cookies are named and flagged; managed state built from the settings.
 #[derive(Debug, Clone, Copy)]
@@ -133,8 +136,8 @@ impl SessionLookup {
     }
 
     async fn resolve(request: &Request<'_>) -> SessionLookup {
-        let (Some(store), Some(policy)) = (
-            request.rocket().state::<SessionStore>(),
+        let (Some(app), Some(policy)) = (
+            request.rocket().state::<App>(),
             request.rocket().state::<CookiePolicy>(),
         ) else {
             return SessionLookup::Unavailable;
@@ -149,7 +152,7 @@ impl SessionLookup {
             policy.clear_session(cookies);
             return SessionLookup::Anonymous;
         }
-        match store.find_active(&token).await {
+        match app::sessions::current(app, &token).await {
             Ok(Some(session)) => SessionLookup::Found(CurrentSession { session, token }),
             Ok(None) => {
                 // Ended, expired or disabled: drop the dead cookie so the browser stops sending it.
@@ -193,8 +196,8 @@ impl<'r> FromRequest<'r> for CurrentSession {
 /// The signed-in person.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub id: i64,
-    pub email: String,
+    pub id: UserId,
+    pub email: Email,
     pub name: String,
     pub role: Role,
     pub session: CurrentSession,
@@ -227,46 +230,6 @@ impl<'r> FromRequest<'r> for CurrentUser {
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub CurrentUser);
 
-impl AdminUser {
-    /// Opens the write transaction for an admin action, already re-confirmed (see
-    /// [`Self::reconfirm_in`]); answers 403 when the admin's rights or session ended meanwhile.
-    pub async fn begin_confirmed(
-        &self,
-        db: &crate::db::Db,
-    ) -> crate::error::AppResult<sqlx::Transaction<'static, sqlx::Any>> {
-        let mut tx = db.pool.begin().await?;
-        if !self.reconfirm_in(&mut tx).await? {
-            return Err(crate::error::AppError::NoLongerAllowed);
-        }
-        Ok(tx)
-    }
-
-    /// Re-checks, inside the caller's write transaction and before its change, that this admin's
-    /// session still exists and that they are still an enabled admin — closing the window in
-    /// which an admin demoted or signed out while a request was in flight could still act.
-    /// Both statements are writes that change nothing: on SQLite the first takes the write lock
-    /// (no read-then-write upgrade), on PostgreSQL they lock the session and user rows, so a
-    /// concurrent revocation or demotion waits for this transaction instead of slipping past it.
-    pub async fn reconfirm_in(&self, conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
-        let session_id = self.0.session.session.id;
-        let session = sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at WHERE id = $1")
-            .bind(session_id)
-            .execute(&mut *conn)
-            .await?;
-        if session.rows_affected() != 1 {
-            return Ok(false);
-        }
-        let admin = sqlx::query(
-            "UPDATE users SET role = role WHERE id = (SELECT user_id FROM sessions WHERE id = $1) \
-             AND role = 'admin' AND disabled = 0",
-        )
-        .bind(session_id)
-        .execute(&mut *conn)
-        .await?;
-        Ok(admin.rows_affected() == 1)
-    }
-}
-
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for AdminUser {
     type Error = ();
@@ -281,38 +244,27 @@ impl<'r> FromRequest<'r> for AdminUser {
     }
 }
 
+/// Longest user agent kept on a session row or an event.
+const MAX_USER_AGENT_CHARS: usize = 300;
+
 /// Where a request came from, for session rows and the audit log. The IP is the socket peer
-/// (Rocket's `ip_header` is switched off: a client-chosen header must not pick its throttle key).
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl ClientInfo {
-    pub fn origin(&self, remember: bool) -> SessionOrigin {
-        SessionOrigin {
-            ip: self.ip.clone(),
-            user_agent: self.user_agent.clone(),
-            remember,
-        }
-    }
-}
-
+/// (Rocket's `ip_header` is switched off unless `proxy_ip_header` names a trusted proxy's header:
+/// a client-chosen header must not pick its throttle key).
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for ClientInfo {
+impl<'r> FromRequest<'r> for Origin {
     type Error = std::convert::Infallible;
 
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
         let user_agent = request.headers().get_one("User-Agent").map(|ua| {
             ua.chars()
                 .filter(|c| !c.is_control())
-                .take(300)
+                .take(MAX_USER_AGENT_CHARS)
                 .collect::<String>()
         });
-        Outcome::Success(ClientInfo {
+        Outcome::Success(Origin {
             ip: request.client_ip().map(|ip| ip.to_string()),
             user_agent,
+            command_line: false,
         })
     }
 }
@@ -427,83 +379,5 @@ impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for PublicFor
                 Outcome::Error((Status::Forbidden, ()))
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::auth::session::{SessionLimits, SessionOrigin};
-    use crate::clock::Clock;
-    use crate::config::AppConfig;
-    use crate::db::Db;
-    use crate::users::{NewUser, User};
-
-    async fn admin_with_session(db: &Db) -> (AdminUser, SessionStore) {
-        let store = SessionStore::new(
-            db.clone(),
-            Clock::default(),
-            SessionLimits::from_config(&AppConfig::default()),
-        );
-        let new = NewUser {
-            email: "root@example.com",
-            name: "Root",
-            role: Role::Admin,
-            password_hash: "$argon2id$not-a-real-hash",
-        };
-        let user = User::create(db, &new, 0).await.unwrap();
-        let issued = store
-            .create(&user, &SessionOrigin::default(), None)
-            .await
-            .unwrap()
-            .unwrap();
-        let session = CurrentSession {
-            session: issued.session,
-            token: issued.token,
-        };
-        let admin = AdminUser(CurrentUser {
-            id: user.id,
-            email: user.email,
-            name: user.name,
-            role: user.role,
-            session,
-        });
-        (admin, store)
-    }
-
-    async fn reconfirmed(db: &Db, admin: &AdminUser) -> bool {
-        let mut tx = db.pool.begin().await.unwrap();
-        let confirmed = admin.reconfirm_in(&mut tx).await.unwrap();
-        tx.rollback().await.unwrap();
-        confirmed
-    }
-
-    #[rocket::async_test]
-    async fn an_admin_demoted_or_signed_out_mid_request_is_no_longer_confirmed() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = AppConfig {
-            data_dir: dir.path().to_path_buf(),
-            ..AppConfig::default()
-        };
-        let db = Db::connect(&config).await.unwrap();
-        let (admin, store) = admin_with_session(&db).await;
-        assert!(reconfirmed(&db, &admin).await);
-
-        sqlx::query("UPDATE users SET role = 'employee'")
-            .execute(&db.pool)
-            .await
-            .unwrap();
-        assert!(!reconfirmed(&db, &admin).await, "demoted meanwhile");
-
-        sqlx::query("UPDATE users SET role = 'admin'")
-            .execute(&db.pool)
-            .await
-            .unwrap();
-        assert!(reconfirmed(&db, &admin).await);
-        store
-            .revoke_by_token(admin.0.session.token())
-            .await
-            .unwrap();
-        assert!(!reconfirmed(&db, &admin).await, "signed out meanwhile");
     }
 }

@@ -15,10 +15,11 @@
 
 use std::net::IpAddr;
 
-use crate::clock::Clock;
-use crate::db::Db;
+use sqlx::AnyConnection;
 
-/// Limits for one kind of key.
+use crate::users::MAX_EMAIL_LEN;
+
+/// The limits, and the statements that count attempts against them.
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottlePolicy {
     pub per_account: i64,
@@ -26,17 +27,9 @@ pub struct ThrottlePolicy {
     pub window: i64,
 }
 
-/// Checks and records sign-in attempts.
-#[derive(Debug, Clone)]
-pub struct LoginThrottle {
-    db: Db,
-    clock: Clock,
-    policy: ThrottlePolicy,
-}
-
 /// The account key: the normalized e-mail, bounded so a huge typed value cannot bloat the table.
 fn account_key(email: &str) -> String {
-    let email: String = email.chars().take(254).collect();
+    let email: String = email.chars().take(MAX_EMAIL_LEN).collect();
     format!("account:{email}")
 }
 
@@ -56,28 +49,25 @@ fn ip_key(ip: Option<&str>) -> String {
     }
 }
 
-impl LoginThrottle {
-    pub fn new(db: Db, clock: Clock, policy: ThrottlePolicy) -> Self {
-        LoginThrottle { db, clock, policy }
-    }
-
+impl ThrottlePolicy {
     /// Counts one attempt against the account (normalized e-mail) and the address, and says
     /// whether it may go ahead: `None` to check the password, `Some(seconds)` to refuse it with
     /// 429 until the window ends. Call [`Self::record_success`] when the password was right.
     pub async fn register_attempt(
         &self,
+        conn: &mut AnyConnection,
         email: &str,
         ip: Option<&str>,
+        now: i64,
     ) -> Result<Option<i64>, sqlx::Error> {
-        let now = self.clock.now();
         let mut wait: Option<i64> = None;
         for (key, limit) in [
-            (account_key(email), self.policy.per_account),
-            (ip_key(ip), self.policy.per_ip),
+            (account_key(email), self.per_account),
+            (ip_key(ip), self.per_ip),
         ] {
-            let (window_start, attempts) = self.count(&key, now).await?;
+            let (window_start, attempts) = self.count(conn, &key, now).await?;
             if attempts > limit {
-                let remaining = (window_start + self.policy.window - now).max(1);
+                let remaining = (window_start + self.window - now).max(1);
                 wait = Some(wait.map_or(remaining, |w| w.max(remaining)));
             }
         }
@@ -86,7 +76,12 @@ impl LoginThrottle {
 
     /// Adds one to `key`'s counter (starting a new window when the old one ended) in a single
     /// statement, and returns the window start and the new count.
-    async fn count(&self, key: &str, now: i64) -> Result<(i64, i64), sqlx::Error> {
+    async fn count(
+        &self,
+        conn: &mut AnyConnection,
+        key: &str,
+        now: i64,
+    ) -> Result<(i64, i64), sqlx::Error> {
         sqlx::query_as(
             "INSERT INTO login_throttle (key, window_start, failures) VALUES ($1, $2, 1) \
              ON CONFLICT (key) DO UPDATE SET \
@@ -96,32 +91,37 @@ impl LoginThrottle {
         )
         .bind(key)
         .bind(now)
-        .bind(now - self.policy.window)
-        .fetch_one(&self.db.pool)
+        .bind(now - self.window)
+        .fetch_one(&mut *conn)
         .await
     }
 
     /// After a correct password: clears the account's counter and takes this attempt back off the
     /// address's count, so only failures accumulate.
-    pub async fn record_success(&self, email: &str, ip: Option<&str>) -> Result<(), sqlx::Error> {
+    pub async fn record_success(
+        &self,
+        conn: &mut AnyConnection,
+        email: &str,
+        ip: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(account_key(email))
-            .execute(&self.db.pool)
+            .execute(&mut *conn)
             .await?;
         sqlx::query(
             "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
         )
         .bind(ip_key(ip))
-        .execute(&self.db.pool)
+        .execute(&mut *conn)
         .await?;
         Ok(())
     }
 
     /// Removes counters whose window has ended (housekeeping, run with the session purge).
-    pub async fn purge_stale(&self) -> Result<u64, sqlx::Error> {
+    pub async fn purge_stale(&self, conn: &mut AnyConnection, now: i64) -> Result<u64, sqlx::Error> {
         let result = sqlx::query("DELETE FROM login_throttle WHERE window_start <= $1")
-            .bind(self.clock.now() - self.policy.window)
-            .execute(&self.db.pool)
+            .bind(now - self.window)
+            .execute(&mut *conn)
             .await?;
         Ok(result.rows_affected())
     }

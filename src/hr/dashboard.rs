@@ -8,7 +8,9 @@ use chrono::{Datelike, Duration, NaiveDate};
 
 use super::department::{Department, DepartmentHeadcount};
 use super::employee::Employee;
-use crate::db::Db;
+use sqlx::AnyConnection;
+
+use crate::ids::UserId;
 
 /// How far ahead anniversaries are announced, in days (today included).
 pub const ANNIVERSARY_WINDOW_DAYS: i64 = 30;
@@ -42,24 +44,23 @@ impl DashboardFigures {
     /// Loads every figure for `user_id` as of `today` (a parameter so that tests pick the day).
     /// The company-wide part comes from `cache`; only the person's own record is read each time.
     pub async fn load(
-        db: &Db,
+        conn: &mut AnyConnection,
         cache: &CompanyFiguresCache,
-        user_id: i64,
+        user_id: UserId,
         today: NaiveDate,
     ) -> Result<Self, sqlx::Error> {
-        let (profile, company) =
-            rocket::tokio::join!(Employee::for_user(db, user_id), cache.get(db, today));
-        let mut figures = (*company?).clone();
-        figures.profile = profile?;
+        let company = cache.get(conn, today).await?;
+        let mut figures = (*company).clone();
+        figures.profile = Employee::for_user(conn, user_id).await?;
         Ok(figures)
     }
 
     /// The company-wide figures (no profile), straight from the database.
-    async fn load_company(db: &Db, today: NaiveDate) -> Result<Self, sqlx::Error> {
-        let headcounts = Department::headcounts(db).await?;
+    async fn load_company(conn: &mut AnyConnection, today: NaiveDate) -> Result<Self, sqlx::Error> {
+        let headcounts = Department::headcounts(conn).await?;
         let headcount_total = headcounts.iter().map(|d| d.headcount).sum();
-        let recent_hires = Employee::recent_hires(db, today, RECENT_HIRES_SHOWN).await?;
-        let mut anniversaries = upcoming_anniversaries(db, today).await?;
+        let recent_hires = Employee::recent_hires(conn, today, RECENT_HIRES_SHOWN).await?;
+        let mut anniversaries = upcoming_anniversaries(conn, today).await?;
         let anniversaries_total = anniversaries.len();
         anniversaries.truncate(ANNIVERSARIES_SHOWN);
         Ok(DashboardFigures {
@@ -97,7 +98,7 @@ impl CompanyFiguresCache {
     /// The figures for `today`, from the cache while fresh.
     pub async fn get(
         &self,
-        db: &Db,
+        conn: &mut AnyConnection,
         today: NaiveDate,
     ) -> Result<Arc<DashboardFigures>, sqlx::Error> {
         if let Ok(slot) = self.slot.lock() {
@@ -107,7 +108,7 @@ impl CompanyFiguresCache {
                 }
             }
         }
-        let figures = Arc::new(DashboardFigures::load_company(db, today).await?);
+        let figures = Arc::new(DashboardFigures::load_company(conn, today).await?);
         if let Ok(mut slot) = self.slot.lock() {
             *slot = Some(CachedFigures {
                 loaded: Instant::now(),
@@ -129,7 +130,7 @@ impl CompanyFiguresCache {
 /// Every current employee with at least one full year whose anniversary falls within the next
 /// `ANNIVERSARY_WINDOW_DAYS` days, soonest first.
 pub async fn upcoming_anniversaries(
-    db: &Db,
+    conn: &mut AnyConnection,
     today: NaiveDate,
 ) -> Result<Vec<Anniversary>, sqlx::Error> {
     let last = today + Duration::days(ANNIVERSARY_WINDOW_DAYS - 1);
@@ -137,7 +138,7 @@ pub async fn upcoming_anniversaries(
     // catches 29 February starters, whose anniversary is kept on 28 February in common years.
     let from = today.format("%m-%d").to_string();
     let to = (last + Duration::days(1)).format("%m-%d").to_string();
-    let candidates = Employee::with_start_day_between(db, &from, &to, today).await?;
+    let candidates = Employee::with_start_day_between(conn, &from, &to, today).await?;
     let mut found: Vec<Anniversary> = candidates
         .into_iter()
         .filter_map(|employee| anniversary_between(employee, today, last))
@@ -187,11 +188,11 @@ mod tests {
 
     fn started(start: NaiveDate) -> Employee {
         Employee {
-            id: 1,
+            id: crate::ids::EmployeeId(1),
             name: "Ada".into(),
             email: "ada@example.com".into(),
             title: "Engineer".into(),
-            department_id: 1,
+            department_id: crate::ids::DepartmentId(1),
             department_name: "Engineering".into(),
             manager_id: None,
             manager_name: None,

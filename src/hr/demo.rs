@@ -18,9 +18,11 @@ use rand::{Rng, SeedableRng};
 use super::begin_hr_write;
 use super::department::Department;
 use super::employee::{DepartmentChoice, Employee, EmployeeFields, EmployeeStatus};
-use crate::db::Db;
+use crate::audit::{self, Event, EventKind, Origin};
+use crate::db::{is_unique_violation, Db};
+use crate::ids::{DepartmentId, EmployeeId};
 use crate::users::password::{HashError, PasswordService};
-use crate::users::{NewUser, Role};
+use crate::users::{CreateUserError, Email, NewUser, Role, User};
 
 /// The seed `hr-portal demo` uses unless told otherwise.
 pub const DEMO_SEED: u64 = 20_240_917;
@@ -626,12 +628,12 @@ async fn is_empty(db: &Db) -> Result<bool, sqlx::Error> {
         "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM employees) \
               + (SELECT COUNT(*) FROM departments)",
     )
-    .fetch_one(&db.pool)
+    .fetch_one(&mut *db.read().await?)
     .await?;
     Ok(rows == 0)
 }
 
-/// Writes the company and the accounts in one transaction: all of it or nothing.
+/// Writes the company, the accounts and their events in one transaction: all of it or nothing.
 async fn install(
     db: &Db,
     company: &DemoCompany,
@@ -640,22 +642,22 @@ async fn install(
     now: i64,
 ) -> Result<(), DemoError> {
     let mut tx = begin_hr_write(db).await?;
-    let mut department_ids = Vec::with_capacity(company.departments.len());
+    let mut department_ids: Vec<DepartmentId> = Vec::with_capacity(company.departments.len());
     for (i, name) in company.departments.iter().enumerate() {
         let id = if i == 0 {
-            match Department::create_first_in(&mut tx, name).await {
+            match Department::create_first(&mut tx, name).await {
                 Ok(Some(id)) => id,
                 // Someone else filled the database since the early check.
                 Ok(None) => return Err(DemoError::NotEmpty),
-                Err(e) if super::is_unique_violation(&e) => return Err(DemoError::NotEmpty),
+                Err(e) if is_unique_violation(&e) => return Err(DemoError::NotEmpty),
                 Err(e) => return Err(e.into()),
             }
         } else {
-            Department::create_in(&mut tx, name).await?
+            Department::create(&mut tx, name).await?
         };
         department_ids.push(id);
     }
-    let mut employee_ids: Vec<i64> = Vec::with_capacity(company.employees.len());
+    let mut employee_ids: Vec<EmployeeId> = Vec::with_capacity(company.employees.len());
     for person in &company.employees {
         let fields = EmployeeFields {
             name: person.name.clone(),
@@ -667,7 +669,7 @@ async fn install(
             start_date: person.start_date,
             status: person.status,
         };
-        let id = Employee::insert_in(&mut tx, &fields, department_ids[person.department]).await?;
+        let id = Employee::insert(&mut tx, &fields, department_ids[person.department]).await?;
         employee_ids.push(id);
     }
     for (account, hash) in accounts.iter().zip(hashes) {
@@ -678,18 +680,25 @@ async fn install(
         else {
             continue;
         };
+        let email = Email::parse(&account.email).map_err(|e| {
+            sqlx::Error::Decode(format!("demo address {:?}: {e}", account.email).into())
+        })?;
         let new = NewUser {
-            email: &account.email,
+            email: &email,
             name: &account.name,
             role: account.role,
             password_hash: hash,
         };
-        let created = Employee::create_account_in(&mut tx, employee_ids[index], &new, now).await;
-        match created {
-            Ok(_) => {}
-            Err(e) if super::is_unique_violation(&e) => return Err(DemoError::NotEmpty),
-            Err(e) => return Err(e.into()),
-        }
+        let created = User::create(&mut tx, &new, Some(employee_ids[index]), now).await;
+        let user = match created {
+            Ok(user) => user,
+            Err(CreateUserError::EmailTaken) => return Err(DemoError::NotEmpty),
+            Err(CreateUserError::Database(e)) => return Err(e.into()),
+        };
+        let event = Event::new(EventKind::UserCreated, &Origin::command_line())
+            .subject(user.id)
+            .detail(format!("demo account, role {}", account.role.as_str()));
+        audit::record(&mut tx, now, event).await?;
     }
     tx.commit().await?;
     Ok(())

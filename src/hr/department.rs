@@ -2,22 +2,22 @@
 
 use sqlx::{AnyConnection, FromRow};
 
-use super::search_key;
-use crate::db::Db;
+pub use crate::ids::DepartmentId;
+use crate::text::fold;
 
 /// Longest department name accepted.
 pub const MAX_DEPARTMENT_NAME_CHARS: usize = 80;
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Department {
-    pub id: i64,
+    pub id: DepartmentId,
     pub name: String,
 }
 
 /// How many people (not counting those who left) a department has.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct DepartmentHeadcount {
-    pub id: i64,
+    pub id: DepartmentId,
     pub name: String,
     pub headcount: i64,
 }
@@ -39,48 +39,50 @@ pub fn parse_department_name(raw: &str) -> Result<String, &'static str> {
 
 impl Department {
     /// Every department, alphabetically (the directory filter and the employee form list them).
-    pub async fn all(db: &Db) -> Result<Vec<Department>, sqlx::Error> {
+    pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Department>, sqlx::Error> {
         sqlx::query_as("SELECT id, name FROM departments ORDER BY name_key, id")
-            .fetch_all(&db.pool)
+            .fetch_all(&mut *conn)
             .await
     }
 
-    pub async fn exists_in(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM departments WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    pub async fn exists(conn: &mut AnyConnection, id: DepartmentId) -> Result<bool, sqlx::Error> {
+        let found: Option<DepartmentId> =
+            sqlx::query_scalar("SELECT id FROM departments WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
         Ok(found.is_some())
     }
 
-    /// The department with this name (compared case-insensitively), created if it is new.
-    /// `ON CONFLICT DO NOTHING` makes two admins adding the same new department at once agree
-    /// on one row instead of one of them failing.
-    pub async fn find_or_create_in(
+    /// The department with this name (compared case-insensitively), created if it is new; the
+    /// flag says whether this call created it. `ON CONFLICT DO NOTHING` makes two admins adding
+    /// the same new department at once agree on one row instead of one of them failing.
+    pub async fn find_or_create(
         conn: &mut AnyConnection,
         name: &str,
-    ) -> Result<Department, sqlx::Error> {
-        let key = search_key(name);
-        sqlx::query(
+    ) -> Result<(Department, bool), sqlx::Error> {
+        let key = fold(name);
+        let inserted = sqlx::query(
             "INSERT INTO departments (name, name_key) VALUES ($1, $2) ON CONFLICT (name_key) DO NOTHING",
         )
         .bind(name)
         .bind(&key)
         .execute(&mut *conn)
         .await?;
-        sqlx::query_as("SELECT id, name FROM departments WHERE name_key = $1")
+        let department = sqlx::query_as("SELECT id, name FROM departments WHERE name_key = $1")
             .bind(&key)
             .fetch_one(&mut *conn)
-            .await
+            .await?;
+        Ok((department, inserted.rows_affected() > 0))
     }
 
     /// Creates the first department, but only while the database holds no departments, employees
     /// or accounts — checked in the same statement (which also takes SQLite's write lock), so a
     /// demo fill can never mix into real data, even when two run at once.
-    pub async fn create_first_in(
+    pub async fn create_first(
         conn: &mut AnyConnection,
         name: &str,
-    ) -> Result<Option<i64>, sqlx::Error> {
+    ) -> Result<Option<DepartmentId>, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO departments (name, name_key) SELECT $1, $2 \
              WHERE NOT EXISTS (SELECT 1 FROM departments) \
@@ -89,22 +91,24 @@ impl Department {
              RETURNING id",
         )
         .bind(name)
-        .bind(search_key(name))
+        .bind(fold(name))
         .fetch_optional(&mut *conn)
         .await
     }
 
-    pub async fn create_in(conn: &mut AnyConnection, name: &str) -> Result<i64, sqlx::Error> {
+    pub async fn create(conn: &mut AnyConnection, name: &str) -> Result<DepartmentId, sqlx::Error> {
         sqlx::query_scalar("INSERT INTO departments (name, name_key) VALUES ($1, $2) RETURNING id")
             .bind(name)
-            .bind(search_key(name))
+            .bind(fold(name))
             .fetch_one(&mut *conn)
             .await
     }
 
     /// Current headcount per department, largest first; people who left are not counted,
     /// departments without anyone still appear (with 0).
-    pub async fn headcounts(db: &Db) -> Result<Vec<DepartmentHeadcount>, sqlx::Error> {
+    pub async fn headcounts(
+        conn: &mut AnyConnection,
+    ) -> Result<Vec<DepartmentHeadcount>, sqlx::Error> {
         sqlx::query_as(
             "SELECT d.id, d.name, COUNT(e.id) AS headcount \
              FROM departments d \
@@ -112,7 +116,7 @@ impl Department {
              GROUP BY d.id, d.name, d.name_key \
              ORDER BY COUNT(e.id) DESC, d.name_key, d.id",
         )
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await
     }
 }

@@ -6,11 +6,11 @@ use chrono::{Datelike, NaiveDate};
 use sqlx::{AnyConnection, FromRow};
 
 use super::department::{parse_department_name, Department};
-use super::{
-    begin_hr_write, decode_date, format_date, is_unique_violation, parse_date, search_key,
-};
-use crate::db::Db;
-use crate::users::{parse_email, parse_name, NewUser};
+use super::{decode_date, display_date, format_date, parse_date};
+use crate::db::is_unique_violation;
+use crate::ids::{DepartmentId, EmployeeId, UserId};
+use crate::text::{fold, like_pattern};
+use crate::users::{parse_name, Email};
 
 /// Longest job title and location accepted.
 pub const MAX_TITLE_CHARS: usize = 100;
@@ -58,13 +58,13 @@ impl EmployeeStatus {
 /// An employee with the names of their department and manager.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Employee {
-    pub id: i64,
+    pub id: EmployeeId,
     pub name: String,
     pub email: String,
     pub title: String,
-    pub department_id: i64,
+    pub department_id: DepartmentId,
     pub department_name: String,
-    pub manager_id: Option<i64>,
+    pub manager_id: Option<EmployeeId>,
     pub manager_name: Option<String>,
     pub location: String,
     pub start_date: NaiveDate,
@@ -73,13 +73,13 @@ pub struct Employee {
 
 #[derive(FromRow)]
 struct EmployeeRow {
-    id: i64,
+    id: EmployeeId,
     name: String,
     email: String,
     title: String,
-    department_id: i64,
+    department_id: DepartmentId,
     department_name: String,
-    manager_id: Option<i64>,
+    manager_id: Option<EmployeeId>,
     manager_name: Option<String>,
     location: String,
     start_date: String,
@@ -92,9 +92,10 @@ impl TryFrom<EmployeeRow> for Employee {
     fn try_from(row: EmployeeRow) -> Result<Self, sqlx::Error> {
         Ok(Employee {
             start_date: decode_date(&row.start_date)?,
-            // The CHECK constraint allows only the three; anything else reads as still employed
-            // rather than failing the whole page.
-            status: EmployeeStatus::parse(&row.status).unwrap_or(EmployeeStatus::Active),
+            // The CHECK constraint allows only the three; anything else is corruption, reported.
+            status: EmployeeStatus::parse(&row.status).ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown stored status {:?}", row.status).into())
+            })?,
             id: row.id,
             name: row.name,
             email: row.email,
@@ -132,9 +133,9 @@ trait BindEmployee<'q>: Sized {
     where
         T: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>;
 
-    fn bind_employee(self, fields: &EmployeeFields, department_id: i64) -> Self {
+    fn bind_employee(self, fields: &EmployeeFields, department_id: DepartmentId) -> Self {
         self.bind_value(fields.name.clone())
-            .bind_value(search_key(&fields.name))
+            .bind_value(fold(&fields.name))
             .bind_value(search_text(&fields.name, &fields.title))
             .bind_value(fields.email.clone())
             .bind_value(fields.title.clone())
@@ -166,17 +167,32 @@ impl<'q, O> BindEmployee<'q>
     }
 }
 
+/// What an [`Employee`] is loaded from: its columns with its department's and manager's names.
+/// Every statement that loads employees starts with this, so the row shape cannot drift.
+macro_rules! employee_select {
+    () => {
+        "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
+                e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+         FROM employees e JOIN departments d ON d.id = e.department_id \
+         LEFT JOIN employees m ON m.id = e.manager_id "
+    };
+}
+
+/// The directory filter ($1 department id or 0 for all, $2 the LIKE pattern).
+macro_rules! directory_filter {
+    () => {
+        "WHERE ($1 = 0 OR e.department_id = $1) \
+           AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') "
+    };
+}
+
 /// The directory query with one of the fixed orderings: still one static SQL string per sort
 /// (built at compile time), never a string assembled from input.
 macro_rules! directory_query {
     ($order:literal) => {
         concat!(
-            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-             FROM employees e JOIN departments d ON d.id = e.department_id \
-             LEFT JOIN employees m ON m.id = e.manager_id \
-             WHERE ($1 = 0 OR e.department_id = $1) \
-               AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') ",
+            employee_select!(),
+            directory_filter!(),
             $order,
             " LIMIT $3 OFFSET $4"
         )
@@ -235,7 +251,7 @@ impl DirectorySort {
 #[derive(Debug, Clone)]
 pub struct DirectoryQuery<'a> {
     pub search: &'a str,
-    pub department: Option<i64>,
+    pub department: Option<DepartmentId>,
     pub sort: DirectorySort,
     pub limit: i64,
     pub offset: i64,
@@ -244,7 +260,7 @@ pub struct DirectoryQuery<'a> {
 /// Which department a new or edited employee belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DepartmentChoice {
-    Existing(i64),
+    Existing(DepartmentId),
     /// A department typed into the form; created unless one with that name exists.
     New(String),
 }
@@ -256,7 +272,7 @@ pub struct EmployeeFields {
     pub email: String,
     pub title: String,
     pub department: DepartmentChoice,
-    pub manager_id: Option<i64>,
+    pub manager_id: Option<EmployeeId>,
     pub location: String,
     pub start_date: NaiveDate,
     pub status: EmployeeStatus,
@@ -329,8 +345,8 @@ fn note<T>(errors: &mut Errors, field: &'static str, result: Result<T, String>) 
 }
 
 /// An id posted by a `<select>`; only positive integers name a row.
-fn parse_id(raw: &str) -> Option<i64> {
-    raw.trim().parse::<i64>().ok().filter(|id| *id > 0)
+fn parse_id<Id: std::str::FromStr>(raw: &str) -> Option<Id> {
+    raw.trim().parse().ok()
 }
 
 impl EmployeeDraft<'_> {
@@ -346,7 +362,9 @@ impl EmployeeDraft<'_> {
         let email = note(
             &mut errors,
             "email",
-            parse_email(self.email).map_err(|e| e.to_string()),
+            Email::parse(self.email)
+                .map(|e| e.as_str().to_string())
+                .map_err(|e| e.to_string()),
         );
         let title = note(
             &mut errors,
@@ -405,7 +423,7 @@ impl EmployeeDraft<'_> {
     }
 
     /// No manager (the empty option) is a valid choice.
-    fn manager_id(&self) -> Result<Option<i64>, String> {
+    fn manager_id(&self) -> Result<Option<EmployeeId>, String> {
         if self.manager.trim().is_empty() {
             return Ok(None);
         }
@@ -425,7 +443,7 @@ impl EmployeeDraft<'_> {
 /// A manager candidate for the employee form.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct ManagerChoice {
-    pub id: i64,
+    pub id: EmployeeId,
     pub name: String,
     pub title: String,
 }
@@ -433,93 +451,84 @@ pub struct ManagerChoice {
 impl Employee {
     /// One page of the directory and the number of matches.
     pub async fn search(
-        db: &Db,
+        conn: &mut AnyConnection,
         query: &DirectoryQuery<'_>,
     ) -> Result<(Vec<Employee>, i64), sqlx::Error> {
-        let pattern = super::like_pattern(query.search);
-        let department = query.department.unwrap_or(0);
+        let pattern = like_pattern(query.search);
+        let department = query.department.unwrap_or(DepartmentId(0));
         let rows: Vec<EmployeeRow> = sqlx::query_as(query.sort.sql())
             .bind(department)
             .bind(&pattern)
             .bind(query.limit)
             .bind(query.offset)
-            .fetch_all(&db.pool)
+            .fetch_all(&mut *conn)
             .await?;
-        let total: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM employees e JOIN departments d ON d.id = e.department_id \
-             WHERE ($1 = 0 OR e.department_id = $1) \
-               AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\')",
-        )
+        let total: i64 = sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) FROM employees e JOIN departments d ON d.id = e.department_id ",
+            directory_filter!()
+        ))
         .bind(department)
         .bind(&pattern)
-        .fetch_one(&db.pool)
+        .fetch_one(&mut *conn)
         .await?;
         Ok((decode_all(rows)?, total))
     }
 
-    pub async fn find(db: &Db, id: i64) -> Result<Option<Employee>, sqlx::Error> {
-        let row: Option<EmployeeRow> = sqlx::query_as(
-            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-             FROM employees e JOIN departments d ON d.id = e.department_id \
-             LEFT JOIN employees m ON m.id = e.manager_id \
-             WHERE e.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    pub async fn find(
+        conn: &mut AnyConnection,
+        id: EmployeeId,
+    ) -> Result<Option<Employee>, sqlx::Error> {
+        let row: Option<EmployeeRow> = sqlx::query_as(concat!(employee_select!(), "WHERE e.id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
         row.map(Employee::try_from).transpose()
     }
 
     /// The people who report to `manager_id`, by name.
-    pub async fn direct_reports(db: &Db, manager_id: i64) -> Result<Vec<Employee>, sqlx::Error> {
-        let rows: Vec<EmployeeRow> = sqlx::query_as(
-            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-             FROM employees e JOIN departments d ON d.id = e.department_id \
-             JOIN employees m ON m.id = e.manager_id \
-             WHERE e.manager_id = $1 \
-             ORDER BY e.name_key, e.id",
-        )
+    pub async fn direct_reports(
+        conn: &mut AnyConnection,
+        manager_id: EmployeeId,
+    ) -> Result<Vec<Employee>, sqlx::Error> {
+        let rows: Vec<EmployeeRow> = sqlx::query_as(concat!(
+            employee_select!(),
+            "WHERE e.manager_id = $1 ORDER BY e.name_key, e.id"
+        ))
         .bind(manager_id)
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await?;
         decode_all(rows)
     }
 
     /// The employee record linked to an account (`users.employee_id`), if any.
-    pub async fn for_user(db: &Db, user_id: i64) -> Result<Option<Employee>, sqlx::Error> {
-        let row: Option<EmployeeRow> = sqlx::query_as(
-            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-             FROM users u JOIN employees e ON e.id = u.employee_id \
-             JOIN departments d ON d.id = e.department_id \
-             LEFT JOIN employees m ON m.id = e.manager_id \
-             WHERE u.id = $1",
-        )
+    pub async fn for_user(
+        conn: &mut AnyConnection,
+        user_id: UserId,
+    ) -> Result<Option<Employee>, sqlx::Error> {
+        let row: Option<EmployeeRow> = sqlx::query_as(concat!(
+            employee_select!(),
+            "WHERE e.id = (SELECT employee_id FROM users WHERE id = $1)"
+        ))
         .bind(user_id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *conn)
         .await?;
         row.map(Employee::try_from).transpose()
     }
 
     /// The most recent hires who have started by `today` and are still with the company.
     pub async fn recent_hires(
-        db: &Db,
+        conn: &mut AnyConnection,
         today: NaiveDate,
         limit: i64,
     ) -> Result<Vec<Employee>, sqlx::Error> {
-        let rows: Vec<EmployeeRow> = sqlx::query_as(
-            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-             FROM employees e JOIN departments d ON d.id = e.department_id \
-             LEFT JOIN employees m ON m.id = e.manager_id \
-             WHERE e.status <> 'terminated' AND e.start_date <= $1 \
-             ORDER BY e.start_date DESC, e.id DESC LIMIT $2",
-        )
+        let rows: Vec<EmployeeRow> = sqlx::query_as(concat!(
+            employee_select!(),
+            "WHERE e.status <> 'terminated' AND e.start_date <= $1 \
+             ORDER BY e.start_date DESC, e.id DESC LIMIT $2"
+        ))
         .bind(format_date(today))
         .bind(limit)
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await?;
         decode_all(rows)
     }
@@ -527,75 +536,77 @@ impl Employee {
     /// Current employees who started before `before` and whose start month-day (`MM-DD`) lies in
     /// `from..=to`; when the window crosses New Year (`to < from`) it wraps around.
     pub async fn with_start_day_between(
-        db: &Db,
+        conn: &mut AnyConnection,
         from: &str,
         to: &str,
         before: NaiveDate,
     ) -> Result<Vec<Employee>, sqlx::Error> {
         let sql = if from <= to {
-            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-             FROM employees e JOIN departments d ON d.id = e.department_id \
-             LEFT JOIN employees m ON m.id = e.manager_id \
-             WHERE e.status <> 'terminated' AND e.start_date < $3 \
-               AND substr(e.start_date, 6, 5) BETWEEN $1 AND $2"
+            concat!(
+                employee_select!(),
+                "WHERE e.status <> 'terminated' AND e.start_date < $3 \
+                   AND substr(e.start_date, 6, 5) BETWEEN $1 AND $2"
+            )
         } else {
-            "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                    e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
-             FROM employees e JOIN departments d ON d.id = e.department_id \
-             LEFT JOIN employees m ON m.id = e.manager_id \
-             WHERE e.status <> 'terminated' AND e.start_date < $3 \
-               AND (substr(e.start_date, 6, 5) >= $1 OR substr(e.start_date, 6, 5) <= $2)"
+            concat!(
+                employee_select!(),
+                "WHERE e.status <> 'terminated' AND e.start_date < $3 \
+                   AND (substr(e.start_date, 6, 5) >= $1 OR substr(e.start_date, 6, 5) <= $2)"
+            )
         };
         let rows: Vec<EmployeeRow> = sqlx::query_as(sql)
             .bind(from)
             .bind(to)
             .bind(format_date(before))
-            .fetch_all(&db.pool)
+            .fetch_all(&mut *conn)
             .await?;
         decode_all(rows)
     }
 
     /// Everyone who can be chosen as a manager (people who left cannot), by name.
-    pub async fn manager_choices(db: &Db) -> Result<Vec<ManagerChoice>, sqlx::Error> {
+    pub async fn manager_choices(
+        conn: &mut AnyConnection,
+    ) -> Result<Vec<ManagerChoice>, sqlx::Error> {
         sqlx::query_as(
             "SELECT id, name, title FROM employees WHERE status <> 'terminated' \
              ORDER BY name_key, id",
         )
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await
     }
 
-    pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    pub async fn count(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM employees")
-            .fetch_one(&db.pool)
+            .fetch_one(&mut *conn)
             .await
     }
 
-    /// Adds an employee; the department (possibly new) and the record are written together.
-    pub async fn create(db: &Db, fields: &EmployeeFields) -> Result<i64, EmployeeWriteError> {
-        let mut tx = begin_hr_write(db).await?;
-        let department_id = resolve_department(&mut tx, &fields.department).await?;
+    /// Adds an employee inside the caller's HR write transaction (see `hr::begin_hr_write`):
+    /// resolves the department (creating a typed new one), checks the manager, inserts.
+    pub async fn create(
+        conn: &mut AnyConnection,
+        fields: &EmployeeFields,
+    ) -> Result<(EmployeeId, ResolvedDepartment), EmployeeWriteError> {
+        let department = resolve_department(conn, &fields.department).await?;
         if let Some(manager_id) = fields.manager_id {
-            check_manager(&mut tx, None, manager_id).await?;
+            check_manager(conn, None, manager_id).await?;
         }
-        let id = Self::insert_in(&mut tx, fields, department_id)
+        let id = Self::insert(conn, fields, department.id)
             .await
             .map_err(email_taken)?;
-        tx.commit().await?;
-        Ok(id)
+        Ok((id, department))
     }
 
-    /// Changes an employee; `Ok(false)` when there is no such employee.
+    /// Changes an employee inside the caller's HR write transaction; `Ok(None)` when there is no
+    /// such employee.
     pub async fn update(
-        db: &Db,
-        id: i64,
+        conn: &mut AnyConnection,
+        id: EmployeeId,
         fields: &EmployeeFields,
-    ) -> Result<bool, EmployeeWriteError> {
-        let mut tx = begin_hr_write(db).await?;
-        let department_id = resolve_department(&mut tx, &fields.department).await?;
+    ) -> Result<Option<ResolvedDepartment>, EmployeeWriteError> {
+        let department = resolve_department(conn, &fields.department).await?;
         if let Some(manager_id) = fields.manager_id {
-            check_manager(&mut tx, Some(id), manager_id).await?;
+            check_manager(conn, Some(id), manager_id).await?;
         }
         let result = sqlx::query(
             "UPDATE employees SET name = $1, name_key = $2, search_key = $3, email = $4, \
@@ -603,24 +614,20 @@ impl Employee {
                     start_date = $9, status = $10 \
              WHERE id = $11",
         )
-        .bind_employee(fields, department_id)
+        .bind_employee(fields, department.id)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(email_taken)?;
-        if result.rows_affected() == 0 {
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
+        Ok((result.rows_affected() > 0).then_some(department))
     }
 
-    /// Inserts an already-checked record inside the caller's transaction (the demo fill).
-    pub async fn insert_in(
+    /// Inserts an already-checked record inside the caller's transaction (also the demo fill).
+    pub async fn insert(
         conn: &mut AnyConnection,
         fields: &EmployeeFields,
-        department_id: i64,
-    ) -> Result<i64, sqlx::Error> {
+        department_id: DepartmentId,
+    ) -> Result<EmployeeId, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO employees (name, name_key, search_key, email, title, department_id, \
                                     manager_id, location, start_date, status) \
@@ -631,34 +638,52 @@ impl Employee {
         .await
     }
 
-    /// Creates an account linked to this employee record, inside the caller's transaction.
-    /// (The link column belongs to the HR schema, so the HR side writes it.)
-    pub async fn create_account_in(
-        conn: &mut AnyConnection,
-        employee_id: i64,
-        new: &NewUser<'_>,
-        now: i64,
-    ) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "INSERT INTO users (email, name, password_hash, role, disabled, created_at, \
-                                password_changed_at, employee_id) \
-             VALUES ($1, $2, $3, $4, 0, $5, $5, $6) RETURNING id",
-        )
-        .bind(new.email)
-        .bind(new.name)
-        .bind(new.password_hash)
-        .bind(new.role.as_str())
-        .bind(now)
-        .bind(employee_id)
-        .fetch_one(&mut *conn)
-        .await
+    /// What differs between two versions of a record, field by field ("Title: A → B"), for the
+    /// audit trail; empty when nothing that matters changed.
+    pub fn changes_to(&self, after: &Employee) -> Vec<String> {
+        let mut changes = Vec::new();
+        let mut compare = |field: &str, before: String, now: String| {
+            if before != now {
+                changes.push(format!("{field}: {before} → {now}"));
+            }
+        };
+        let manager = |e: &Employee| e.manager_name.clone().unwrap_or_else(|| "none".into());
+        compare("name", self.name.clone(), after.name.clone());
+        compare("e-mail", self.email.clone(), after.email.clone());
+        compare("title", self.title.clone(), after.title.clone());
+        compare(
+            "department",
+            self.department_name.clone(),
+            after.department_name.clone(),
+        );
+        compare("manager", manager(self), manager(after));
+        compare("location", self.location.clone(), after.location.clone());
+        compare(
+            "start date",
+            display_date(self.start_date),
+            display_date(after.start_date),
+        );
+        compare(
+            "status",
+            self.status.label().to_string(),
+            after.status.label().to_string(),
+        );
+        changes
     }
+}
+
+/// The department an employee was written with, and whether the write created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedDepartment {
+    pub id: DepartmentId,
+    /// The name of a department this write created.
+    pub created: Option<String>,
 }
 
 /// What the directory search matches: name and title, folded, joined by a unit separator that
 /// search terms cannot contain (control characters are stripped), so no match spans both.
 fn search_text(name: &str, title: &str) -> String {
-    format!("{}\u{1f}{}", search_key(name), search_key(title))
+    format!("{}\u{1f}{}", fold(name), fold(title))
 }
 
 fn email_taken(error: sqlx::Error) -> EmployeeWriteError {
@@ -676,16 +701,25 @@ fn email_taken(error: sqlx::Error) -> EmployeeWriteError {
 async fn resolve_department(
     conn: &mut AnyConnection,
     choice: &DepartmentChoice,
-) -> Result<i64, EmployeeWriteError> {
+) -> Result<ResolvedDepartment, EmployeeWriteError> {
     match choice {
         DepartmentChoice::Existing(id) => {
-            if Department::exists_in(conn, *id).await? {
-                Ok(*id)
+            if Department::exists(conn, *id).await? {
+                Ok(ResolvedDepartment {
+                    id: *id,
+                    created: None,
+                })
             } else {
                 Err(InvalidEmployee::one("department", "Please choose a department.").into())
             }
         }
-        DepartmentChoice::New(name) => Ok(Department::find_or_create_in(conn, name).await?.id),
+        DepartmentChoice::New(name) => {
+            let (department, created) = Department::find_or_create(conn, name).await?;
+            Ok(ResolvedDepartment {
+                id: department.id,
+                created: created.then_some(department.name),
+            })
+        }
     }
 }
 
@@ -693,8 +727,8 @@ async fn resolve_department(
 /// anyone below them, which would make the reporting line a loop.
 async fn check_manager(
     conn: &mut AnyConnection,
-    employee_id: Option<i64>,
-    manager_id: i64,
+    employee_id: Option<EmployeeId>,
+    manager_id: EmployeeId,
 ) -> Result<(), EmployeeWriteError> {
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM employees WHERE id = $1")
         .bind(manager_id)
@@ -767,7 +801,7 @@ mod tests {
         let fields = draft().validate().unwrap();
         assert_eq!(fields.name, "Grace Hopper");
         assert_eq!(fields.email, "grace@example.com");
-        assert_eq!(fields.department, DepartmentChoice::Existing(3));
+        assert_eq!(fields.department, DepartmentChoice::Existing(DepartmentId(3)));
         assert_eq!(fields.manager_id, None);
         assert_eq!(fields.status, EmployeeStatus::Active);
     }

@@ -11,7 +11,6 @@ pub mod department;
 pub mod employee;
 
 use chrono::NaiveDate;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::db::{Backend, Db};
 
@@ -25,16 +24,8 @@ pub use employee::{
 /// The stored form of a date.
 const DATE_FORMAT: &str = "%Y-%m-%d";
 
-/// The key a name is searched and sorted by: Unicode NFC, lowercase.
-pub fn search_key(text: &str) -> String {
-    text.nfc().collect::<String>().to_lowercase()
-}
-
-/// `%term%` for `LIKE … ESCAPE '\'`, with the term folded like the stored keys and its own
-/// wildcards escaped, so a search for `50%` or `a_b` means exactly that.
-pub fn like_pattern(term: &str) -> String {
-    crate::db::like_contains(&search_key(term))
-}
+/// The key a name is searched and sorted by (see [`crate::text::fold`]).
+pub use crate::text::fold as search_key;
 
 /// A date in its stored form (zero-padded, so text order is date order).
 pub fn format_date(date: NaiveDate) -> String {
@@ -74,34 +65,19 @@ fn decode_date(text: &str) -> Result<NaiveDate, sqlx::Error> {
 /// and would fail instead of waiting for `busy_timeout`. On PostgreSQL the table lock does the
 /// same, so two edits checked against each other's old state (a reporting loop made of two
 /// "valid" manager changes) cannot both commit.
-async fn begin_hr_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-    match db.backend {
-        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await,
-        Backend::Postgres => {
-            let mut tx = db.pool.begin().await?;
-            sqlx::query("LOCK TABLE employees IN SHARE ROW EXCLUSIVE MODE")
-                .execute(&mut *tx)
-                .await?;
-            Ok(tx)
-        }
+pub async fn begin_hr_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    if db.backend == Backend::Postgres {
+        sqlx::query("LOCK TABLE employees IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
     }
-}
-
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+    Ok(tx)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards_and_fold_case() {
-        assert_eq!(like_pattern("Ada"), "%ada%");
-        assert_eq!(like_pattern("50%_\\"), "%50\\%\\_\\\\%");
-        assert_eq!(like_pattern("ZOË"), like_pattern("zoe\u{0308}"));
-        assert_eq!(like_pattern(""), "%%");
-    }
 
     #[test]
     fn only_canonical_dates_parse() {

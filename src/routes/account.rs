@@ -4,70 +4,29 @@ use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Either, Route, State};
+use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
-use serde::Serialize;
 
-use crate::audit::{AuditLog, Event, EventKind};
+use crate::app::sessions::{self, PasswordChange, PasswordChangeForm, RevokeOwn};
+use crate::app::App;
+use crate::audit::Origin;
 use crate::auth::guard::{CookiePolicy, CsrfProtected, SessionForm};
-use crate::auth::session::{is_handle, SessionSummary};
-use crate::auth::throttle::LoginThrottle;
-use crate::auth::{ClientInfo, CurrentSession, CurrentUser, SessionStore};
-use crate::db::Db;
+use crate::auth::session::is_handle;
+use crate::auth::{CurrentSession, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::users::password::{check_new_password, PasswordService, MAX_PASSWORD_CHARS};
-use crate::users::User;
-use crate::web::device;
-use crate::web::page::{self, when, Layout};
+use crate::users::password::Password;
+use crate::web::page::{self, Layout};
+use crate::web::views::SessionRow;
 
 use super::CsrfOnly;
 
-/// A session as a table row: what people need to recognise a device.
-#[derive(Debug, Serialize)]
-pub struct SessionRow {
-    pub handle: String,
-    pub user_id: i64,
-    pub user_name: String,
-    pub user_email: String,
-    pub device: String,
-    pub ip: String,
-    pub created: String,
-    pub last_seen: String,
-    pub expires: String,
-    pub remembered: bool,
-    pub is_current: bool,
-}
-
-impl SessionRow {
-    pub fn from_summary(summary: SessionSummary, current: &CurrentSession) -> SessionRow {
-        SessionRow {
-            is_current: summary.id == current.session.id,
-            device: device::describe(summary.user_agent.as_deref()),
-            ip: summary.ip.unwrap_or_else(|| "—".into()),
-            created: when(summary.created_at),
-            last_seen: when(summary.last_seen_at),
-            expires: when(summary.expires_at),
-            remembered: summary.remember != 0,
-            handle: summary.handle,
-            user_id: summary.user_id,
-            user_name: summary.user_name,
-            user_email: summary.user_email,
-        }
-    }
-}
-
 #[get("/account/sessions")]
-async fn sessions_page(
+pub(crate) async fn sessions_page(
     user: CurrentUser,
-    sessions: &State<SessionStore>,
+    app: &State<App>,
     flash: Option<FlashMessage<'_>>,
 ) -> AppResult<Template> {
-    let rows: Vec<SessionRow> = sessions
-        .list_for_user(user.id)
-        .await?
-        .into_iter()
-        .map(|s| SessionRow::from_summary(s, &user.session))
-        .collect();
+    let rows = SessionRow::rows(sessions::own_sessions(app, &user.session).await?, &user.session);
     Ok(Template::render(
         "account_sessions.html",
         context! {
@@ -83,80 +42,49 @@ async fn sessions_page(
 async fn revoke_own(
     handle: &str,
     form: SessionForm<CsrfOnly>,
-    client: ClientInfo,
+    origin: Origin,
     cookies: &CookieJar<'_>,
-    sessions: &State<SessionStore>,
-    audit: &State<AuditLog>,
+    app: &State<App>,
     policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
     if !is_handle(handle) {
         return Err(AppError::NotFound);
     }
-    let current = &form.session.session;
-    if sessions.revoke_own(current.user_id, handle).await? {
-        audit
-            .record(
-                Event::new(EventKind::SessionRevoked, &client)
-                    .actor(current.user_id)
-                    .subject(current.user_id)
-                    .session(handle)
-                    .detail("by its owner"),
-            )
-            .await?;
-        if handle == current.handle {
+    let here = uri!(sessions_page);
+    match sessions::revoke_own(app, &form.session, handle, &origin).await? {
+        RevokeOwn::Ended { was_current: true } => {
             policy.clear_session(cookies);
-            return Ok(page::done("/login", "You have been signed out."));
+            Ok(page::done(uri!("/login"), "You have been signed out."))
         }
-        return Ok(page::done(
-            "/account/sessions",
-            "That session has been signed out.",
-        ));
+        RevokeOwn::Ended { was_current: false } => {
+            Ok(page::done(here, "That session has been signed out."))
+        }
+        RevokeOwn::AlreadyEnded => Ok(page::done(here, "That session had already ended.")),
+        // Someone else's session is not this person's business: answer as if it did not exist.
+        RevokeOwn::NotYours => Err(AppError::NotFound),
     }
-    // Someone else's session is not this person's business: answer as if it did not exist.
-    if sessions.handle_exists(handle).await? {
-        return Err(AppError::NotFound);
-    }
-    Ok(page::done(
-        "/account/sessions",
-        "That session had already ended.",
-    ))
 }
 
 #[post("/account/sessions/revoke-others", data = "<form>")]
 async fn revoke_others(
     form: SessionForm<CsrfOnly>,
-    client: ClientInfo,
-    sessions: &State<SessionStore>,
-    audit: &State<AuditLog>,
+    origin: Origin,
+    app: &State<App>,
 ) -> AppResult<Flash<Redirect>> {
-    let current = &form.session.session;
-    let ended = sessions.revoke_others(current.user_id, current.id).await?;
-    audit
-        .record(
-            Event::new(EventKind::OtherSessionsRevoked, &client)
-                .actor(current.user_id)
-                .subject(current.user_id)
-                .session(&current.handle)
-                .detail(format!("{ended} session(s) ended")),
-        )
-        .await?;
-    let message = match ended {
+    let message = match sessions::revoke_others(app, &form.session, &origin).await? {
         0 => "There were no other sessions to sign out.".to_string(),
         1 => "Signed out 1 other session.".to_string(),
         n => format!("Signed out {n} other sessions."),
     };
-    Ok(page::done("/account/sessions", message))
+    Ok(page::done(uri!(sessions_page), message))
 }
 
-/// No `Debug`: it holds passwords.
-#[derive(FromForm)]
+/// The password form (its `Debug` redacts the passwords).
+#[derive(Debug, FromForm)]
 pub struct PasswordFields {
-    #[field(default = "")]
-    current_password: String,
-    #[field(default = "")]
-    new_password: String,
-    #[field(default = "")]
-    new_password_confirm: String,
+    current_password: Password,
+    new_password: Password,
+    new_password_confirm: Password,
     #[field(default = "")]
     csrf_token: String,
 }
@@ -194,74 +122,38 @@ fn password_page(user: CurrentUser, flash: Option<FlashMessage<'_>>) -> (Status,
 #[post("/account/password", data = "<form>")]
 async fn change_password(
     form: SessionForm<PasswordFields>,
-    client: ClientInfo,
+    origin: Origin,
     cookies: &CookieJar<'_>,
-    db: &State<Db>,
-    passwords: &State<PasswordService>,
-    throttle: &State<LoginThrottle>,
-    sessions: &State<SessionStore>,
-    audit: &State<AuditLog>,
+    app: &State<App>,
     policy: &State<CookiePolicy>,
 ) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
     let SessionForm {
         session: current,
         form: fields,
     } = form;
-    let refuse = |message: &str| {
-        Ok(Either::Right(password_form(
+    let change = PasswordChangeForm {
+        current: &fields.current_password,
+        new: &fields.new_password,
+        confirmation: &fields.new_password_confirm,
+    };
+    match sessions::change_password(app, &current, change, &origin).await? {
+        PasswordChange::Changed { rotated, .. } => {
+            match rotated {
+                Some(issued) => policy.set_session(cookies, issued.token, current.session.remember),
+                None => policy.clear_session(cookies),
+            }
+            Ok(Either::Left(page::done(
+                uri!(sessions_page),
+                "Your password has been changed and your other sessions were signed out.",
+            )))
+        }
+        PasswordChange::Refused(message) => Ok(Either::Right(password_form(
             Status::UnprocessableEntity,
             &current,
             None,
-            Some(message.to_string()),
-        )))
-    };
-    let email = current.session.user_email.clone();
-    let ip = client.ip.as_deref();
-    // The current-password check is a password guess like any other: same throttle.
-    if let Some(retry_after) = throttle.register_attempt(&email, ip).await? {
-        return Err(AppError::Throttled { retry_after });
+            Some(message),
+        ))),
     }
-    let Some(user) = User::find_by_id(db, current.session.user_id).await? else {
-        return Err(AppError::NotFound);
-    };
-    let matches = fields.current_password.chars().count() <= MAX_PASSWORD_CHARS
-        && passwords
-            .verify(Some(&user.password_hash), &fields.current_password)
-            .await?
-            .matches;
-    if !matches {
-        return refuse("Your current password is incorrect.");
-    }
-    throttle.record_success(&email, ip).await?;
-    if let Err(error) =
-        check_new_password(&fields.new_password, &fields.new_password_confirm, &email)
-    {
-        return refuse(&error.to_string());
-    }
-    if fields.new_password == fields.current_password {
-        return refuse("The new password must differ from the current one.");
-    }
-    let hash = passwords.hash(&fields.new_password).await?;
-    let (ended, rotated) = sessions
-        .change_password(&current.session, current.token(), &hash)
-        .await?;
-    match rotated {
-        Some(issued) => policy.set_session(cookies, issued.token, current.session.remember),
-        None => policy.clear_session(cookies),
-    }
-    audit
-        .record(
-            Event::new(EventKind::PasswordChanged, &client)
-                .actor(user.id)
-                .subject(user.id)
-                .session(&current.session.handle)
-                .detail(format!("{ended} other session(s) ended")),
-        )
-        .await?;
-    Ok(Either::Left(page::done(
-        "/account/sessions",
-        "Your password has been changed and your other sessions were signed out.",
-    )))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -4,28 +4,26 @@ use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Either, Route, State};
+use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
-use crate::audit::{AuditLog, Event, EventKind};
+use crate::app::sessions::{self, SignIn, SignInAttempt};
+use crate::app::App;
+use crate::audit::Origin;
 use crate::auth::guard::{CookiePolicy, CsrfProtected, FormSecret, PublicForm, SessionForm};
-use crate::auth::login::{authenticate, LoginError, LoginOutcome};
-use crate::auth::throttle::LoginThrottle;
-use crate::auth::{looks_like_token, safe_next, ClientInfo, CurrentSession, SessionStore};
-use crate::db::Db;
-use crate::error::{AppError, AppResult};
-use crate::users::password::PasswordService;
+use crate::auth::{looks_like_token, safe_next, CurrentSession};
+use crate::error::AppResult;
+use crate::users::password::Password;
 use crate::web::page::{self, Layout};
 
 use super::CsrfOnly;
 
-/// The login form (no `Debug`: it holds a password).
-#[derive(FromForm)]
+/// The login form (its `Debug` redacts the password).
+#[derive(Debug, FromForm)]
 pub struct LoginFields {
     #[field(default = "")]
     email: String,
-    #[field(default = "")]
-    password: String,
+    password: Password,
     #[field(default = false)]
     remember: bool,
     #[field(default = "")]
@@ -42,29 +40,24 @@ impl CsrfProtected for LoginFields {
 
 const GENERIC_FAILURE: &str = "The e-mail address or password is incorrect.";
 
-fn destination(next: &str) -> String {
-    safe_next(next).unwrap_or("/dashboard").to_string()
-}
-
+/// The login page, filled in as posted (never the password), with a message if any.
 fn login_form(
     status: Status,
+    layout: Layout,
     secret: &FormSecret,
-    email: &str,
-    next: &str,
-    remember: bool,
-    error: Option<String>,
+    fields: &LoginFields,
+    error: Option<&str>,
 ) -> (Status, Template) {
-    let next = safe_next(next).unwrap_or("");
     (
         status,
         Template::render(
             "login.html",
             context! {
-                layout: Layout::anonymous(None),
+                layout,
                 csrf_token: secret.csrf_token(),
-                email,
-                next,
-                remember,
+                email: &fields.email,
+                next: safe_next(&fields.next).unwrap_or(""),
+                remember: fields.remember,
                 error,
             },
         ),
@@ -79,148 +72,71 @@ fn login_page(
     signed_in: Option<&CurrentSession>,
     secret: FormSecret,
     flash: Option<FlashMessage<'_>>,
-) -> Template {
+) -> (Status, Template) {
     let layout = match signed_in {
         Some(current) => Layout::signed_in(current, flash),
         None => Layout::anonymous(flash),
     };
-    Template::render(
-        "login.html",
-        context! {
-            layout,
-            csrf_token: secret.csrf_token(),
-            email: "",
-            next: safe_next(next.unwrap_or("")).unwrap_or(""),
-            remember: false,
-            error: Option::<String>::None,
-        },
-    )
-}
-
-impl From<LoginError> for AppError {
-    fn from(error: LoginError) -> Self {
-        match error {
-            LoginError::Database(e) => AppError::Database(e),
-            LoginError::Hashing(e) => e.into(),
-        }
-    }
+    let blank = LoginFields {
+        email: String::new(),
+        password: Password::new(String::new()),
+        remember: false,
+        next: next.unwrap_or("").to_string(),
+        csrf_token: String::new(),
+    };
+    login_form(Status::Ok, layout, &secret, &blank, None)
 }
 
 #[post("/login", data = "<form>")]
 async fn login(
     form: PublicForm<LoginFields>,
     secret: FormSecret,
-    client: ClientInfo,
+    origin: Origin,
     cookies: &CookieJar<'_>,
-    db: &State<Db>,
-    passwords: &State<PasswordService>,
-    throttle: &State<LoginThrottle>,
-    sessions: &State<SessionStore>,
-    audit: &State<AuditLog>,
+    app: &State<App>,
     policy: &State<CookiePolicy>,
 ) -> AppResult<Either<Redirect, (Status, Template)>> {
     let fields = form.0;
-    // The form again, filled in as posted (never the password), with a message.
-    let form_again = |status: Status, message: &str| {
-        let page = login_form(
-            status,
-            &secret,
-            &fields.email,
-            &fields.next,
-            fields.remember,
-            Some(message.to_string()),
-        );
-        Ok(Either::Right(page))
+    let again = |status: Status, message: &str| {
+        let layout = Layout::anonymous(None);
+        Ok(Either::Right(login_form(status, layout, &secret, &fields, Some(message))))
     };
     if fields.email.trim().is_empty() || fields.password.is_empty() {
         let message = "Please enter your e-mail address and your password.";
-        return form_again(Status::UnprocessableEntity, message);
+        return again(Status::UnprocessableEntity, message);
     }
-    let outcome = authenticate(
-        db,
-        passwords,
-        throttle,
-        &fields.email,
-        &fields.password,
-        client.ip.as_deref(),
-    )
-    .await?;
-    match outcome {
-        LoginOutcome::Success(user) => {
-            // Whatever session this browser had is replaced, never upgraded (fixation).
-            let previous = cookies
-                .get_private(policy.session_cookie_name())
-                .map(|c| c.value().to_string())
-                .filter(|t| looks_like_token(t));
-            let Some(issued) = sessions
-                .create(&user, &client.origin(fields.remember), previous.as_deref())
-                .await?
-            else {
-                // Disabled or re-passworded while this login was being checked: it fails.
-                let event = Event::new(EventKind::LoginFailed, &client)
-                    .email(&fields.email)
-                    .subject(user.id)
-                    .detail("account changed during sign-in");
-                audit.record(event).await?;
-                return form_again(Status::Unauthorized, GENERIC_FAILURE);
-            };
+    // Whatever session this browser had is replaced, never upgraded (fixation).
+    let previous = cookies
+        .get_private(policy.session_cookie_name())
+        .map(|c| c.value().to_string())
+        .filter(|t| looks_like_token(t));
+    let attempt = SignInAttempt {
+        email: &fields.email,
+        password: &fields.password,
+        remember: fields.remember,
+        replacing: previous.as_deref(),
+    };
+    match sessions::sign_in(app, attempt, &origin).await? {
+        SignIn::SignedIn(issued) => {
             policy.set_session(cookies, issued.token, fields.remember);
-            let mut event = Event::new(EventKind::LoginSucceeded, &client)
-                .actor(user.id)
-                .subject(user.id)
-                .session(&issued.session.handle);
-            if fields.remember {
-                event = event.detail("keep me signed in");
-            }
-            audit.record(event).await?;
-            Ok(Either::Left(Redirect::to(destination(&fields.next))))
+            let destination = safe_next(&fields.next).unwrap_or("/dashboard").to_string();
+            Ok(Either::Left(Redirect::to(destination)))
         }
-        LoginOutcome::Failed { reason, user_id } => {
-            let mut event = Event::new(EventKind::LoginFailed, &client)
-                .email(&fields.email)
-                .detail(reason.as_str());
-            if let Some(id) = user_id {
-                event = event.subject(id);
-            }
-            audit.record(event).await?;
-            form_again(Status::Unauthorized, GENERIC_FAILURE)
-        }
-        LoginOutcome::Throttled { retry_after } => {
-            audit
-                .record(
-                    Event::new(EventKind::LoginThrottled, &client)
-                        .email(&fields.email)
-                        .detail(format!("retry after {retry_after} s")),
-                )
-                .await?;
-            Err(AppError::Throttled {
-                retry_after: retry_after.max(1),
-            })
-        }
+        SignIn::Refused => again(Status::Unauthorized, GENERIC_FAILURE),
     }
 }
 
 #[post("/logout", data = "<form>")]
 async fn logout(
     form: SessionForm<CsrfOnly>,
-    client: ClientInfo,
+    origin: Origin,
     cookies: &CookieJar<'_>,
-    sessions: &State<SessionStore>,
-    audit: &State<AuditLog>,
+    app: &State<App>,
     policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
-    let current = &form.session;
-    sessions.revoke_by_token(current.token()).await?;
+    sessions::sign_out(app, &form.session, &origin).await?;
     policy.clear_session(cookies);
-    audit
-        .record(
-            Event::new(EventKind::Logout, &client)
-                .actor(current.session.user_id)
-                .subject(current.session.user_id)
-                .session(&current.session.handle),
-        )
-        .await?;
-    Ok(page::done("/login", "You have been signed out."))
+    Ok(page::done(uri!(login_page(_)), "You have been signed out."))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -6,13 +6,10 @@ use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use crate::auth::{CurrentSession, CurrentUser, SessionStore};
-use crate::clock::Clock;
-use crate::db::Db;
+use crate::app::{people, App};
+use crate::auth::{CurrentSession, CurrentUser};
 use crate::error::AppResult;
-use crate::hr::{
-    date_of, display_date, Anniversary, CompanyFiguresCache, DashboardFigures, DepartmentHeadcount,
-};
+use crate::hr::{display_date, Anniversary, DepartmentHeadcount};
 use crate::web::page::{when, Layout};
 
 use super::employees::EmployeeView;
@@ -30,7 +27,7 @@ fn index(signed_in: Option<&CurrentSession>) -> Redirect {
 /// as an SVG `width` attribute: the CSP forbids inline styles, not presentation attributes.
 #[derive(Debug, Serialize)]
 struct HeadcountBar {
-    id: i64,
+    id: crate::ids::DepartmentId,
     name: String,
     headcount: i64,
     width: i64,
@@ -76,17 +73,13 @@ impl From<Anniversary> for AnniversaryView {
 #[get("/dashboard")]
 async fn dashboard(
     user: CurrentUser,
-    sessions: &State<SessionStore>,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    company: &State<CompanyFiguresCache>,
+    app: &State<App>,
     flash: Option<FlashMessage<'_>>,
 ) -> AppResult<Template> {
-    let (session_count, figures) = rocket::tokio::join!(
-        sessions.count_for_user(user.id),
-        DashboardFigures::load(db, company, user.id, date_of(clock.now()))
-    );
-    let (session_count, figures) = (session_count?, figures?);
+    let people::Dashboard {
+        figures,
+        session_count,
+    } = people::dashboard(app, &user).await?;
     // Counts are worked out here: Tera's filters bind looser than its arithmetic.
     let anniversaries_more = figures.anniversaries_total - figures.anniversaries.len();
     let department_count = figures.headcounts.len();
@@ -96,7 +89,7 @@ async fn dashboard(
         context! {
             layout: Layout::signed_in(&user.session, flash),
             name: &user.name,
-            email: &user.email,
+            email: user.email.as_str(),
             role: user.role.label(),
             is_admin: user.is_admin(),
             session_started: when(session.created_at),

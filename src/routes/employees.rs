@@ -8,47 +8,37 @@ use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Either, Route, State};
+use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
+use crate::app::people::{self, EmployeeFormData, EmployeeSave};
+use crate::app::{Actor, App};
+use crate::audit::Origin;
 use crate::auth::guard::{CsrfProtected, SessionForm};
 use crate::auth::{AdminUser, CurrentSession, CurrentUser};
-use crate::clock::Clock;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::hr::employee::ManagerChoice;
 use crate::hr::{
-    date_of, display_date, format_date, CompanyFiguresCache, Department, DirectoryQuery,
-    DirectorySort, Employee, EmployeeDraft, EmployeeStatus, EmployeeWriteError, InvalidEmployee,
+    date_of, display_date, format_date, DirectoryQuery, DirectorySort, Employee, EmployeeDraft,
+    EmployeeStatus, InvalidEmployee,
 };
+use crate::ids::{DepartmentId, EmployeeId};
+use crate::text::search_term;
 use crate::web::page::{self, page_window, Layout, Pagination};
+use crate::web::views::SelectOption;
 
 pub const EMPLOYEES_PER_PAGE: i64 = 25;
-/// Longest search term used; the rest of an oversized query string is ignored.
-const MAX_SEARCH_CHARS: usize = 100;
-
-/// A search term from the query string: bounded, single-line.
-fn search_term(raw: Option<&str>) -> String {
-    raw.unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_SEARCH_CHARS)
-        .collect::<String>()
-        .trim()
-        .to_string()
-}
 
 /// An employee as tables, cards and lists show them.
 #[derive(Debug, Serialize)]
 pub struct EmployeeView {
-    pub id: i64,
+    pub id: EmployeeId,
     pub name: String,
     pub email: String,
     pub title: String,
-    pub department_id: i64,
+    pub department_id: DepartmentId,
     pub department: String,
-    pub manager_id: Option<i64>,
+    pub manager_id: Option<EmployeeId>,
     pub manager: Option<String>,
     pub location: String,
     /// ISO form, for `<time datetime>`.
@@ -79,13 +69,6 @@ impl From<Employee> for EmployeeView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct SelectOption {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
 #[get("/employees?<q>&<department>&<sort>&<page>")]
 async fn directory(
     user: CurrentUser,
@@ -93,97 +76,77 @@ async fn directory(
     department: Option<i64>,
     sort: Option<&str>,
     page: Option<i64>,
-    db: &State<Db>,
+    app: &State<App>,
     flash: Option<FlashMessage<'_>>,
 ) -> AppResult<Template> {
     let search = search_term(q);
     let sort = DirectorySort::parse(sort);
-    let department = department.filter(|id| *id > 0);
+    let department = department.filter(|id| *id > 0).map(DepartmentId);
     let (page, offset) = page_window(page, EMPLOYEES_PER_PAGE);
-    let (employees, total) = Employee::search(
-        db,
-        &DirectoryQuery {
-            search: &search,
-            department,
-            sort,
-            limit: EMPLOYEES_PER_PAGE,
-            offset,
-        },
-    )
-    .await?;
-    let departments: Vec<SelectOption> = Department::all(db)
-        .await?
+    let query = DirectoryQuery {
+        search: &search,
+        department,
+        sort,
+        limit: EMPLOYEES_PER_PAGE,
+        offset,
+    };
+    let found = people::directory(app, &query).await?;
+    let departments: Vec<SelectOption> = found
+        .departments
         .into_iter()
-        .map(|d| SelectOption {
-            selected: Some(d.id) == department,
-            value: d.id.to_string(),
-            label: d.name,
-        })
+        .map(|d| SelectOption::new(d.id, d.name, Some(d.id) == department))
         .collect();
     let sorts: Vec<SelectOption> = DirectorySort::ALL
         .into_iter()
-        .map(|s| SelectOption {
-            value: s.as_str().to_string(),
-            label: s.label().to_string(),
-            selected: s == sort,
-        })
+        .map(|s| SelectOption::new(s.as_str(), s.label(), s == sort))
         .collect();
-    let rows: Vec<EmployeeView> = employees.into_iter().map(EmployeeView::from).collect();
+    let filtered = !search.is_empty() || department.is_some();
+    let department = department.map(|id| id.to_string()).unwrap_or_default();
+    let pagination = Pagination::new(page, EMPLOYEES_PER_PAGE, found.total)
+        .with_query("q", &search)
+        .with_query("department", &department)
+        .with_query("sort", sort.as_str());
     Ok(Template::render(
         "employees.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
             is_admin: user.is_admin(),
             query: &search,
-            department: department.map(|id| id.to_string()).unwrap_or_default(),
+            department,
             sort: sort.as_str(),
-            filtered: !search.is_empty() || department.is_some(),
+            filtered,
             departments,
             sorts,
-            employees: rows,
-            pagination: Pagination::new(page, EMPLOYEES_PER_PAGE, total),
+            employees: found.employees.into_iter().map(EmployeeView::from).collect::<Vec<_>>(),
+            pagination,
         },
     ))
 }
 
 /// An employee id from the path. Anything that is not one names no employee: 404, like an
-/// unknown number (Rocket would answer a malformed `i64` segment with 422).
-fn employee_id(raw: &str) -> AppResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)
+/// unknown number (Rocket would answer a malformed segment with 422).
+fn employee_id(raw: &str) -> AppResult<EmployeeId> {
+    raw.parse().map_err(|_| AppError::NotFound)
 }
 
 #[get("/employees/<id>")]
 async fn profile(
     user: CurrentUser,
     id: &str,
-    db: &State<Db>,
+    app: &State<App>,
     flash: Option<FlashMessage<'_>>,
 ) -> AppResult<Template> {
-    let Some(employee) = Employee::find(db, employee_id(id)?).await? else {
+    let Some(found) = people::profile(app, employee_id(id)?).await? else {
         return Err(AppError::NotFound);
-    };
-    let reports: Vec<EmployeeView> = Employee::direct_reports(db, employee.id)
-        .await?
-        .into_iter()
-        .map(EmployeeView::from)
-        .collect();
-    let manager = match employee.manager_id {
-        Some(manager_id) => Employee::find(db, manager_id)
-            .await?
-            .map(EmployeeView::from),
-        None => None,
     };
     Ok(Template::render(
         "employee.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
             is_admin: user.is_admin(),
-            employee: EmployeeView::from(employee),
-            manager,
-            reports,
+            employee: EmployeeView::from(found.employee),
+            manager: found.manager.map(EmployeeView::from),
+            reports: found.reports.into_iter().map(EmployeeView::from).collect::<Vec<_>>(),
         },
     ))
 }
@@ -289,55 +252,47 @@ impl EmployeeFormFields {
     }
 }
 
-/// Which form is shown: a new employee, or an existing one (who cannot manage themselves).
-#[derive(Debug, Clone, Copy)]
-enum FormMode {
-    New,
-    Edit(i64),
-}
-
+/// The employee form, for a new employee (`editing` none) or an existing one, with what was typed
+/// and what is wrong with it. `None` when the employee being edited does not exist.
 async fn employee_form(
     status: Status,
     current: &CurrentSession,
-    db: &Db,
-    mode: FormMode,
-    draft: Draft,
+    app: &App,
+    editing: Option<EmployeeId>,
+    draft: Option<Draft>,
     errors: BTreeMap<&'static str, String>,
 ) -> AppResult<(Status, Template)> {
-    let departments: Vec<SelectOption> = Department::all(db)
-        .await?
-        .into_iter()
-        .map(|d| SelectOption {
-            selected: d.id.to_string() == draft.department,
-            value: d.id.to_string(),
-            label: d.name,
-        })
-        .collect();
-    let editing = match mode {
-        FormMode::Edit(id) => Some(id),
-        FormMode::New => None,
+    let Some(EmployeeFormData {
+        employee,
+        departments,
+        managers,
+    }) = people::employee_form(app, editing).await?
+    else {
+        return Err(AppError::NotFound);
     };
-    let managers: Vec<SelectOption> = Employee::manager_choices(db)
-        .await?
+    let draft = match (draft, &employee) {
+        (Some(draft), _) => draft,
+        (None, Some(employee)) => Draft::of(employee),
+        (None, None) => Draft::blank(date_of(app.clock.now())),
+    };
+    let departments: Vec<SelectOption> = departments
         .into_iter()
-        .filter(|m| Some(m.id) != editing)
-        .map(|ManagerChoice { id, name, title }| SelectOption {
-            selected: id.to_string() == draft.manager,
-            value: id.to_string(),
-            label: format!("{name} — {title}"),
+        .map(|d| SelectOption::new(d.id, d.name, d.id.to_string() == draft.department))
+        .collect();
+    let managers: Vec<SelectOption> = managers
+        .into_iter()
+        .map(|m| {
+            let label = format!("{} — {}", m.name, m.title);
+            SelectOption::new(m.id, label, m.id.to_string() == draft.manager)
         })
         .collect();
     let statuses: Vec<SelectOption> = EmployeeStatus::ALL
         .into_iter()
-        .map(|s| SelectOption {
-            value: s.as_str().to_string(),
-            label: s.label().to_string(),
-            selected: s.as_str() == draft.status,
-        })
+        .map(|s| SelectOption::new(s.as_str(), s.label(), s.as_str() == draft.status))
         .collect();
-    let heading = match mode {
-        FormMode::New => "Add an employee".to_string(),
-        FormMode::Edit(_) => format!("Edit {}", draft.name),
+    let heading = match editing {
+        None => "Add an employee".to_string(),
+        Some(_) => format!("Edit {}", draft.name),
     };
     Ok((
         status,
@@ -361,131 +316,69 @@ async fn employee_form(
 }
 
 #[get("/admin/employees/new")]
-async fn new_form(
-    admin: AdminUser,
-    db: &State<Db>,
-    clock: &State<Clock>,
-) -> AppResult<(Status, Template)> {
-    let today = date_of(clock.now());
-    let draft = Draft::blank(today);
-    employee_form(
-        Status::Ok,
-        &admin.0.session,
-        db,
-        FormMode::New,
-        draft,
-        BTreeMap::new(),
-    )
-    .await
+async fn new_form(admin: AdminUser, app: &State<App>) -> AppResult<(Status, Template)> {
+    let no_errors = BTreeMap::new();
+    employee_form(Status::Ok, &admin.0.session, app, None, None, no_errors).await
+}
+
+#[get("/admin/employees/<id>/edit")]
+async fn edit_form(admin: AdminUser, id: &str, app: &State<App>) -> AppResult<(Status, Template)> {
+    let id = Some(employee_id(id)?);
+    let no_errors = BTreeMap::new();
+    employee_form(Status::Ok, &admin.0.session, app, id, None, no_errors).await
 }
 
 type FormOutcome = AppResult<Either<Flash<Redirect>, (Status, Template)>>;
 
-/// The form again with what was typed and what is wrong with it.
-async fn refused(
+/// Renders how saving went: to the profile when saved, the form again when refused.
+async fn after_save(
+    save: EmployeeSave,
     current: &CurrentSession,
-    db: &Db,
-    mode: FormMode,
+    app: &App,
+    editing: Option<EmployeeId>,
     fields: EmployeeFormFields,
-    invalid: InvalidEmployee,
 ) -> FormOutcome {
-    employee_form(
-        Status::UnprocessableEntity,
-        current,
-        db,
-        mode,
-        fields.into_draft(),
-        invalid.0,
-    )
-    .await
-    .map(Either::Right)
+    let (id, message) = match save {
+        EmployeeSave::Saved { id, name } if editing.is_none() => {
+            (id, format!("{name} was added to the directory."))
+        }
+        EmployeeSave::Saved { id, name } => (id, format!("{name}'s record was saved.")),
+        EmployeeSave::Unchanged { id, name } => (id, format!("Nothing changed in {name}'s record.")),
+        EmployeeSave::NoSuchEmployee => return Err(AppError::NotFound),
+        EmployeeSave::Invalid(InvalidEmployee(errors)) => {
+            let status = Status::UnprocessableEntity;
+            let draft = Some(fields.into_draft());
+            let page = employee_form(status, current, app, editing, draft, errors).await?;
+            return Ok(Either::Right(page));
+        }
+    };
+    Ok(Either::Left(page::done(uri!(profile(id.to_string())), message)))
 }
 
 #[post("/admin/employees/new", data = "<form>")]
 async fn create(
-    _admin: AdminUser,
+    admin: AdminUser,
     form: SessionForm<EmployeeFormFields>,
-    db: &State<Db>,
-    company: &State<CompanyFiguresCache>,
+    origin: Origin,
+    app: &State<App>,
 ) -> FormOutcome {
-    let SessionForm {
-        session: current,
-        form: fields,
-    } = form;
-    let validated = fields.draft().validate();
-    let checked = match validated {
-        Ok(checked) => checked,
-        Err(invalid) => return refused(&current, db, FormMode::New, fields, invalid).await,
-    };
-    match Employee::create(db, &checked).await {
-        Ok(id) => {
-            company.invalidate();
-            Ok(Either::Left(page::done(
-                format!("/employees/{id}"),
-                format!("{} was added to the directory.", checked.name),
-            )))
-        }
-        Err(EmployeeWriteError::Invalid(invalid)) => {
-            refused(&current, db, FormMode::New, fields, invalid).await
-        }
-        Err(EmployeeWriteError::Database(e)) => Err(e.into()),
-    }
-}
-
-#[get("/admin/employees/<id>/edit")]
-async fn edit_form(admin: AdminUser, id: &str, db: &State<Db>) -> AppResult<(Status, Template)> {
-    let id = employee_id(id)?;
-    let Some(employee) = Employee::find(db, id).await? else {
-        return Err(AppError::NotFound);
-    };
-    employee_form(
-        Status::Ok,
-        &admin.0.session,
-        db,
-        FormMode::Edit(id),
-        Draft::of(&employee),
-        BTreeMap::new(),
-    )
-    .await
+    let actor = Actor::admin(&admin, origin);
+    let save = people::add_employee(app, &actor, form.form.draft()).await?;
+    after_save(save, &form.session, app, None, form.form).await
 }
 
 #[post("/admin/employees/<id>/edit", data = "<form>")]
 async fn update(
-    _admin: AdminUser,
+    admin: AdminUser,
     id: &str,
     form: SessionForm<EmployeeFormFields>,
-    db: &State<Db>,
-    company: &State<CompanyFiguresCache>,
+    origin: Origin,
+    app: &State<App>,
 ) -> FormOutcome {
-    let SessionForm {
-        session: current,
-        form: fields,
-    } = form;
     let id = employee_id(id)?;
-    let mode = FormMode::Edit(id);
-    // An unknown id is a 404 whatever was posted, not a form error.
-    if Employee::find(db, id).await?.is_none() {
-        return Err(AppError::NotFound);
-    }
-    let validated = fields.draft().validate();
-    let checked = match validated {
-        Ok(checked) => checked,
-        Err(invalid) => return refused(&current, db, mode, fields, invalid).await,
-    };
-    match Employee::update(db, id, &checked).await {
-        Ok(true) => {
-            company.invalidate();
-            Ok(Either::Left(page::done(
-                format!("/employees/{id}"),
-                format!("{}'s record was saved.", checked.name),
-            )))
-        }
-        Ok(false) => Err(AppError::NotFound),
-        Err(EmployeeWriteError::Invalid(invalid)) => {
-            refused(&current, db, mode, fields, invalid).await
-        }
-        Err(EmployeeWriteError::Database(e)) => Err(e.into()),
-    }
+    let actor = Actor::admin(&admin, origin);
+    let save = people::edit_employee(app, &actor, id, form.form.draft()).await?;
+    after_save(save, &form.session, app, Some(id), form.form).await
 }
 
 pub fn routes() -> Vec<Route> {

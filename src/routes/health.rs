@@ -2,13 +2,13 @@
 
 use rocket::{get, routes, Route, State};
 
-use crate::db::Db;
+use crate::app::{self, App};
 use crate::error::AppResult;
 
 /// 200 when the database answers.
 #[get("/healthz")]
-async fn healthz(db: &State<Db>) -> AppResult<&'static str> {
-    sqlx::query("SELECT 1").execute(&db.pool).await?;
+async fn healthz(app: &State<App>) -> AppResult<&'static str> {
+    app::check_database(app).await?;
     Ok("ok")
 }
 

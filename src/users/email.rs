@@ -16,8 +16,55 @@ pub fn normalize_email(raw: &str) -> String {
         .to_lowercase()
 }
 
+/// An e-mail address in its stored form: normalized and checked. The only ways to build one are
+/// [`Email::parse`] (typed input) and [`Email::from_stored`] (a row, checked the same way), so
+/// holding an `Email` means holding a valid, normalized address.
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    /// Normalizes and checks typed input.
+    pub fn parse(raw: &str) -> Result<Email, InvalidEmail> {
+        parse_email(raw).map(Email)
+    }
+
+    /// A stored address; one that is not in normalized form is corruption, reported as a decode
+    /// error rather than silently accepted.
+    pub fn from_stored(stored: String) -> Result<Email, sqlx::Error> {
+        match parse_email(&stored) {
+            Ok(email) if email == stored => Ok(Email(email)),
+            _ => Err(sqlx::Error::Decode(
+                format!("stored e-mail address {stored:?} is not in normalized form").into(),
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Normalizes and checks the rough shape of an address; returns the stored form.
-pub fn parse_email(raw: &str) -> Result<String, InvalidEmail> {
+fn parse_email(raw: &str) -> Result<String, InvalidEmail> {
     let email = normalize_email(raw);
     if email.is_empty() {
         return Err(InvalidEmail::Missing);
@@ -66,6 +113,7 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_refused() {
+        assert!(Email::from_stored("Ada@Example.com".into()).is_err());
         assert_eq!(parse_email("   "), Err(InvalidEmail::Missing));
         assert_eq!(parse_email("no-at-sign"), Err(InvalidEmail::Shape));
         assert_eq!(parse_email("a@b@c"), Err(InvalidEmail::Shape));

@@ -1,14 +1,20 @@
-//! Accounts: the `User` type and the queries that load and change it.
+//! Accounts: the `User` type and the queries that load and change it. Every query takes a
+//! `&mut AnyConnection`, so one function serves a pooled connection and a transaction alike.
 
 pub mod email;
 pub mod password;
 
 use serde::Serialize;
-use sqlx::FromRow;
+use sqlx::{AnyConnection, FromRow};
 
-use crate::db::Db;
+use crate::db::is_unique_violation;
+pub use crate::ids::UserId;
+use crate::text::like_pattern;
 
-pub use email::{normalize_email, parse_email, InvalidEmail};
+pub use email::{normalize_email, Email, InvalidEmail, MAX_EMAIL_LEN};
+
+/// Longest display name accepted.
+pub const MAX_NAME_CHARS: usize = 100;
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -19,6 +25,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 2] = [Role::Employee, Role::Admin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
@@ -28,11 +36,13 @@ impl Role {
 
     /// Parses the stored or posted form; anything else is `None`.
     pub fn parse(value: &str) -> Option<Role> {
-        match value {
-            "admin" => Some(Role::Admin),
-            "employee" => Some(Role::Employee),
-            _ => None,
-        }
+        Role::ALL.into_iter().find(|role| role.as_str() == value)
+    }
+
+    /// A stored role; anything else is corruption, reported rather than guessed at.
+    pub fn from_stored(value: &str) -> Result<Role, sqlx::Error> {
+        Role::parse(value)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown stored role {value:?}").into()))
     }
 
     pub fn label(self) -> &'static str {
@@ -46,8 +56,8 @@ impl Role {
 /// An account. `Debug` never prints the password hash.
 #[derive(Clone)]
 pub struct User {
-    pub id: i64,
-    pub email: String,
+    pub id: UserId,
+    pub email: Email,
     pub name: String,
     pub password_hash: String,
     pub role: Role,
@@ -69,9 +79,16 @@ impl std::fmt::Debug for User {
     }
 }
 
+/// The columns a [`User`] is loaded from, in every statement that loads one.
+macro_rules! user_columns {
+    () => {
+        "id, email, name, password_hash, role, disabled, created_at, password_changed_at"
+    };
+}
+
 #[derive(FromRow)]
 struct UserRow {
-    id: i64,
+    id: UserId,
     email: String,
     name: String,
     password_hash: String,
@@ -81,26 +98,31 @@ struct UserRow {
     password_changed_at: i64,
 }
 
-impl From<UserRow> for User {
-    fn from(row: UserRow) -> Self {
-        User {
+impl TryFrom<UserRow> for User {
+    type Error = sqlx::Error;
+
+    fn try_from(row: UserRow) -> Result<Self, sqlx::Error> {
+        Ok(User {
             id: row.id,
-            email: row.email,
+            email: Email::from_stored(row.email)?,
             name: row.name,
             password_hash: row.password_hash,
-            // The CHECK constraint allows only the two roles; anything else gets least privilege.
-            role: Role::parse(&row.role).unwrap_or(Role::Employee),
+            role: Role::from_stored(&row.role)?,
             disabled: row.disabled != 0,
             created_at: row.created_at,
             password_changed_at: row.password_changed_at,
-        }
+        })
     }
 }
 
-/// Everything needed to create an account; the e-mail must already be normalized.
+fn decode_all(rows: Vec<UserRow>) -> Result<Vec<User>, sqlx::Error> {
+    rows.into_iter().map(User::try_from).collect()
+}
+
+/// Everything needed to create an account.
 #[derive(Debug)]
 pub struct NewUser<'a> {
-    pub email: &'a str,
+    pub email: &'a Email,
     pub name: &'a str,
     pub role: Role,
     pub password_hash: &'a str,
@@ -120,7 +142,7 @@ pub fn parse_name(raw: &str) -> Result<String, &'static str> {
     if name.is_empty() {
         return Err("Please enter a name.");
     }
-    if name.chars().count() > 100 {
+    if name.chars().count() > MAX_NAME_CHARS {
         return Err("The name must be at most 100 characters long.");
     }
     if name.chars().any(char::is_control) {
@@ -129,60 +151,72 @@ pub fn parse_name(raw: &str) -> Result<String, &'static str> {
     Ok(name.to_string())
 }
 
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+/// Outcome of a change that must keep at least one enabled admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    Changed,
+    Unchanged,
+    NoSuchUser,
+    WouldLeaveNoAdmin,
 }
 
 impl User {
-    pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>, sqlx::Error> {
-        let row: Option<UserRow> = sqlx::query_as(
-            "SELECT id, email, name, password_hash, role, disabled, created_at, password_changed_at \
-             FROM users WHERE email = $1",
-        )
+    /// The account for an address already in stored form (typed input goes through
+    /// [`normalize_email`] first; a malformed address simply finds nothing).
+    pub async fn find_by_email(
+        conn: &mut AnyConnection,
+        email: &str,
+    ) -> Result<Option<User>, sqlx::Error> {
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE email = $1"
+        ))
         .bind(email)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *conn)
         .await?;
-        Ok(row.map(User::from))
+        row.map(User::try_from).transpose()
     }
 
-    pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
-        let row: Option<UserRow> = sqlx::query_as(
-            "SELECT id, email, name, password_hash, role, disabled, created_at, password_changed_at \
-             FROM users WHERE id = $1",
-        )
+    pub async fn find_by_id(
+        conn: &mut AnyConnection,
+        id: UserId,
+    ) -> Result<Option<User>, sqlx::Error> {
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
         .bind(id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *conn)
         .await?;
-        Ok(row.map(User::from))
+        row.map(User::try_from).transpose()
     }
 
-    pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    pub async fn count(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&db.pool)
+            .fetch_one(&mut *conn)
             .await
     }
 
-    pub async fn create(db: &Db, new: &NewUser<'_>, now: i64) -> Result<User, CreateUserError> {
-        let mut conn = db.pool.acquire().await?;
-        Self::create_in(&mut conn, new, now).await
-    }
-
-    /// As [`Self::create`], inside the caller's transaction.
-    pub async fn create_in(
-        conn: &mut sqlx::AnyConnection,
+    /// Creates an account, optionally linked to an employee record.
+    pub async fn create(
+        conn: &mut AnyConnection,
         new: &NewUser<'_>,
+        employee_id: Option<crate::ids::EmployeeId>,
         now: i64,
     ) -> Result<User, CreateUserError> {
-        let row: UserRow = sqlx::query_as(
-            "INSERT INTO users (email, name, password_hash, role, disabled, created_at, password_changed_at) \
-             VALUES ($1, $2, $3, $4, 0, $5, $5) \
-             RETURNING id, email, name, password_hash, role, disabled, created_at, password_changed_at",
-        )
-        .bind(new.email)
+        let row: UserRow = sqlx::query_as(concat!(
+            "INSERT INTO users (email, name, password_hash, role, disabled, created_at, \
+             password_changed_at, employee_id) VALUES ($1, $2, $3, $4, 0, $5, $5, $6) RETURNING ",
+            user_columns!()
+        ))
+        .bind(new.email.as_str())
         .bind(new.name)
         .bind(new.password_hash)
         .bind(new.role.as_str())
         .bind(now)
+        .bind(employee_id)
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| {
@@ -192,73 +226,71 @@ impl User {
                 CreateUserError::Database(e)
             }
         })?;
-        Ok(row.into())
+        Ok(User::try_from(row)?)
     }
 
     /// Creates the first account, an admin — only while the table is empty, checked in the same
     /// statement so two racing set-up forms cannot both succeed.
     pub async fn create_first_admin(
-        db: &Db,
+        conn: &mut AnyConnection,
         new: &NewUser<'_>,
         now: i64,
     ) -> Result<Option<User>, sqlx::Error> {
-        let row: Option<UserRow> = sqlx::query_as(
+        let row: Option<UserRow> = sqlx::query_as(concat!(
             "INSERT INTO users (email, name, password_hash, role, disabled, created_at, password_changed_at) \
-             SELECT $1, $2, $3, 'admin', 0, $4, $4 WHERE NOT EXISTS (SELECT 1 FROM users) \
-             RETURNING id, email, name, password_hash, role, disabled, created_at, password_changed_at",
-        )
-        .bind(new.email)
+             SELECT $1, $2, $3, 'admin', 0, $4, $4 WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING ",
+            user_columns!()
+        ))
+        .bind(new.email.as_str())
         .bind(new.name)
         .bind(new.password_hash)
         .bind(now)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *conn)
         .await?;
-        Ok(row.map(User::from))
+        row.map(User::try_from).transpose()
     }
 
     /// One page of accounts ordered by name, optionally filtered by a name/e-mail substring.
     pub async fn list(
-        db: &Db,
+        conn: &mut AnyConnection,
         search: &str,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<User>, i64), sqlx::Error> {
         let pattern = like_pattern(search);
-        let rows: Vec<UserRow> = sqlx::query_as(
-            "SELECT id, email, name, password_hash, role, disabled, created_at, password_changed_at \
-             FROM users WHERE email LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\' \
-             ORDER BY name, id LIMIT $2 OFFSET $3",
-        )
+        let rows: Vec<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE email LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\' \
+             ORDER BY name, id LIMIT $2 OFFSET $3"
+        ))
         .bind(&pattern)
         .bind(limit)
         .bind(offset)
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await?;
         let total: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE email LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\'",
         )
         .bind(&pattern)
-        .fetch_one(&db.pool)
+        .fetch_one(&mut *conn)
         .await?;
-        Ok((rows.into_iter().map(User::from).collect(), total))
+        Ok((decode_all(rows)?, total))
     }
 
     /// Every account, for the CLI.
-    pub async fn all(db: &Db) -> Result<Vec<User>, sqlx::Error> {
-        let rows: Vec<UserRow> = sqlx::query_as(
-            "SELECT id, email, name, password_hash, role, disabled, created_at, password_changed_at \
-             FROM users ORDER BY id",
-        )
-        .fetch_all(&db.pool)
-        .await?;
-        Ok(rows.into_iter().map(User::from).collect())
+    pub async fn all(conn: &mut AnyConnection) -> Result<Vec<User>, sqlx::Error> {
+        let rows: Vec<UserRow> =
+            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users ORDER BY id"))
+                .fetch_all(&mut *conn)
+                .await?;
+        decode_all(rows)
     }
 
-    /// Stores a new password hash, inside the caller's transaction (so the sessions can be
-    /// revoked and rotated atomically with it).
-    pub async fn set_password_hash_in(
-        conn: &mut sqlx::AnyConnection,
-        user_id: i64,
+    /// Stores a new password hash.
+    pub async fn set_password_hash(
+        conn: &mut AnyConnection,
+        user_id: UserId,
         hash: &str,
         now: i64,
     ) -> Result<(), sqlx::Error> {
@@ -274,8 +306,8 @@ impl User {
     /// Replaces a hash only if it is still the one that was verified (an upgrade after login must
     /// never overwrite a password changed meanwhile).
     pub async fn upgrade_password_hash(
-        db: &Db,
-        user_id: i64,
+        conn: &mut AnyConnection,
+        user_id: UserId,
         old_hash: &str,
         new_hash: &str,
     ) -> Result<bool, sqlx::Error> {
@@ -284,63 +316,75 @@ impl User {
                 .bind(new_hash)
                 .bind(user_id)
                 .bind(old_hash)
-                .execute(&db.pool)
+                .execute(&mut *conn)
                 .await?;
         Ok(result.rows_affected() == 1)
     }
 
-    /// Disables or enables an account, refusing to disable the last enabled admin.
-    /// Runs inside the caller's transaction so the sessions can be revoked atomically with it.
+    /// Disables or enables an account, refusing to disable the last enabled admin. A no-op
+    /// (enabling an enabled account) is `Unchanged`, so no event is written for it.
     pub async fn set_disabled(
-        conn: &mut sqlx::AnyConnection,
-        user_id: i64,
+        conn: &mut AnyConnection,
+        user_id: UserId,
         disabled: bool,
     ) -> Result<AccountChange, sqlx::Error> {
         lock_admin_set(conn).await?;
         let result = sqlx::query(
-            "UPDATE users SET disabled = $1 WHERE id = $2 AND ($1 = 0 OR role <> 'admin' OR              (SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> $2) > 0)",
+            "UPDATE users SET disabled = $1 WHERE id = $2 AND disabled <> $1 AND ($1 = 0 OR role <> 'admin' OR \
+             (SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> $2) > 0)",
         )
         .bind(i64::from(disabled))
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-        classify_change(conn, user_id, result.rows_affected()).await
+        if result.rows_affected() > 0 {
+            return Ok(AccountChange::Changed);
+        }
+        let current: Option<i64> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(match current {
+            None => AccountChange::NoSuchUser,
+            Some(current) if (current != 0) == disabled => AccountChange::Unchanged,
+            Some(_) => AccountChange::WouldLeaveNoAdmin,
+        })
     }
 
     /// Changes an account's role, refusing to demote the last enabled admin.
     pub async fn set_role(
-        conn: &mut sqlx::AnyConnection,
-        user_id: i64,
+        conn: &mut AnyConnection,
+        user_id: UserId,
         role: Role,
     ) -> Result<AccountChange, sqlx::Error> {
         lock_admin_set(conn).await?;
         let result = sqlx::query(
-            "UPDATE users SET role = $1 WHERE id = $2 AND role <> $1 AND ($1 = 'admin' OR disabled = 1 OR              (SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> $2) > 0)",
+            "UPDATE users SET role = $1 WHERE id = $2 AND role <> $1 AND ($1 = 'admin' OR disabled = 1 OR \
+             (SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> $2) > 0)",
         )
         .bind(role.as_str())
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-        if result.rows_affected() == 0 {
-            let current: Option<String> =
-                sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
-                    .bind(user_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            return Ok(match current {
-                None => AccountChange::NoSuchUser,
-                Some(current) if current == role.as_str() => AccountChange::Unchanged,
-                Some(_) => AccountChange::WouldLeaveNoAdmin,
-            });
+        if result.rows_affected() > 0 {
+            return Ok(AccountChange::Changed);
         }
-        Ok(AccountChange::Changed)
+        let current: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(match current {
+            None => AccountChange::NoSuchUser,
+            Some(current) if current == role.as_str() => AccountChange::Unchanged,
+            Some(_) => AccountChange::WouldLeaveNoAdmin,
+        })
     }
 
     /// Notes a successful sign-in (inside the session-creating transaction) and returns the one
     /// before it, if any, for the "previous sign-in" line on the dashboard.
-    pub async fn record_sign_in_in(
-        conn: &mut sqlx::AnyConnection,
-        user_id: i64,
+    pub async fn record_sign_in(
+        conn: &mut AnyConnection,
+        user_id: UserId,
         now: i64,
     ) -> Result<Option<i64>, sqlx::Error> {
         let previous: Option<Option<i64>> = sqlx::query_scalar(
@@ -354,53 +398,42 @@ impl User {
         Ok(previous.flatten())
     }
 
-    /// Number of admins who can sign in.
-    pub async fn enabled_admin_count(db: &Db) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
-            .fetch_one(&db.pool)
-            .await
+    /// Whether this account is still an enabled admin, locking its row for the rest of the
+    /// transaction (a write that changes nothing: SQLite's write lock, PostgreSQL's row lock),
+    /// so a concurrent demotion waits for the caller instead of slipping past it.
+    pub async fn lock_if_enabled_admin(
+        conn: &mut AnyConnection,
+        user_id: UserId,
+    ) -> Result<bool, sqlx::Error> {
+        let locked = sqlx::query(
+            "UPDATE users SET role = role WHERE id = $1 AND role = 'admin' AND disabled = 0",
+        )
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(locked.rows_affected() == 1)
     }
-}
-
-/// `%term%` for LIKE over stored (normalized) e-mails, wildcards in the term escaped.
-pub fn like_pattern(term: &str) -> String {
-    crate::db::like_contains(&normalize_email(term))
-}
-
-/// Outcome of a change that must keep at least one enabled admin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountChange {
-    Changed,
-    Unchanged,
-    NoSuchUser,
-    WouldLeaveNoAdmin,
 }
 
 /// Takes the write locks on every enabled admin row before the "is another admin left?" check.
 /// On SQLite the first write takes the database write lock; on PostgreSQL the row locks make a
 /// concurrent demotion wait and then re-check, so two admins cannot demote each other at once.
-async fn lock_admin_set(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+async fn lock_admin_set(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET role = role WHERE role = 'admin' AND disabled = 0")
         .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
-async fn classify_change(
-    conn: &mut sqlx::AnyConnection,
-    user_id: i64,
-    rows_affected: u64,
-) -> Result<AccountChange, sqlx::Error> {
-    if rows_affected > 0 {
-        return Ok(AccountChange::Changed);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_unknown_stored_roles_are_errors() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert!(Role::from_stored("superuser").is_err());
     }
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(if exists.is_none() {
-        AccountChange::NoSuchUser
-    } else {
-        AccountChange::WouldLeaveNoAdmin
-    })
 }

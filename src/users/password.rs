@@ -54,12 +54,56 @@ pub enum PasswordPolicyError {
     Mismatch,
 }
 
+/// A password as typed: never trimmed, and its `Debug` never shows it, so a form or command
+/// that holds one can derive `Debug` without putting the password in a log line.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(password: String) -> Password {
+        Password(password)
+    }
+
+    /// The characters themselves, for hashing and checking only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Longer than any password we store: refused without spending a hash on it.
+    pub fn is_over_limit(&self) -> bool {
+        self.0.chars().count() > MAX_PASSWORD_CHARS
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+#[rocket::async_trait]
+impl<'v> rocket::form::FromFormField<'v> for Password {
+    fn from_value(field: rocket::form::ValueField<'v>) -> rocket::form::Result<'v, Self> {
+        Ok(Password(field.value.to_string()))
+    }
+
+    /// A missing field is an empty password, refused by the checks like any other.
+    fn default() -> Option<Self> {
+        Some(Password(String::new()))
+    }
+}
+
 /// Checks a password someone wants to set (not one they sign in with).
 pub fn check_new_password(
-    password: &str,
-    confirmation: &str,
+    password: &Password,
+    confirmation: &Password,
     email: &str,
 ) -> Result<(), PasswordPolicyError> {
+    let (password, confirmation) = (password.expose(), confirmation.expose());
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
         return Err(PasswordPolicyError::TooShort);
@@ -287,37 +331,51 @@ impl PasswordService {
 mod tests {
     use super::*;
 
+    fn check(password: &str, confirmation: &str, email: &str) -> Result<(), PasswordPolicyError> {
+        check_new_password(
+            &Password::new(password.into()),
+            &Password::new(confirmation.into()),
+            email,
+        )
+    }
+
+    #[test]
+    fn a_password_never_shows_in_debug_output() {
+        let password = Password::new("hunter2hunter2".into());
+        assert_eq!(format!("{password:?}"), "Password(<redacted>)");
+    }
+
     #[test]
     fn new_passwords_follow_the_policy() {
         let email = "ada@example.com";
         assert_eq!(
-            check_new_password("short", "short", email),
+            check("short", "short", email),
             Err(PasswordPolicyError::TooShort)
         );
         let long = "x".repeat(129);
         assert_eq!(
-            check_new_password(&long, &long, email),
+            check(&long, &long, email),
             Err(PasswordPolicyError::TooLong)
         );
         assert_eq!(
-            check_new_password("Password1234", "Password1234", email),
+            check("Password1234", "Password1234", email),
             Err(PasswordPolicyError::TooCommon)
         );
         assert_eq!(
-            check_new_password("ada@example.com", "ada@example.com", email),
+            check("ada@example.com", "ada@example.com", email),
             Err(PasswordPolicyError::SameAsEmail)
         );
         assert_eq!(
-            check_new_password("a fine long one", "a fine long two", email),
+            check("a fine long one", "a fine long two", email),
             Err(PasswordPolicyError::Mismatch)
         );
         // Unicode counts in characters, and spaces are kept.
         assert_eq!(
-            check_new_password(" ünïcödé pässwörd ", " ünïcödé pässwörd ", email),
+            check(" ünïcödé pässwörd ", " ünïcödé pässwörd ", email),
             Ok(())
         );
         assert_eq!(
-            check_new_password(
+            check(
                 "🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑",
                 "🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑",
                 email

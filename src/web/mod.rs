@@ -6,3 +6,4 @@ pub mod device;
 pub mod error_response;
 pub mod headers;
 pub mod page;
+pub mod views;

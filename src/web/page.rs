@@ -1,6 +1,7 @@
 //! What every page shares: the layout context (who is signed in, the logout form's CSRF token,
 //! the flash message), the error page, flash redirects and pagination.
 
+use rocket::http::uri::Reference;
 use rocket::http::Status;
 use rocket::request::{FlashMessage, Request};
 use rocket::response::{Flash, Redirect};
@@ -50,7 +51,7 @@ impl Layout {
         Layout {
             user: Some(LayoutUser {
                 name: session.user_name.clone(),
-                email: session.user_email.clone(),
+                email: session.user_email.to_string(),
                 is_admin: session.user_role == Role::Admin,
             }),
             csrf_token: Some(current.csrf_token()),
@@ -71,19 +72,19 @@ fn flash_view(flash: FlashMessage<'_>) -> FlashView {
     }
 }
 
-/// A redirect (303) carrying a success message.
-pub fn done(to: impl Into<String>, message: impl Into<String>) -> Flash<Redirect> {
-    Flash::success(Redirect::to(to.into()), message.into())
+/// A redirect (303) carrying a success message; `to` is usually a `uri!` of the target route.
+pub fn done<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -> Flash<Redirect> {
+    Flash::success(Redirect::to(to), message.into())
 }
 
 /// A redirect (303) carrying a warning.
-pub fn warn(to: impl Into<String>, message: impl Into<String>) -> Flash<Redirect> {
-    Flash::warning(Redirect::to(to.into()), message.into())
+pub fn warn<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -> Flash<Redirect> {
+    Flash::warning(Redirect::to(to), message.into())
 }
 
 /// A redirect (303) carrying an error message.
-pub fn failed(to: impl Into<String>, message: impl Into<String>) -> Flash<Redirect> {
-    Flash::error(Redirect::to(to.into()), message.into())
+pub fn failed<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -> Flash<Redirect> {
+    Flash::error(Redirect::to(to), message.into())
 }
 
 /// Friendly title for a status.
@@ -142,7 +143,7 @@ pub fn page_window(page: Option<i64>, per_page: i64) -> (i64, i64) {
     (page, (page - 1) * per_page)
 }
 
-/// Links for a paginated table.
+/// Links for a paginated table (rendered by the `pagination` macro in macros.html).
 #[derive(Debug, Serialize)]
 pub struct Pagination {
     pub page: i64,
@@ -150,6 +151,8 @@ pub struct Pagination {
     pub total: i64,
     pub prev: Option<i64>,
     pub next: Option<i64>,
+    /// The filters every page link keeps, percent-encoded `name=value&` pairs.
+    pub query: String,
 }
 
 impl Pagination {
@@ -161,7 +164,24 @@ impl Pagination {
             total,
             prev: (page > 1).then(|| page - 1),
             next: (page < pages).then(|| page + 1),
+            query: String::new(),
         }
+    }
+
+    /// Keeps the filter `name=value` in every page link.
+    pub fn with_query(mut self, name: &str, value: &str) -> Pagination {
+        self.query.push_str(name);
+        self.query.push('=');
+        for byte in value.bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    self.query.push(char::from(byte))
+                }
+                _ => self.query.push_str(&format!("%{byte:02X}")),
+            }
+        }
+        self.query.push('&');
+        self
     }
 }
 

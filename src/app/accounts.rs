@@ -1,0 +1,176 @@
+//! Use cases around accounts: create, disable, enable, change role — each with the end of the
+//! account's sessions and its event in the same transaction — and the users and audit listings.
+
+use super::{AccountRef, Actor, App};
+use crate::audit::{self, EventFilter, EventKind, EventRecord};
+use crate::auth::session;
+use crate::error::AppResult;
+use crate::users::password::{check_new_password, Password};
+use crate::users::{parse_name, AccountChange, CreateUserError, Email, NewUser, Role, User};
+
+/// The new-account form as posted.
+#[derive(Debug)]
+pub struct NewAccountForm<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub password: &'a Password,
+    pub confirmation: &'a Password,
+}
+
+/// How creating an account went.
+#[derive(Debug)]
+pub enum CreateAccount {
+    Created(User),
+    /// Nothing was written; the message says what to fix.
+    Invalid(String),
+    EmailTaken,
+}
+
+/// Creates an account (administrators on /admin/users, the operator with `user add`).
+pub async fn create_account(
+    app: &App,
+    actor: &Actor,
+    form: NewAccountForm<'_>,
+) -> AppResult<CreateAccount> {
+    let checked = (|| {
+        let name = parse_name(form.name).map_err(str::to_string)?;
+        let email = Email::parse(form.email).map_err(|e| e.to_string())?;
+        let role = Role::parse(form.role).ok_or("Please choose a role.")?;
+        check_new_password(form.password, form.confirmation, email.as_str())
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((name, email, role))
+    })();
+    let (name, email, role) = match checked {
+        Ok(valid) => valid,
+        Err(message) => return Ok(CreateAccount::Invalid(message)),
+    };
+    // Hashed before the transaction opens: no connection is held across argon2.
+    let hash = app.passwords.hash(form.password.expose()).await?;
+    let new = NewUser {
+        email: &email,
+        name: &name,
+        role,
+        password_hash: &hash,
+    };
+    let now = app.clock.now();
+    let mut tx = app.db.begin_write().await?;
+    actor.confirm(&mut tx).await?;
+    let user = match User::create(&mut tx, &new, None, now).await {
+        Ok(user) => user,
+        Err(CreateUserError::EmailTaken) => {
+            tx.rollback().await?;
+            return Ok(CreateAccount::EmailTaken);
+        }
+        Err(CreateUserError::Database(e)) => return Err(e.into()),
+    };
+    let event = actor
+        .event(EventKind::UserCreated)
+        .subject(user.id)
+        .detail(format!("role {}", role.as_str()));
+    audit::record(&mut tx, now, event).await?;
+    tx.commit().await?;
+    Ok(CreateAccount::Created(user))
+}
+
+/// What is being changed about an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountAction {
+    Disable,
+    Enable,
+    Role(Role),
+}
+
+/// How an account change went.
+#[derive(Debug)]
+pub enum AccountOutcome {
+    /// Changed; `ended` sessions were signed out with it. `user` is the account as it was.
+    Changed { user: User, ended: u64 },
+    /// Already so: nothing written, no event.
+    Unchanged(User),
+    NoSuchUser,
+    WouldLeaveNoAdmin,
+}
+
+/// Disables, enables or changes the role of an account. Disabling or a role change ends every
+/// session of the account (new rights apply from a fresh sign-in) in the same transaction as the
+/// change and its event. The last enabled administrator cannot be disabled or demoted.
+pub async fn change_account(
+    app: &App,
+    actor: &Actor,
+    target: AccountRef<'_>,
+    action: AccountAction,
+) -> AppResult<AccountOutcome> {
+    let mut tx = app.db.begin_write().await?;
+    actor.confirm(&mut tx).await?;
+    let Some(user) = target.load(&mut tx).await? else {
+        tx.rollback().await?;
+        return Ok(AccountOutcome::NoSuchUser);
+    };
+    let change = match action {
+        AccountAction::Disable => User::set_disabled(&mut tx, user.id, true).await?,
+        AccountAction::Enable => User::set_disabled(&mut tx, user.id, false).await?,
+        AccountAction::Role(role) => User::set_role(&mut tx, user.id, role).await?,
+    };
+    match change {
+        AccountChange::Changed => {}
+        AccountChange::Unchanged => {
+            tx.rollback().await?;
+            return Ok(AccountOutcome::Unchanged(user));
+        }
+        AccountChange::NoSuchUser => {
+            tx.rollback().await?;
+            return Ok(AccountOutcome::NoSuchUser);
+        }
+        AccountChange::WouldLeaveNoAdmin => {
+            tx.rollback().await?;
+            return Ok(AccountOutcome::WouldLeaveNoAdmin);
+        }
+    }
+    let ended = match action {
+        AccountAction::Disable | AccountAction::Role(_) => {
+            session::delete_for_user(&mut tx, user.id, None).await?
+        }
+        AccountAction::Enable => 0,
+    };
+    let kind = match action {
+        AccountAction::Disable => EventKind::UserDisabled,
+        AccountAction::Enable => EventKind::UserEnabled,
+        AccountAction::Role(_) => EventKind::RoleChanged,
+    };
+    let mut event = actor
+        .event(kind)
+        .subject(user.id)
+        .detail(format!("{ended} session(s) ended"));
+    if let AccountAction::Role(role) = action {
+        event = event.detail(format!("{} → {}", user.role.as_str(), role.as_str()));
+    }
+    audit::record(&mut tx, app.clock.now(), event).await?;
+    tx.commit().await?;
+    Ok(AccountOutcome::Changed { user, ended })
+}
+
+/// One page of accounts matching `search` (name or e-mail) and how many match.
+pub async fn users_page(
+    app: &App,
+    search: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<User>, i64)> {
+    Ok(User::list(&mut *app.db.read().await?, search, limit, offset).await?)
+}
+
+/// Every account, for the command line.
+pub async fn all_users(app: &App) -> AppResult<Vec<User>> {
+    Ok(User::all(&mut *app.db.read().await?).await?)
+}
+
+/// One page of the audit trail, newest first, and how many events match.
+pub async fn audit_page(
+    app: &App,
+    filter: &EventFilter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<EventRecord>, i64)> {
+    Ok(EventRecord::page(&mut *app.db.read().await?, filter, limit, offset).await?)
+}

@@ -1,0 +1,95 @@
+//! Who performs a change: an administrator in a browser, or the operator at the command line.
+
+use crate::audit::{Event, EventKind, Origin};
+use crate::auth::session;
+use crate::auth::AdminUser;
+use crate::error::{AppError, AppResult};
+use crate::ids::{SessionId, UserId};
+use crate::users::User;
+
+/// The author of an administrative change, carried into its transaction and its audit event.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    kind: ActorKind,
+    origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+enum ActorKind {
+    /// Signed in through `session`; authorized by the `AdminUser` guard and re-confirmed inside
+    /// each transaction.
+    Admin {
+        user_id: UserId,
+        session_id: SessionId,
+        session_handle: String,
+    },
+    /// The operator, who already holds the database.
+    CommandLine,
+}
+
+impl Actor {
+    pub fn admin(admin: &AdminUser, origin: Origin) -> Actor {
+        let session = &admin.0.session.session;
+        Actor {
+            kind: ActorKind::Admin {
+                user_id: session.user_id,
+                session_id: session.id,
+                session_handle: session.handle.clone(),
+            },
+            origin,
+        }
+    }
+
+    pub fn command_line() -> Actor {
+        Actor {
+            kind: ActorKind::CommandLine,
+            origin: Origin::command_line(),
+        }
+    }
+
+    /// The acting account, if a person in a browser.
+    pub fn user_id(&self) -> Option<UserId> {
+        match &self.kind {
+            ActorKind::Admin { user_id, .. } => Some(*user_id),
+            ActorKind::CommandLine => None,
+        }
+    }
+
+    /// Whether `handle` is the session this actor acts through.
+    pub fn acts_through(&self, handle: &str) -> bool {
+        matches!(&self.kind, ActorKind::Admin { session_handle, .. } if session_handle == handle)
+    }
+
+    /// An event of `kind` by this actor, from where they are.
+    pub fn event(&self, kind: EventKind) -> Event {
+        let event = Event::new(kind, &self.origin);
+        match self.user_id() {
+            Some(id) => event.actor(id),
+            None => event,
+        }
+    }
+
+    /// Re-checks, inside the change's write transaction and before the change, that an admin's
+    /// session still exists and that they are still an enabled admin — closing the window in
+    /// which an admin demoted or signed out while a request was in flight could still act. Both
+    /// checks are writes that change nothing: on SQLite the transaction already holds the write
+    /// lock, on PostgreSQL they lock the session and user rows, so a concurrent revocation or
+    /// demotion waits for this transaction instead of slipping past it.
+    pub async fn confirm(&self, conn: &mut sqlx::AnyConnection) -> AppResult<()> {
+        let ActorKind::Admin {
+            user_id,
+            session_id,
+            ..
+        } = &self.kind
+        else {
+            return Ok(());
+        };
+        if session::lock_if_present(conn, *session_id).await?
+            && User::lock_if_enabled_admin(conn, *user_id).await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::NoLongerAllowed)
+        }
+    }
+}

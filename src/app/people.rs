@@ -1,0 +1,241 @@
+//! Use cases around people: adding and editing employees (with an event that says what changed,
+//! and one for a department the edit created), the directory, profiles, the dashboard and the
+//! demo company.
+
+use super::{Actor, App};
+use crate::audit::{self, Event, EventKind};
+use crate::auth::{session, CurrentUser};
+use crate::error::AppResult;
+use crate::hr::demo::{self, DemoError, DemoReport};
+use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
+use crate::hr::{
+    begin_hr_write, date_of, DashboardFigures, Department, DirectoryQuery, Employee,
+    EmployeeDraft, EmployeeWriteError, InvalidEmployee,
+};
+use crate::ids::EmployeeId;
+
+/// How saving an employee went.
+#[derive(Debug)]
+pub enum EmployeeSave {
+    Saved { id: EmployeeId, name: String },
+    /// An edit that changed nothing: nothing written, no event.
+    Unchanged { id: EmployeeId, name: String },
+    /// Nothing was written; per-field messages for the form.
+    Invalid(InvalidEmployee),
+    NoSuchEmployee,
+}
+
+fn employee_event(actor: &Actor, kind: EventKind, id: EmployeeId, name: &str) -> Event {
+    actor
+        .event(kind)
+        .detail(format!("employee #{id} {name}"))
+}
+
+/// The event for a department that a write created on the way.
+async fn record_new_department(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    department: &ResolvedDepartment,
+    now: i64,
+) -> AppResult<()> {
+    if let Some(name) = &department.created {
+        let event = actor
+            .event(EventKind::DepartmentCreated)
+            .detail(format!("department #{} {name}", department.id));
+        audit::record(conn, now, event).await?;
+    }
+    Ok(())
+}
+
+/// Adds an employee (administrators).
+pub async fn add_employee(
+    app: &App,
+    actor: &Actor,
+    draft: EmployeeDraft<'_>,
+) -> AppResult<EmployeeSave> {
+    let fields = match draft.validate() {
+        Ok(fields) => fields,
+        Err(invalid) => return Ok(EmployeeSave::Invalid(invalid)),
+    };
+    let mut tx = begin_hr_write(&app.db).await?;
+    actor.confirm(&mut tx).await?;
+    let (id, department) = match Employee::create(&mut tx, &fields).await {
+        Ok(created) => created,
+        Err(EmployeeWriteError::Invalid(invalid)) => {
+            tx.rollback().await?;
+            return Ok(EmployeeSave::Invalid(invalid));
+        }
+        Err(EmployeeWriteError::Database(e)) => return Err(e.into()),
+    };
+    let now = app.clock.now();
+    record_new_department(&mut tx, actor, &department, now).await?;
+    let event = employee_event(actor, EventKind::EmployeeCreated, id, &fields.name);
+    audit::record(&mut tx, now, event).await?;
+    tx.commit().await?;
+    app.company.invalidate();
+    Ok(EmployeeSave::Saved {
+        id,
+        name: fields.name,
+    })
+}
+
+/// Changes an employee (administrators). The event lists each field that changed, old → new.
+pub async fn edit_employee(
+    app: &App,
+    actor: &Actor,
+    id: EmployeeId,
+    draft: EmployeeDraft<'_>,
+) -> AppResult<EmployeeSave> {
+    let mut tx = begin_hr_write(&app.db).await?;
+    actor.confirm(&mut tx).await?;
+    // An unknown id is "not found" whatever was posted, not a form error.
+    let Some(before) = Employee::find(&mut tx, id).await? else {
+        tx.rollback().await?;
+        return Ok(EmployeeSave::NoSuchEmployee);
+    };
+    let fields = match draft.validate() {
+        Ok(fields) => fields,
+        Err(invalid) => {
+            tx.rollback().await?;
+            return Ok(EmployeeSave::Invalid(invalid));
+        }
+    };
+    let department = match Employee::update(&mut tx, id, &fields).await {
+        Ok(Some(department)) => department,
+        Ok(None) => {
+            tx.rollback().await?;
+            return Ok(EmployeeSave::NoSuchEmployee);
+        }
+        Err(EmployeeWriteError::Invalid(invalid)) => {
+            tx.rollback().await?;
+            return Ok(EmployeeSave::Invalid(invalid));
+        }
+        Err(EmployeeWriteError::Database(e)) => return Err(e.into()),
+    };
+    let Some(after) = Employee::find(&mut tx, id).await? else {
+        tx.rollback().await?;
+        return Ok(EmployeeSave::NoSuchEmployee);
+    };
+    let changes = before.changes_to(&after);
+    if changes.is_empty() {
+        tx.rollback().await?;
+        return Ok(EmployeeSave::Unchanged {
+            id,
+            name: after.name,
+        });
+    }
+    let now = app.clock.now();
+    record_new_department(&mut tx, actor, &department, now).await?;
+    let event = employee_event(actor, EventKind::EmployeeUpdated, id, &after.name)
+        .detail(changes.join("; "));
+    audit::record(&mut tx, now, event).await?;
+    tx.commit().await?;
+    app.company.invalidate();
+    Ok(EmployeeSave::Saved {
+        id,
+        name: after.name,
+    })
+}
+
+/// One page of the directory, its total, and the departments for the filter.
+pub struct DirectoryPage {
+    pub employees: Vec<Employee>,
+    pub total: i64,
+    pub departments: Vec<Department>,
+}
+
+pub async fn directory(app: &App, query: &DirectoryQuery<'_>) -> AppResult<DirectoryPage> {
+    let mut conn = app.db.read().await?;
+    let (employees, total) = Employee::search(&mut conn, query).await?;
+    let departments = Department::all(&mut conn).await?;
+    Ok(DirectoryPage {
+        employees,
+        total,
+        departments,
+    })
+}
+
+/// A profile: the person, their manager and their direct reports.
+pub struct Profile {
+    pub employee: Employee,
+    pub manager: Option<Employee>,
+    pub reports: Vec<Employee>,
+}
+
+pub async fn profile(app: &App, id: EmployeeId) -> AppResult<Option<Profile>> {
+    let mut conn = app.db.read().await?;
+    let Some(employee) = Employee::find(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    let reports = Employee::direct_reports(&mut conn, id).await?;
+    let manager = match employee.manager_id {
+        Some(manager_id) => Employee::find(&mut conn, manager_id).await?,
+        None => None,
+    };
+    Ok(Some(Profile {
+        employee,
+        manager,
+        reports,
+    }))
+}
+
+/// What the employee form offers, and the record being edited (for an edit).
+pub struct EmployeeFormData {
+    pub employee: Option<Employee>,
+    pub departments: Vec<Department>,
+    pub managers: Vec<ManagerChoice>,
+}
+
+/// The form's choices; for `editing`, also that record (`None` when it does not exist).
+pub async fn employee_form(
+    app: &App,
+    editing: Option<EmployeeId>,
+) -> AppResult<Option<EmployeeFormData>> {
+    let mut conn = app.db.read().await?;
+    let employee = match editing {
+        Some(id) => match Employee::find(&mut conn, id).await? {
+            Some(employee) => Some(employee),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let departments = Department::all(&mut conn).await?;
+    let managers = Employee::manager_choices(&mut conn)
+        .await?
+        .into_iter()
+        .filter(|m| Some(m.id) != editing)
+        .collect();
+    Ok(Some(EmployeeFormData {
+        employee,
+        departments,
+        managers,
+    }))
+}
+
+/// Everything the dashboard shows beyond the session itself.
+pub struct Dashboard {
+    pub figures: DashboardFigures,
+    pub session_count: i64,
+}
+
+pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
+    let now = app.clock.now();
+    let mut conn = app.db.read().await?;
+    let live = app.limits.live_at(now);
+    let session_count = session::count_for_user(&mut conn, user.id, live).await?;
+    let figures =
+        DashboardFigures::load(&mut conn, &app.company, user.id, date_of(now)).await?;
+    Ok(Dashboard {
+        figures,
+        session_count,
+    })
+}
+
+/// Fills an empty database with the demo company and its two accounts (their events in the same
+/// transaction); refuses, writing nothing, when the database has data.
+pub async fn fill_demo(app: &App, seed: u64) -> Result<DemoReport, DemoError> {
+    let now = app.clock.now();
+    let report = demo::fill(&app.db, &app.passwords, seed, date_of(now), now).await?;
+    app.company.invalidate();
+    Ok(report)
+}

@@ -1,0 +1,496 @@
+//! Use cases around sessions: sign in, sign out, ending sessions, changing a password, the
+//! first-run set-up, the purge, and the session listings.
+
+use super::{AccountRef, Actor, App};
+use crate::audit::{self, Event, EventKind, Origin};
+use crate::auth::session::{self, IssuedSession, SessionCounts, SessionOrigin, SessionSummary};
+use crate::auth::CurrentSession;
+use crate::error::{AppError, AppResult};
+use crate::users::password::{check_new_password, Password};
+use crate::users::{normalize_email, parse_name, Email, NewUser, Role, User};
+
+/// Why a sign-in failed — for the audit log only; the person always sees one generic answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailureReason {
+    UnknownAccount,
+    WrongPassword,
+    Disabled,
+    PasswordTooLong,
+    ChangedDuringSignIn,
+}
+
+impl FailureReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            FailureReason::UnknownAccount => "unknown account",
+            FailureReason::WrongPassword => "wrong password",
+            FailureReason::Disabled => "account disabled",
+            FailureReason::PasswordTooLong => "password over the length limit",
+            FailureReason::ChangedDuringSignIn => "account changed during sign-in",
+        }
+    }
+}
+
+/// A sign-in as typed into the login form.
+#[derive(Debug)]
+pub struct SignInAttempt<'a> {
+    pub email: &'a str,
+    pub password: &'a Password,
+    pub remember: bool,
+    /// The session token this browser already holds, if any: it is replaced, never upgraded.
+    pub replacing: Option<&'a str>,
+}
+
+/// How a sign-in ended. A throttled attempt is an `AppError::Throttled` (429).
+#[derive(Debug)]
+pub enum SignIn {
+    SignedIn(IssuedSession),
+    /// Unknown account, wrong password or disabled account: one answer for all.
+    Refused,
+}
+
+/// Checks a sign-in and, when it is right, starts the session.
+///
+/// The attempt is counted before the password is checked, so parallel guesses cannot outrun the
+/// limit. Unknown account, wrong password and disabled account each cost exactly one argon2
+/// verification and the same answer; a throttled attempt costs none. No connection is held while
+/// hashing. The session, the counter reset, a hash upgrade and the event commit together.
+pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> AppResult<SignIn> {
+    let email = normalize_email(attempt.email);
+    let ip = origin.ip.as_deref();
+    let now = app.clock.now();
+    let mut tx = app.db.begin_write().await?;
+    if let Some(retry_after) = app
+        .throttle
+        .register_attempt(&mut tx, &email, ip, now)
+        .await?
+    {
+        let event = Event::new(EventKind::LoginThrottled, origin)
+            .email(attempt.email)
+            .detail(format!("retry after {retry_after} s"));
+        audit::record(&mut tx, now, event).await?;
+        tx.commit().await?;
+        return Err(AppError::Throttled { retry_after });
+    }
+    tx.commit().await?;
+    if attempt.password.is_over_limit() {
+        return refuse(app, &attempt, origin, None, FailureReason::PasswordTooLong).await;
+    }
+    let user = User::find_by_email(&mut *app.db.read().await?, &email).await?;
+    let verification = app
+        .passwords
+        .verify(
+            user.as_ref().map(|u| u.password_hash.as_str()),
+            attempt.password.expose(),
+        )
+        .await?;
+    let user = match user {
+        None => return refuse(app, &attempt, origin, None, FailureReason::UnknownAccount).await,
+        Some(u) if !verification.matches => {
+            return refuse(app, &attempt, origin, Some(&u), FailureReason::WrongPassword).await
+        }
+        Some(u) if u.disabled => {
+            return refuse(app, &attempt, origin, Some(&u), FailureReason::Disabled).await
+        }
+        Some(u) => u,
+    };
+    // Parameters moved on since this hash was made: upgrade it while we know the password.
+    let upgraded_hash = match verification.needs_rehash {
+        true => Some(app.passwords.hash(attempt.password.expose()).await?),
+        false => None,
+    };
+    let now = app.clock.now();
+    let mut tx = app.db.begin_write().await?;
+    let session_origin = SessionOrigin {
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        remember: attempt.remember,
+    };
+    let issued = session::create(
+        &mut tx,
+        &user,
+        &session_origin,
+        attempt.replacing,
+        &app.limits,
+        now,
+    )
+    .await?;
+    let Some(issued) = issued else {
+        // Disabled or re-passworded while this sign-in was being checked: it fails.
+        tx.rollback().await?;
+        let reason = FailureReason::ChangedDuringSignIn;
+        return refuse(app, &attempt, origin, Some(&user), reason).await;
+    };
+    app.throttle.record_success(&mut tx, &email, ip).await?;
+    if let Some(fresh) = upgraded_hash {
+        User::upgrade_password_hash(&mut tx, user.id, &user.password_hash, &fresh).await?;
+    }
+    let mut event = Event::new(EventKind::LoginSucceeded, origin)
+        .actor(user.id)
+        .subject(user.id)
+        .session(&issued.session.handle);
+    if attempt.remember {
+        event = event.detail("keep me signed in");
+    }
+    audit::record(&mut tx, now, event).await?;
+    tx.commit().await?;
+    Ok(SignIn::SignedIn(issued))
+}
+
+async fn refuse(
+    app: &App,
+    attempt: &SignInAttempt<'_>,
+    origin: &Origin,
+    user: Option<&User>,
+    reason: FailureReason,
+) -> AppResult<SignIn> {
+    let mut event = Event::new(EventKind::LoginFailed, origin)
+        .email(attempt.email)
+        .detail(reason.as_str());
+    if let Some(user) = user {
+        event = event.subject(user.id);
+    }
+    app.record_alone(event).await?;
+    Ok(SignIn::Refused)
+}
+
+/// The live session behind a cookie token (the request guard's one call).
+pub async fn current(app: &App, token: &str) -> AppResult<Option<session::ActiveSession>> {
+    let mut conn = app.db.read().await?;
+    Ok(session::find_active(&mut conn, token, &app.limits, app.clock.now()).await?)
+}
+
+/// An event of `kind` by the signed-in person about their own session.
+fn own_event(current: &CurrentSession, kind: EventKind, origin: &Origin) -> Event {
+    let session = &current.session;
+    Event::new(kind, origin)
+        .actor(session.user_id)
+        .subject(session.user_id)
+        .session(&session.handle)
+}
+
+/// Signs out: the session row is deleted and the event written together.
+pub async fn sign_out(app: &App, current: &CurrentSession, origin: &Origin) -> AppResult<()> {
+    let mut tx = app.db.begin_write().await?;
+    session::delete_by_token(&mut tx, current.token()).await?;
+    let event = own_event(current, EventKind::Logout, origin);
+    audit::record(&mut tx, app.clock.now(), event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How ending one of one's own sessions went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeOwn {
+    Ended { was_current: bool },
+    AlreadyEnded,
+    /// Someone else's session: answered as if it did not exist.
+    NotYours,
+}
+
+/// Ends one of the signed-in person's sessions by its handle.
+pub async fn revoke_own(
+    app: &App,
+    current: &CurrentSession,
+    handle: &str,
+    origin: &Origin,
+) -> AppResult<RevokeOwn> {
+    let owner = current.session.user_id;
+    let mut tx = app.db.begin_write().await?;
+    if !session::delete_own(&mut tx, owner, handle).await? {
+        let exists = session::handle_exists(&mut tx, handle).await?;
+        tx.rollback().await?;
+        return Ok(if exists {
+            RevokeOwn::NotYours
+        } else {
+            RevokeOwn::AlreadyEnded
+        });
+    }
+    let event = Event::new(EventKind::SessionRevoked, origin)
+        .actor(owner)
+        .subject(owner)
+        .session(handle)
+        .detail("by its owner");
+    audit::record(&mut tx, app.clock.now(), event).await?;
+    tx.commit().await?;
+    Ok(RevokeOwn::Ended {
+        was_current: handle == current.session.handle,
+    })
+}
+
+/// Ends every other session of the signed-in person; returns how many ended.
+pub async fn revoke_others(app: &App, current: &CurrentSession, origin: &Origin) -> AppResult<u64> {
+    let session = &current.session;
+    let mut tx = app.db.begin_write().await?;
+    let ended = session::delete_for_user(&mut tx, session.user_id, Some(session.id)).await?;
+    let event = own_event(current, EventKind::OtherSessionsRevoked, origin)
+        .detail(format!("{ended} session(s) ended"));
+    audit::record(&mut tx, app.clock.now(), event).await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// How an administrator's revocation went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoke {
+    Revoked { own_session: bool },
+    AlreadyEnded,
+}
+
+/// Ends any session by its handle (administrators).
+pub async fn revoke(app: &App, actor: &Actor, handle: &str) -> AppResult<Revoke> {
+    let mut tx = app.db.begin_write().await?;
+    actor.confirm(&mut tx).await?;
+    let Some(owner) = session::delete_by_handle(&mut tx, handle).await? else {
+        tx.rollback().await?;
+        return Ok(Revoke::AlreadyEnded);
+    };
+    let event = actor
+        .event(EventKind::SessionRevoked)
+        .subject(owner)
+        .session(handle)
+        .detail("by an administrator");
+    audit::record(&mut tx, app.clock.now(), event).await?;
+    tx.commit().await?;
+    Ok(Revoke::Revoked {
+        own_session: actor.acts_through(handle),
+    })
+}
+
+/// Someone signed out everywhere.
+#[derive(Debug)]
+pub struct ForcedOut {
+    pub user: User,
+    pub ended: u64,
+}
+
+/// Ends every session of an account (force logout); `None` when there is no such account.
+pub async fn force_logout(
+    app: &App,
+    actor: &Actor,
+    target: AccountRef<'_>,
+) -> AppResult<Option<ForcedOut>> {
+    let mut tx = app.db.begin_write().await?;
+    actor.confirm(&mut tx).await?;
+    let Some(user) = target.load(&mut tx).await? else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let ended = session::delete_for_user(&mut tx, user.id, None).await?;
+    let event = actor
+        .event(EventKind::UserForceLoggedOut)
+        .subject(user.id)
+        .detail(format!("{ended} session(s) ended"));
+    audit::record(&mut tx, app.clock.now(), event).await?;
+    tx.commit().await?;
+    Ok(Some(ForcedOut { user, ended }))
+}
+
+/// The password form as posted.
+#[derive(Debug)]
+pub struct PasswordChangeForm<'a> {
+    pub current: &'a Password,
+    pub new: &'a Password,
+    pub confirmation: &'a Password,
+}
+
+/// How a password change went.
+#[derive(Debug)]
+pub enum PasswordChange {
+    /// Stored; every other session ended. `rotated` is the current session with a new token
+    /// (`None` if it was revoked meanwhile: then the person signs in again).
+    Changed {
+        rotated: Option<IssuedSession>,
+        ended: u64,
+    },
+    /// Nothing changed; the message says why.
+    Refused(String),
+}
+
+/// Changes the signed-in person's password: the new hash, the end of every other session, the
+/// current session's new token and the event are one transaction, so a crash cannot leave the
+/// change half done. The current-password check is a password guess like any other: throttled.
+pub async fn change_password(
+    app: &App,
+    current: &CurrentSession,
+    form: PasswordChangeForm<'_>,
+    origin: &Origin,
+) -> AppResult<PasswordChange> {
+    let session = &current.session;
+    let email = session.user_email.as_str();
+    let ip = origin.ip.as_deref();
+    let mut tx = app.db.begin_write().await?;
+    let throttled = app
+        .throttle
+        .register_attempt(&mut tx, email, ip, app.clock.now())
+        .await?;
+    tx.commit().await?;
+    if let Some(retry_after) = throttled {
+        return Err(AppError::Throttled { retry_after });
+    }
+    let user = User::find_by_id(&mut *app.db.read().await?, session.user_id).await?;
+    let Some(user) = user else {
+        return Err(AppError::NotFound);
+    };
+    let matches = !form.current.is_over_limit()
+        && app
+            .passwords
+            .verify(Some(&user.password_hash), form.current.expose())
+            .await?
+            .matches;
+    if !matches {
+        let message = "Your current password is incorrect.";
+        return Ok(PasswordChange::Refused(message.into()));
+    }
+    let mut tx = app.db.begin_write().await?;
+    app.throttle.record_success(&mut tx, email, ip).await?;
+    tx.commit().await?;
+    if let Err(error) = check_new_password(form.new, form.confirmation, email) {
+        return Ok(PasswordChange::Refused(error.to_string()));
+    }
+    if form.new == form.current {
+        let message = "The new password must differ from the current one.";
+        return Ok(PasswordChange::Refused(message.into()));
+    }
+    let hash = app.passwords.hash(form.new.expose()).await?;
+    let now = app.clock.now();
+    let mut tx = app.db.begin_write().await?;
+    User::set_password_hash(&mut tx, user.id, &hash, now).await?;
+    let ended = session::delete_for_user(&mut tx, user.id, Some(session.id)).await?;
+    let rotated = session::rotate(&mut tx, session, current.token(), now).await?;
+    let event = own_event(current, EventKind::PasswordChanged, origin)
+        .detail(format!("{ended} other session(s) ended"));
+    audit::record(&mut tx, now, event).await?;
+    tx.commit().await?;
+    Ok(PasswordChange::Changed { rotated, ended })
+}
+
+/// The first-run form as posted.
+#[derive(Debug)]
+pub struct SetupForm<'a> {
+    pub token: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password: &'a Password,
+    pub confirmation: &'a Password,
+}
+
+/// How the first-run set-up went.
+#[derive(Debug)]
+pub enum Setup {
+    /// The first administrator exists; `session` signs them in (absent only if they were
+    /// disabled in the instant between).
+    Done { session: Option<IssuedSession> },
+    Invalid(String),
+}
+
+/// Whether first-run set-up is open for the holder of `token` (only while no account exists).
+pub async fn setup_is_open(app: &App, token: &str) -> AppResult<bool> {
+    let users = User::count(&mut *app.db.read().await?).await?;
+    Ok(users == 0 && app.setup.matches(token))
+}
+
+/// Creates the first administrator and signs them in. A closed set-up is a 404.
+pub async fn complete_setup(app: &App, form: SetupForm<'_>, origin: &Origin) -> AppResult<Setup> {
+    if !setup_is_open(app, form.token).await? {
+        return Err(AppError::NotFound);
+    }
+    let checked = (|| {
+        let name = parse_name(form.name).map_err(str::to_string)?;
+        let email = Email::parse(form.email).map_err(|e| e.to_string())?;
+        check_new_password(form.password, form.confirmation, email.as_str())
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((name, email))
+    })();
+    let (name, email) = match checked {
+        Ok(valid) => valid,
+        Err(message) => return Ok(Setup::Invalid(message)),
+    };
+    let hash = app.passwords.hash(form.password.expose()).await?;
+    let new = NewUser {
+        email: &email,
+        name: &name,
+        role: Role::Admin,
+        password_hash: &hash,
+    };
+    let now = app.clock.now();
+    let mut tx = app.db.begin_write().await?;
+    // Checked again atomically: a concurrent set-up or CLI user makes this a 404.
+    let Some(user) = User::create_first_admin(&mut tx, &new, now).await? else {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    };
+    let session_origin = SessionOrigin {
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        remember: false,
+    };
+    let issued = session::create(&mut tx, &user, &session_origin, None, &app.limits, now).await?;
+    let mut event = Event::new(EventKind::SetupCompleted, origin)
+        .actor(user.id)
+        .subject(user.id);
+    if let Some(issued) = &issued {
+        event = event.session(&issued.session.handle);
+    }
+    audit::record(&mut tx, now, event).await?;
+    tx.commit().await?;
+    app.setup.consume();
+    Ok(Setup::Done { session: issued })
+}
+
+/// A person's own live sessions.
+pub async fn own_sessions(app: &App, current: &CurrentSession) -> AppResult<Vec<SessionSummary>> {
+    let live = app.limits.live_at(app.clock.now());
+    let mut conn = app.db.read().await?;
+    Ok(session::list_for_user(&mut conn, current.session.user_id, live).await?)
+}
+
+/// One page of everyone's live sessions and the counts over the filter.
+pub async fn all_sessions(
+    app: &App,
+    email_filter: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(SessionCounts, Vec<SessionSummary>)> {
+    let live = app.limits.live_at(app.clock.now());
+    let mut conn = app.db.read().await?;
+    let counts = session::counts(&mut conn, email_filter, live).await?;
+    let rows = session::list_all(&mut conn, email_filter, live, limit, offset).await?;
+    Ok((counts, rows))
+}
+
+/// Every live session of one account (`None`: no such account), for the command line.
+pub async fn sessions_of(
+    app: &App,
+    target: AccountRef<'_>,
+) -> AppResult<Option<(User, Vec<SessionSummary>)>> {
+    let live = app.limits.live_at(app.clock.now());
+    let mut conn = app.db.read().await?;
+    let Some(user) = target.load(&mut conn).await? else {
+        return Ok(None);
+    };
+    let rows = session::list_for_user(&mut conn, user.id, live).await?;
+    Ok(Some((user, rows)))
+}
+
+/// Deletes every session that is no longer live, in small batches that keep each write short
+/// (requests never queue behind a purge), and the throttle counters whose window ended.
+/// Housekeeping of rows that no longer mean anything: not audited. Returns the sessions purged.
+pub async fn purge_expired(app: &App) -> AppResult<u64> {
+    const BATCH: i64 = 500;
+    let mut total = 0;
+    loop {
+        let live = app.limits.live_at(app.clock.now());
+        let deleted = session::purge_expired_batch(&mut *app.db.read().await?, live, BATCH).await?;
+        total += deleted;
+        if deleted < BATCH as u64 {
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let now = app.clock.now();
+    app.throttle
+        .purge_stale(&mut *app.db.read().await?, now)
+        .await?;
+    Ok(total)
+}

@@ -1,0 +1,68 @@
+//! How domain rows look on pages that several route modules share.
+
+use serde::Serialize;
+
+use crate::auth::session::SessionSummary;
+use crate::auth::CurrentSession;
+use crate::ids::UserId;
+use crate::web::device;
+use crate::web::page::when;
+
+/// A session as a table row: what people need to recognise a device.
+#[derive(Debug, Serialize)]
+pub struct SessionRow {
+    pub handle: String,
+    pub user_id: UserId,
+    pub user_name: String,
+    pub user_email: String,
+    pub device: String,
+    pub ip: String,
+    pub created: String,
+    pub last_seen: String,
+    pub expires: String,
+    pub remembered: bool,
+    pub is_current: bool,
+}
+
+impl SessionRow {
+    pub fn from_summary(summary: SessionSummary, current: &CurrentSession) -> SessionRow {
+        SessionRow {
+            is_current: summary.id == current.session.id,
+            device: device::describe(summary.user_agent.as_deref()),
+            ip: summary.ip.unwrap_or_else(|| "—".into()),
+            created: when(summary.created_at),
+            last_seen: when(summary.last_seen_at),
+            expires: when(summary.expires_at),
+            remembered: summary.remember != 0,
+            handle: summary.handle,
+            user_id: summary.user_id,
+            user_name: summary.user_name,
+            user_email: summary.user_email,
+        }
+    }
+
+    pub fn rows(summaries: Vec<SessionSummary>, current: &CurrentSession) -> Vec<SessionRow> {
+        summaries
+            .into_iter()
+            .map(|s| SessionRow::from_summary(s, current))
+            .collect()
+    }
+}
+
+/// An option of a `<select>`.
+#[derive(Debug, Serialize)]
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl SelectOption {
+    pub fn new(value: impl ToString, label: impl Into<String>, selected: bool) -> SelectOption {
+        SelectOption {
+            value: value.to_string(),
+            label: label.into(),
+            selected,
+        }
+    }
+}
