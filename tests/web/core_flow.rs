@@ -639,8 +639,9 @@ async fn first_run_setup_creates_one_admin_exactly_once(backend: Backend) {
     let token = app
         .browser
         .rocket()
-        .state::<hr_portal::setup_token::SetupToken>()
+        .state::<hr_portal::app::App>()
         .unwrap()
+        .setup
         .peek()
         .expect("no account yet, so set-up is open");
     let browser = &app.browser;

@@ -3,10 +3,12 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use hr_portal::app::App;
 use hr_portal::clock::Clock;
 use hr_portal::db::Db;
+use hr_portal::ids::UserId;
 use hr_portal::users::password::PasswordService;
-use hr_portal::users::{NewUser, Role, User};
+use hr_portal::users::{Email, NewUser, Role, User};
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Cookie, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
@@ -208,32 +210,33 @@ impl TestApp {
         .expect("the app ignites")
     }
 
+    /// The application behind the first browser.
+    pub fn app(&self) -> &App {
+        self.browser.rocket().state::<App>().expect("app managed")
+    }
+
     pub fn db(&self) -> &Db {
-        self.browser.rocket().state::<Db>().expect("db managed")
+        &self.app().db
     }
 
     pub fn password_service(&self) -> &PasswordService {
-        self.browser
-            .rocket()
-            .state::<PasswordService>()
-            .expect("password service managed")
+        &self.app().passwords
     }
 
     /// Creates an account directly in the database.
     pub async fn create_user(&self, email: &str, name: &str, role: Role) -> User {
         let hash = self.password_service().hash(PASSWORD).await.unwrap();
-        User::create(
-            self.db(),
-            &NewUser {
-                email,
-                name,
-                role,
-                password_hash: &hash,
-            },
-            self.clock.now(),
-        )
-        .await
-        .unwrap()
+        let email = Email::parse(email).expect("a valid test address");
+        let mut conn = self.db().read().await.unwrap();
+        let new = NewUser {
+            email: &email,
+            name,
+            role,
+            password_hash: &hash,
+        };
+        User::create(&mut conn, &new, None, self.clock.now())
+            .await
+            .unwrap()
     }
 
     /// Puts a session row straight into the table (as if signed in from another device), with
@@ -241,7 +244,7 @@ impl TestApp {
     pub async fn insert_session(
         &self,
         handle: &str,
-        user_id: i64,
+        user_id: UserId,
         last_seen_at: i64,
         expires_at: i64,
         remember: bool,
@@ -421,4 +424,88 @@ pub async fn get_with_cookie(browser: &Client, path: &str, raw_cookie: &str) -> 
 /// Whether the browser is signed in (the dashboard answers 200 rather than a login redirect).
 pub async fn is_signed_in(browser: &Client) -> bool {
     browser.get("/dashboard").dispatch().await.status() == Status::Ok
+}
+
+/// A small API that lets tests read as sentences: who is signed in where, and what the database
+/// now says about them.
+impl TestApp {
+    /// Creates the administrator `root@example.com` and signs the first browser in as them.
+    pub async fn sign_in_as_admin(&self) -> User {
+        let root = self.create_user("root@example.com", "Root", Role::Admin).await;
+        assert_eq!(
+            log_in(&self.browser, root.email.as_str(), PASSWORD).await,
+            Status::SeeOther,
+            "the administrator signs in"
+        );
+        root
+    }
+
+    /// A fresh browser signed in as `user` (every test account shares [`PASSWORD`]).
+    pub async fn browser_signed_in_as(&self, user: &User) -> Client {
+        let browser = self.new_browser().await;
+        assert_eq!(
+            log_in(&browser, user.email.as_str(), PASSWORD).await,
+            Status::SeeOther,
+            "{} signs in",
+            user.email
+        );
+        browser
+    }
+
+    /// How many session rows `user` has.
+    pub async fn sessions_of(&self, user: &User) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+            .bind(user.id)
+            .fetch_one(&self.db().pool)
+            .await
+            .unwrap()
+    }
+
+    /// `user` as the database has them now.
+    pub async fn reload(&self, user: &User) -> User {
+        let mut conn = self.db().read().await.unwrap();
+        User::find_by_id(&mut conn, user.id)
+            .await
+            .unwrap()
+            .expect("the account still exists")
+    }
+
+    /// Makes every insert into the audit trail fail, as a full disk or a revoked grant would.
+    pub async fn break_the_audit_trail(&self) {
+        let statements: &[&str] = if self.database_url.is_some() {
+            &[
+                "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ \
+                 BEGIN RAISE EXCEPTION 'audit trail unavailable'; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+            ]
+        } else {
+            &["CREATE TRIGGER audit_down BEFORE INSERT ON audit_events \
+               BEGIN SELECT RAISE(ABORT, 'audit trail unavailable'); END"]
+        };
+        for statement in statements {
+            sqlx::raw_sql(statement)
+                .execute(&self.db().pool)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Undoes [`Self::break_the_audit_trail`].
+    pub async fn mend_the_audit_trail(&self) {
+        let statement = if self.database_url.is_some() {
+            "DROP TRIGGER audit_down ON audit_events"
+        } else {
+            "DROP TRIGGER audit_down"
+        };
+        sqlx::raw_sql(statement)
+            .execute(&self.db().pool)
+            .await
+            .unwrap();
+    }
+
+    /// How many audit events exist.
+    pub async fn audit_event_count(&self) -> i64 {
+        self.count("SELECT COUNT(*) FROM audit_events").await
+    }
 }

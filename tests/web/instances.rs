@@ -1,5 +1,6 @@
 //! Several instances on one database behave as one: what one does, the others honour at once.
 
+use hr_portal::app::{sessions, App};
 use hr_portal::users::Role;
 use rocket::http::Status;
 
@@ -90,17 +91,12 @@ async fn concurrent_purges_on_every_instance_delete_each_row_once(backend: Backe
     }
     let a = app.new_browser().await;
     let b = app.new_browser().await;
-    let store_a = a
-        .rocket()
-        .state::<hr_portal::auth::SessionStore>()
-        .unwrap()
-        .clone();
-    let store_b = b
-        .rocket()
-        .state::<hr_portal::auth::SessionStore>()
-        .unwrap()
-        .clone();
-    let (left, right) = rocket::tokio::join!(store_a.purge_expired(), store_b.purge_expired());
+    let app_a = a.rocket().state::<App>().unwrap();
+    let app_b = b.rocket().state::<App>().unwrap();
+    let (left, right) = rocket::tokio::join!(
+        sessions::purge_expired(app_a),
+        sessions::purge_expired(app_b)
+    );
     assert_eq!(
         left.unwrap() + right.unwrap(),
         1_500,
@@ -115,26 +111,20 @@ async fn concurrent_failures_on_two_instances_are_all_counted(backend: Backend) 
     };
     let a = app.new_browser().await;
     let b = app.new_browser().await;
-    let throttle_a = a
-        .rocket()
-        .state::<hr_portal::auth::throttle::LoginThrottle>()
-        .unwrap()
-        .clone();
-    let throttle_b = b
-        .rocket()
-        .state::<hr_portal::auth::throttle::LoginThrottle>()
-        .unwrap()
-        .clone();
+    let app_a = a.rocket().state::<App>().unwrap().clone();
+    let app_b = b.rocket().state::<App>().unwrap().clone();
     let mut tasks = Vec::new();
     for i in 0..20 {
-        let throttle = if i % 2 == 0 {
-            throttle_a.clone()
+        let app = if i % 2 == 0 {
+            app_a.clone()
         } else {
-            throttle_b.clone()
+            app_b.clone()
         };
         tasks.push(rocket::tokio::spawn(async move {
-            throttle
-                .register_attempt("target@example.com", Some("10.0.0.1"))
+            let mut conn = app.db.read().await?;
+            let now = app.clock.now();
+            app.throttle
+                .register_attempt(&mut conn, "target@example.com", Some("10.0.0.1"), now)
                 .await
         }));
     }

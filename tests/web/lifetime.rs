@@ -1,7 +1,7 @@
 //! Session lifetime: idle and absolute limits, "keep me signed in", and the purge.
 //! Time moves through the app's injectable clock; nothing sleeps.
 
-use hr_portal::auth::SessionStore;
+use hr_portal::app::{sessions, App};
 use hr_portal::users::Role;
 use rocket::http::Status;
 
@@ -156,8 +156,8 @@ async fn the_purge_removes_exactly_the_expired_rows(backend: Backend) {
         app.insert_session(handle, ada.id, last_seen, expires, remember == 1)
             .await;
     }
-    let store = app.browser.rocket().state::<SessionStore>().unwrap();
-    assert_eq!(store.purge_expired().await.unwrap(), 4);
+    let state = app.browser.rocket().state::<App>().unwrap();
+    assert_eq!(sessions::purge_expired(state).await.unwrap(), 4);
     let mut left: Vec<String> = sqlx::query_scalar("SELECT handle FROM sessions")
         .fetch_all(&app.db().pool)
         .await
@@ -181,8 +181,8 @@ async fn the_purge_works_through_many_rows_in_batches(backend: Backend) {
         app.insert_session(&format!("expired-{i}"), ada.id, now - 100, now - 1, false)
             .await;
     }
-    let store = app.browser.rocket().state::<SessionStore>().unwrap();
-    assert_eq!(store.purge_expired().await.unwrap(), 1_234);
+    let state = app.browser.rocket().state::<App>().unwrap();
+    assert_eq!(sessions::purge_expired(state).await.unwrap(), 1_234);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
     let page = app.browser.get("/login").dispatch().await;
     assert_eq!(page.status(), Status::Ok);

@@ -15,6 +15,10 @@ macro_rules! on_every_backend {
         mod postgres {
             $(
                 #[rocket::async_test]
+                #[cfg_attr(
+                    not(postgres_tests),
+                    ignore = "needs PostgreSQL: set TEST_DATABASE_URL (CI sets it)"
+                )]
                 async fn $name() {
                     super::$name(crate::helpers::Backend::Postgres).await
                 }
@@ -27,6 +31,7 @@ mod helpers;
 
 mod account;
 mod admin;
+mod atomic;
 mod browser;
 mod cli;
 mod core_flow;

@@ -1,6 +1,6 @@
 //! Login defenses: throttling, identical answers for every failure, bounded password work.
 
-use hr_portal::users::password::PasswordService;
+use hr_portal::app::App;
 use hr_portal::users::Role;
 use rocket::http::Status;
 use rocket::local::asynchronous::Client;
@@ -11,8 +11,9 @@ use crate::helpers::*;
 fn verifications(browser: &Client) -> u64 {
     browser
         .rocket()
-        .state::<PasswordService>()
+        .state::<App>()
         .unwrap()
+        .passwords
         .verification_count()
 }
 
