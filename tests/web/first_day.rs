@@ -57,6 +57,18 @@ fn add_user(dir: &Path, url: &str, email: &str, password: &str) -> Output {
     )
 }
 
+/// A person's mistake: exit code 1 and exactly one line on stderr, saying `expected`, no backtrace.
+fn assert_one_line_error(output: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "exactly one line: {stderr}");
+    assert!(
+        !stderr.to_lowercase().contains("backtrace"),
+        "no backtrace: {stderr}"
+    );
+    assert!(stderr.contains(expected), "{expected:?} in: {stderr}");
+}
+
 /// A started server, killed when dropped.
 struct Server(Child);
 
@@ -157,6 +169,82 @@ fn a_sqlite_url_keeps_its_own_query_and_mode() {
     let file = dir.path().join("read-only").join("hr.db");
     let url = format!("sqlite://{}?mode=ro", file.display());
     let listed = run(dir.path(), &url, &["user", "list"], "");
-    assert!(!listed.status.success());
+    assert_one_line_error(&listed, "cannot connect to the database");
     assert!(!file.exists());
+}
+
+#[test]
+fn a_short_password_is_one_line_on_stderr_and_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = fresh_sqlite_url(dir.path());
+    let output = add_user(dir.path(), &url, "ada@example.com", "short");
+    assert_one_line_error(&output, "at least 12 characters");
+}
+
+#[test]
+fn a_taken_email_address_is_one_line_on_stderr_and_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = fresh_sqlite_url(dir.path());
+    assert!(add_user(dir.path(), &url, "ada@example.com", PASSWORD)
+        .status
+        .success());
+    let output = add_user(dir.path(), &url, "ADA@example.com", PASSWORD);
+    assert_one_line_error(
+        &output,
+        "an account with that e-mail address already exists",
+    );
+}
+
+#[test]
+fn an_unknown_email_address_is_one_line_on_stderr_and_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = fresh_sqlite_url(dir.path());
+    let output = run(
+        dir.path(),
+        &url,
+        &["user", "disable", "nobody@example.com"],
+        "",
+    );
+    assert_one_line_error(&output, "no account with e-mail nobody@example.com");
+}
+
+#[test]
+fn a_port_in_use_is_one_line_that_names_rocket_port_and_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = fresh_sqlite_url(dir.path());
+    let occupied = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = occupied.local_addr().unwrap().port();
+    let mut child = hr_portal(dir.path(), &url)
+        .env("ROCKET_PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server kept running on a taken port");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_one_line_error(&output, "Address already in use");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ROCKET_PORT"), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    drop(occupied);
+}
+
+#[test]
+fn a_usage_error_still_exits_with_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = fresh_sqlite_url(dir.path());
+    let output = run(dir.path(), &url, &["user", "add"], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&output.stderr)
+        .to_lowercase()
+        .contains("backtrace"));
 }
