@@ -6,12 +6,14 @@
 //! The price — no compile-time checked queries, no chrono/bool decoding — is paid once in the
 //! schema conventions; the migrations are per backend because DDL differs.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 use crate::config::AppConfig;
@@ -43,6 +45,12 @@ pub enum DbError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot create the database folder {path}")]
+    DatabaseDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot connect to the database")]
     Connect(#[source] sqlx::Error),
     #[error("cannot apply database migrations")]
@@ -53,7 +61,7 @@ impl Db {
     /// Opens (creating if needed) the configured database and applies pending migrations.
     pub async fn connect(config: &AppConfig) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
-        let url = config.database_url();
+        let mut url = config.database_url();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -66,6 +74,7 @@ impl Db {
                 path: config.data_dir.display().to_string(),
                 source,
             })?;
+            url = create_if_missing(&url)?;
         }
         // Statement logging would write e-mail addresses and session lookups to the console.
         let options = AnyConnectOptions::from_str(&url)
@@ -126,3 +135,45 @@ impl Db {
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
+
+/// Makes a SQLite URL open its file the way the built-in default does: created when missing,
+/// together with its folder. SQLite's own default (`mode=rw`) refuses a missing file with the
+/// unhelpful "unable to open database file (code 14)", which is what a URL copied from the README
+/// (`sqlite:///srv/hr/hr.db`) used to meet on a fresh machine. A `mode` the URL names is kept
+/// (`ro` and `rw` stay strict, `memory` touches no disk), and so is the rest of its query.
+fn create_if_missing(url: &str) -> Result<String, DbError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (database, query) = match rest.split_once('?') {
+        Some((database, query)) => (database, Some(query)),
+        None => (rest, None),
+    };
+    if database.is_empty() || database == ":memory:" {
+        return Ok(url.to_string());
+    }
+    let mode = query
+        .into_iter()
+        .flat_map(|query| query.split('&'))
+        .find_map(|pair| pair.strip_prefix("mode="));
+    let url = match (mode, query) {
+        (Some(_), _) => url.to_string(),
+        (None, None) => format!("{url}?mode=rwc"),
+        (None, Some("")) => format!("{url}mode=rwc"),
+        (None, Some(_)) => format!("{url}&mode=rwc"),
+    };
+    if matches!(mode, None | Some("rwc")) {
+        // sqlx's own parser names the file (percent-decoded), so the folder is the one it opens.
+        let options = SqliteConnectOptions::from_str(&url).map_err(DbError::Connect)?;
+        let folder = options.get_filename().parent().unwrap_or(Path::new(""));
+        if !folder.as_os_str().is_empty() {
+            std::fs::create_dir_all(folder).map_err(|source| DbError::DatabaseDir {
+                path: folder.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    Ok(url)
+}
+

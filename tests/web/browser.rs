@@ -1,7 +1,9 @@
 //! End-to-end in a real browser: Debian's Chromium, headless, driven through chromedriver.
 //!
 //! Skipped (with the reason printed) when chromium or chromedriver is missing — except under
-//! `CI=true`, where a missing browser fails the run. Writes screenshots to docs/screenshots/.
+//! `CI=true`, where a missing browser fails the run. Writes screenshots under the target folder
+//! (`target/tmp/screenshots/`), and to docs/screenshots/ only when `HR_PORTAL_UPDATE_SCREENSHOTS=1`,
+//! so an ordinary `cargo test` leaves the work tree as it was.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -127,10 +129,17 @@ async fn serve(app: &TestApp) -> String {
     base
 }
 
+/// docs/screenshots/ when `HR_PORTAL_UPDATE_SCREENSHOTS=1` asks to refresh the README's pictures,
+/// otherwise `tmp/screenshots/` in the build's target folder (Cargo's `CARGO_TARGET_TMPDIR`, which
+/// follows `CARGO_TARGET_DIR`).
 fn screenshot_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docs")
-        .join("screenshots");
+    let dir = if std::env::var("HR_PORTAL_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join("screenshots")
+    } else {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
+    };
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     dir
 }

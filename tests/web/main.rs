@@ -36,6 +36,7 @@ mod browser;
 mod cli;
 mod core_flow;
 mod faults;
+mod first_day;
 mod hr;
 mod instances;
 mod lifetime;
