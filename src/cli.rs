@@ -181,7 +181,9 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
         UserCommand::Disable { email } => {
             change_account(&app, &email, AccountAction::Disable).await?
         }
-        UserCommand::Enable { email } => change_account(&app, &email, AccountAction::Enable).await?,
+        UserCommand::Enable { email } => {
+            change_account(&app, &email, AccountAction::Enable).await?
+        }
     }
     Ok(())
 }

@@ -176,4 +176,3 @@ fn create_if_missing(url: &str) -> Result<String, DbError> {
     }
     Ok(url)
 }
-

@@ -85,7 +85,10 @@ pub enum AccountAction {
 #[derive(Debug)]
 pub enum AccountOutcome {
     /// Changed; `ended` sessions were signed out with it. `user` is the account as it was.
-    Changed { user: User, ended: u64 },
+    Changed {
+        user: User,
+        ended: u64,
+    },
     /// Already so: nothing written, no event.
     Unchanged(User),
     NoSuchUser,

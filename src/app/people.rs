@@ -9,26 +9,30 @@ use crate::error::AppResult;
 use crate::hr::demo::{self, DemoError, DemoReport};
 use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
 use crate::hr::{
-    begin_hr_write, date_of, DashboardFigures, Department, DirectoryQuery, Employee,
-    EmployeeDraft, EmployeeWriteError, InvalidEmployee,
+    begin_hr_write, date_of, DashboardFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
+    EmployeeWriteError, InvalidEmployee,
 };
 use crate::ids::EmployeeId;
 
 /// How saving an employee went.
 #[derive(Debug)]
 pub enum EmployeeSave {
-    Saved { id: EmployeeId, name: String },
+    Saved {
+        id: EmployeeId,
+        name: String,
+    },
     /// An edit that changed nothing: nothing written, no event.
-    Unchanged { id: EmployeeId, name: String },
+    Unchanged {
+        id: EmployeeId,
+        name: String,
+    },
     /// Nothing was written; per-field messages for the form.
     Invalid(InvalidEmployee),
     NoSuchEmployee,
 }
 
 fn employee_event(actor: &Actor, kind: EventKind, id: EmployeeId, name: &str) -> Event {
-    actor
-        .event(kind)
-        .detail(format!("employee #{id} {name}"))
+    actor.event(kind).detail(format!("employee #{id} {name}"))
 }
 
 /// The event for a department that a write created on the way.
@@ -223,8 +227,7 @@ pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
     let mut conn = app.db.read().await?;
     let live = app.limits.live_at(now);
     let session_count = session::count_for_user(&mut conn, user.id, live).await?;
-    let figures =
-        DashboardFigures::load(&mut conn, &app.company, user.id, date_of(now)).await?;
+    let figures = DashboardFigures::load(&mut conn, &app.company, user.id, date_of(now)).await?;
     Ok(Dashboard {
         figures,
         session_count,

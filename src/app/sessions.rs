@@ -87,7 +87,14 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
     let user = match user {
         None => return refuse(app, &attempt, origin, None, FailureReason::UnknownAccount).await,
         Some(u) if !verification.matches => {
-            return refuse(app, &attempt, origin, Some(&u), FailureReason::WrongPassword).await
+            return refuse(
+                app,
+                &attempt,
+                origin,
+                Some(&u),
+                FailureReason::WrongPassword,
+            )
+            .await
         }
         Some(u) if u.disabled => {
             return refuse(app, &attempt, origin, Some(&u), FailureReason::Disabled).await
@@ -182,7 +189,9 @@ pub async fn sign_out(app: &App, current: &CurrentSession, origin: &Origin) -> A
 /// How ending one of one's own sessions went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevokeOwn {
-    Ended { was_current: bool },
+    Ended {
+        was_current: bool,
+    },
     AlreadyEnded,
     /// Someone else's session: answered as if it did not exist.
     NotYours,
@@ -380,7 +389,9 @@ pub struct SetupForm<'a> {
 pub enum Setup {
     /// The first administrator exists; `session` signs them in (absent only if they were
     /// disabled in the instant between).
-    Done { session: Option<IssuedSession> },
+    Done {
+        session: Option<IssuedSession>,
+    },
     Invalid(String),
 }
 

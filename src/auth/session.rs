@@ -591,8 +591,14 @@ mod tests {
         let live = limits.live_at(10_000);
         assert!(live.admits(10_001, 9_950, false));
         assert!(!live.admits(10_000, 9_950, false), "absolute limit reached");
-        assert!(!live.admits(10_001, 9_900, false), "idle for the whole limit");
-        assert!(live.admits(10_001, 9_900, true), "remembered rows idle longer");
+        assert!(
+            !live.admits(10_001, 9_900, false),
+            "idle for the whole limit"
+        );
+        assert!(
+            live.admits(10_001, 9_900, true),
+            "remembered rows idle longer"
+        );
         assert!(!live.admits(10_001, 9_500, true));
     }
 }

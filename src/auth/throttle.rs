@@ -118,7 +118,11 @@ impl ThrottlePolicy {
     }
 
     /// Removes counters whose window has ended (housekeeping, run with the session purge).
-    pub async fn purge_stale(&self, conn: &mut AnyConnection, now: i64) -> Result<u64, sqlx::Error> {
+    pub async fn purge_stale(
+        &self,
+        conn: &mut AnyConnection,
+        now: i64,
+    ) -> Result<u64, sqlx::Error> {
         let result = sqlx::query("DELETE FROM login_throttle WHERE window_start <= $1")
             .bind(now - self.window)
             .execute(&mut *conn)

@@ -478,10 +478,11 @@ impl Employee {
         conn: &mut AnyConnection,
         id: EmployeeId,
     ) -> Result<Option<Employee>, sqlx::Error> {
-        let row: Option<EmployeeRow> = sqlx::query_as(concat!(employee_select!(), "WHERE e.id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let row: Option<EmployeeRow> =
+            sqlx::query_as(concat!(employee_select!(), "WHERE e.id = $1"))
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
         row.map(Employee::try_from).transpose()
     }
 
@@ -801,7 +802,10 @@ mod tests {
         let fields = draft().validate().unwrap();
         assert_eq!(fields.name, "Grace Hopper");
         assert_eq!(fields.email, "grace@example.com");
-        assert_eq!(fields.department, DepartmentChoice::Existing(DepartmentId(3)));
+        assert_eq!(
+            fields.department,
+            DepartmentChoice::Existing(DepartmentId(3))
+        );
         assert_eq!(fields.manager_id, None);
         assert_eq!(fields.status, EmployeeStatus::Active);
     }

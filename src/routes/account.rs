@@ -26,7 +26,10 @@ pub(crate) async fn sessions_page(
     app: &State<App>,
     flash: Option<FlashMessage<'_>>,
 ) -> AppResult<Template> {
-    let rows = SessionRow::rows(sessions::own_sessions(app, &user.session).await?, &user.session);
+    let rows = SessionRow::rows(
+        sessions::own_sessions(app, &user.session).await?,
+        &user.session,
+    );
     Ok(Template::render(
         "account_sessions.html",
         context! {

@@ -81,9 +81,12 @@ async fn revoke_session(
     let here = uri!(sessions_page(_, _));
     match sessions::revoke(app, &Actor::admin(&admin, origin), handle).await? {
         Revoke::AlreadyEnded => Ok(page::done(here, "That session had already ended.")),
-        Revoke::Revoked { own_session } if after_ending(own_session, cookies, policy) => Ok(
-            page::done(uri!("/login"), "You revoked your own session and are signed out."),
-        ),
+        Revoke::Revoked { own_session } if after_ending(own_session, cookies, policy) => {
+            Ok(page::done(
+                uri!("/login"),
+                "You revoked your own session and are signed out.",
+            ))
+        }
         Revoke::Revoked { .. } => Ok(page::done(here, "The session has been revoked.")),
     }
 }
@@ -104,7 +107,10 @@ async fn force_logout(
         return Err(AppError::NotFound);
     };
     if after_ending(out.user.id == admin.0.id, cookies, policy) {
-        return Ok(page::done(uri!("/login"), "All your sessions were signed out."));
+        return Ok(page::done(
+            uri!("/login"),
+            "All your sessions were signed out.",
+        ));
     }
     Ok(page::done(
         uri!(sessions_page(_, _)),
@@ -232,19 +238,18 @@ async fn create_user(
         password: &fields.password,
         confirmation: &fields.password_confirm,
     };
-    let (status, error) = match accounts::create_account(app, &Actor::admin(&admin, origin), new)
-        .await?
-    {
-        CreateAccount::Created(user) => {
-            let message = format!("Account for {} created.", user.name);
-            return Ok(Either::Left(page::done(uri!(users_page(_, _)), message)));
-        }
-        CreateAccount::Invalid(message) => (Status::UnprocessableEntity, message),
-        CreateAccount::EmailTaken => (
-            Status::Conflict,
-            "An account with that e-mail address already exists.".to_string(),
-        ),
-    };
+    let (status, error) =
+        match accounts::create_account(app, &Actor::admin(&admin, origin), new).await? {
+            CreateAccount::Created(user) => {
+                let message = format!("Account for {} created.", user.name);
+                return Ok(Either::Left(page::done(uri!(users_page(_, _)), message)));
+            }
+            CreateAccount::Invalid(message) => (Status::UnprocessableEntity, message),
+            CreateAccount::EmailTaken => (
+                Status::Conflict,
+                "An account with that e-mail address already exists.".to_string(),
+            ),
+        };
     let draft = NewUserDraft {
         name: fields.name,
         email: fields.email,
@@ -279,7 +284,9 @@ async fn change_account(
             AccountOutcome::Changed { user, ended } => (user, ended),
         };
     let message = match action {
-        AccountAction::Disable => format!("{} is disabled and was signed out everywhere.", user.name),
+        AccountAction::Disable => {
+            format!("{} is disabled and was signed out everywhere.", user.name)
+        }
         AccountAction::Enable => format!("{} is enabled.", user.name),
         AccountAction::Role(role) => format!(
             "{} is now {}; they must sign in again.",

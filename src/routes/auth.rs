@@ -99,7 +99,13 @@ async fn login(
     let fields = form.0;
     let again = |status: Status, message: &str| {
         let layout = Layout::anonymous(None);
-        Ok(Either::Right(login_form(status, layout, &secret, &fields, Some(message))))
+        Ok(Either::Right(login_form(
+            status,
+            layout,
+            &secret,
+            &fields,
+            Some(message),
+        )))
     };
     if fields.email.trim().is_empty() || fields.password.is_empty() {
         let message = "Please enter your e-mail address and your password.";

@@ -343,7 +343,9 @@ async fn after_save(
             (id, format!("{name} was added to the directory."))
         }
         EmployeeSave::Saved { id, name } => (id, format!("{name}'s record was saved.")),
-        EmployeeSave::Unchanged { id, name } => (id, format!("Nothing changed in {name}'s record.")),
+        EmployeeSave::Unchanged { id, name } => {
+            (id, format!("Nothing changed in {name}'s record."))
+        }
         EmployeeSave::NoSuchEmployee => return Err(AppError::NotFound),
         EmployeeSave::Invalid(InvalidEmployee(errors)) => {
             let status = Status::UnprocessableEntity;
@@ -352,7 +354,10 @@ async fn after_save(
             return Ok(Either::Right(page));
         }
     };
-    Ok(Either::Left(page::done(uri!(profile(id.to_string())), message)))
+    Ok(Either::Left(page::done(
+        uri!(profile(id.to_string())),
+        message,
+    )))
 }
 
 #[post("/admin/employees/new", data = "<form>")]

@@ -105,7 +105,11 @@ async fn setup(
             "Your account is ready; please sign in.",
         ))),
         Setup::Invalid(message) => {
-            let typed = (fields.token.as_str(), fields.name.as_str(), fields.email.as_str());
+            let typed = (
+                fields.token.as_str(),
+                fields.name.as_str(),
+                fields.email.as_str(),
+            );
             let page = setup_form(Status::UnprocessableEntity, &secret, typed, Some(message));
             Ok(Either::Right(page))
         }

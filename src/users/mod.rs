@@ -280,10 +280,13 @@ impl User {
 
     /// Every account, for the CLI.
     pub async fn all(conn: &mut AnyConnection) -> Result<Vec<User>, sqlx::Error> {
-        let rows: Vec<UserRow> =
-            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users ORDER BY id"))
-                .fetch_all(&mut *conn)
-                .await?;
+        let rows: Vec<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users ORDER BY id"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
         decode_all(rows)
     }
 

@@ -83,7 +83,10 @@ pub fn warn<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -
 }
 
 /// A redirect (303) carrying an error message.
-pub fn failed<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -> Flash<Redirect> {
+pub fn failed<U: TryInto<Reference<'static>>>(
+    to: U,
+    message: impl Into<String>,
+) -> Flash<Redirect> {
     Flash::error(Redirect::to(to), message.into())
 }
 

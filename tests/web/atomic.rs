@@ -48,7 +48,11 @@ async fn a_sign_in_whose_event_cannot_be_written_starts_no_session(backend: Back
     assert_eq!(status, Status::InternalServerError);
     office.app.mend_the_audit_trail().await;
     assert!(!is_signed_in(&desk).await, "no session was started");
-    assert_eq!(office.app.sessions_of(&office.ada).await, 1, "only the laptop's");
+    assert_eq!(
+        office.app.sessions_of(&office.ada).await,
+        1,
+        "only the laptop's"
+    );
 }
 
 async fn a_revocation_whose_event_cannot_be_written_leaves_the_session_alive(backend: Backend) {
@@ -122,8 +126,14 @@ async fn a_password_change_whose_event_cannot_be_written_changes_nothing(backend
     .await;
     assert_eq!(response.status(), Status::InternalServerError);
     office.app.mend_the_audit_trail().await;
-    assert!(is_signed_in(&phone).await, "the other session was not ended");
-    assert!(is_signed_in(&office.ada_laptop).await, "nor this one rotated away");
+    assert!(
+        is_signed_in(&phone).await,
+        "the other session was not ended"
+    );
+    assert!(
+        is_signed_in(&office.ada_laptop).await,
+        "nor this one rotated away"
+    );
     let desk = office.app.new_browser().await;
     assert_eq!(
         log_in(&desk, "ada@example.com", PASSWORD).await,

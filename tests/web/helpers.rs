@@ -431,7 +431,9 @@ pub async fn is_signed_in(browser: &Client) -> bool {
 impl TestApp {
     /// Creates the administrator `root@example.com` and signs the first browser in as them.
     pub async fn sign_in_as_admin(&self) -> User {
-        let root = self.create_user("root@example.com", "Root", Role::Admin).await;
+        let root = self
+            .create_user("root@example.com", "Root", Role::Admin)
+            .await;
         assert_eq!(
             log_in(&self.browser, root.email.as_str(), PASSWORD).await,
             Status::SeeOther,
