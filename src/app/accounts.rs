@@ -18,6 +18,18 @@ pub struct NewAccountForm<'a> {
     pub confirmation: &'a Password,
 }
 
+impl NewAccountForm<'_> {
+    /// Checks every field; the first problem is the message for the person.
+    pub(crate) fn check(&self) -> Result<(String, Email, Role), String> {
+        let name = parse_name(self.name).map_err(str::to_string)?;
+        let email = Email::parse(self.email).map_err(|e| e.to_string())?;
+        let role = Role::parse(self.role).ok_or("Please choose a role.")?;
+        check_new_password(self.password, self.confirmation, email.as_str())
+            .map_err(|e| e.to_string())?;
+        Ok((name, email, role))
+    }
+}
+
 /// How creating an account went.
 #[derive(Debug)]
 pub enum CreateAccount {
@@ -33,15 +45,7 @@ pub async fn create_account(
     actor: &Actor,
     form: NewAccountForm<'_>,
 ) -> AppResult<CreateAccount> {
-    let checked = (|| {
-        let name = parse_name(form.name).map_err(str::to_string)?;
-        let email = Email::parse(form.email).map_err(|e| e.to_string())?;
-        let role = Role::parse(form.role).ok_or("Please choose a role.")?;
-        check_new_password(form.password, form.confirmation, email.as_str())
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((name, email, role))
-    })();
-    let (name, email, role) = match checked {
+    let (name, email, role) = match form.check() {
         Ok(valid) => valid,
         Err(message) => return Ok(CreateAccount::Invalid(message)),
     };

@@ -2,12 +2,13 @@
 //! first-run set-up, the purge, and the session listings.
 
 use super::{AccountRef, Actor, App};
+use crate::app::accounts::NewAccountForm;
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::session::{self, IssuedSession, SessionCounts, SessionOrigin, SessionSummary};
 use crate::auth::CurrentSession;
 use crate::error::{AppError, AppResult};
 use crate::users::password::{check_new_password, Password};
-use crate::users::{normalize_email, parse_name, Email, NewUser, Role, User};
+use crate::users::{normalize_email, NewUser, Role, User};
 
 /// Why a sign-in failed — for the audit log only; the person always sees one generic answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -374,14 +375,11 @@ pub async fn change_password(
     Ok(PasswordChange::Changed { rotated, ended })
 }
 
-/// The first-run form as posted.
+/// The first-run form as posted: the printed token and the first administrator's account.
 #[derive(Debug)]
 pub struct SetupForm<'a> {
     pub token: &'a str,
-    pub name: &'a str,
-    pub email: &'a str,
-    pub password: &'a Password,
-    pub confirmation: &'a Password,
+    pub account: NewAccountForm<'a>,
 }
 
 /// How the first-run set-up went.
@@ -406,18 +404,16 @@ pub async fn complete_setup(app: &App, form: SetupForm<'_>, origin: &Origin) -> 
     if !setup_is_open(app, form.token).await? {
         return Err(AppError::NotFound);
     }
-    let checked = (|| {
-        let name = parse_name(form.name).map_err(str::to_string)?;
-        let email = Email::parse(form.email).map_err(|e| e.to_string())?;
-        check_new_password(form.password, form.confirmation, email.as_str())
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((name, email))
-    })();
-    let (name, email) = match checked {
-        Ok(valid) => valid,
+    let (name, email) = match form.account.check() {
+        Ok((name, email, Role::Admin)) => (name, email),
+        Ok(_) => {
+            return Ok(Setup::Invalid(
+                "The first account is an administrator.".into(),
+            ))
+        }
         Err(message) => return Ok(Setup::Invalid(message)),
     };
-    let hash = app.passwords.hash(form.password.expose()).await?;
+    let hash = app.passwords.hash(form.account.password.expose()).await?;
     let new = NewUser {
         email: &email,
         name: &name,

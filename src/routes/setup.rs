@@ -7,12 +7,14 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
+use crate::app::accounts::NewAccountForm;
 use crate::app::sessions::{self, Setup, SetupForm};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::guard::{CookiePolicy, CsrfProtected, FormSecret, PublicForm};
 use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
+use crate::users::Role;
 use crate::web::page::{self, Layout};
 
 /// The set-up form (its `Debug` redacts the passwords; the token is never logged either, as
@@ -86,10 +88,13 @@ async fn setup(
     let fields = form.0;
     let submitted = SetupForm {
         token: &fields.token,
-        name: &fields.name,
-        email: &fields.email,
-        password: &fields.password,
-        confirmation: &fields.password_confirm,
+        account: NewAccountForm {
+            name: &fields.name,
+            email: &fields.email,
+            role: Role::Admin.as_str(),
+            password: &fields.password,
+            confirmation: &fields.password_confirm,
+        },
     };
     match sessions::complete_setup(app, submitted, &origin).await? {
         Setup::Done {
