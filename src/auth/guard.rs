@@ -90,6 +90,46 @@ impl CookiePolicy {
     }
 }
 
+/// The browser's session cookie, with the policy that names and flags it: what handlers use to
+/// set, replace and clear it.
+pub struct SessionCookie<'r> {
+    jar: &'r CookieJar<'r>,
+    policy: &'r CookiePolicy,
+}
+
+impl SessionCookie<'_> {
+    pub fn set(&self, token: String, remember: bool) {
+        self.policy.set_session(self.jar, token, remember);
+    }
+
+    pub fn clear(&self) {
+        self.policy.clear_session(self.jar);
+    }
+
+    /// The token this browser presents, if it has the shape of one (a sign-in replaces it).
+    pub fn presented(&self) -> Option<String> {
+        self.jar
+            .get_private(self.policy.session_cookie_name())
+            .map(|c| c.value().to_string())
+            .filter(|t| looks_like_token(t))
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SessionCookie<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        match request.rocket().state::<CookiePolicy>() {
+            Some(policy) => Outcome::Success(SessionCookie {
+                jar: request.cookies(),
+                policy,
+            }),
+            None => Outcome::Error((Status::InternalServerError, ())),
+        }
+    }
+}
+
 /// The signed-in session of this request, with the cookie token it was found by.
 #[derive(Clone)]
 pub struct CurrentSession {
@@ -328,11 +368,13 @@ async fn parse_form<'r, T: FromForm<'r> + Send + 'r>(
     }
 }
 
-/// A POSTed form from a signed-in session whose `csrf_token` matches that session.
+/// A POSTed form from a signed-in session whose `csrf_token` matches that session, with where
+/// the request came from (for the change's audit event).
 #[derive(Debug)]
 pub struct SessionForm<T> {
     pub session: CurrentSession,
     pub form: T,
+    pub origin: Origin,
 }
 
 #[rocket::async_trait]
@@ -351,7 +393,16 @@ impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for SessionFo
             refuse_csrf(request);
             return Outcome::Error((Status::Forbidden, ()));
         }
-        Outcome::Success(SessionForm { session, form })
+        let origin = request
+            .guard::<Origin>()
+            .await
+            .succeeded()
+            .unwrap_or_default();
+        Outcome::Success(SessionForm {
+            session,
+            form,
+            origin,
+        })
     }
 }
 

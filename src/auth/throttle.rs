@@ -123,11 +123,13 @@ impl ThrottlePolicy {
         conn: &mut AnyConnection,
         now: i64,
     ) -> Result<u64, sqlx::Error> {
-        let result = sqlx::query("DELETE FROM login_throttle WHERE window_start <= $1")
-            .bind(now - self.window)
+        let stale_before = now - self.window;
+        let purged = sqlx::query("DELETE FROM login_throttle WHERE window_start <= $1")
+            .bind(stale_before)
             .execute(&mut *conn)
-            .await?;
-        Ok(result.rows_affected())
+            .await?
+            .rows_affected();
+        Ok(purged)
     }
 }
 

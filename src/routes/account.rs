@@ -1,7 +1,7 @@
 //! Self-service: a person's own sessions and password.
 
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
@@ -9,8 +9,7 @@ use rocket_dyn_templates::{context, Template};
 
 use crate::app::sessions::{self, PasswordChange, PasswordChangeForm, RevokeOwn};
 use crate::app::App;
-use crate::audit::Origin;
-use crate::auth::guard::{CookiePolicy, CsrfProtected, SessionForm};
+use crate::auth::guard::{CsrfProtected, SessionCookie, SessionForm};
 use crate::auth::session::is_handle;
 use crate::auth::{CurrentSession, CurrentUser};
 use crate::error::{AppError, AppResult};
@@ -45,18 +44,16 @@ pub(crate) async fn sessions_page(
 async fn revoke_own(
     handle: &str,
     form: SessionForm<CsrfOnly>,
-    origin: Origin,
-    cookies: &CookieJar<'_>,
+    cookie: SessionCookie<'_>,
     app: &State<App>,
-    policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
     if !is_handle(handle) {
         return Err(AppError::NotFound);
     }
     let here = uri!(sessions_page);
-    match sessions::revoke_own(app, &form.session, handle, &origin).await? {
+    match sessions::revoke_own(app, &form.session, handle, &form.origin).await? {
         RevokeOwn::Ended { was_current: true } => {
-            policy.clear_session(cookies);
+            cookie.clear();
             Ok(page::done(uri!("/login"), "You have been signed out."))
         }
         RevokeOwn::Ended { was_current: false } => {
@@ -71,10 +68,9 @@ async fn revoke_own(
 #[post("/account/sessions/revoke-others", data = "<form>")]
 async fn revoke_others(
     form: SessionForm<CsrfOnly>,
-    origin: Origin,
     app: &State<App>,
 ) -> AppResult<Flash<Redirect>> {
-    let message = match sessions::revoke_others(app, &form.session, &origin).await? {
+    let message = match sessions::revoke_others(app, &form.session, &form.origin).await? {
         0 => "There were no other sessions to sign out.".to_string(),
         1 => "Signed out 1 other session.".to_string(),
         n => format!("Signed out {n} other sessions."),
@@ -125,14 +121,13 @@ fn password_page(user: CurrentUser, flash: Option<FlashMessage<'_>>) -> (Status,
 #[post("/account/password", data = "<form>")]
 async fn change_password(
     form: SessionForm<PasswordFields>,
-    origin: Origin,
-    cookies: &CookieJar<'_>,
+    cookie: SessionCookie<'_>,
     app: &State<App>,
-    policy: &State<CookiePolicy>,
 ) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
     let SessionForm {
         session: current,
         form: fields,
+        origin,
     } = form;
     let change = PasswordChangeForm {
         current: &fields.current_password,
@@ -142,8 +137,8 @@ async fn change_password(
     match sessions::change_password(app, &current, change, &origin).await? {
         PasswordChange::Changed { rotated, .. } => {
             match rotated {
-                Some(issued) => policy.set_session(cookies, issued.token, current.session.remember),
-                None => policy.clear_session(cookies),
+                Some(issued) => cookie.set(issued.token, current.session.remember),
+                None => cookie.clear(),
             }
             Ok(Either::Left(page::done(
                 uri!(sessions_page),

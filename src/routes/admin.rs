@@ -1,8 +1,9 @@
 //! The admin area: every session, every account, the audit trail. `AdminUser` guards each route.
 
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::request::FlashMessage;
+use rocket::request::FromParam;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
@@ -11,8 +12,8 @@ use serde::Serialize;
 use crate::app::accounts::{self, AccountAction, AccountOutcome, CreateAccount, NewAccountForm};
 use crate::app::sessions::{self, Revoke};
 use crate::app::{AccountRef, Actor, App};
-use crate::audit::{EventFilter, EventKind, Origin};
-use crate::auth::guard::{CookiePolicy, CsrfProtected, SessionForm};
+use crate::audit::{EventFilter, EventKind, EventRecord};
+use crate::auth::guard::{CsrfProtected, SessionCookie, SessionForm};
 use crate::auth::session::is_handle;
 use crate::auth::AdminUser;
 use crate::error::{AppError, AppResult};
@@ -56,10 +57,11 @@ async fn sessions_page(
     ))
 }
 
-/// Where an admin lands after ending sessions: the login page if their own session ended.
-fn after_ending(own_session_ended: bool, cookies: &CookieJar<'_>, policy: &CookiePolicy) -> bool {
+/// Whether the admin's own session ended with a change (then their cookie goes too, and they
+/// land on the login page).
+fn after_ending(own_session_ended: bool, cookie: &SessionCookie<'_>) -> bool {
     if own_session_ended {
-        policy.clear_session(cookies);
+        cookie.clear();
     }
     own_session_ended
 }
@@ -69,24 +71,19 @@ async fn revoke_session(
     admin: AdminUser,
     handle: &str,
     form: SessionForm<CsrfOnly>,
-    origin: Origin,
-    cookies: &CookieJar<'_>,
+    cookie: SessionCookie<'_>,
     app: &State<App>,
-    policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
-    let _ = form;
     if !is_handle(handle) {
         return Err(AppError::NotFound);
     }
     let here = uri!(sessions_page(_, _));
-    match sessions::revoke(app, &Actor::admin(&admin, origin), handle).await? {
+    match sessions::revoke(app, &Actor::admin(&admin, form.origin), handle).await? {
         Revoke::AlreadyEnded => Ok(page::done(here, "That session had already ended.")),
-        Revoke::Revoked { own_session } if after_ending(own_session, cookies, policy) => {
-            Ok(page::done(
-                uri!("/login"),
-                "You revoked your own session and are signed out.",
-            ))
-        }
+        Revoke::Revoked { own_session } if after_ending(own_session, &cookie) => Ok(page::done(
+            uri!("/login"),
+            "You revoked your own session and are signed out.",
+        )),
         Revoke::Revoked { .. } => Ok(page::done(here, "The session has been revoked.")),
     }
 }
@@ -96,17 +93,14 @@ async fn force_logout(
     admin: AdminUser,
     user_id: UserId,
     form: SessionForm<CsrfOnly>,
-    origin: Origin,
-    cookies: &CookieJar<'_>,
+    cookie: SessionCookie<'_>,
     app: &State<App>,
-    policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
-    let _ = form;
-    let actor = Actor::admin(&admin, origin);
+    let actor = Actor::admin(&admin, form.origin);
     let Some(out) = sessions::force_logout(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
     };
-    if after_ending(out.user.id == admin.0.id, cookies, policy) {
+    if after_ending(out.user.id == admin.0.id, &cookie) {
         return Ok(page::done(
             uri!("/login"),
             "All your sessions were signed out.",
@@ -227,10 +221,13 @@ impl CsrfProtected for NewUserFields {
 async fn create_user(
     admin: AdminUser,
     form: SessionForm<NewUserFields>,
-    origin: Origin,
     app: &State<App>,
 ) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
-    let fields = form.form;
+    let SessionForm {
+        form: fields,
+        origin,
+        ..
+    } = form;
     let new = NewAccountForm {
         name: &fields.name,
         email: &fields.email,
@@ -264,12 +261,10 @@ async fn change_account(
     admin: &AdminUser,
     user_id: UserId,
     action: AccountAction,
-    origin: Origin,
-    cookies: &CookieJar<'_>,
+    actor: Actor,
+    cookie: &SessionCookie<'_>,
     app: &App,
-    policy: &CookiePolicy,
 ) -> AppResult<Flash<Redirect>> {
-    let actor = Actor::admin(admin, origin);
     let here = uri!(users_page(_, _));
     let (user, ended) =
         match accounts::change_account(app, &actor, AccountRef::Id(user_id), action).await? {
@@ -294,40 +289,40 @@ async fn change_account(
             role.label().to_lowercase()
         ),
     };
-    if after_ending(user.id == admin.0.id && ended > 0, cookies, policy) {
+    if after_ending(user.id == admin.0.id && ended > 0, cookie) {
         return Ok(page::done(uri!("/login"), message));
     }
     Ok(page::done(here, message))
 }
 
-#[post("/admin/users/<user_id>/disable", data = "<form>")]
-async fn disable_user(
-    admin: AdminUser,
-    user_id: UserId,
-    form: SessionForm<CsrfOnly>,
-    origin: Origin,
-    cookies: &CookieJar<'_>,
-    app: &State<App>,
-    policy: &State<CookiePolicy>,
-) -> AppResult<Flash<Redirect>> {
-    let _ = form;
-    let action = AccountAction::Disable;
-    change_account(&admin, user_id, action, origin, cookies, app, policy).await
+/// `disable` or `enable`, the last segment of an account's access route.
+#[derive(Debug, Clone, Copy)]
+pub struct Access(AccountAction);
+
+impl<'a> FromParam<'a> for Access {
+    type Error = &'a str;
+
+    fn from_param(param: &'a str) -> Result<Self, &'a str> {
+        match param {
+            "disable" => Ok(Access(AccountAction::Disable)),
+            "enable" => Ok(Access(AccountAction::Enable)),
+            other => Err(other),
+        }
+    }
 }
 
-#[post("/admin/users/<user_id>/enable", data = "<form>")]
-async fn enable_user(
+/// `/admin/users/<id>/disable` and `/admin/users/<id>/enable`.
+#[post("/admin/users/<user_id>/<access>", data = "<form>", rank = 2)]
+async fn switch_access(
     admin: AdminUser,
     user_id: UserId,
+    access: Access,
     form: SessionForm<CsrfOnly>,
-    origin: Origin,
-    cookies: &CookieJar<'_>,
+    cookie: SessionCookie<'_>,
     app: &State<App>,
-    policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
-    let _ = form;
-    let action = AccountAction::Enable;
-    change_account(&admin, user_id, action, origin, cookies, app, policy).await
+    let actor = Actor::admin(&admin, form.origin);
+    change_account(&admin, user_id, access.0, actor, &cookie, app).await
 }
 
 #[derive(Debug, FromForm)]
@@ -349,16 +344,22 @@ async fn change_role(
     admin: AdminUser,
     user_id: UserId,
     form: SessionForm<RoleFields>,
-    origin: Origin,
-    cookies: &CookieJar<'_>,
+    cookie: SessionCookie<'_>,
     app: &State<App>,
-    policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
     let Some(role) = Role::parse(&form.form.role) else {
         return Err(AppError::BadRequest("Unknown role.".into()));
     };
-    let action = AccountAction::Role(role);
-    change_account(&admin, user_id, action, origin, cookies, app, policy).await
+    let actor = Actor::admin(&admin, form.origin);
+    change_account(
+        &admin,
+        user_id,
+        AccountAction::Role(role),
+        actor,
+        &cookie,
+        app,
+    )
+    .await
 }
 
 /// An audit event as the audit table shows it.
@@ -374,6 +375,27 @@ struct EventRow {
     ip: String,
     device: String,
     detail: String,
+}
+
+impl From<EventRecord> for EventRow {
+    fn from(e: EventRecord) -> Self {
+        let dash = || "—".to_string();
+        EventRow {
+            at: when(e.at),
+            label: EventKind::parse(&e.kind).map_or("Other", EventKind::label),
+            kind: e.kind,
+            actor: e.actor_email.unwrap_or_else(dash),
+            subject: e.subject_email.unwrap_or_else(dash),
+            email: e.email.unwrap_or_default(),
+            session: e
+                .session_handle
+                .map(|h| h.chars().take(8).collect())
+                .unwrap_or_default(),
+            ip: e.ip.unwrap_or_else(dash),
+            device: device::describe(e.user_agent.as_deref()),
+            detail: e.detail.unwrap_or_default(),
+        }
+    }
 }
 
 #[get("/admin/audit?<user>&<kind>&<page>")]
@@ -392,25 +414,7 @@ async fn audit_page(
     };
     let (page, offset) = page_window(page, EVENTS_PER_PAGE);
     let (events, total) = accounts::audit_page(app, &filter, EVENTS_PER_PAGE, offset).await?;
-    let dash = || "—".to_string();
-    let rows: Vec<EventRow> = events
-        .into_iter()
-        .map(|e| EventRow {
-            at: when(e.at),
-            label: EventKind::parse(&e.kind).map_or("Other", EventKind::label),
-            kind: e.kind,
-            actor: e.actor_email.unwrap_or_else(dash),
-            subject: e.subject_email.unwrap_or_else(dash),
-            email: e.email.unwrap_or_default(),
-            session: e
-                .session_handle
-                .map(|h| h.chars().take(8).collect())
-                .unwrap_or_default(),
-            ip: e.ip.unwrap_or_else(dash),
-            device: device::describe(e.user_agent.as_deref()),
-            detail: e.detail.unwrap_or_default(),
-        })
-        .collect();
+    let rows: Vec<EventRow> = events.into_iter().map(EventRow::from).collect();
     let kinds: Vec<SelectOption> = EventKind::ALL
         .iter()
         .map(|k| SelectOption::new(k.as_str(), k.label(), filter.kind == Some(*k)))
@@ -438,8 +442,7 @@ pub fn routes() -> Vec<Route> {
         force_logout,
         users_page,
         create_user,
-        disable_user,
-        enable_user,
+        switch_access,
         change_role,
         audit_page
     ]

@@ -1,7 +1,7 @@
 //! Sign in and sign out.
 
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
@@ -10,8 +10,8 @@ use rocket_dyn_templates::{context, Template};
 use crate::app::sessions::{self, SignIn, SignInAttempt};
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{CookiePolicy, CsrfProtected, FormSecret, PublicForm, SessionForm};
-use crate::auth::{looks_like_token, safe_next, CurrentSession};
+use crate::auth::guard::{CsrfProtected, FormSecret, PublicForm, SessionCookie, SessionForm};
+use crate::auth::{safe_next, CurrentSession};
 use crate::error::AppResult;
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
@@ -92,9 +92,8 @@ async fn login(
     form: PublicForm<LoginFields>,
     secret: FormSecret,
     origin: Origin,
-    cookies: &CookieJar<'_>,
+    cookie: SessionCookie<'_>,
     app: &State<App>,
-    policy: &State<CookiePolicy>,
 ) -> AppResult<Either<Redirect, (Status, Template)>> {
     let fields = form.0;
     let again = |status: Status, message: &str| {
@@ -112,10 +111,7 @@ async fn login(
         return again(Status::UnprocessableEntity, message);
     }
     // Whatever session this browser had is replaced, never upgraded (fixation).
-    let previous = cookies
-        .get_private(policy.session_cookie_name())
-        .map(|c| c.value().to_string())
-        .filter(|t| looks_like_token(t));
+    let previous = cookie.presented();
     let attempt = SignInAttempt {
         email: &fields.email,
         password: &fields.password,
@@ -124,7 +120,7 @@ async fn login(
     };
     match sessions::sign_in(app, attempt, &origin).await? {
         SignIn::SignedIn(issued) => {
-            policy.set_session(cookies, issued.token, fields.remember);
+            cookie.set(issued.token, fields.remember);
             let destination = safe_next(&fields.next).unwrap_or("/dashboard").to_string();
             Ok(Either::Left(Redirect::to(destination)))
         }
@@ -135,13 +131,11 @@ async fn login(
 #[post("/logout", data = "<form>")]
 async fn logout(
     form: SessionForm<CsrfOnly>,
-    origin: Origin,
-    cookies: &CookieJar<'_>,
+    cookie: SessionCookie<'_>,
     app: &State<App>,
-    policy: &State<CookiePolicy>,
 ) -> AppResult<Flash<Redirect>> {
-    sessions::sign_out(app, &form.session, &origin).await?;
-    policy.clear_session(cookies);
+    sessions::sign_out(app, &form.session, &form.origin).await?;
+    cookie.clear();
     Ok(page::done(uri!(login_page(_)), "You have been signed out."))
 }
 

@@ -70,6 +70,11 @@ impl From<Anniversary> for AnniversaryView {
     }
 }
 
+/// Each of `items` as its page view.
+fn views<V: From<T>, T>(items: Vec<T>) -> Vec<V> {
+    items.into_iter().map(V::from).collect()
+}
+
 #[get("/dashboard")]
 async fn dashboard(
     user: CurrentUser,
@@ -100,16 +105,8 @@ async fn dashboard(
             profile: figures.profile.map(EmployeeView::from),
             headcount_total: figures.headcount_total,
             headcounts: headcount_bars(figures.headcounts),
-            recent_hires: figures
-                .recent_hires
-                .into_iter()
-                .map(EmployeeView::from)
-                .collect::<Vec<_>>(),
-            anniversaries: figures
-                .anniversaries
-                .into_iter()
-                .map(AnniversaryView::from)
-                .collect::<Vec<_>>(),
+            recent_hires: views::<EmployeeView, _>(figures.recent_hires),
+            anniversaries: views::<AnniversaryView, _>(figures.anniversaries),
             anniversaries_more,
             department_count,
         },

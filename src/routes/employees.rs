@@ -14,13 +14,12 @@ use serde::Serialize;
 
 use crate::app::people::{self, EmployeeFormData, EmployeeSave};
 use crate::app::{Actor, App};
-use crate::audit::Origin;
 use crate::auth::guard::{CsrfProtected, SessionForm};
 use crate::auth::{AdminUser, CurrentSession, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::hr::{
-    date_of, display_date, format_date, DirectoryQuery, DirectorySort, Employee, EmployeeDraft,
-    EmployeeStatus, InvalidEmployee,
+    date_of, display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee,
+    EmployeeDraft, EmployeeStatus, InvalidEmployee,
 };
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::text::search_term;
@@ -69,6 +68,24 @@ impl From<Employee> for EmployeeView {
     }
 }
 
+/// The department filter's choices, `selected` marked.
+fn department_options(
+    departments: Vec<Department>,
+    selected: Option<DepartmentId>,
+) -> Vec<SelectOption> {
+    departments
+        .into_iter()
+        .map(|d| SelectOption::new(d.id, d.name, Some(d.id) == selected))
+        .collect()
+}
+
+fn sort_options(current: DirectorySort) -> Vec<SelectOption> {
+    DirectorySort::ALL
+        .into_iter()
+        .map(|s| SelectOption::new(s.as_str(), s.label(), s == current))
+        .collect()
+}
+
 #[get("/employees?<q>&<department>&<sort>&<page>")]
 async fn directory(
     user: CurrentUser,
@@ -91,15 +108,7 @@ async fn directory(
         offset,
     };
     let found = people::directory(app, &query).await?;
-    let departments: Vec<SelectOption> = found
-        .departments
-        .into_iter()
-        .map(|d| SelectOption::new(d.id, d.name, Some(d.id) == department))
-        .collect();
-    let sorts: Vec<SelectOption> = DirectorySort::ALL
-        .into_iter()
-        .map(|s| SelectOption::new(s.as_str(), s.label(), s == sort))
-        .collect();
+    let departments = department_options(found.departments, department);
     let filtered = !search.is_empty() || department.is_some();
     let department = department.map(|id| id.to_string()).unwrap_or_default();
     let pagination = Pagination::new(page, EMPLOYEES_PER_PAGE, found.total)
@@ -116,7 +125,7 @@ async fn directory(
             sort: sort.as_str(),
             filtered,
             departments,
-            sorts,
+            sorts: sort_options(sort),
             employees: found.employees.into_iter().map(EmployeeView::from).collect::<Vec<_>>(),
             pagination,
         },
@@ -275,10 +284,7 @@ async fn employee_form(
         (None, Some(employee)) => Draft::of(employee),
         (None, None) => Draft::blank(date_of(app.clock.now())),
     };
-    let departments: Vec<SelectOption> = departments
-        .into_iter()
-        .map(|d| SelectOption::new(d.id, d.name, d.id.to_string() == draft.department))
-        .collect();
+    let departments = department_options(departments, draft.department.parse().ok());
     let managers: Vec<SelectOption> = managers
         .into_iter()
         .map(|m| {
@@ -364,10 +370,9 @@ async fn after_save(
 async fn create(
     admin: AdminUser,
     form: SessionForm<EmployeeFormFields>,
-    origin: Origin,
     app: &State<App>,
 ) -> FormOutcome {
-    let actor = Actor::admin(&admin, origin);
+    let actor = Actor::admin(&admin, form.origin.clone());
     let save = people::add_employee(app, &actor, form.form.draft()).await?;
     after_save(save, &form.session, app, None, form.form).await
 }
@@ -377,11 +382,10 @@ async fn update(
     admin: AdminUser,
     id: &str,
     form: SessionForm<EmployeeFormFields>,
-    origin: Origin,
     app: &State<App>,
 ) -> FormOutcome {
     let id = employee_id(id)?;
-    let actor = Actor::admin(&admin, origin);
+    let actor = Actor::admin(&admin, form.origin.clone());
     let save = people::edit_employee(app, &actor, id, form.form.draft()).await?;
     after_save(save, &form.session, app, Some(id), form.form).await
 }

@@ -2,7 +2,7 @@
 //! administrator and signs them in.
 
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
@@ -11,7 +11,7 @@ use crate::app::accounts::NewAccountForm;
 use crate::app::sessions::{self, Setup, SetupForm};
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{CookiePolicy, CsrfProtected, FormSecret, PublicForm};
+use crate::auth::guard::{CsrfProtected, FormSecret, PublicForm, SessionCookie};
 use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::users::Role;
@@ -81,9 +81,8 @@ async fn setup(
     form: PublicForm<SetupFields>,
     secret: FormSecret,
     origin: Origin,
-    cookies: &CookieJar<'_>,
+    cookie: SessionCookie<'_>,
     app: &State<App>,
-    policy: &State<CookiePolicy>,
 ) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
     let fields = form.0;
     let submitted = SetupForm {
@@ -100,7 +99,7 @@ async fn setup(
         Setup::Done {
             session: Some(issued),
         } => {
-            policy.set_session(cookies, issued.token, false);
+            cookie.set(issued.token, false);
             let welcome = "Welcome! Your administrator account is ready.";
             Ok(Either::Left(page::done(uri!("/dashboard"), welcome)))
         }

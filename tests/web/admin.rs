@@ -7,7 +7,7 @@ use rocket::local::asynchronous::Client;
 use crate::helpers::*;
 
 async fn handle_of(app: &TestApp, browser: &Client) -> String {
-    let token = session_token(browser).expect("signed in");
+    let token = browser.session_token().expect("signed in");
     sqlx::query_scalar("SELECT handle FROM sessions WHERE token_hash = $1")
         .bind(hr_portal::auth::hash_token(&token))
         .fetch_one(&app.db().pool)
@@ -26,7 +26,7 @@ async fn signed_in_admin(app: &TestApp) {
     app.create_user("root@example.com", "Root Admin", Role::Admin)
         .await;
     assert_eq!(
-        log_in(&app.browser, "root@example.com", PASSWORD).await,
+        app.browser.signs_in_as("root@example.com", PASSWORD).await,
         Status::SeeOther
     );
 }
@@ -40,20 +40,20 @@ async fn revoking_one_of_two_sessions_ends_exactly_that_one(backend: Backend) {
         .await;
     let laptop = app.new_browser().await;
     let phone = app.new_browser().await;
-    log_in(&laptop, "ada@example.com", PASSWORD).await;
-    log_in(&phone, "ada@example.com", PASSWORD).await;
+    laptop.signs_in_as("ada@example.com", PASSWORD).await;
+    phone.signs_in_as("ada@example.com", PASSWORD).await;
     let laptop_handle = handle_of(&app, &laptop).await;
 
     let action = format!("/admin/sessions/{laptop_handle}/revoke");
-    let response = post_with_csrf(&app.browser, "/admin/sessions", &action, &[]).await;
+    let response = app.browser.submits("/admin/sessions", &action, &[]).await;
     assert_eq!(response.status(), Status::SeeOther);
-    assert!(!is_signed_in(&laptop).await);
-    assert!(is_signed_in(&phone).await);
+    assert!(!laptop.is_signed_in().await);
+    assert!(phone.is_signed_in().await);
 
     // Revoking it again is a friendly no-op.
-    let again = post_with_csrf(&app.browser, "/admin/sessions", &action, &[]).await;
+    let again = app.browser.submits("/admin/sessions", &action, &[]).await;
     assert_eq!(again.status(), Status::SeeOther);
-    let (_, html) = get_page(&app.browser, "/admin/sessions").await;
+    let (_, html) = app.browser.opens("/admin/sessions").await;
     assert!(html.contains("That session had already ended."));
 
     let event: (Option<i64>, Option<String>) = sqlx::query_as(
@@ -87,18 +87,18 @@ async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses(backend: B
         (&ada_phone, "ada@example.com"),
         (&bob, "bob@example.com"),
     ] {
-        log_in(browser, email, PASSWORD).await;
+        browser.signs_in_as(email, PASSWORD).await;
     }
     let action = format!("/admin/users/{}/sessions/revoke", ada.id);
-    let (_, page) = get_page(&app.browser, "/admin/sessions").await;
+    let (_, page) = app.browser.opens("/admin/sessions").await;
     assert!(page.contains(&format!("action=\"{action}\"")));
-    let response = post_with_csrf(&app.browser, "/admin/sessions", &action, &[]).await;
+    let response = app.browser.submits("/admin/sessions", &action, &[]).await;
     assert_eq!(response.status(), Status::SeeOther);
 
-    assert!(!is_signed_in(&ada_laptop).await);
-    assert!(!is_signed_in(&ada_phone).await);
-    assert!(is_signed_in(&bob).await);
-    assert!(is_signed_in(&app.browser).await);
+    assert!(!ada_laptop.is_signed_in().await);
+    assert!(!ada_phone.is_signed_in().await);
+    assert!(bob.is_signed_in().await);
+    assert!(app.browser.is_signed_in().await);
     assert!(audit_kinds(&app)
         .await
         .contains(&"user_force_logged_out".to_string()));
@@ -115,30 +115,30 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_
         .create_user("ada@example.com", "Ada", Role::Employee)
         .await;
     let ada_browser = app.new_browser().await;
-    log_in(&ada_browser, "ada@example.com", PASSWORD).await;
+    ada_browser.signs_in_as("ada@example.com", PASSWORD).await;
 
     let action = format!("/admin/users/{}/disable", ada.id);
-    let response = post_with_csrf(&app.browser, "/admin/users", &action, &[]).await;
+    let response = app.browser.submits("/admin/users", &action, &[]).await;
     assert_eq!(response.status(), Status::SeeOther);
-    assert!(!is_signed_in(&ada_browser).await);
+    assert!(!ada_browser.is_signed_in().await);
 
     let retry = app.new_browser().await;
-    let response = post_with_csrf(
-        &retry,
-        "/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let response = retry
+        .submits(
+            "/login",
+            "/login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert!(body(response)
         .await
         .contains("The e-mail address or password is incorrect."));
 
     let enable = format!("/admin/users/{}/enable", ada.id);
-    post_with_csrf(&app.browser, "/admin/users", &enable, &[]).await;
+    app.browser.submits("/admin/users", &enable, &[]).await;
     assert_eq!(
-        log_in(&retry, "ada@example.com", PASSWORD).await,
+        retry.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther
     );
     let kinds = audit_kinds(&app).await;
@@ -155,23 +155,22 @@ async fn a_role_change_forces_a_fresh_login_with_the_new_rights(backend: Backend
         .create_user("ada@example.com", "Ada", Role::Employee)
         .await;
     let ada_browser = app.new_browser().await;
-    log_in(&ada_browser, "ada@example.com", PASSWORD).await;
-    assert_eq!(
-        get_page(&ada_browser, "/admin/users").await.0,
-        Status::Forbidden
-    );
+    ada_browser.signs_in_as("ada@example.com", PASSWORD).await;
+    assert_eq!(ada_browser.opens("/admin/users").await.0, Status::Forbidden);
 
     let action = format!("/admin/users/{}/role", ada.id);
-    let response =
-        post_with_csrf(&app.browser, "/admin/users", &action, &[("role", "admin")]).await;
+    let response = app
+        .browser
+        .submits("/admin/users", &action, &[("role", "admin")])
+        .await;
     assert_eq!(response.status(), Status::SeeOther);
     assert!(
-        !is_signed_in(&ada_browser).await,
+        !ada_browser.is_signed_in().await,
         "the old session ends with the old rights"
     );
 
-    log_in(&ada_browser, "ada@example.com", PASSWORD).await;
-    assert_eq!(get_page(&ada_browser, "/admin/users").await.0, Status::Ok);
+    ada_browser.signs_in_as("ada@example.com", PASSWORD).await;
+    assert_eq!(ada_browser.opens("/admin/users").await.0, Status::Ok);
     let detail: String =
         sqlx::query_scalar("SELECT detail FROM audit_events WHERE kind = 'role_changed'")
             .fetch_one(&app.db().pool)
@@ -196,9 +195,9 @@ async fn the_last_enabled_admin_cannot_disable_or_demote_themself(backend: Backe
             vec![("role", "employee")],
         ),
     ] {
-        let response = post_with_csrf(&app.browser, "/admin/users", &action, &fields).await;
+        let response = app.browser.submits("/admin/users", &action, &fields).await;
         assert_eq!(response.status(), Status::SeeOther);
-        let (_, html) = get_page(&app.browser, "/admin/users").await;
+        let (_, html) = app.browser.opens("/admin/users").await;
         assert!(
             html.contains("That would leave no enabled administrator"),
             "{action}"
@@ -209,7 +208,7 @@ async fn the_last_enabled_admin_cannot_disable_or_demote_themself(backend: Backe
             .await,
         1
     );
-    assert!(is_signed_in(&app.browser).await);
+    assert!(app.browser.is_signed_in().await);
 }
 
 async fn an_admin_creates_a_user_who_can_then_sign_in(backend: Backend) {
@@ -217,54 +216,58 @@ async fn an_admin_creates_a_user_who_can_then_sign_in(backend: Backend) {
         return;
     };
     signed_in_admin(&app).await;
-    let response = post_with_csrf(
-        &app.browser,
-        "/admin/users",
-        "/admin/users",
-        &[
-            ("name", "Katherine Johnson"),
-            ("email", " Katherine@Example.COM "),
-            ("role", "employee"),
-            ("password", "orbital mechanics 1962"),
-            ("password_confirm", "orbital mechanics 1962"),
-        ],
-    )
-    .await;
+    let response = app
+        .browser
+        .submits(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("name", "Katherine Johnson"),
+                ("email", " Katherine@Example.COM "),
+                ("role", "employee"),
+                ("password", "orbital mechanics 1962"),
+                ("password_confirm", "orbital mechanics 1962"),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), Status::SeeOther);
     let kj = app.new_browser().await;
     assert_eq!(
-        log_in(&kj, "katherine@example.com", "orbital mechanics 1962").await,
+        kj.signs_in_as("katherine@example.com", "orbital mechanics 1962")
+            .await,
         Status::SeeOther
     );
 
     // The same address again, and a weak password, are refused with the form re-shown.
-    let duplicate = post_with_csrf(
-        &app.browser,
-        "/admin/users",
-        "/admin/users",
-        &[
-            ("name", "K. Johnson"),
-            ("email", "katherine@example.com"),
-            ("role", "employee"),
-            ("password", "another long password"),
-            ("password_confirm", "another long password"),
-        ],
-    )
-    .await;
+    let duplicate = app
+        .browser
+        .submits(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("name", "K. Johnson"),
+                ("email", "katherine@example.com"),
+                ("role", "employee"),
+                ("password", "another long password"),
+                ("password_confirm", "another long password"),
+            ],
+        )
+        .await;
     assert_eq!(duplicate.status(), Status::Conflict);
-    let weak = post_with_csrf(
-        &app.browser,
-        "/admin/users",
-        "/admin/users",
-        &[
-            ("name", "Weak"),
-            ("email", "weak@example.com"),
-            ("role", "employee"),
-            ("password", "password1234"),
-            ("password_confirm", "password1234"),
-        ],
-    )
-    .await;
+    let weak = app
+        .browser
+        .submits(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("name", "Weak"),
+                ("email", "weak@example.com"),
+                ("role", "employee"),
+                ("password", "password1234"),
+                ("password_confirm", "password1234"),
+            ],
+        )
+        .await;
     assert_eq!(weak.status(), Status::UnprocessableEntity);
     assert!(body(weak).await.contains("commonly used"));
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
@@ -281,10 +284,16 @@ async fn the_sessions_page_filters_by_email_and_paginates(backend: Backend) {
     // 120 sessions for Ada straight into the table, as if from 120 devices.
     let now = app.clock.now();
     for i in 0..120 {
-        app.insert_session(&format!("handle-{i}"), ada.id, now - i, now + 3600, false)
-            .await;
+        app.plant_session(PlantedSession {
+            handle: &format!("handle-{i}"),
+            user: ada.id,
+            last_seen_at: now - i,
+            expires_at: now + 3600,
+            remember: false,
+        })
+        .await;
     }
-    let (_, first) = get_page(&app.browser, "/admin/sessions").await;
+    let (_, first) = app.browser.opens("/admin/sessions").await;
     assert!(first.contains("id=\"live-sessions\">121<"));
     assert!(first.contains("id=\"signed-in-users\">2<"));
     assert_eq!(
@@ -293,13 +302,13 @@ async fn the_sessions_page_filters_by_email_and_paginates(backend: Backend) {
         "50 rows a page, two forms each"
     );
     assert!(first.contains("Page 1 of 3"));
-    let (_, last) = get_page(&app.browser, "/admin/sessions?page=3").await;
+    let (_, last) = app.browser.opens("/admin/sessions?page=3").await;
     assert_eq!(last.matches("/admin/sessions/").count(), 21);
 
-    let (_, filtered) = get_page(&app.browser, "/admin/sessions?email=root").await;
+    let (_, filtered) = app.browser.opens("/admin/sessions?email=root").await;
     assert!(filtered.contains("id=\"live-sessions\">1<"));
     assert!(filtered.contains("Your session"));
-    let (_, none) = get_page(&app.browser, "/admin/sessions?email=%25").await;
+    let (_, none) = app.browser.opens("/admin/sessions?email=%25").await;
     assert!(
         none.contains("id=\"live-sessions\">0<"),
         "LIKE wildcards in the filter are literal"
@@ -315,13 +324,14 @@ async fn the_audit_log_records_who_did_what_and_filters(backend: Backend) {
         .await;
     let ada = app.new_browser().await;
     assert_eq!(
-        log_in(&ada, "ada@example.com", "not the password at all").await,
+        ada.signs_in_as("ada@example.com", "not the password at all")
+            .await,
         Status::Unauthorized
     );
-    log_in(&ada, "ada@example.com", PASSWORD).await;
-    post_with_csrf(&ada, "/dashboard", "/logout", &[]).await;
+    ada.signs_in_as("ada@example.com", PASSWORD).await;
+    ada.signs_out().await;
 
-    let (_, html) = get_page(&app.browser, "/admin/audit").await;
+    let (_, html) = app.browser.opens("/admin/audit").await;
     for label in ["Sign-in succeeded", "Sign-in failed", "Signed out"] {
         assert!(html.contains(label), "{label}");
     }
@@ -329,10 +339,10 @@ async fn the_audit_log_records_who_did_what_and_filters(backend: Backend) {
         !html.contains("not the password at all"),
         "passwords never reach the log"
     );
-    let (_, failed_only) = get_page(&app.browser, "/admin/audit?kind=login_failed").await;
+    let (_, failed_only) = app.browser.opens("/admin/audit?kind=login_failed").await;
     assert_eq!(failed_only.matches("data-kind=\"login_failed\"").count(), 1);
     assert_eq!(failed_only.matches("data-kind=").count(), 1);
-    let (_, ada_only) = get_page(&app.browser, "/admin/audit?user=ada%40").await;
+    let (_, ada_only) = app.browser.opens("/admin/audit?user=ada%40").await;
     assert_eq!(ada_only.matches("data-kind=").count(), 3);
     let stored: i64 = app
         .count("SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%not the password%' OR email LIKE '%not the password%'")
@@ -341,10 +351,10 @@ async fn the_audit_log_records_who_did_what_and_filters(backend: Backend) {
 
     // A password typed into the e-mail field is not kept either.
     assert_eq!(
-        log_in(&ada, "my secret passphrase", "x").await,
+        ada.signs_in_as("my secret passphrase", "x").await,
         Status::Unauthorized
     );
-    let (_, html) = get_page(&app.browser, "/admin/audit?kind=login_failed").await;
+    let (_, html) = app.browser.opens("/admin/audit?kind=login_failed").await;
     assert!(!html.contains("my secret passphrase"));
     assert!(html.contains("(not an e-mail address, 20 characters)"));
 }

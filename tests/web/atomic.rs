@@ -32,7 +32,7 @@ async fn office(backend: Backend) -> Option<Office> {
 async fn admin_posts_while_the_audit_trail_is_down(office: &Office, page: &str, action: &str) {
     office.app.break_the_audit_trail().await;
     let events = office.app.audit_event_count().await;
-    let response = post_with_csrf(&office.app.browser, page, action, &[]).await;
+    let response = office.app.browser.submits(page, action, &[]).await;
     assert_eq!(response.status(), Status::InternalServerError, "{action}");
     office.app.mend_the_audit_trail().await;
     assert_eq!(office.app.audit_event_count().await, events, "no event");
@@ -44,10 +44,10 @@ async fn a_sign_in_whose_event_cannot_be_written_starts_no_session(backend: Back
     };
     let desk = office.app.new_browser().await;
     office.app.break_the_audit_trail().await;
-    let status = log_in(&desk, "ada@example.com", PASSWORD).await;
+    let status = desk.signs_in_as("ada@example.com", PASSWORD).await;
     assert_eq!(status, Status::InternalServerError);
     office.app.mend_the_audit_trail().await;
-    assert!(!is_signed_in(&desk).await, "no session was started");
+    assert!(!desk.is_signed_in().await, "no session was started");
     assert_eq!(
         office.app.sessions_of(&office.ada).await,
         1,
@@ -66,7 +66,7 @@ async fn a_revocation_whose_event_cannot_be_written_leaves_the_session_alive(bac
         .unwrap();
     let action = format!("/admin/sessions/{handle}/revoke");
     admin_posts_while_the_audit_trail_is_down(&office, "/admin/sessions", &action).await;
-    assert!(is_signed_in(&office.ada_laptop).await);
+    assert!(office.ada_laptop.is_signed_in().await);
 }
 
 async fn a_force_logout_whose_event_cannot_be_written_ends_nothing(backend: Backend) {
@@ -75,7 +75,7 @@ async fn a_force_logout_whose_event_cannot_be_written_ends_nothing(backend: Back
     };
     let action = format!("/admin/users/{}/sessions/revoke", office.ada.id);
     admin_posts_while_the_audit_trail_is_down(&office, "/admin/sessions", &action).await;
-    assert!(is_signed_in(&office.ada_laptop).await);
+    assert!(office.ada_laptop.is_signed_in().await);
 }
 
 async fn a_disable_whose_event_cannot_be_written_leaves_the_account_enabled(backend: Backend) {
@@ -85,7 +85,7 @@ async fn a_disable_whose_event_cannot_be_written_leaves_the_account_enabled(back
     let action = format!("/admin/users/{}/disable", office.ada.id);
     admin_posts_while_the_audit_trail_is_down(&office, "/admin/users", &action).await;
     assert!(!office.app.reload(&office.ada).await.disabled);
-    assert!(is_signed_in(&office.ada_laptop).await);
+    assert!(office.ada_laptop.is_signed_in().await);
 }
 
 async fn a_role_change_whose_event_cannot_be_written_leaves_the_role(backend: Backend) {
@@ -94,17 +94,15 @@ async fn a_role_change_whose_event_cannot_be_written_leaves_the_role(backend: Ba
     };
     office.app.break_the_audit_trail().await;
     let action = format!("/admin/users/{}/role", office.ada.id);
-    let response = post_with_csrf(
-        &office.app.browser,
-        "/admin/users",
-        &action,
-        &[("role", "admin")],
-    )
-    .await;
+    let response = office
+        .app
+        .browser
+        .submits("/admin/users", &action, &[("role", "admin")])
+        .await;
     assert_eq!(response.status(), Status::InternalServerError);
     office.app.mend_the_audit_trail().await;
     assert_eq!(office.app.reload(&office.ada).await.role, Role::Employee);
-    assert!(is_signed_in(&office.ada_laptop).await);
+    assert!(office.ada_laptop.is_signed_in().await);
 }
 
 async fn a_password_change_whose_event_cannot_be_written_changes_nothing(backend: Backend) {
@@ -113,30 +111,31 @@ async fn a_password_change_whose_event_cannot_be_written_changes_nothing(backend
     };
     let phone = office.app.browser_signed_in_as(&office.ada).await;
     office.app.break_the_audit_trail().await;
-    let response = post_with_csrf(
-        &office.ada_laptop,
-        "/account/password",
-        "/account/password",
-        &[
-            ("current_password", PASSWORD),
-            ("new_password", "an entirely new passphrase"),
-            ("new_password_confirm", "an entirely new passphrase"),
-        ],
-    )
-    .await;
+    let response = office
+        .ada_laptop
+        .submits(
+            "/account/password",
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "an entirely new passphrase"),
+                ("new_password_confirm", "an entirely new passphrase"),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), Status::InternalServerError);
     office.app.mend_the_audit_trail().await;
     assert!(
-        is_signed_in(&phone).await,
+        phone.is_signed_in().await,
         "the other session was not ended"
     );
     assert!(
-        is_signed_in(&office.ada_laptop).await,
+        office.ada_laptop.is_signed_in().await,
         "nor this one rotated away"
     );
     let desk = office.app.new_browser().await;
     assert_eq!(
-        log_in(&desk, "ada@example.com", PASSWORD).await,
+        desk.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther,
         "the old password still works"
     );
@@ -157,23 +156,21 @@ async fn an_employee_edit_whose_event_cannot_be_written_is_not_saved(backend: Ba
         ("start_date", "1943-12-01"),
         ("status", "active"),
     ];
-    let created = post_with_csrf(
-        &office.app.browser,
-        "/admin/employees/new",
-        "/admin/employees/new",
-        &form,
-    )
-    .await;
+    let created = office
+        .app
+        .browser
+        .submits("/admin/employees/new", "/admin/employees/new", &form)
+        .await;
     assert_eq!(created.status(), Status::SeeOther);
     let profile = location(&created).expect("to the profile").to_string();
     let edit = format!("{profile}/edit").replace("/employees/", "/admin/employees/");
     let mut changed = form;
     changed[2] = ("title", "Commodore");
     office.app.break_the_audit_trail().await;
-    let response = post_with_csrf(&office.app.browser, &edit, &edit, &changed).await;
+    let response = office.app.browser.submits(&edit, &edit, &changed).await;
     assert_eq!(response.status(), Status::InternalServerError);
     office.app.mend_the_audit_trail().await;
-    let (_, html) = get_page(&office.app.browser, &profile).await;
+    let (_, html) = office.app.browser.opens(&profile).await;
     assert!(html.contains("Rear Admiral") && !html.contains("Commodore"));
 }
 

@@ -62,10 +62,10 @@ async fn user_add_reads_the_password_from_stdin_and_the_account_can_sign_in(back
     );
     assert!(!list.contains("argon2"), "hashes are never printed");
     assert_eq!(
-        log_in(&app.browser, "grace@example.com", PASSWORD).await,
+        app.browser.signs_in_as("grace@example.com", PASSWORD).await,
         Status::SeeOther
     );
-    let (_, html) = get_page(&app.browser, "/admin/users").await;
+    let (_, html) = app.browser.opens("/admin/users").await;
     assert!(html.contains("Grace Hopper"));
 
     let (ok, out) = hr_portal(
@@ -88,7 +88,7 @@ async fn a_force_logout_from_the_command_line_ends_sessions_at_once(backend: Bac
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     let (ok, list) = hr_portal(&app, &["sessions", "list", "--user", "ada@example.com"], "");
     assert!(ok && list.contains("ada@example.com"), "{list}");
 
@@ -98,7 +98,7 @@ async fn a_force_logout_from_the_command_line_ends_sessions_at_once(backend: Bac
         "",
     );
     assert!(ok && out.contains("Ended 1 session"), "{out}");
-    assert!(!is_signed_in(&app.browser).await);
+    assert!(!app.browser.is_signed_in().await);
 }
 
 async fn disabling_from_the_command_line_ends_sessions_and_blocks_login(backend: Backend) {
@@ -107,18 +107,18 @@ async fn disabling_from_the_command_line_ends_sessions_and_blocks_login(backend:
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     let (ok, out) = hr_portal(&app, &["user", "disable", "ada@example.com"], "");
     assert!(ok, "{out}");
-    assert!(!is_signed_in(&app.browser).await);
+    assert!(!app.browser.is_signed_in().await);
     assert_eq!(
-        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        app.browser.signs_in_as("ada@example.com", PASSWORD).await,
         Status::Unauthorized
     );
     let (ok, _) = hr_portal(&app, &["user", "enable", "ada@example.com"], "");
     assert!(ok);
     assert_eq!(
-        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        app.browser.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther
     );
 }
@@ -129,7 +129,7 @@ async fn sessions_purge_reports_what_it_removed(backend: Backend) {
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     sqlx::query("UPDATE sessions SET expires_at = 0")
         .execute(&app.db().pool)
         .await

@@ -13,38 +13,38 @@ async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side(backe
         .await;
     let browser = &app.browser;
 
-    let response = post_with_csrf(
-        browser,
-        "/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let response = browser
+        .submits(
+            "/login",
+            "/login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(location(&response), Some("/dashboard"));
 
-    let (status, html) = get_page(browser, "/dashboard").await;
+    let (status, html) = browser.opens("/dashboard").await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("Welcome, Ada Lovelace"));
     assert!(html.contains("Employee"));
     assert!(html.contains("id=\"session-started\""));
     assert!(html.contains("This is the first sign-in to your account."));
-    let stolen = session_cookie(browser).expect("a session cookie is set");
+    let stolen = browser.session_cookie().expect("a session cookie is set");
 
-    let response = post_with_csrf(browser, "/dashboard", "/logout", &[]).await;
+    let response = browser.submits("/dashboard", "/logout", &[]).await;
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(location(&response), Some("/login"));
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 
     // The copied cookie is worthless now, from any browser.
     let other = app.new_browser().await;
-    let replay = get_with_cookie(&other, "/dashboard", &stolen).await;
+    let replay = other.replays_cookie("/dashboard", &stolen).await;
     assert_eq!(
         replay,
         Status::SeeOther,
         "a logged-out cookie must not sign anyone in"
     );
-    assert!(!is_signed_in(browser).await);
+    assert!(!browser.is_signed_in().await);
 }
 
 async fn a_session_survives_a_server_restart(backend: Backend) {
@@ -54,15 +54,15 @@ async fn a_session_survives_a_server_restart(backend: Backend) {
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
     assert_eq!(
-        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        app.browser.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther
     );
-    let cookie = session_cookie(&app.browser).unwrap();
+    let cookie = app.browser.session_cookie().unwrap();
 
     // A new instance on the same data folder reads the persisted secret key.
     let restarted = app.new_browser().await;
     assert_eq!(
-        get_with_cookie(&restarted, "/dashboard", &cookie).await,
+        restarted.replays_cookie("/dashboard", &cookie).await,
         Status::Ok
     );
     assert!(app.dir.path().join("secret.key").exists());
@@ -75,12 +75,12 @@ async fn every_login_issues_a_new_token_and_drops_the_old_session(backend: Backe
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
     let browser = &app.browser;
-    log_in(browser, "ada@example.com", PASSWORD).await;
-    let first_token = session_token(browser).unwrap();
-    let first_cookie = session_cookie(browser).unwrap();
+    browser.signs_in_as("ada@example.com", PASSWORD).await;
+    let first_token = browser.session_token().unwrap();
+    let first_cookie = browser.session_cookie().unwrap();
 
-    log_in(browser, "ada@example.com", PASSWORD).await;
-    let second_token = session_token(browser).unwrap();
+    browser.signs_in_as("ada@example.com", PASSWORD).await;
+    let second_token = browser.session_token().unwrap();
     assert_ne!(first_token, second_token);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM sessions").await,
@@ -89,11 +89,11 @@ async fn every_login_issues_a_new_token_and_drops_the_old_session(backend: Backe
     );
     let other = app.new_browser().await;
     assert_eq!(
-        get_with_cookie(&other, "/dashboard", &first_cookie).await,
+        other.replays_cookie("/dashboard", &first_cookie).await,
         Status::SeeOther
     );
-    assert!(is_signed_in(browser).await);
-    let (_, html) = get_page(browser, "/dashboard").await;
+    assert!(browser.is_signed_in().await);
+    let (_, html) = browser.opens("/dashboard").await;
     assert!(
         html.contains("Previous sign-in:"),
         "the second sign-in shows the first"
@@ -110,10 +110,10 @@ async fn a_session_planted_before_login_is_never_upgraded(backend: Backend) {
     app.create_user("mallory@example.com", "Mallory", Role::Employee)
         .await;
     let attacker = app.new_browser().await;
-    log_in(&attacker, "mallory@example.com", PASSWORD).await;
-    let planted = session_cookie(&attacker).unwrap();
+    attacker.signs_in_as("mallory@example.com", PASSWORD).await;
+    let planted = attacker.session_cookie().unwrap();
     let victim = app.new_browser().await;
-    let (_, login_page) = get_page(&victim, "/login").await;
+    let (_, login_page) = victim.opens("/login").await;
     let token = csrf_token_for(&login_page, "/login");
     let response = victim
         .post("/login")
@@ -127,12 +127,15 @@ async fn a_session_planted_before_login_is_never_upgraded(backend: Backend) {
         .dispatch()
         .await;
     assert_eq!(response.status(), Status::SeeOther);
-    assert_ne!(session_cookie(&victim).unwrap(), planted);
-    let (_, html) = get_page(&victim, "/dashboard").await;
+    assert_ne!(victim.session_cookie().unwrap(), planted);
+    let (_, html) = victim.opens("/dashboard").await;
     assert!(html.contains("Welcome, Ada"));
     // The planted session was deleted rather than re-used or upgraded.
     assert_eq!(
-        get_with_cookie(&app.new_browser().await, "/dashboard", &planted).await,
+        app.new_browser()
+            .await
+            .replays_cookie("/dashboard", &planted)
+            .await,
         Status::SeeOther
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
@@ -155,19 +158,19 @@ async fn anonymous_visitors_are_sent_to_login_and_come_back_after(backend: Backe
     let root = browser.get("/").dispatch().await;
     assert_eq!(location(&root), Some("/login"));
 
-    let (_, html) = get_page(browser, "/login?next=%2Faccount%2Fsessions").await;
+    let (_, html) = browser.opens("/login?next=%2Faccount%2Fsessions").await;
     assert!(html.contains("name=\"next\" value=\"&#x2F;account&#x2F;sessions\""));
-    let response = post_with_csrf(
-        browser,
-        "/login",
-        "/login",
-        &[
-            ("email", "ada@example.com"),
-            ("password", PASSWORD),
-            ("next", "/account/sessions"),
-        ],
-    )
-    .await;
+    let response = browser
+        .submits(
+            "/login",
+            "/login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", "/account/sessions"),
+            ],
+        )
+        .await;
     assert_eq!(location(&response), Some("/account/sessions"));
 }
 
@@ -186,17 +189,17 @@ async fn next_never_leads_off_the_site(backend: Backend) {
         "/a<b",
     ] {
         let browser = app.new_browser().await;
-        let response = post_with_csrf(
-            &browser,
-            "/login",
-            "/login",
-            &[
-                ("email", "ada@example.com"),
-                ("password", PASSWORD),
-                ("next", evil),
-            ],
-        )
-        .await;
+        let response = browser
+            .submits(
+                "/login",
+                "/login",
+                &[
+                    ("email", "ada@example.com"),
+                    ("password", PASSWORD),
+                    ("next", evil),
+                ],
+            )
+            .await;
         assert_eq!(location(&response), Some("/dashboard"), "next={evil:?}");
     }
 }
@@ -207,9 +210,9 @@ async fn a_non_admin_is_refused_the_admin_area(backend: Backend) {
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     for path in ["/admin/sessions", "/admin/users", "/admin/audit"] {
-        let (status, html) = get_page(&app.browser, path).await;
+        let (status, html) = app.browser.opens(path).await;
         assert_eq!(status, Status::Forbidden, "{path}");
         assert!(html.contains("Not allowed"));
     }
@@ -228,11 +231,11 @@ async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(ba
         .await;
     let admin = &app.browser;
     let victim = app.new_browser().await;
-    log_in(admin, "root@example.com", PASSWORD).await;
-    log_in(&victim, "ada@example.com", PASSWORD).await;
-    assert!(is_signed_in(&victim).await);
+    admin.signs_in_as("root@example.com", PASSWORD).await;
+    victim.signs_in_as("ada@example.com", PASSWORD).await;
+    assert!(victim.is_signed_in().await);
 
-    let (status, html) = get_page(admin, "/admin/sessions").await;
+    let (status, html) = admin.opens("/admin/sessions").await;
     assert_eq!(status, Status::Ok);
     assert_eq!(
         html.matches("<tr").count(),
@@ -248,7 +251,7 @@ async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(ba
     let action = format!("/admin/sessions/{victim_handle}/revoke");
     assert!(html.contains(&format!("action=\"{action}\"")));
 
-    let response = post_with_csrf(admin, "/admin/sessions", &action, &[]).await;
+    let response = admin.submits("/admin/sessions", &action, &[]).await;
     assert_eq!(response.status(), Status::SeeOther);
     let response = victim.get("/dashboard").dispatch().await;
     assert_eq!(response.status(), Status::SeeOther);
@@ -261,7 +264,7 @@ async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(ba
         .expect("the dead session cookie is cleared");
     assert!(removal.starts_with("hr_session=;"), "{removal}");
     assert_eq!(location(&response), Some("/login?next=%2Fdashboard"));
-    assert!(is_signed_in(admin).await);
+    assert!(admin.is_signed_in().await);
 }
 
 async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(backend: Backend) {
@@ -276,19 +279,19 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(backend
     let browser = &app.browser;
 
     // Login without the form cookie's token.
-    let response = post_form(
-        browser,
-        "/login",
-        &[("email", "root@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let response = browser
+        .posts(
+            "/login",
+            &[("email", "root@example.com"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(response.status(), Status::Forbidden);
     assert!(body(response).await.contains("form has expired"));
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 
-    log_in(browser, "root@example.com", PASSWORD).await;
+    browser.signs_in_as("root@example.com", PASSWORD).await;
     let victim = app.new_browser().await;
-    log_in(&victim, "ada@example.com", PASSWORD).await;
+    victim.signs_in_as("ada@example.com", PASSWORD).await;
     let victim_handle: String =
         sqlx::query_scalar("SELECT handle FROM sessions WHERE user_id = $1")
             .bind(ada.id)
@@ -314,25 +317,34 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(backend
         .rocket()
         .routes()
         .filter(|route| route.method == rocket::http::Method::Post)
-        .map(|route| {
-            route
+        .flat_map(|route| {
+            let path = route
                 .uri
                 .path()
                 .replace("<handle>", &victim_handle)
                 .replace("<user_id>", &ada.id.to_string())
-                .replace("<id>", &employee_id.to_string())
+                .replace("<id>", &employee_id.to_string());
+            // One route serves both ends of an account's access.
+            if path.contains("<access>") {
+                vec![
+                    path.replace("<access>", "disable"),
+                    path.replace("<access>", "enable"),
+                ]
+            } else {
+                vec![path]
+            }
         })
         .collect();
     assert!(posts.len() >= 14, "{posts:?}");
     let forged = [("csrf_token", "AAAA")];
     for action in &posts {
-        let missing = post_form(browser, action, &[("role", "admin")]).await;
+        let missing = browser.posts(action, &[("role", "admin")]).await;
         assert_eq!(
             missing.status(),
             Status::Forbidden,
             "{action} without a token"
         );
-        let wrong = post_form(browser, action, &forged).await;
+        let wrong = browser.posts(action, &forged).await;
         assert_eq!(
             wrong.status(),
             Status::Forbidden,
@@ -340,13 +352,15 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(backend
         );
     }
     // Another session's token is not this session's token.
-    let (_, victim_page) = get_page(&victim, "/dashboard").await;
+    let (_, victim_page) = victim.opens("/dashboard").await;
     let victims_token = csrf_token_for(&victim_page, "/logout");
-    let cross = post_form(browser, "/logout", &[("csrf_token", &victims_token)]).await;
+    let cross = browser
+        .posts("/logout", &[("csrf_token", &victims_token)])
+        .await;
     assert_eq!(cross.status(), Status::Forbidden);
 
     assert_eq!(database_snapshot(&app).await, before, "nothing changed");
-    assert!(is_signed_in(browser).await && is_signed_in(&victim).await);
+    assert!(browser.is_signed_in().await && victim.is_signed_in().await);
 }
 
 /// Everything a forged request could have changed, as text.
@@ -375,24 +389,24 @@ async fn an_open_login_form_survives_other_requests_of_the_browser(backend: Back
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
     let browser = &app.browser;
-    let (_, first_tab) = get_page(browser, "/login").await;
+    let (_, first_tab) = browser.opens("/login").await;
     let token = csrf_token_in(&first_tab);
     // A favicon fetch and a second tab must not invalidate the first tab's form.
     assert_eq!(
         browser.get("/favicon.ico").dispatch().await.status(),
         Status::Ok
     );
-    get_page(browser, "/login").await;
-    let response = post_form(
-        browser,
-        "/login",
-        &[
-            ("email", "ada@example.com"),
-            ("password", PASSWORD),
-            ("csrf_token", &token),
-        ],
-    )
-    .await;
+    browser.opens("/login").await;
+    let response = browser
+        .posts(
+            "/login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), Status::SeeOther);
 }
 
@@ -409,7 +423,7 @@ async fn every_page_carries_the_security_headers(backend: Backend) {
         redirect.headers().get_one("Cache-Control"),
         Some("no-store")
     );
-    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     // Anonymous, signed-in, missing, forbidden and plain-text responses alike.
     for path in [
         "/login",
@@ -449,13 +463,14 @@ async fn the_session_cookie_is_private_httponly_and_lax(backend: Backend) {
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    let response = post_with_csrf(
-        &app.browser,
-        "/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let response = app
+        .browser
+        .submits(
+            "/login",
+            "/login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
     let set_cookie: Vec<&str> = response.headers().get("Set-Cookie").collect();
     let session = set_cookie
         .iter()
@@ -468,7 +483,7 @@ async fn the_session_cookie_is_private_httponly_and_lax(backend: Backend) {
         !session.contains("Expires"),
         "a browser-session cookie unless remembered"
     );
-    let token = session_token(&app.browser).unwrap();
+    let token = app.browser.session_token().unwrap();
     assert!(!session.contains(&token), "the token travels encrypted");
     // Only the hash is stored.
     let stored: String = sqlx::query_scalar("SELECT token_hash FROM sessions")
@@ -485,9 +500,9 @@ async fn forged_truncated_and_garbage_cookies_are_anonymous(backend: Backend) {
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    log_in(&app.browser, "ada@example.com", PASSWORD).await;
-    let real = session_cookie(&app.browser).unwrap();
-    let token = session_token(&app.browser).unwrap();
+    app.browser.signs_in_as("ada@example.com", PASSWORD).await;
+    let real = app.browser.session_cookie().unwrap();
+    let token = app.browser.session_token().unwrap();
     let mut flipped = real.clone().into_bytes();
     let middle = flipped.len() / 2;
     flipped[middle] = if flipped[middle] == b'A' { b'B' } else { b'A' };
@@ -503,7 +518,7 @@ async fn forged_truncated_and_garbage_cookies_are_anonymous(backend: Backend) {
     ];
     let stranger = app.new_browser().await;
     for case in &cases {
-        let status = get_with_cookie(&stranger, "/dashboard", case).await;
+        let status = stranger.replays_cookie("/dashboard", case).await;
         assert_eq!(
             status,
             Status::SeeOther,
@@ -530,16 +545,16 @@ async fn oversized_and_malformed_forms_get_a_clear_4xx(backend: Backend) {
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
     let browser = &app.browser;
-    let (_, html) = get_page(browser, "/login").await;
+    let (_, html) = browser.opens("/login").await;
     let token = csrf_token_in(&html);
 
     let huge = "x".repeat(100_000);
-    let response = post_form(
-        browser,
-        "/login",
-        &[("email", &huge), ("password", "p"), ("csrf_token", &token)],
-    )
-    .await;
+    let response = browser
+        .posts(
+            "/login",
+            &[("email", &huge), ("password", "p"), ("csrf_token", &token)],
+        )
+        .await;
     assert_eq!(response.status(), Status::PayloadTooLarge);
     assert!(body(response).await.contains("too large"));
 
@@ -556,12 +571,12 @@ async fn oversized_and_malformed_forms_get_a_clear_4xx(backend: Backend) {
         response.status()
     );
 
-    let response = post_form(
-        browser,
-        "/login",
-        &[("email", ""), ("password", ""), ("csrf_token", &token)],
-    )
-    .await;
+    let response = browser
+        .posts(
+            "/login",
+            &[("email", ""), ("password", ""), ("csrf_token", &token)],
+        )
+        .await;
     assert_eq!(response.status(), Status::UnprocessableEntity);
     let html = body(response).await;
     assert!(html.contains("Please enter your e-mail address and your password."));
@@ -581,18 +596,18 @@ async fn control_characters_in_any_input_never_cause_a_500(backend: Backend) {
     app.create_user("root@example.com", "Root", Role::Admin)
         .await;
     let browser = &app.browser;
-    let response = post_with_csrf(
-        browser,
-        "/login",
-        "/login",
-        &[
-            ("email", "a\u{0}b@example.com"),
-            ("password", "some password \u{0}"),
-        ],
-    )
-    .await;
+    let response = browser
+        .submits(
+            "/login",
+            "/login",
+            &[
+                ("email", "a\u{0}b@example.com"),
+                ("password", "some password \u{0}"),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), Status::Unauthorized);
-    log_in(browser, "root@example.com", PASSWORD).await;
+    browser.signs_in_as("root@example.com", PASSWORD).await;
     for path in [
         "/admin/users?q=%00",
         "/admin/sessions?email=%00%01",
@@ -609,27 +624,25 @@ async fn control_characters_in_any_input_never_cause_a_500(backend: Backend) {
         "/admin/sessions/%00/revoke",
         "/admin/sessions/AAAAAAAAAAAAAAAAAAAA%00%00/revoke",
     ] {
-        let status = post_with_csrf(browser, "/dashboard", action, &[])
-            .await
-            .status();
+        let status = browser.submits("/dashboard", action, &[]).await.status();
         assert_eq!(status, Status::NotFound, "{action}");
     }
-    let response = post_with_csrf(
-        browser,
-        "/admin/users",
-        "/admin/users",
-        &[
-            ("name", "Bad\u{0}Name"),
-            ("email", "bad\u{0}@example.com"),
-            ("role", "employee"),
-            ("password", "a long enough password"),
-            ("password_confirm", "a long enough password"),
-        ],
-    )
-    .await;
+    let response = browser
+        .submits(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("name", "Bad\u{0}Name"),
+                ("email", "bad\u{0}@example.com"),
+                ("role", "employee"),
+                ("password", "a long enough password"),
+                ("password_confirm", "a long enough password"),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), Status::UnprocessableEntity);
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
-    assert!(is_signed_in(browser).await);
+    assert!(browser.is_signed_in().await);
 }
 
 async fn first_run_setup_creates_one_admin_exactly_once(backend: Backend) {
@@ -662,10 +675,10 @@ async fn first_run_setup_creates_one_admin_exactly_once(backend: Backend) {
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),
     ];
-    let response = post_with_csrf(browser, &page, "/setup", &fields).await;
+    let response = browser.submits(&page, "/setup", &fields).await;
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(location(&response), Some("/dashboard"));
-    let (_, html) = get_page(browser, "/dashboard").await;
+    let (_, html) = browser.opens("/dashboard").await;
     assert!(html.contains("Welcome, Grace Hopper") && html.contains("Administrator"));
 
     assert_eq!(
@@ -673,12 +686,12 @@ async fn first_run_setup_creates_one_admin_exactly_once(backend: Backend) {
         Status::NotFound
     );
     let again = app.new_browser().await;
-    let (_, login) = get_page(&again, "/login").await;
+    let (_, login) = again.opens("/login").await;
     let mut replay: Vec<(&str, &str)> = fields.to_vec();
     let csrf = csrf_token_in(&login);
     replay.push(("csrf_token", &csrf));
     assert_eq!(
-        post_form(&again, "/setup", &replay).await.status(),
+        again.posts("/setup", &replay).await.status(),
         Status::NotFound
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
@@ -688,7 +701,7 @@ async fn healthz_answers_ok(backend: Backend) {
     let Some(app) = spawn_on(backend).await else {
         return;
     };
-    let (status, body) = get_page(&app.browser, "/healthz").await;
+    let (status, body) = app.browser.opens("/healthz").await;
     assert_eq!(status, Status::Ok);
     assert_eq!(body, "ok");
 }
@@ -700,13 +713,14 @@ async fn with_secure_cookies_the_session_cookie_is_secure_and_host_prefixed(back
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    let response = post_with_csrf(
-        &app.browser,
-        "/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let response = app
+        .browser
+        .submits(
+            "/login",
+            "/login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(response.status(), Status::SeeOther);
     let cookies: Vec<String> = response
         .headers()
@@ -725,7 +739,7 @@ async fn with_secure_cookies_the_session_cookie_is_secure_and_host_prefixed(back
         "__Host- cookies have no Domain"
     );
     assert!(cookies.iter().all(|c| !c.starts_with("hr_session=")));
-    assert!(is_signed_in(&app.browser).await);
+    assert!(app.browser.is_signed_in().await);
 }
 
 on_every_backend!(
@@ -763,7 +777,7 @@ mod client_address {
     }
 
     async fn log_in_via_proxy(app: &TestApp) {
-        let (_, page) = get_page(&app.browser, "/login").await;
+        let (_, page) = app.browser.opens("/login").await;
         let token = csrf_token_for(&page, "/login");
         app.browser
             .post("/login")

@@ -30,7 +30,7 @@ async fn sixteen_clients_sign_in_browse_and_sign_out_at_once_without_errors(back
     let journeys = browsers.iter().enumerate().map(|(i, browser)| async move {
         let mut statuses = Vec::new();
         let email = format!("person{i}@example.com");
-        statuses.push(log_in(browser, &email, PASSWORD).await);
+        statuses.push(browser.signs_in_as(&email, PASSWORD).await);
         for path in [
             "/dashboard",
             "/account/sessions",
@@ -39,11 +39,7 @@ async fn sixteen_clients_sign_in_browse_and_sign_out_at_once_without_errors(back
         ] {
             statuses.push(browser.get(path).dispatch().await.status());
         }
-        statuses.push(
-            post_with_csrf(browser, "/dashboard", "/logout", &[])
-                .await
-                .status(),
-        );
+        statuses.push(browser.signs_out().await);
         statuses.push(browser.get("/dashboard").dispatch().await.status());
         statuses
     });
@@ -85,10 +81,10 @@ async fn a_saturated_hashing_queue_sheds_logins_with_503_and_retry_after(backend
         .await;
     let reader = app.new_browser().await;
     assert_eq!(
-        log_in(&reader, "ada@example.com", PASSWORD).await,
+        reader.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther
     );
-    let (_, page) = get_page(&app.browser, "/login").await;
+    let (_, page) = app.browser.opens("/login").await;
     let token = csrf_token_for(&page, "/login");
     let attempts = (0..12).map(|i| {
         let body = form_body(&[

@@ -240,24 +240,17 @@ impl TestApp {
     }
 
     /// Puts a session row straight into the table (as if signed in from another device), with
-    /// `handle` doubling as its token hash. Returns nothing: these rows have no usable cookie.
-    pub async fn insert_session(
-        &self,
-        handle: &str,
-        user_id: UserId,
-        last_seen_at: i64,
-        expires_at: i64,
-        remember: bool,
-    ) {
+    /// its handle doubling as its token hash: these rows have no usable cookie.
+    pub async fn plant_session(&self, planted: PlantedSession<'_>) {
         sqlx::query(
             "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \
              VALUES ($1, $1, $2, $3, $3, $4, $5, 'x')",
         )
-        .bind(handle)
-        .bind(user_id)
-        .bind(last_seen_at)
-        .bind(expires_at)
-        .bind(i64::from(remember))
+        .bind(planted.handle)
+        .bind(planted.user)
+        .bind(planted.last_seen_at)
+        .bind(planted.expires_at)
+        .bind(i64::from(planted.remember))
         .execute(&self.db().pool)
         .await
         .unwrap();
@@ -269,6 +262,15 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// A session row for [`TestApp::plant_session`], named field by field.
+pub struct PlantedSession<'a> {
+    pub handle: &'a str,
+    pub user: UserId,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub remember: bool,
 }
 
 /// The first `csrf_token` hidden input of a page.
@@ -323,107 +325,110 @@ pub async fn body(response: LocalResponse<'_>) -> String {
     response.into_string().await.unwrap_or_default()
 }
 
-pub async fn get_page(browser: &Client, path: &str) -> (Status, String) {
-    let response = browser.get(path.to_string()).dispatch().await;
-    let status = response.status();
-    (status, body(response).await)
-}
-
 pub fn location<'a>(response: &'a LocalResponse<'_>) -> Option<&'a str> {
     response.headers().get_one("Location")
 }
 
-/// Posts a form, adding the CSRF token found on `form_page`.
-pub async fn post_with_csrf<'c>(
-    browser: &'c Client,
-    form_page: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> LocalResponse<'c> {
-    let (_, html) = get_page(browser, form_page).await;
-    let token = csrf_token_for(&html, action);
-    let mut all: Vec<(&str, &str)> = fields.to_vec();
-    all.push(("csrf_token", &token));
-    post_form(browser, action, &all).await
+/// What a person does with a browser, so tests read as sentences:
+/// `laptop.signs_in_as("ada@example.com", PASSWORD)`, `admin.submits("/admin/users", action, &[])`.
+#[allow(async_fn_in_trait)] // test-only; never used through `dyn` or across threads by name
+pub trait Browser {
+    /// GET `path`: the status and the page.
+    async fn opens(&self, path: &str) -> (Status, String);
+    /// Fills in the form posting to `action` on `form_page` (its CSRF token included) and sends it.
+    async fn submits(
+        &self,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> LocalResponse<'_>;
+    /// POSTs exactly `fields`, with no token added (a forged or hand-made request).
+    async fn posts(&self, action: &str, fields: &[(&str, &str)]) -> LocalResponse<'_>;
+    /// Signs in through the login form; the response status.
+    async fn signs_in_as(&self, email: &str, password: &str) -> Status;
+    /// Signs in with "keep me signed in".
+    async fn signs_in_remembered(&self, email: &str, password: &str) -> Status;
+    /// Presses "Sign out".
+    async fn signs_out(&self) -> Status;
+    /// Whether the browser is signed in (the dashboard answers 200 rather than a redirect).
+    async fn is_signed_in(&self) -> bool;
+    /// Sends GET `path` carrying `raw_cookie` as the session cookie (replay from another machine).
+    async fn replays_cookie(&self, path: &str, raw_cookie: &str) -> Status;
+    /// The encrypted session cookie exactly as the browser holds it (what a thief would copy).
+    fn session_cookie(&self) -> Option<String>;
+    /// The decrypted token inside the session cookie.
+    fn session_token(&self) -> Option<String>;
 }
 
-pub async fn post_form<'c>(
-    browser: &'c Client,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> LocalResponse<'c> {
-    browser
-        .post(action.to_string())
-        .header(ContentType::Form)
-        .body(form_body(fields))
-        .dispatch()
-        .await
-}
+impl Browser for Client {
+    async fn opens(&self, path: &str) -> (Status, String) {
+        let response = self.get(path.to_string()).dispatch().await;
+        let status = response.status();
+        (status, body(response).await)
+    }
 
-/// Signs in through the login form; returns the response status.
-pub async fn log_in(browser: &Client, email: &str, password: &str) -> Status {
-    post_with_csrf(
-        browser,
-        "/login",
-        "/login",
-        &[("email", email), ("password", password)],
-    )
-    .await
-    .status()
-}
+    async fn submits(
+        &self,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> LocalResponse<'_> {
+        let (_, html) = self.opens(form_page).await;
+        let token = csrf_token_for(&html, action);
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.posts(action, &all).await
+    }
 
-/// Signs in with "keep me signed in".
-pub async fn log_in_remembered(browser: &Client, email: &str, password: &str) -> Status {
-    post_with_csrf(
-        browser,
-        "/login",
-        "/login",
-        &[
+    async fn posts(&self, action: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
+        self.post(action.to_string())
+            .header(ContentType::Form)
+            .body(form_body(fields))
+            .dispatch()
+            .await
+    }
+
+    async fn signs_in_as(&self, email: &str, password: &str) -> Status {
+        let fields = [("email", email), ("password", password)];
+        self.submits("/login", "/login", &fields).await.status()
+    }
+
+    async fn signs_in_remembered(&self, email: &str, password: &str) -> Status {
+        let fields = [
             ("email", email),
             ("password", password),
             ("remember", "true"),
-        ],
-    )
-    .await
-    .status()
-}
+        ];
+        self.submits("/login", "/login", &fields).await.status()
+    }
 
-#[allow(dead_code)]
-pub async fn log_out(browser: &Client) -> Status {
-    post_with_csrf(browser, "/dashboard", "/logout", &[])
-        .await
-        .status()
-}
+    async fn signs_out(&self) -> Status {
+        self.submits("/dashboard", "/logout", &[]).await.status()
+    }
 
-/// The encrypted session cookie exactly as the browser holds it (what a thief would copy).
-pub fn session_cookie(browser: &Client) -> Option<String> {
-    browser
-        .cookies()
-        .get("hr_session")
-        .map(|c| c.value().to_string())
-}
+    async fn is_signed_in(&self) -> bool {
+        self.get("/dashboard").dispatch().await.status() == Status::Ok
+    }
 
-/// The decrypted token inside the session cookie.
-pub fn session_token(browser: &Client) -> Option<String> {
-    browser
-        .cookies()
-        .get_private("hr_session")
-        .map(|c| c.value().to_string())
-}
+    async fn replays_cookie(&self, path: &str, raw_cookie: &str) -> Status {
+        self.get(path.to_string())
+            .cookie(Cookie::new("hr_session", raw_cookie.to_string()))
+            .dispatch()
+            .await
+            .status()
+    }
 
-/// Sends GET `path` carrying `raw_cookie` as the session cookie (replay from another machine).
-pub async fn get_with_cookie(browser: &Client, path: &str, raw_cookie: &str) -> Status {
-    browser
-        .get(path.to_string())
-        .cookie(Cookie::new("hr_session", raw_cookie.to_string()))
-        .dispatch()
-        .await
-        .status()
-}
+    fn session_cookie(&self) -> Option<String> {
+        self.cookies()
+            .get("hr_session")
+            .map(|c| c.value().to_string())
+    }
 
-/// Whether the browser is signed in (the dashboard answers 200 rather than a login redirect).
-pub async fn is_signed_in(browser: &Client) -> bool {
-    browser.get("/dashboard").dispatch().await.status() == Status::Ok
+    fn session_token(&self) -> Option<String> {
+        self.cookies()
+            .get_private("hr_session")
+            .map(|c| c.value().to_string())
+    }
 }
 
 /// A small API that lets tests read as sentences: who is signed in where, and what the database
@@ -435,7 +440,9 @@ impl TestApp {
             .create_user("root@example.com", "Root", Role::Admin)
             .await;
         assert_eq!(
-            log_in(&self.browser, root.email.as_str(), PASSWORD).await,
+            self.browser
+                .signs_in_as(root.email.as_str(), PASSWORD)
+                .await,
             Status::SeeOther,
             "the administrator signs in"
         );
@@ -446,7 +453,7 @@ impl TestApp {
     pub async fn browser_signed_in_as(&self, user: &User) -> Client {
         let browser = self.new_browser().await;
         assert_eq!(
-            log_in(&browser, user.email.as_str(), PASSWORD).await,
+            browser.signs_in_as(user.email.as_str(), PASSWORD).await,
             Status::SeeOther,
             "{} signs in",
             user.email

@@ -43,7 +43,10 @@ impl Demo {
     async fn sign_in(&self, role: Role) {
         let account = self.account(role);
         assert_eq!(
-            log_in(&self.app.browser, &account.email, &account.password).await,
+            self.app
+                .browser
+                .signs_in_as(&account.email, &account.password)
+                .await,
             Status::SeeOther,
             "the demo {role:?} signs in with the printed password"
         );
@@ -146,7 +149,7 @@ fn by_name<'a>(people: impl IntoIterator<Item = &'a Person>) -> Vec<i64> {
 async fn all_pages(demo: &Demo, path: &str) -> Vec<i64> {
     let mut ids = Vec::new();
     for page in 1.. {
-        let (status, html) = get_page(&demo.app.browser, &format!("{path}&page={page}")).await;
+        let (status, html) = demo.app.browser.opens(&format!("{path}&page={page}")).await;
         assert_eq!(status, Status::Ok);
         let listed = listed_ids(&html);
         assert!(listed.len() <= 25, "at most 25 people per page");
@@ -168,14 +171,14 @@ async fn directory_search_finds_people_by_name_title_or_department_and_pages_thr
     let browser = &demo.app.browser;
     let everyone = by_name(&demo.people);
 
-    let (status, html) = get_page(browser, "/employees").await;
+    let (status, html) = browser.opens("/employees").await;
     assert_eq!(status, Status::Ok);
     assert_eq!(result_count(&html), 200);
     assert_eq!(listed_ids(&html), everyone[..25]);
     assert!(html.contains("Page 1 of 8"));
-    let (_, last) = get_page(browser, "/employees?page=8").await;
+    let (_, last) = browser.opens("/employees?page=8").await;
     assert_eq!(listed_ids(&last), everyone[175..]);
-    let (status, beyond) = get_page(browser, "/employees?page=9").await;
+    let (status, beyond) = browser.opens("/employees?page=9").await;
     assert_eq!(status, Status::Ok);
     assert!(listed_ids(&beyond).is_empty());
 
@@ -193,7 +196,7 @@ async fn directory_search_finds_people_by_name_title_or_department_and_pages_thr
         engineers.len() > 25,
         "the demo has more engineers than a page holds"
     );
-    let (_, html) = get_page(browser, "/employees?q=ENGINEER").await;
+    let (_, html) = browser.opens("/employees?q=ENGINEER").await;
     assert_eq!(result_count(&html), engineers.len() as i64);
     assert_eq!(
         all_pages(&demo, "/employees?q=Engineer&department=&sort=name").await,
@@ -203,17 +206,17 @@ async fn directory_search_finds_people_by_name_title_or_department_and_pages_thr
     // A department name finds its people; a surname finds its bearers.
     let success = matches("customer success");
     assert_eq!(success.len(), 30);
-    let (_, html) = get_page(browser, "/employees?q=customer%20success").await;
+    let (_, html) = browser.opens("/employees?q=customer%20success").await;
     assert_eq!(result_count(&html), 30);
     let sam = demo.person(demo::DEMO_EMPLOYEE_NAME);
-    let (_, html) = get_page(browser, "/employees?q=okafor").await;
+    let (_, html) = browser.opens("/employees?q=okafor").await;
     assert!(listed_ids(&html).contains(&sam.id));
     assert_eq!(listed_ids(&html), matches("okafor"));
 
     // LIKE wildcards are searched for literally, not expanded.
     for literal in ["%", "_", "\\"] {
         let path = format!("/employees?q={}", encode(literal));
-        let (status, html) = get_page(browser, &path).await;
+        let (status, html) = browser.opens(&path).await;
         assert_eq!(status, Status::Ok);
         assert_eq!(result_count(&html), 0, "{literal:?} matches nobody");
     }
@@ -234,11 +237,13 @@ async fn the_department_filter_lists_only_that_department(backend: Backend) {
     assert_eq!(listed, sales);
 
     // Filter and search combine.
-    let (_, html) = get_page(
-        &demo.app.browser,
-        &format!("/employees?department={sales_id}&q=account%20executive"),
-    )
-    .await;
+    let (_, html) = demo
+        .app
+        .browser
+        .opens(&format!(
+            "/employees?department={sales_id}&q=account%20executive"
+        ))
+        .await;
     let expected =
         by_name(demo.people.iter().filter(|p| {
             p.department == "Sales" && search_key(&p.title).contains("account executive")
@@ -247,10 +252,10 @@ async fn the_department_filter_lists_only_that_department(backend: Backend) {
     assert_eq!(listed_ids(&html), expected);
 
     // An unknown department lists nobody; a malformed one is ignored. Neither is an error.
-    let (status, html) = get_page(&demo.app.browser, "/employees?department=999999").await;
+    let (status, html) = demo.app.browser.opens("/employees?department=999999").await;
     assert_eq!(status, Status::Ok);
     assert_eq!(result_count(&html), 0);
-    let (status, html) = get_page(&demo.app.browser, "/employees?department=abc").await;
+    let (status, html) = demo.app.browser.opens("/employees?department=abc").await;
     assert_eq!(status, Status::Ok);
     assert_eq!(result_count(&html), 200);
 }
@@ -266,19 +271,19 @@ async fn the_directory_sorts_by_name_start_date_and_department_and_ignores_unkno
     };
     let everyone: Vec<&Person> = demo.people.iter().collect();
 
-    let (_, html) = get_page(browser, "/employees?sort=start").await;
+    let (_, html) = browser.opens("/employees?sort=start").await;
     let earliest = first_page(everyone.clone(), |p| {
         (p.start_date.to_string(), String::new(), p.id)
     });
     assert_eq!(listed_ids(&html), earliest);
 
-    let (_, html) = get_page(browser, "/employees?sort=start_desc").await;
+    let (_, html) = browser.opens("/employees?sort=start_desc").await;
     let mut newest: Vec<&Person> = everyone.clone();
     newest.sort_by_key(|p| std::cmp::Reverse((p.start_date, p.id)));
     let newest: Vec<i64> = newest.iter().take(25).map(|p| p.id).collect();
     assert_eq!(listed_ids(&html), newest);
 
-    let (_, html) = get_page(browser, "/employees?sort=department&page=1").await;
+    let (_, html) = browser.opens("/employees?sort=department&page=1").await;
     let by_department = first_page(everyone.clone(), |p| {
         (search_key(&p.department), search_key(&p.name), p.id)
     });
@@ -292,7 +297,7 @@ async fn the_directory_sorts_by_name_start_date_and_department_and_ignores_unkno
         "start_date%20DESC",
         "",
     ] {
-        let (status, html) = get_page(browser, &format!("/employees?sort={junk}")).await;
+        let (status, html) = browser.opens(&format!("/employees?sort={junk}")).await;
         assert_eq!(status, Status::Ok, "sort={junk}");
         assert_eq!(
             listed_ids(&html),
@@ -303,7 +308,7 @@ async fn the_directory_sorts_by_name_start_date_and_department_and_ignores_unkno
     assert_eq!(demo.app.count("SELECT COUNT(*) FROM employees").await, 200);
 
     // Pagination links keep the search, filter and order.
-    let (_, html) = get_page(browser, "/employees?q=engineer&sort=start_desc").await;
+    let (_, html) = browser.opens("/employees?q=engineer&sort=start_desc").await;
     assert!(html
         .contains("href=\"/employees?q=engineer&amp;department=&amp;sort=start_desc&amp;page=2\""));
 }
@@ -318,7 +323,7 @@ async fn a_profile_shows_the_manager_and_the_direct_reports() {
     let lead = demo.people.iter().find(|p| p.id == lead_id).unwrap();
     let head_id = lead.manager.expect("the lead reports to the head");
 
-    let (status, html) = get_page(browser, &format!("/employees/{lead_id}")).await;
+    let (status, html) = browser.opens(&format!("/employees/{lead_id}")).await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains(&lead.title));
     assert!(html.contains(&lead.email));
@@ -336,9 +341,9 @@ async fn a_profile_shows_the_manager_and_the_direct_reports() {
 
     // The chief executive has nobody above; an individual contributor nobody below.
     let chief = demo.people.iter().find(|p| p.manager.is_none()).unwrap();
-    let (_, html) = get_page(browser, &format!("/employees/{}", chief.id)).await;
+    let (_, html) = browser.opens(&format!("/employees/{}", chief.id)).await;
     assert!(html.contains("Nobody — top of the organisation."));
-    let (_, html) = get_page(browser, &format!("/employees/{}", sam.id)).await;
+    let (_, html) = browser.opens(&format!("/employees/{}", sam.id)).await;
     assert!(html.contains("No direct reports."));
     assert!(!html.contains("/edit\""), "no edit link for a non-admin");
 
@@ -348,7 +353,7 @@ async fn a_profile_shows_the_manager_and_the_direct_reports() {
         "/employees/-1",
         "/employees/abc",
     ] {
-        let (status, html) = get_page(browser, missing).await;
+        let (status, html) = browser.opens(missing).await;
         assert_eq!(status, Status::NotFound, "{missing}");
         assert!(html.contains("Not found"));
     }
@@ -392,7 +397,7 @@ async fn post_employee<'c>(
     fields: &[(&'static str, String)],
 ) -> rocket::local::asynchronous::LocalResponse<'c> {
     let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    post_with_csrf(browser, form_page, action, &borrowed).await
+    browser.submits(form_page, action, &borrowed).await
 }
 
 /// Everything stored about employees, for "nothing changed" checks.
@@ -438,7 +443,7 @@ async fn a_non_admin_can_neither_open_nor_post_the_employee_forms() {
         "/admin/employees/new".to_string(),
         format!("/admin/employees/{}/edit", sam.id),
     ] {
-        let (status, html) = get_page(browser, &path).await;
+        let (status, html) = browser.opens(&path).await;
         assert_eq!(status, Status::Forbidden, "{path}");
         assert!(html.contains("Not allowed"));
     }
@@ -451,7 +456,7 @@ async fn a_non_admin_can_neither_open_nor_post_the_employee_forms() {
     assert_eq!(response.status(), Status::Forbidden);
     assert_eq!(employee_table(&demo.app).await, before, "nothing changed");
 
-    let (_, html) = get_page(browser, "/employees").await;
+    let (_, html) = browser.opens("/employees").await;
     assert!(
         !html.contains("/admin/employees/new"),
         "no add link for a non-admin"
@@ -479,7 +484,7 @@ async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(backend: Backen
     let engineering = id_of_department(app, "Engineering").await;
     let sam = demo.person(demo::DEMO_EMPLOYEE_NAME);
 
-    let (status, html) = get_page(browser, "/admin/employees/new").await;
+    let (status, html) = browser.opens("/admin/employees/new").await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("action=\"/admin/employees/new\""));
     for label in [
@@ -513,7 +518,7 @@ async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(backend: Backen
     assert_eq!(response.status(), Status::SeeOther);
     let to = location(&response).unwrap().to_string();
     let id: i64 = to.strip_prefix("/employees/").unwrap().parse().unwrap();
-    let (status, html) = get_page(browser, &to).await;
+    let (status, html) = browser.opens(&to).await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("Grace Hopper was added to the directory."));
     assert!(
@@ -538,7 +543,7 @@ async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(backend: Backen
         )
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM employees").await, 201);
-    let (_, html) = get_page(browser, &format!("/employees/{}", sam.id)).await;
+    let (_, html) = browser.opens(&format!("/employees/{}", sam.id)).await;
     assert!(
         html.contains(&format!("<a href=\"/employees/{id}\">Grace Hopper</a>")),
         "Sam has a report now"
@@ -546,7 +551,7 @@ async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(backend: Backen
 
     // Edit: the form shows the stored values; a new department is created with the change.
     let edit = format!("/admin/employees/{id}/edit");
-    let (status, html) = get_page(browser, &edit).await;
+    let (status, html) = browser.opens(&edit).await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains(&format!("action=\"{edit}\"")));
     assert!(html.contains("value=\"Principal Engineer\""));
@@ -581,7 +586,7 @@ async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(backend: Backen
             "on_leave".into()
         )
     );
-    let (_, html) = get_page(browser, &to).await;
+    let (_, html) = browser.opens(&to).await;
     assert!(html.contains("Grace Hopper&#x27;s record was saved."));
     assert!(html.contains("On leave"));
 
@@ -589,10 +594,10 @@ async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(backend: Backen
     let before = employee_table(app).await;
     let forged = with(&changed, "title", "Forged");
     let mut fields: Vec<(&str, &str)> = forged.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let response = post_form(browser, &edit, &fields).await;
+    let response = browser.posts(&edit, &fields).await;
     assert_eq!(response.status(), Status::Forbidden);
     fields.push(("csrf_token", "not-the-token"));
-    let response = post_form(browser, "/admin/employees/new", &fields).await;
+    let response = browser.posts("/admin/employees/new", &fields).await;
     assert_eq!(response.status(), Status::Forbidden);
     assert_eq!(employee_table(app).await, before);
 }
@@ -676,7 +681,7 @@ async fn bad_employee_input_gets_a_4xx_and_changes_nothing(backend: Backend) {
     // Editing: nobody manages themselves or their own manager.
     let lead = sam.manager.unwrap();
     let edit_lead = format!("/admin/employees/{lead}/edit");
-    let (_, form) = get_page(browser, &edit_lead).await;
+    let (_, form) = browser.opens(&edit_lead).await;
     assert!(
         !form.contains(&format!("<option value=\"{lead}\"")),
         "not offered as own manager"
@@ -721,7 +726,7 @@ async fn bad_employee_input_gets_a_4xx_and_changes_nothing(backend: Backend) {
 
     // Unknown or malformed ids are 404s, for the form and the post alike.
     for path in ["/admin/employees/999999/edit", "/admin/employees/abc/edit"] {
-        let (status, _) = get_page(browser, path).await;
+        let (status, _) = browser.opens(path).await;
         assert_eq!(status, Status::NotFound, "{path}");
     }
     let response = post_employee(
@@ -775,7 +780,7 @@ async fn employee_names_are_shown_as_text_never_as_markup() {
     .await;
     assert_eq!(response.status(), Status::SeeOther);
     for path in ["/employees?q=script", "/employees?q=%3Cscript"] {
-        let (_, html) = get_page(browser, path).await;
+        let (_, html) = browser.opens(path).await;
         assert_eq!(result_count(&html), 1, "{path}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
         assert!(!html.contains("<script>alert(1)"));
@@ -912,7 +917,7 @@ fn section<'a>(html: &'a str, id: &str) -> &'a str {
 async fn the_dashboard_shows_the_profile_card_and_the_company_figures() {
     let demo = demo_on(Backend::Sqlite).await.expect("sqlite");
     demo.sign_in(Role::Employee).await;
-    let (status, html) = get_page(&demo.app.browser, "/dashboard").await;
+    let (status, html) = demo.app.browser.opens("/dashboard").await;
     assert_eq!(status, Status::Ok);
     // What was there before stays.
     assert!(html.contains("Welcome, Sam Okafor"));
@@ -982,8 +987,8 @@ async fn an_account_without_an_employee_record_gets_a_friendly_note_on_the_dashb
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada Lovelace", Role::Admin)
         .await;
-    log_in(&app.browser, "ada@example.com", PASSWORD).await;
-    let (status, html) = get_page(&app.browser, "/dashboard").await;
+    app.browser.signs_in_as("ada@example.com", PASSWORD).await;
+    let (status, html) = app.browser.opens("/dashboard").await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("Welcome, Ada Lovelace"));
     assert!(html.contains("not linked to an employee record"));
@@ -1002,7 +1007,7 @@ async fn an_account_without_an_employee_record_gets_a_friendly_note_on_the_dashb
     )
     .await;
     assert_eq!(response.status(), Status::SeeOther);
-    let (_, html) = get_page(&app.browser, "/employees").await;
+    let (_, html) = app.browser.opens("/employees").await;
     assert_eq!(result_count(&html), 1);
 }
 
@@ -1013,7 +1018,7 @@ async fn a_new_hire_shows_on_the_dashboard_at_once_despite_the_figures_cache(bac
     demo.sign_in(Role::Admin).await;
     let app = &demo.app;
     let browser = &app.browser;
-    let (_, before) = get_page(browser, "/dashboard").await;
+    let (_, before) = browser.opens("/dashboard").await;
     assert!(!before.contains("Grace Hopper"));
     let engineering = id_of_department(app, "Engineering").await;
     let today = hr_portal::hr::date_of(app.clock.now()).to_string();
@@ -1026,7 +1031,7 @@ async fn a_new_hire_shows_on_the_dashboard_at_once_despite_the_figures_cache(bac
     )
     .await;
     assert_eq!(response.status(), Status::SeeOther);
-    let (_, after) = get_page(browser, "/dashboard").await;
+    let (_, after) = browser.opens("/dashboard").await;
     assert!(
         after.contains("Grace Hopper"),
         "the cached company figures were refreshed"

@@ -19,16 +19,16 @@ async fn several_instances_share_sessions_revocations_and_throttling(backend: Ba
     let instance_b = app.new_browser().await;
 
     // A session made on A works on B.
-    log_in(&instance_a, "ada@example.com", PASSWORD).await;
-    let cookie = session_cookie(&instance_a).unwrap();
+    instance_a.signs_in_as("ada@example.com", PASSWORD).await;
+    let cookie = instance_a.session_cookie().unwrap();
     assert_eq!(
-        get_with_cookie(&instance_b, "/dashboard", &cookie).await,
+        instance_b.replays_cookie("/dashboard", &cookie).await,
         Status::Ok
     );
 
     // Revoked on B (by an admin there) → refused on A at once.
     let admin_on_b = app.new_browser().await;
-    log_in(&admin_on_b, "root@example.com", PASSWORD).await;
+    admin_on_b.signs_in_as("root@example.com", PASSWORD).await;
     let handle: String = sqlx::query_scalar(
         "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'ada@example.com'",
     )
@@ -36,20 +36,20 @@ async fn several_instances_share_sessions_revocations_and_throttling(backend: Ba
     .await
     .unwrap();
     let action = format!("/admin/sessions/{handle}/revoke");
-    post_with_csrf(&admin_on_b, "/admin/sessions", &action, &[]).await;
-    assert!(!is_signed_in(&instance_a).await);
+    admin_on_b.submits("/admin/sessions", &action, &[]).await;
+    assert!(!instance_a.is_signed_in().await);
 
     // Logout on A → B refuses the same cookie.
-    log_in(&instance_a, "ada@example.com", PASSWORD).await;
-    let cookie = session_cookie(&instance_a).unwrap();
+    instance_a.signs_in_as("ada@example.com", PASSWORD).await;
+    let cookie = instance_a.session_cookie().unwrap();
     let third = app.new_browser().await;
     assert_eq!(
-        get_with_cookie(&third, "/dashboard", &cookie).await,
+        third.replays_cookie("/dashboard", &cookie).await,
         Status::Ok
     );
-    post_with_csrf(&instance_a, "/dashboard", "/logout", &[]).await;
+    instance_a.signs_out().await;
     assert_eq!(
-        get_with_cookie(&third, "/dashboard", &cookie).await,
+        third.replays_cookie("/dashboard", &cookie).await,
         Status::SeeOther
     );
 
@@ -61,16 +61,18 @@ async fn several_instances_share_sessions_revocations_and_throttling(backend: Ba
             &instance_b
         };
         assert_eq!(
-            log_in(instance, "ada@example.com", "a wrong password!!").await,
+            instance
+                .signs_in_as("ada@example.com", "a wrong password!!")
+                .await,
             Status::Unauthorized
         );
     }
     assert_eq!(
-        log_in(&instance_b, "ada@example.com", PASSWORD).await,
+        instance_b.signs_in_as("ada@example.com", PASSWORD).await,
         Status::TooManyRequests
     );
     assert_eq!(
-        log_in(&instance_a, "ada@example.com", PASSWORD).await,
+        instance_a.signs_in_as("ada@example.com", PASSWORD).await,
         Status::TooManyRequests
     );
 }
@@ -86,8 +88,14 @@ async fn concurrent_purges_on_every_instance_delete_each_row_once(backend: Backe
     for i in 0..2_000 {
         let live = i % 4 == 0;
         let expires_at = if live { now + 3_600 } else { now - 1 };
-        app.insert_session(&format!("row-{i}"), ada.id, now - 10, expires_at, false)
-            .await;
+        app.plant_session(PlantedSession {
+            handle: &format!("row-{i}"),
+            user: ada.id,
+            last_seen_at: now - 10,
+            expires_at,
+            remember: false,
+        })
+        .await;
     }
     let a = app.new_browser().await;
     let b = app.new_browser().await;

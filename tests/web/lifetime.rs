@@ -16,18 +16,18 @@ async fn a_session_idle_past_the_limit_is_anonymous_and_its_row_deleted(backend:
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    app.browser.signs_in_as("ada@example.com", PASSWORD).await;
 
     app.clock.advance(IDLE - 5);
     assert!(
-        is_signed_in(&app.browser).await,
+        app.browser.is_signed_in().await,
         "just inside the idle limit"
     );
     // That request refreshed last_seen_at, so the limit counts from it.
     app.clock.advance(IDLE - 5);
-    assert!(is_signed_in(&app.browser).await);
+    assert!(app.browser.is_signed_in().await);
     app.clock.advance(IDLE);
-    assert!(!is_signed_in(&app.browser).await);
+    assert!(!app.browser.is_signed_in().await);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 }
 
@@ -37,15 +37,15 @@ async fn activity_never_extends_a_session_past_its_absolute_limit(backend: Backe
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     let mut elapsed = 0;
     while elapsed + 600 < ABSOLUTE {
         app.clock.advance(600);
         elapsed += 600;
-        assert!(is_signed_in(&app.browser).await, "active at {elapsed} s");
+        assert!(app.browser.is_signed_in().await, "active at {elapsed} s");
     }
     app.clock.advance(ABSOLUTE - elapsed);
-    assert!(!is_signed_in(&app.browser).await);
+    assert!(!app.browser.is_signed_in().await);
 }
 
 async fn short_idle_timeouts_still_count_activity(backend: Backend) {
@@ -55,13 +55,13 @@ async fn short_idle_timeouts_still_count_activity(backend: Backend) {
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    log_in(&app.browser, "ada@example.com", PASSWORD).await;
+    app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     for _ in 0..10 {
         app.clock.advance(20);
-        assert!(is_signed_in(&app.browser).await);
+        assert!(app.browser.is_signed_in().await);
     }
     app.clock.advance(31);
-    assert!(!is_signed_in(&app.browser).await);
+    assert!(!app.browser.is_signed_in().await);
 }
 
 async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own(backend: Backend) {
@@ -70,17 +70,18 @@ async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own(backen
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    let response = post_with_csrf(
-        &app.browser,
-        "/login",
-        "/login",
-        &[
-            ("email", "ada@example.com"),
-            ("password", PASSWORD),
-            ("remember", "true"),
-        ],
-    )
-    .await;
+    let response = app
+        .browser
+        .submits(
+            "/login",
+            "/login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("remember", "true"),
+            ],
+        )
+        .await;
     let cookie = response
         .headers()
         .get("Set-Cookie")
@@ -94,11 +95,11 @@ async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own(backen
 
     app.clock.advance(IDLE * 4);
     assert!(
-        is_signed_in(&app.browser).await,
+        app.browser.is_signed_in().await,
         "two hours idle is fine when remembered"
     );
     app.clock.advance(7 * 86_400);
-    assert!(!is_signed_in(&app.browser).await, "but not a week idle");
+    assert!(!app.browser.is_signed_in().await, "but not a week idle");
 }
 
 async fn keep_me_signed_in_ends_at_its_absolute_limit_and_on_revocation(backend: Backend) {
@@ -108,25 +109,23 @@ async fn keep_me_signed_in_ends_at_its_absolute_limit_and_on_revocation(backend:
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
     let other = app.new_browser().await;
-    log_in_remembered(&app.browser, "ada@example.com", PASSWORD).await;
-    log_in_remembered(&other, "ada@example.com", PASSWORD).await;
+    app.browser
+        .signs_in_remembered("ada@example.com", PASSWORD)
+        .await;
+    other.signs_in_remembered("ada@example.com", PASSWORD).await;
 
     // Revocation: "sign out other sessions" ends a remembered session like any other.
-    post_with_csrf(
-        &app.browser,
-        "/account/sessions",
-        "/account/sessions/revoke-others",
-        &[],
-    )
-    .await;
-    assert!(!is_signed_in(&other).await);
+    app.browser
+        .submits("/account/sessions", "/account/sessions/revoke-others", &[])
+        .await;
+    assert!(!other.is_signed_in().await);
 
     for _ in 0..29 {
         app.clock.advance(86_400);
-        assert!(is_signed_in(&app.browser).await);
+        assert!(app.browser.is_signed_in().await);
     }
     app.clock.advance(86_400);
-    assert!(!is_signed_in(&app.browser).await, "30 days is the ceiling");
+    assert!(!app.browser.is_signed_in().await, "30 days is the ceiling");
 }
 
 async fn the_purge_removes_exactly_the_expired_rows(backend: Backend) {
@@ -153,8 +152,14 @@ async fn the_purge_removes_exactly_the_expired_rows(backend: Backend) {
         ("remembered-absolute", now - 10, now, 1, false),
     ];
     for (handle, last_seen, expires, remember, _) in rows {
-        app.insert_session(handle, ada.id, last_seen, expires, remember == 1)
-            .await;
+        app.plant_session(PlantedSession {
+            handle,
+            user: ada.id,
+            last_seen_at: last_seen,
+            expires_at: expires,
+            remember: remember == 1,
+        })
+        .await;
     }
     let state = app.browser.rocket().state::<App>().unwrap();
     assert_eq!(sessions::purge_expired(state).await.unwrap(), 4);
@@ -178,8 +183,14 @@ async fn the_purge_works_through_many_rows_in_batches(backend: Backend) {
         .await;
     let now = app.clock.now();
     for i in 0..1_234 {
-        app.insert_session(&format!("expired-{i}"), ada.id, now - 100, now - 1, false)
-            .await;
+        app.plant_session(PlantedSession {
+            handle: &format!("expired-{i}"),
+            user: ada.id,
+            last_seen_at: now - 100,
+            expires_at: now - 1,
+            remember: false,
+        })
+        .await;
     }
     let state = app.browser.rocket().state::<App>().unwrap();
     assert_eq!(sessions::purge_expired(state).await.unwrap(), 1_234);

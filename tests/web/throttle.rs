@@ -48,13 +48,13 @@ async fn unknown_email_wrong_password_and_disabled_account_answer_identically_wi
     ] {
         let browser = app.new_browser().await;
         let before = verifications(&browser);
-        let response = post_with_csrf(
-            &browser,
-            "/login",
-            "/login",
-            &[("email", email), ("password", password)],
-        )
-        .await;
+        let response = browser
+            .submits(
+                "/login",
+                "/login",
+                &[("email", email), ("password", password)],
+            )
+            .await;
         let status = response.status();
         let html = body(response).await.replace(email, "EMAIL");
         assert_eq!(
@@ -80,13 +80,14 @@ async fn a_password_over_128_characters_is_refused_without_hashing(backend: Back
         .await;
     let before = verifications(&app.browser);
     let long = "p".repeat(129);
-    let response = post_with_csrf(
-        &app.browser,
-        "/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", &long)],
-    )
-    .await;
+    let response = app
+        .browser
+        .submits(
+            "/login",
+            "/login",
+            &[("email", "ada@example.com"), ("password", &long)],
+        )
+        .await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(verifications(&app.browser), before);
 }
@@ -101,19 +102,22 @@ async fn the_account_throttle_engages_after_five_failures_and_releases_after_the
         .await;
     for _ in 0..5 {
         assert_eq!(
-            log_in(&app.browser, "ada@example.com", "a wrong password!!").await,
+            app.browser
+                .signs_in_as("ada@example.com", "a wrong password!!")
+                .await,
             Status::Unauthorized
         );
     }
     // Even the right password is refused now, without a verification.
     let before = verifications(&app.browser);
-    let response = post_with_csrf(
-        &app.browser,
-        "/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let response = app
+        .browser
+        .submits(
+            "/login",
+            "/login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(response.status(), Status::TooManyRequests);
     let retry_after: i64 = response
         .headers()
@@ -130,13 +134,13 @@ async fn the_account_throttle_engages_after_five_failures_and_releases_after_the
     // The same account from another address is still throttled (per-account limit).
     let elsewhere = app.new_browser().await;
     assert_eq!(
-        log_in(&elsewhere, "ADA@example.com ", PASSWORD).await,
+        elsewhere.signs_in_as("ADA@example.com ", PASSWORD).await,
         Status::TooManyRequests
     );
 
     app.clock.advance(retry_after);
     assert_eq!(
-        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        app.browser.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther
     );
     assert!(
@@ -152,7 +156,7 @@ async fn a_burst_of_simultaneous_guesses_gets_no_more_checks_than_the_limit(back
     };
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
-    let (_, page) = get_page(&app.browser, "/login").await;
+    let (_, page) = app.browser.opens("/login").await;
     let token = csrf_token_for(&page, "/login");
     let body = form_body(&[
         ("email", "ada@example.com"),
@@ -186,20 +190,24 @@ async fn a_successful_login_resets_the_account_counter(backend: Backend) {
     app.create_user("ada@example.com", "Ada", Role::Employee)
         .await;
     for _ in 0..4 {
-        log_in(&app.browser, "ada@example.com", "a wrong password!!").await;
+        app.browser
+            .signs_in_as("ada@example.com", "a wrong password!!")
+            .await;
     }
     assert_eq!(
-        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        app.browser.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther
     );
     for _ in 0..4 {
         assert_eq!(
-            log_in(&app.browser, "ada@example.com", "a wrong password!!").await,
+            app.browser
+                .signs_in_as("ada@example.com", "a wrong password!!")
+                .await,
             Status::Unauthorized
         );
     }
     assert_eq!(
-        log_in(&app.browser, "ada@example.com", PASSWORD).await,
+        app.browser.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther
     );
 }
@@ -210,12 +218,16 @@ async fn unknown_accounts_are_throttled_exactly_like_real_ones(backend: Backend)
     };
     for _ in 0..5 {
         assert_eq!(
-            log_in(&app.browser, "nobody@example.com", "a wrong password!!").await,
+            app.browser
+                .signs_in_as("nobody@example.com", "a wrong password!!")
+                .await,
             Status::Unauthorized
         );
     }
     assert_eq!(
-        log_in(&app.browser, "nobody@example.com", "a wrong password!!").await,
+        app.browser
+            .signs_in_as("nobody@example.com", "a wrong password!!")
+            .await,
         Status::TooManyRequests
     );
 }
@@ -228,12 +240,14 @@ async fn the_address_throttle_stops_spraying_across_many_accounts(backend: Backe
     for i in 0..3 {
         let email = format!("user{i}@example.com");
         assert_eq!(
-            log_in(&app.browser, &email, "a wrong password!!").await,
+            app.browser.signs_in_as(&email, "a wrong password!!").await,
             Status::Unauthorized
         );
     }
     assert_eq!(
-        log_in(&app.browser, "fresh@example.com", "a wrong password!!").await,
+        app.browser
+            .signs_in_as("fresh@example.com", "a wrong password!!")
+            .await,
         Status::TooManyRequests
     );
 }
@@ -251,7 +265,7 @@ async fn unicode_variants_of_an_email_reach_the_same_account(backend: Backend) {
     ] {
         let browser = app.new_browser().await;
         assert_eq!(
-            log_in(&browser, variant, PASSWORD).await,
+            browser.signs_in_as(variant, PASSWORD).await,
             Status::SeeOther,
             "{variant:?}"
         );
@@ -264,31 +278,32 @@ async fn passwords_are_never_trimmed(backend: Backend) {
     };
     app.create_user("root@example.com", "Root", Role::Admin)
         .await;
-    log_in(&app.browser, "root@example.com", PASSWORD).await;
+    app.browser.signs_in_as("root@example.com", PASSWORD).await;
     // A password with spaces at both ends is stored exactly as typed...
     let padded = "  spaces at both ends  ";
-    let response = post_with_csrf(
-        &app.browser,
-        "/admin/users",
-        "/admin/users",
-        &[
-            ("name", "Pat"),
-            ("email", "pat@example.com"),
-            ("role", "employee"),
-            ("password", padded),
-            ("password_confirm", padded),
-        ],
-    )
-    .await;
+    let response = app
+        .browser
+        .submits(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("name", "Pat"),
+                ("email", "pat@example.com"),
+                ("role", "employee"),
+                ("password", padded),
+                ("password_confirm", padded),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), Status::SeeOther);
     // ...and only exactly that signs in.
     let pat = app.new_browser().await;
     assert_eq!(
-        log_in(&pat, "pat@example.com", padded.trim()).await,
+        pat.signs_in_as("pat@example.com", padded.trim()).await,
         Status::Unauthorized
     );
     assert_eq!(
-        log_in(&pat, "pat@example.com", padded).await,
+        pat.signs_in_as("pat@example.com", padded).await,
         Status::SeeOther
     );
 }
