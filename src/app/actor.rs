@@ -93,3 +93,76 @@ impl Actor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::session::{SessionLimits, SessionOrigin};
+    use crate::config::AppConfig;
+    use crate::db::Db;
+    use crate::users::{Email, NewUser, Role};
+
+    async fn confirmed(db: &Db, actor: &Actor) -> bool {
+        let mut tx = db.begin_write().await.unwrap();
+        let confirmed = actor.confirm(&mut tx).await.is_ok();
+        tx.rollback().await.unwrap();
+        confirmed
+    }
+
+    #[rocket::async_test]
+    async fn an_admin_demoted_or_signed_out_mid_request_is_no_longer_confirmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AppConfig {
+            data_dir: dir.path().to_path_buf(),
+            ..AppConfig::default()
+        };
+        let db = Db::connect(&config).await.unwrap();
+        let mut conn = db.read().await.unwrap();
+        let email = Email::parse("root@example.com").unwrap();
+        let new = NewUser {
+            email: &email,
+            name: "Root",
+            role: Role::Admin,
+            password_hash: "$argon2id$not-a-real-hash",
+        };
+        let user = User::create(&mut conn, &new, None, 0).await.unwrap();
+        let limits = SessionLimits::from_config(&config);
+        let origin = SessionOrigin::default();
+        let issued = session::create(&mut conn, &user, &origin, None, &limits, 0)
+            .await
+            .unwrap()
+            .unwrap();
+        drop(conn);
+        let actor = Actor {
+            kind: ActorKind::Admin {
+                user_id: user.id,
+                session_id: issued.session.id,
+                session_handle: issued.session.handle.clone(),
+            },
+            origin: Origin::default(),
+        };
+        assert!(confirmed(&db, &actor).await);
+
+        sqlx::query("UPDATE users SET role = 'employee'")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert!(!confirmed(&db, &actor).await, "demoted meanwhile");
+
+        sqlx::query("UPDATE users SET role = 'admin'")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert!(confirmed(&db, &actor).await);
+        let mut conn = db.read().await.unwrap();
+        session::delete_by_token(&mut conn, &issued.token)
+            .await
+            .unwrap();
+        drop(conn);
+        assert!(!confirmed(&db, &actor).await, "signed out meanwhile");
+        assert!(
+            confirmed(&db, &Actor::command_line()).await,
+            "the operator needs no session"
+        );
+    }
+}

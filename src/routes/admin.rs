@@ -3,7 +3,6 @@
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
-use rocket::request::FromParam;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
@@ -295,34 +294,25 @@ async fn change_account(
     Ok(page::done(here, message))
 }
 
-/// `disable` or `enable`, the last segment of an account's access route.
-#[derive(Debug, Clone, Copy)]
-pub struct Access(AccountAction);
-
-impl<'a> FromParam<'a> for Access {
-    type Error = &'a str;
-
-    fn from_param(param: &'a str) -> Result<Self, &'a str> {
-        match param {
-            "disable" => Ok(Access(AccountAction::Disable)),
-            "enable" => Ok(Access(AccountAction::Enable)),
-            other => Err(other),
-        }
-    }
-}
-
-/// `/admin/users/<id>/disable` and `/admin/users/<id>/enable`.
+/// `/admin/users/<id>/disable` and `/admin/users/<id>/enable`. The last segment is read here,
+/// not by a `FromParam` type: a failed parameter would forward with 422, and that would replace
+/// the 401 (→ sign-in redirect) an anonymous POST to `/role` forwards with.
 #[post("/admin/users/<user_id>/<access>", data = "<form>", rank = 2)]
 async fn switch_access(
     admin: AdminUser,
     user_id: UserId,
-    access: Access,
+    access: &str,
     form: SessionForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<Flash<Redirect>> {
+    let action = match access {
+        "disable" => AccountAction::Disable,
+        "enable" => AccountAction::Enable,
+        _ => return Err(AppError::NotFound),
+    };
     let actor = Actor::admin(&admin, form.origin);
-    change_account(&admin, user_id, access.0, actor, &cookie, app).await
+    change_account(&admin, user_id, action, actor, &cookie, app).await
 }
 
 #[derive(Debug, FromForm)]

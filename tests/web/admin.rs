@@ -369,3 +369,23 @@ on_every_backend!(
     the_sessions_page_filters_by_email_and_paginates,
     the_audit_log_records_who_did_what_and_filters,
 );
+
+/// Anonymous posts to the account-change routes are sent to sign in, like every page that needs
+/// a session (the disable/enable route shares its shape with the role route).
+#[rocket::async_test]
+async fn anonymous_posts_to_account_changes_are_sent_to_sign_in() {
+    let app = spawn_app().await;
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    for action in ["role", "disable", "enable", "sessions/revoke"] {
+        let path = format!("/admin/users/{}/{action}", ada.id);
+        let response = app.browser.posts(&path, &[("role", "admin")]).await;
+        assert_eq!(response.status(), Status::SeeOther, "{path}");
+        assert!(
+            location(&response).is_some_and(|to| to.starts_with("/login")),
+            "{path}"
+        );
+    }
+    assert_eq!(app.reload(&ada).await.role, Role::Employee);
+}

@@ -32,6 +32,7 @@ mod helpers;
 mod account;
 mod admin;
 mod atomic;
+mod audit_trail;
 mod browser;
 mod cli;
 mod core_flow;

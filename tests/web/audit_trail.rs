@@ -1,0 +1,109 @@
+//! What the audit trail says about account and employee changes — and that a change that changed
+//! nothing says nothing.
+
+use rocket::http::Status;
+
+use crate::helpers::*;
+use hr_portal::users::Role;
+
+/// The kinds and details of every event, oldest first.
+async fn events(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT kind, COALESCE(detail, '') FROM audit_events ORDER BY id")
+        .fetch_all(&app.db().pool)
+        .await
+        .unwrap()
+}
+
+async fn enabling_an_enabled_account_writes_no_event(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.sign_in_as_admin().await;
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let before = events(&app).await;
+    let enable = format!("/admin/users/{}/enable", ada.id);
+    let response = app.browser.submits("/admin/users", &enable, &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let (_, html) = app.browser.opens("/admin/users").await;
+    assert!(html.contains("Nothing to change."));
+    assert_eq!(
+        events(&app).await,
+        before,
+        "no event for a change that changed nothing"
+    );
+
+    let disable = format!("/admin/users/{}/disable", ada.id);
+    app.browser.submits("/admin/users", &disable, &[]).await;
+    let (kind, detail) = events(&app).await.pop().unwrap();
+    assert_eq!(kind, "user_disabled");
+    assert!(detail.contains("session(s) ended"), "{detail}");
+}
+
+async fn employee_changes_are_audited_field_by_field_and_an_unchanged_save_is_not(
+    backend: Backend,
+) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.sign_in_as_admin().await;
+    let mut form = [
+        ("name", "Grace Hopper"),
+        ("email", "grace@example.com"),
+        ("title", "Rear Admiral"),
+        ("department", ""),
+        ("new_department", "Navy"),
+        ("manager", ""),
+        ("location", "Arlington"),
+        ("start_date", "1943-12-01"),
+        ("status", "active"),
+    ];
+    let new = "/admin/employees/new";
+    let created = app.browser.submits(new, new, &form).await;
+    let profile = location(&created).unwrap().to_string();
+    let kinds: Vec<String> = events(&app).await.into_iter().map(|(k, _)| k).collect();
+    assert!(kinds.ends_with(&["department_created".into(), "employee_created".into()]));
+
+    let edit = format!(
+        "{}/edit",
+        profile.replace("/employees/", "/admin/employees/")
+    );
+    let before = events(&app).await;
+    let department: String = sqlx::query_scalar("SELECT CAST(id AS TEXT) FROM departments")
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    form[3] = ("department", &department);
+    form[4] = ("new_department", "");
+    let unchanged = app.browser.submits(&edit, &edit, &form).await;
+    assert_eq!(unchanged.status(), Status::SeeOther);
+    assert_eq!(
+        events(&app).await,
+        before,
+        "saving the same record writes no event"
+    );
+
+    form[2] = ("title", "Commodore");
+    form[6] = ("location", "Washington");
+    app.browser.submits(&edit, &edit, &form).await;
+    let (kind, detail) = events(&app).await.pop().unwrap();
+    assert_eq!(kind, "employee_updated");
+    assert!(
+        detail.contains("title: Rear Admiral → Commodore"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("location: Arlington → Washington"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("name:"),
+        "unchanged fields are not listed: {detail}"
+    );
+}
+
+on_every_backend!(
+    enabling_an_enabled_account_writes_no_event,
+    employee_changes_are_audited_field_by_field_and_an_unchanged_save_is_not,
+);
