@@ -12,7 +12,7 @@ use crate::auth::session::SessionSummary;
 use crate::clock::{format_timestamp, Clock};
 use crate::config::AppConfig;
 use crate::users::password::Password;
-use crate::users::{normalize_email, Role};
+use crate::users::{normalize_email, parse_name, Email, Role};
 use crate::web::device;
 
 #[derive(Debug, Parser)]
@@ -139,6 +139,9 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
     let app = open(figment).await?;
     match command {
         UserCommand::Add { email, name, admin } => {
+            // A mistyped address or name is reported before anyone types a password.
+            Email::parse(&email).map_err(|e| anyhow!("{e}"))?;
+            parse_name(&name).map_err(|e| anyhow!("{e}"))?;
             let (password, confirmation) = read_password()?;
             let role = if admin { Role::Admin } else { Role::Employee };
             let form = NewAccountForm {

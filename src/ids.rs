@@ -31,11 +31,13 @@ macro_rules! id_type {
             }
         }
 
+        /// Any integer, as an `i64` path segment would take it: an id that names no row is a 404
+        /// from the use case, and only a non-number forwards (422), exactly as before ids had types.
         impl<'a> rocket::request::FromParam<'a> for $name {
             type Error = std::num::ParseIntError;
 
             fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-                param.parse()
+                param.parse::<i64>().map($name)
             }
         }
 

@@ -32,14 +32,24 @@ impl FailureReason {
     }
 }
 
-/// A sign-in as typed into the login form.
-#[derive(Debug)]
+/// A sign-in as typed into the login form. (`Debug` by hand: the replaced token is a live secret.)
 pub struct SignInAttempt<'a> {
     pub email: &'a str,
     pub password: &'a Password,
     pub remember: bool,
     /// The session token this browser already holds, if any: it is replaced, never upgraded.
     pub replacing: Option<&'a str>,
+}
+
+impl std::fmt::Debug for SignInAttempt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInAttempt")
+            .field("email", &self.email)
+            .field("password", self.password)
+            .field("remember", &self.remember)
+            .field("replacing", &self.replacing.map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// How a sign-in ended. A throttled attempt is an `AppError::Throttled` (429).
@@ -376,10 +386,19 @@ pub async fn change_password(
 }
 
 /// The first-run form as posted: the printed token and the first administrator's account.
-#[derive(Debug)]
+/// (`Debug` by hand: the token is a secret.)
 pub struct SetupForm<'a> {
     pub token: &'a str,
     pub account: NewAccountForm<'a>,
+}
+
+impl std::fmt::Debug for SetupForm<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetupForm")
+            .field("token", &"<redacted>")
+            .field("account", &self.account)
+            .finish()
+    }
 }
 
 /// How the first-run set-up went.
@@ -484,6 +503,19 @@ pub async fn sessions_of(
 /// (requests never queue behind a purge), and the throttle counters whose window ended.
 /// Housekeeping of rows that no longer mean anything: not audited. Returns the sessions purged.
 pub async fn purge_expired(app: &App) -> AppResult<u64> {
+    // Both run even when one fails; the first failure is reported.
+    let sessions = purge_sessions(app).await;
+    let now = app.clock.now();
+    let counters = match app.db.read().await {
+        Ok(mut conn) => app.throttle.purge_stale(&mut conn, now).await,
+        Err(error) => Err(error),
+    };
+    let purged = sessions?;
+    counters?;
+    Ok(purged)
+}
+
+async fn purge_sessions(app: &App) -> AppResult<u64> {
     const BATCH: i64 = 500;
     let mut total = 0;
     loop {
@@ -491,13 +523,8 @@ pub async fn purge_expired(app: &App) -> AppResult<u64> {
         let deleted = session::purge_expired_batch(&mut *app.db.read().await?, live, BATCH).await?;
         total += deleted;
         if deleted < BATCH as u64 {
-            break;
+            return Ok(total);
         }
         rocket::tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    let now = app.clock.now();
-    app.throttle
-        .purge_stale(&mut *app.db.read().await?, now)
-        .await?;
-    Ok(total)
 }

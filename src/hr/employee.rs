@@ -648,7 +648,11 @@ impl Employee {
                 changes.push(format!("{field}: {before} → {now}"));
             }
         };
-        let manager = |e: &Employee| e.manager_name.clone().unwrap_or_else(|| "none".into());
+        // Names are not unique: a manager is told apart by id too.
+        let manager = |e: &Employee| match (&e.manager_name, e.manager_id) {
+            (Some(name), Some(id)) => format!("{name} (#{id})"),
+            _ => "none".to_string(),
+        };
         compare("name", self.name.clone(), after.name.clone());
         compare("e-mail", self.email.clone(), after.email.clone());
         compare("title", self.title.clone(), after.title.clone());

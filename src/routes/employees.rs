@@ -348,9 +348,9 @@ async fn after_save(
         EmployeeSave::Saved { id, name } if editing.is_none() => {
             (id, format!("{name} was added to the directory."))
         }
-        EmployeeSave::Saved { id, name } => (id, format!("{name}'s record was saved.")),
-        EmployeeSave::Unchanged { id, name } => {
-            (id, format!("Nothing changed in {name}'s record."))
+        // An unchanged record reads as saved, as before; it only writes no event.
+        EmployeeSave::Saved { id, name } | EmployeeSave::Unchanged { id, name } => {
+            (id, format!("{name}'s record was saved."))
         }
         EmployeeSave::NoSuchEmployee => return Err(AppError::NotFound),
         EmployeeSave::Invalid(InvalidEmployee(errors)) => {

@@ -103,7 +103,66 @@ async fn employee_changes_are_audited_field_by_field_and_an_unchanged_save_is_no
     );
 }
 
+/// Adds an employee through the admin form; returns their id.
+async fn add_employee(app: &TestApp, name: &str, email: &str, manager: &str) -> String {
+    let new = "/admin/employees/new";
+    let form = [
+        ("name", name),
+        ("email", email),
+        ("title", "Engineer"),
+        ("department", ""),
+        ("new_department", "Engineering"),
+        ("manager", manager),
+        ("location", "Leeds"),
+        ("start_date", "2020-01-06"),
+        ("status", "active"),
+    ];
+    let created = app.browser.submits(new, new, &form).await;
+    let profile = location(&created).expect("to the new profile");
+    profile.trim_start_matches("/employees/").to_string()
+}
+
+async fn moving_someone_between_two_managers_of_the_same_name_is_saved_and_audited(
+    backend: Backend,
+) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.sign_in_as_admin().await;
+    let first = add_employee(&app, "Alex Kim", "alex.kim@example.com", "").await;
+    let second = add_employee(&app, "Alex Kim", "alex.kim2@example.com", "").await;
+    let grace = add_employee(&app, "Grace Hopper", "grace@example.com", &first).await;
+    let department: String = sqlx::query_scalar("SELECT CAST(id AS TEXT) FROM departments")
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    let edit = format!("/admin/employees/{grace}/edit");
+    let form = [
+        ("name", "Grace Hopper"),
+        ("email", "grace@example.com"),
+        ("title", "Engineer"),
+        ("department", department.as_str()),
+        ("new_department", ""),
+        ("manager", second.as_str()),
+        ("location", "Leeds"),
+        ("start_date", "2020-01-06"),
+        ("status", "active"),
+    ];
+    app.browser.submits(&edit, &edit, &form).await;
+    let manager: i64 = sqlx::query_scalar("SELECT manager_id FROM employees WHERE email = $1")
+        .bind("grace@example.com")
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    assert_eq!(manager.to_string(), second, "the new manager was saved");
+    let (kind, detail) = events(&app).await.pop().unwrap();
+    assert_eq!(kind, "employee_updated");
+    let expected = format!("manager: Alex Kim (#{first}) → Alex Kim (#{second})");
+    assert!(detail.contains(&expected), "{detail}");
+}
+
 on_every_backend!(
+    moving_someone_between_two_managers_of_the_same_name_is_saved_and_audited,
     enabling_an_enabled_account_writes_no_event,
     employee_changes_are_audited_field_by_field_and_an_unchanged_save_is_not,
 );
