@@ -2,7 +2,7 @@
 //!
 //! Start dates are calendar dates without a time zone, stored as ISO `YYYY-MM-DD` text: both
 //! engines compare and sort that form correctly, and sqlx `Any` decodes it as a plain string.
-//! Search and sort use lowercase `*_key` columns computed here in Rust, because SQLite's `LOWER`
+//! Search and sort use lowercase `*_key` columns computed in Rust (`text::fold`), because SQLite's `LOWER`
 //! only folds ASCII while PostgreSQL's folds everything: one Rust function keeps both alike.
 
 pub mod dashboard;
@@ -23,9 +23,6 @@ pub use employee::{
 
 /// The stored form of a date.
 const DATE_FORMAT: &str = "%Y-%m-%d";
-
-/// The key a name is searched and sorted by (see [`crate::text::fold`]).
-pub use crate::text::fold as search_key;
 
 /// A date in its stored form (zero-padded, so text order is date order).
 pub fn format_date(date: NaiveDate) -> String {

@@ -340,18 +340,10 @@ impl User {
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-        if result.rows_affected() > 0 {
-            return Ok(AccountChange::Changed);
-        }
-        let current: Option<i64> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        Ok(match current {
-            None => AccountChange::NoSuchUser,
-            Some(current) if (current != 0) == disabled => AccountChange::Unchanged,
-            Some(_) => AccountChange::WouldLeaveNoAdmin,
+        classify(conn, user_id, result.rows_affected(), |u| {
+            u.disabled == disabled
         })
+        .await
     }
 
     /// Changes an account's role, refusing to demote the last enabled admin.
@@ -369,18 +361,7 @@ impl User {
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-        if result.rows_affected() > 0 {
-            return Ok(AccountChange::Changed);
-        }
-        let current: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        Ok(match current {
-            None => AccountChange::NoSuchUser,
-            Some(current) if current == role.as_str() => AccountChange::Unchanged,
-            Some(_) => AccountChange::WouldLeaveNoAdmin,
-        })
+        classify(conn, user_id, result.rows_affected(), |u| u.role == role).await
     }
 
     /// Notes a successful sign-in (inside the session-creating transaction) and returns the one
@@ -416,6 +397,24 @@ impl User {
         .await?;
         Ok(locked.rows_affected() == 1)
     }
+}
+
+/// What a guarded account update amounted to: changed when it touched a row; otherwise the
+/// account is missing, already as wanted (`already`), or kept as the last enabled admin.
+async fn classify(
+    conn: &mut AnyConnection,
+    user_id: UserId,
+    rows_affected: u64,
+    already: impl FnOnce(&User) -> bool,
+) -> Result<AccountChange, sqlx::Error> {
+    if rows_affected > 0 {
+        return Ok(AccountChange::Changed);
+    }
+    Ok(match User::find_by_id(conn, user_id).await? {
+        None => AccountChange::NoSuchUser,
+        Some(user) if already(&user) => AccountChange::Unchanged,
+        Some(_) => AccountChange::WouldLeaveNoAdmin,
+    })
 }
 
 /// Takes the write locks on every enabled admin row before the "is another admin left?" check.

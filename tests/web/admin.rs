@@ -124,11 +124,7 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_
 
     let retry = app.new_browser().await;
     let response = retry
-        .submits(
-            "/login",
-            "/login",
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-        )
+        .signs_in_with(&[("email", "ada@example.com"), ("password", PASSWORD)])
         .await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert!(body(response)

@@ -145,17 +145,7 @@ async fn an_employee_edit_whose_event_cannot_be_written_is_not_saved(backend: Ba
     let Some(office) = office(backend).await else {
         return;
     };
-    let form = [
-        ("name", "Grace Hopper"),
-        ("email", "grace@example.com"),
-        ("title", "Rear Admiral"),
-        ("department", ""),
-        ("new_department", "Navy"),
-        ("manager", ""),
-        ("location", "Arlington"),
-        ("start_date", "1943-12-01"),
-        ("status", "active"),
-    ];
+    let form = GRACE_HOPPER;
     let created = office
         .app
         .browser

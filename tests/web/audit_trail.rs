@@ -48,17 +48,7 @@ async fn employee_changes_are_audited_field_by_field_and_an_unchanged_save_is_no
         return;
     };
     app.sign_in_as_admin().await;
-    let mut form = [
-        ("name", "Grace Hopper"),
-        ("email", "grace@example.com"),
-        ("title", "Rear Admiral"),
-        ("department", ""),
-        ("new_department", "Navy"),
-        ("manager", ""),
-        ("location", "Arlington"),
-        ("start_date", "1943-12-01"),
-        ("status", "active"),
-    ];
+    let mut form = GRACE_HOPPER;
     let new = "/admin/employees/new";
     let created = app.browser.submits(new, new, &form).await;
     let profile = location(&created).unwrap().to_string();

@@ -1,7 +1,6 @@
 //! The operator's command line, run as a separate process against the app's data folder.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use hr_portal::users::Role;
 use rocket::http::Status;
@@ -18,18 +17,8 @@ fn hr_portal(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
             "ROCKET_DATABASE_URL",
             app.database_url.as_deref().unwrap_or(""),
         )
-        .env("ROCKET_LOG_LEVEL", "off")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+        .env("ROCKET_LOG_LEVEL", "off");
+    let output = output_with_stdin(&mut command, stdin);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),

@@ -14,11 +14,7 @@ async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side(backe
     let browser = &app.browser;
 
     let response = browser
-        .submits(
-            "/login",
-            "/login",
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-        )
+        .signs_in_with(&[("email", "ada@example.com"), ("password", PASSWORD)])
         .await;
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(location(&response), Some("/dashboard"));
@@ -161,15 +157,11 @@ async fn anonymous_visitors_are_sent_to_login_and_come_back_after(backend: Backe
     let (_, html) = browser.opens("/login?next=%2Faccount%2Fsessions").await;
     assert!(html.contains("name=\"next\" value=\"&#x2F;account&#x2F;sessions\""));
     let response = browser
-        .submits(
-            "/login",
-            "/login",
-            &[
-                ("email", "ada@example.com"),
-                ("password", PASSWORD),
-                ("next", "/account/sessions"),
-            ],
-        )
+        .signs_in_with(&[
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("next", "/account/sessions"),
+        ])
         .await;
     assert_eq!(location(&response), Some("/account/sessions"));
 }
@@ -190,15 +182,11 @@ async fn next_never_leads_off_the_site(backend: Backend) {
     ] {
         let browser = app.new_browser().await;
         let response = browser
-            .submits(
-                "/login",
-                "/login",
-                &[
-                    ("email", "ada@example.com"),
-                    ("password", PASSWORD),
-                    ("next", evil),
-                ],
-            )
+            .signs_in_with(&[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", evil),
+            ])
             .await;
         assert_eq!(location(&response), Some("/dashboard"), "next={evil:?}");
     }
@@ -465,11 +453,7 @@ async fn the_session_cookie_is_private_httponly_and_lax(backend: Backend) {
         .await;
     let response = app
         .browser
-        .submits(
-            "/login",
-            "/login",
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-        )
+        .signs_in_with(&[("email", "ada@example.com"), ("password", PASSWORD)])
         .await;
     let set_cookie: Vec<&str> = response.headers().get("Set-Cookie").collect();
     let session = set_cookie
@@ -597,14 +581,10 @@ async fn control_characters_in_any_input_never_cause_a_500(backend: Backend) {
         .await;
     let browser = &app.browser;
     let response = browser
-        .submits(
-            "/login",
-            "/login",
-            &[
-                ("email", "a\u{0}b@example.com"),
-                ("password", "some password \u{0}"),
-            ],
-        )
+        .signs_in_with(&[
+            ("email", "a\u{0}b@example.com"),
+            ("password", "some password \u{0}"),
+        ])
         .await;
     assert_eq!(response.status(), Status::Unauthorized);
     browser.signs_in_as("root@example.com", PASSWORD).await;
@@ -715,11 +695,7 @@ async fn with_secure_cookies_the_session_cookie_is_secure_and_host_prefixed(back
         .await;
     let response = app
         .browser
-        .submits(
-            "/login",
-            "/login",
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-        )
+        .signs_in_with(&[("email", "ada@example.com"), ("password", PASSWORD)])
         .await;
     assert_eq!(response.status(), Status::SeeOther);
     let cookies: Vec<String> = response

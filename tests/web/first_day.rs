@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::PASSWORD;
+use crate::helpers::{output_with_stdin, PASSWORD};
 
 /// `hr-portal` with its data folder inside `dir` and the given database URL. It runs in `dir`,
 /// so nothing it does can touch the work tree.
@@ -25,20 +25,7 @@ fn hr_portal(dir: &Path, database_url: &str) -> Command {
 
 /// Runs `hr-portal ARGS` to completion with `stdin`.
 fn run(dir: &Path, database_url: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = hr_portal(dir, database_url)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    output_with_stdin(hr_portal(dir, database_url).args(args), stdin)
 }
 
 /// The SQLite file of the README's form, `sqlite:///abs/path`, in a folder that does not exist.

@@ -264,6 +264,38 @@ impl TestApp {
     }
 }
 
+/// The employee form filled in for one new employee (and a new department, "Navy").
+pub const GRACE_HOPPER: [(&str, &str); 9] = [
+    ("name", "Grace Hopper"),
+    ("email", "grace@example.com"),
+    ("title", "Rear Admiral"),
+    ("department", ""),
+    ("new_department", "Navy"),
+    ("manager", ""),
+    ("location", "Arlington"),
+    ("start_date", "1943-12-01"),
+    ("status", "active"),
+];
+
+/// Runs a prepared command with `stdin` fed to it; its whole output.
+pub fn output_with_stdin(command: &mut std::process::Command, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// A session row for [`TestApp::plant_session`], named field by field.
 pub struct PlantedSession<'a> {
     pub handle: &'a str,
@@ -344,6 +376,8 @@ pub trait Browser {
     ) -> LocalResponse<'_>;
     /// POSTs exactly `fields`, with no token added (a forged or hand-made request).
     async fn posts(&self, action: &str, fields: &[(&str, &str)]) -> LocalResponse<'_>;
+    /// Submits the login form with `fields`; the whole response.
+    async fn signs_in_with(&self, fields: &[(&str, &str)]) -> LocalResponse<'_>;
     /// Signs in through the login form; the response status.
     async fn signs_in_as(&self, email: &str, password: &str) -> Status;
     /// Signs in with "keep me signed in".
@@ -388,9 +422,13 @@ impl Browser for Client {
             .await
     }
 
+    async fn signs_in_with(&self, fields: &[(&str, &str)]) -> LocalResponse<'_> {
+        self.submits("/login", "/login", fields).await
+    }
+
     async fn signs_in_as(&self, email: &str, password: &str) -> Status {
         let fields = [("email", email), ("password", password)];
-        self.submits("/login", "/login", &fields).await.status()
+        self.signs_in_with(&fields).await.status()
     }
 
     async fn signs_in_remembered(&self, email: &str, password: &str) -> Status {
@@ -399,7 +437,7 @@ impl Browser for Client {
             ("password", password),
             ("remember", "true"),
         ];
-        self.submits("/login", "/login", &fields).await.status()
+        self.signs_in_with(&fields).await.status()
     }
 
     async fn signs_out(&self) -> Status {

@@ -6,7 +6,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use hr_portal::hr::demo::{self, DemoAccount, DemoCompany, DemoError, DemoReport, DEMO_SEED};
-use hr_portal::hr::{date_of, search_key, EmployeeStatus};
+use hr_portal::hr::{date_of, EmployeeStatus};
+use hr_portal::text::fold;
 use hr_portal::users::Role;
 use rocket::http::Status;
 
@@ -141,7 +142,7 @@ fn result_count(html: &str) -> i64 {
 /// People sorted the way the directory's default order promises: by folded name, then id.
 fn by_name<'a>(people: impl IntoIterator<Item = &'a Person>) -> Vec<i64> {
     let mut sorted: Vec<&Person> = people.into_iter().collect();
-    sorted.sort_by_key(|p| (search_key(&p.name), p.id));
+    sorted.sort_by_key(|p| (fold(&p.name), p.id));
     sorted.into_iter().map(|p| p.id).collect()
 }
 
@@ -184,11 +185,11 @@ async fn directory_search_finds_people_by_name_title_or_department_and_pages_thr
 
     // A title word: matched case-insensitively, listed by name across several pages.
     let matches = |term: &str| {
-        let term = search_key(term);
+        let term = fold(term);
         by_name(demo.people.iter().filter(|p| {
-            search_key(&p.name).contains(&term)
-                || search_key(&p.title).contains(&term)
-                || search_key(&p.department).contains(&term)
+            fold(&p.name).contains(&term)
+                || fold(&p.title).contains(&term)
+                || fold(&p.department).contains(&term)
         }))
     };
     let engineers = matches("engineer");
@@ -244,10 +245,11 @@ async fn the_department_filter_lists_only_that_department(backend: Backend) {
             "/employees?department={sales_id}&q=account%20executive"
         ))
         .await;
-    let expected =
-        by_name(demo.people.iter().filter(|p| {
-            p.department == "Sales" && search_key(&p.title).contains("account executive")
-        }));
+    let expected = by_name(
+        demo.people
+            .iter()
+            .filter(|p| p.department == "Sales" && fold(&p.title).contains("account executive")),
+    );
     assert!(!expected.is_empty());
     assert_eq!(listed_ids(&html), expected);
 
@@ -285,7 +287,7 @@ async fn the_directory_sorts_by_name_start_date_and_department_and_ignores_unkno
 
     let (_, html) = browser.opens("/employees?sort=department&page=1").await;
     let by_department = first_page(everyone.clone(), |p| {
-        (search_key(&p.department), search_key(&p.name), p.id)
+        (fold(&p.department), fold(&p.name), p.id)
     });
     assert_eq!(listed_ids(&html), by_department);
     assert!(html.contains("<option value=\"department\" selected>"));

@@ -72,15 +72,11 @@ async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own(backen
         .await;
     let response = app
         .browser
-        .submits(
-            "/login",
-            "/login",
-            &[
-                ("email", "ada@example.com"),
-                ("password", PASSWORD),
-                ("remember", "true"),
-            ],
-        )
+        .signs_in_with(&[
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("remember", "true"),
+        ])
         .await;
     let cookie = response
         .headers()

@@ -49,11 +49,7 @@ async fn unknown_email_wrong_password_and_disabled_account_answer_identically_wi
         let browser = app.new_browser().await;
         let before = verifications(&browser);
         let response = browser
-            .submits(
-                "/login",
-                "/login",
-                &[("email", email), ("password", password)],
-            )
+            .signs_in_with(&[("email", email), ("password", password)])
             .await;
         let status = response.status();
         let html = body(response).await.replace(email, "EMAIL");
@@ -82,11 +78,7 @@ async fn a_password_over_128_characters_is_refused_without_hashing(backend: Back
     let long = "p".repeat(129);
     let response = app
         .browser
-        .submits(
-            "/login",
-            "/login",
-            &[("email", "ada@example.com"), ("password", &long)],
-        )
+        .signs_in_with(&[("email", "ada@example.com"), ("password", &long)])
         .await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(verifications(&app.browser), before);
@@ -112,11 +104,7 @@ async fn the_account_throttle_engages_after_five_failures_and_releases_after_the
     let before = verifications(&app.browser);
     let response = app
         .browser
-        .submits(
-            "/login",
-            "/login",
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-        )
+        .signs_in_with(&[("email", "ada@example.com"), ("password", PASSWORD)])
         .await;
     assert_eq!(response.status(), Status::TooManyRequests);
     let retry_after: i64 = response
