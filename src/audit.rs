@@ -54,6 +54,15 @@ event_kinds! {
     EmployeeCreated => "employee_created", "Employee added";
     EmployeeUpdated => "employee_updated", "Employee changed";
     DepartmentCreated => "department_created", "Department added";
+    PasswordResetRequested => "password_reset_requested", "Password reset requested";
+    PasswordResetLinkCreated => "password_reset_link_created", "Reset link created";
+    PasswordReset => "password_reset", "Password reset with a link";
+    UserInvited => "user_invited", "User invited";
+    InvitationAccepted => "invitation_accepted", "Invitation accepted";
+    PasswordSet => "password_set", "Password set by an administrator";
+    AccountUnlocked => "account_unlocked", "Sign-in lock cleared";
+    MailSent => "mail_sent", "E-mail sent";
+    MailFailed => "mail_failed", "E-mail given up";
 }
 
 impl EventKind {
@@ -194,13 +203,32 @@ pub struct EventFilter {
     pub kind: Option<EventKind>,
 }
 
+/// The columns of an [`EventRecord`], over `audit_events e` with the actor `a` and subject `s`
+/// joined.
+macro_rules! event_record_columns {
+    () => {
+        concat!(
+            "SELECT e.id, e.at, e.kind, e.actor_user_id, a.email AS actor_email, \
+             e.subject_user_id, s.email AS subject_email, e.email, e.session_handle, e.ip, \
+             e.user_agent, e.detail ",
+            events_with_people!()
+        )
+    };
+}
+
+/// The events with their actor `a` and subject `s` joined.
+macro_rules! events_with_people {
+    () => {
+        "FROM audit_events e LEFT JOIN users a ON a.id = e.actor_user_id \
+         LEFT JOIN users s ON s.id = e.subject_user_id "
+    };
+}
+
 /// The joins and the filter both audit queries share ($1 kind or '', $2 user term or '', $3 its
 /// LIKE pattern).
 macro_rules! filtered_events {
     () => {
-        "FROM audit_events e LEFT JOIN users a ON a.id = e.actor_user_id \
-         LEFT JOIN users s ON s.id = e.subject_user_id \
-         WHERE ($1 = '' OR e.kind = $1) AND ($2 = '' OR s.email LIKE $3 ESCAPE '\\' \
+        "WHERE ($1 = '' OR e.kind = $1) AND ($2 = '' OR s.email LIKE $3 ESCAPE '\\' \
          OR a.email LIKE $3 ESCAPE '\\' OR LOWER(e.email) LIKE $3 ESCAPE '\\')"
     };
 }
@@ -216,8 +244,7 @@ impl EventRecord {
         let pattern = like_pattern(&filter.user);
         let kind = filter.kind.map_or("", EventKind::as_str);
         let rows: Vec<EventRecord> = sqlx::query_as(concat!(
-            "SELECT e.id, e.at, e.kind, e.actor_user_id, a.email AS actor_email, e.subject_user_id, \
-             s.email AS subject_email, e.email, e.session_handle, e.ip, e.user_agent, e.detail ",
+            event_record_columns!(),
             filtered_events!(),
             " ORDER BY e.at DESC, e.id DESC LIMIT $4 OFFSET $5"
         ))
@@ -228,12 +255,41 @@ impl EventRecord {
         .bind(offset)
         .fetch_all(&mut *conn)
         .await?;
-        let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*) ", filtered_events!()))
-            .bind(kind)
-            .bind(&filter.user)
-            .bind(&pattern)
-            .fetch_one(&mut *conn)
-            .await?;
+        let total: i64 = sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) ",
+            events_with_people!(),
+            filtered_events!()
+        ))
+        .bind(kind)
+        .bind(&filter.user)
+        .bind(&pattern)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok((rows, total))
+    }
+
+    /// One page of the events about one account (its subject), whoever caused them, newest
+    /// first, and how many there are. Never another account's events.
+    pub async fn page_about(
+        conn: &mut AnyConnection,
+        subject: UserId,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<EventRecord>, i64), sqlx::Error> {
+        let rows: Vec<EventRecord> = sqlx::query_as(concat!(
+            event_record_columns!(),
+            "WHERE e.subject_user_id = $1 ORDER BY e.id DESC LIMIT $2 OFFSET $3"
+        ))
+        .bind(subject)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut *conn)
+        .await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE subject_user_id = $1")
+                .bind(subject)
+                .fetch_one(&mut *conn)
+                .await?;
         Ok((rows, total))
     }
 }

@@ -7,10 +7,14 @@ use clap::{Parser, Subcommand};
 use rocket::figment::Figment;
 
 use crate::app::accounts::{self, AccountAction, AccountOutcome, CreateAccount, NewAccountForm};
+use crate::app::recovery::{
+    self, Delivery, Invitation, InvitationForm, IssuedLink, ResetLink, SetPassword, Unlock,
+};
 use crate::app::{people, sessions, AccountRef, Actor, App, HashingCapacity};
 use crate::auth::session::SessionSummary;
 use crate::clock::{format_timestamp, Clock};
 use crate::config::AppConfig;
+use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::users::{normalize_email, parse_name, Email, Role};
 use crate::web::device;
@@ -60,6 +64,26 @@ pub enum UserCommand {
     Disable { email: String },
     /// Enable a disabled account.
     Enable { email: String },
+    /// Print a one-time password-reset link for an account (an invitation link, if it has no
+    /// password yet). The link is shown only here: pass it on yourself.
+    ResetLink { email: String },
+    /// Create an account without a password and print the invitation link that sets it.
+    Invite {
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Set an account's password (read like `user add`) and end all its sessions.
+    SetPassword {
+        email: String,
+        /// The person must choose their own password at their next sign-in.
+        #[arg(long)]
+        must_change: bool,
+    },
+    /// Clear an account's failed sign-in count, so its owner can try again now.
+    Unlock { email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,7 +105,11 @@ pub enum SessionsCommand {
 /// The application as the command line uses it: the same settings and use cases as the server.
 async fn open(figment: &Figment) -> anyhow::Result<App> {
     let config = AppConfig::from_figment(figment)?;
-    App::start(&config, Clock::default(), HashingCapacity::command_line()).await
+    let figment =
+        crate::secret_key::with_secret_key(figment.clone(), &config).map_err(|(_, error)| error)?;
+    let secret = crate::secret_key::configured(&figment).unwrap_or_default();
+    let hashing = HashingCapacity::command_line();
+    App::start(&config, &secret, Clock::default(), hashing).await
 }
 
 fn no_account(email: &str) -> anyhow::Error {
@@ -150,6 +178,7 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
                 role: role.as_str(),
                 password: &password,
                 confirmation: &confirmation,
+                must_change: false,
             };
             match accounts::create_account(&app, &Actor::command_line(), form).await? {
                 CreateAccount::Created(user) => println!(
@@ -187,8 +216,89 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
         UserCommand::Enable { email } => {
             change_account(&app, &email, AccountAction::Enable).await?
         }
+        recovery_command => run_recovery(&app, recovery_command).await?,
     }
     Ok(())
+}
+
+/// The `user` commands that help someone back in: links, invitations, passwords, unlocking.
+async fn run_recovery(app: &App, command: UserCommand) -> anyhow::Result<()> {
+    let actor = Actor::command_line();
+    match command {
+        UserCommand::ResetLink { email } => {
+            let target = AccountRef::Email(&email);
+            match recovery::reset_link(app, &actor, target, Delivery::Operator).await? {
+                ResetLink::NoSuchUser => return Err(no_account(&email)),
+                ResetLink::Disabled => {
+                    bail!("{} is disabled; enable it first", normalize_email(&email))
+                }
+                ResetLink::Issued(issued) => print_link(&issued),
+            }
+        }
+        UserCommand::Invite { email, name, admin } => {
+            let role = if admin { Role::Admin } else { Role::Employee };
+            let form = InvitationForm {
+                name: &name,
+                email: &email,
+                role: role.as_str(),
+            };
+            match recovery::invite(app, &actor, form, Delivery::Operator).await? {
+                Invitation::Created(issued) => print_link(&issued),
+                Invitation::Invalid(message) => bail!("{message}"),
+                Invitation::EmailTaken => bail!(
+                    "cannot invite {}: an account with that e-mail address already exists",
+                    normalize_email(&email)
+                ),
+            }
+        }
+        UserCommand::SetPassword { email, must_change } => {
+            let (password, confirmation) = read_password()?;
+            let target = AccountRef::Email(&email);
+            let typed = (&password, &confirmation);
+            match recovery::set_password(app, &actor, target, typed, must_change).await? {
+                SetPassword::NoSuchUser => return Err(no_account(&email)),
+                SetPassword::Invalid(message) => bail!("{message}"),
+                SetPassword::Set { user, ended } => {
+                    let held = match must_change {
+                        true => "; they must choose their own at the next sign-in",
+                        false => "",
+                    };
+                    println!(
+                        "Password of {} set; {ended} session(s) ended{held}.",
+                        user.email
+                    );
+                }
+            }
+        }
+        UserCommand::Unlock { email } => {
+            match recovery::unlock(app, &actor, AccountRef::Email(&email)).await? {
+                Unlock::NoSuchUser => return Err(no_account(&email)),
+                Unlock::NotLocked(user) => {
+                    println!("{} had no failed sign-ins to clear.", user.email)
+                }
+                Unlock::Unlocked(user) => {
+                    println!("Unlocked {}: they can sign in again.", user.email)
+                }
+            }
+        }
+        other => bail!("not a recovery command: {other:?}"),
+    }
+    Ok(())
+}
+
+/// The link on stdout (for scripts), what it is on stderr (for the person).
+fn print_link(issued: &IssuedLink) {
+    let what = match issued.purpose {
+        LinkPurpose::Reset => "Password reset link",
+        LinkPurpose::Invitation => "Invitation link",
+    };
+    eprintln!(
+        "{what} for {} (it works once; this is the only copy):",
+        issued.user.email
+    );
+    if let Some(link) = &issued.shown {
+        println!("{link}");
+    }
 }
 
 fn print_session(s: &SessionSummary) {

@@ -41,6 +41,60 @@ pub struct AppConfig {
     /// Header a trusted reverse proxy sets to the client address (e.g. `X-Real-IP`). Unset: the
     /// socket peer address is used and any such header is ignored, so clients cannot forge it.
     pub proxy_ip_header: Option<String>,
+    /// How mail leaves: `file` writes `.eml` files under `<data_dir>/outbox/`, `smtp` sends to
+    /// `smtp_url`.
+    pub mail_transport: MailTransportKind,
+    /// `smtp://host:port`, `smtps://host:port` or `smtp://host:port?tls=required`, credentials in
+    /// the URL (`smtp://user:pass@host`). Never logged.
+    pub smtp_url: Option<Redacted>,
+    /// The sender of every message, e.g. `HR Portal <hr@example.com>`.
+    pub mail_from: String,
+    /// The base of every link in a message (scheme, host and port people open).
+    pub public_url: String,
+    /// Seconds a password-reset link stays valid.
+    pub password_reset_ttl: i64,
+    /// Seconds an invitation link stays valid.
+    pub invitation_ttl: i64,
+    /// Seconds before the first retry of a message that could not be delivered; each further
+    /// retry waits twice as long, up to an hour.
+    pub mail_retry_delay: i64,
+    /// Delivery attempts before a message is given up and shown to admins as failed.
+    pub mail_max_attempts: i64,
+    /// Password-reset requests allowed per address (account) and per client IP within
+    /// `throttle_window`.
+    pub reset_requests_per_account: i64,
+    pub reset_requests_per_ip: i64,
+}
+
+/// Which mail transport delivers the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    File,
+    Smtp,
+}
+
+/// A setting that holds a secret (credentials in a URL): readable by the code, never printed.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(String);
+
+impl Redacted {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<String> for Redacted {
+    fn from(value: String) -> Self {
+        Redacted(value)
+    }
 }
 
 impl Default for AppConfig {
@@ -61,6 +115,16 @@ impl Default for AppConfig {
             password_hash_queue_timeout_ms: 5_000,
             database_max_connections: 16,
             proxy_ip_header: None,
+            mail_transport: MailTransportKind::File,
+            smtp_url: None,
+            mail_from: "HR Portal <hr-portal@localhost>".to_string(),
+            public_url: "http://127.0.0.1:8000".to_string(),
+            password_reset_ttl: 1800,
+            invitation_ttl: 7 * 86_400,
+            mail_retry_delay: 30,
+            mail_max_attempts: 10,
+            reset_requests_per_account: 3,
+            reset_requests_per_ip: 20,
         }
     }
 }
@@ -74,6 +138,8 @@ pub enum ConfigError {
     NotPositive(&'static str),
     #[error("setting `{0}` must be at least 1")]
     TooSmall(&'static str),
+    #[error("setting `{0}`: {1}")]
+    Invalid(&'static str, String),
 }
 
 impl AppConfig {
@@ -89,20 +155,36 @@ impl AppConfig {
                 config.remember_absolute_timeout,
             ),
             ("throttle_window", config.throttle_window),
+            ("password_reset_ttl", config.password_reset_ttl),
+            ("invitation_ttl", config.invitation_ttl),
+            ("mail_retry_delay", config.mail_retry_delay),
         ] {
             if value <= 0 {
                 return Err(ConfigError::NotPositive(name));
             }
         }
-        if config.login_failures_per_account < 1 {
-            return Err(ConfigError::TooSmall("login_failures_per_account"));
+        for (name, value) in [
+            (
+                "login_failures_per_account",
+                config.login_failures_per_account,
+            ),
+            ("login_failures_per_ip", config.login_failures_per_ip),
+            ("mail_max_attempts", config.mail_max_attempts),
+            (
+                "reset_requests_per_account",
+                config.reset_requests_per_account,
+            ),
+            ("reset_requests_per_ip", config.reset_requests_per_ip),
+            (
+                "database_max_connections",
+                i64::from(config.database_max_connections),
+            ),
+        ] {
+            if value < 1 {
+                return Err(ConfigError::TooSmall(name));
+            }
         }
-        if config.login_failures_per_ip < 1 {
-            return Err(ConfigError::TooSmall("login_failures_per_ip"));
-        }
-        if config.database_max_connections < 1 {
-            return Err(ConfigError::TooSmall("database_max_connections"));
-        }
+        crate::mail::MailSettings::check(&config)?;
         Ok(config)
     }
 
@@ -120,6 +202,11 @@ impl AppConfig {
                 self.data_dir.join("hr-portal.db").display()
             ),
         }
+    }
+
+    /// Folder the file transport writes messages into.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
     }
 
     /// Path of the persisted Rocket secret key.

@@ -12,7 +12,9 @@ pub mod db;
 pub mod error;
 pub mod hr;
 pub mod ids;
+pub mod mail;
 pub mod routes;
+pub mod sealed;
 pub mod secret_key;
 pub mod setup_token;
 pub mod text;
@@ -50,9 +52,11 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
                         return Err(rocket);
                     }
                     let config = AppConfig::from_figment(rocket.figment());
+                    let secret = secret_key::configured(rocket.figment()).unwrap_or_default();
                     let started = match config {
                         Ok(config) => {
-                            App::start(&config, clock, HashingCapacity::from_config(&config))
+                            let hashing = HashingCapacity::from_config(&config);
+                            App::start(&config, &secret, clock, hashing)
                                 .await
                                 .map(|app| (app, config))
                         }
@@ -69,11 +73,12 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
             },
         ))
         .attach(AdHoc::on_liftoff(
-            "Set-up link and session purge",
+            "Set-up link, session purge and mail delivery",
             |rocket| {
                 Box::pin(async move {
                     announce_setup_link(rocket);
                     start_purge_task(rocket);
+                    start_delivery_task(rocket);
                 })
             },
         ))
@@ -110,18 +115,10 @@ fn prepare_figment(figment: Figment) -> (Figment, Option<String>) {
             None => rocket::figment::value::Value::from(false),
         },
     ));
-    let key_is_set = figment
-        .find_value("secret_key")
-        .ok()
-        .and_then(|v| v.into_string())
-        .is_some_and(|k| !k.trim().is_empty());
-    if !key_is_set {
-        match secret_key::load_or_create(&config.secret_key_path()) {
-            Ok(key) => figment = figment.merge(("secret_key", key)),
-            Err(error) => return (figment, Some(error.to_string())),
-        }
+    match secret_key::with_secret_key(figment, &config) {
+        Ok(figment) => (figment, None),
+        Err((figment, error)) => (figment, Some(error.to_string())),
     }
-    (figment, None)
 }
 
 /// Everything the routes take from managed state: the application, the cookie policy and the
@@ -145,6 +142,36 @@ fn announce_setup_link(rocket: &Rocket<rocket::Orbit>) {
          http://{}:{}/setup?token={token}\n",
         config.address, config.port
     );
+}
+
+/// Drains the outbox: at once when a use case queued a message, when a retry falls due, and at
+/// least every few seconds (another instance or the CLI may have queued one).
+fn start_delivery_task(rocket: &Rocket<rocket::Orbit>) {
+    const LONGEST_NAP: i64 = 5;
+    let Some(app) = rocket.state::<App>().cloned() else {
+        return;
+    };
+    let mut shutdown = rocket.shutdown();
+    rocket::tokio::spawn(async move {
+        loop {
+            let nap = match app::mail::deliver_due(&app).await {
+                Ok(round) => round
+                    .next_due_at
+                    .map_or(LONGEST_NAP, |due| due - app.clock.now())
+                    .clamp(0, LONGEST_NAP),
+                Err(error) => {
+                    rocket::warn!("mail delivery failed: {error}");
+                    LONGEST_NAP
+                }
+            };
+            let nap = Duration::from_secs(nap.unsigned_abs()).max(Duration::from_millis(200));
+            rocket::tokio::select! {
+                _ = rocket::tokio::time::sleep(nap) => {}
+                _ = app.mail.queued.notified() => {}
+                _ = &mut shutdown => return,
+            }
+        }
+    });
 }
 
 fn start_purge_task(rocket: &Rocket<rocket::Orbit>) {

@@ -9,6 +9,9 @@ use std::path::Path;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rand::RngCore;
+use rocket::figment::Figment;
+
+use crate::config::AppConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretKeyError {
@@ -20,6 +23,31 @@ pub enum SecretKeyError {
     },
     #[error("the secret key file {0} does not hold a base64 key of 64 bytes; delete it to generate a new one")]
     Malformed(String),
+}
+
+/// The secret key the settings give (Rocket's `secret_key`), if any.
+pub fn configured(figment: &Figment) -> Option<String> {
+    figment
+        .find_value("secret_key")
+        .ok()
+        .and_then(|v| v.into_string())
+        .filter(|k| !k.trim().is_empty())
+}
+
+/// The settings with a secret key: as given, or the one kept in `<data_dir>/secret.key`
+/// (created on first use). The server and the CLI both go through here, so both derive the
+/// same keys from it.
+pub fn with_secret_key(
+    figment: Figment,
+    config: &AppConfig,
+) -> Result<Figment, (Figment, SecretKeyError)> {
+    if configured(&figment).is_some() {
+        return Ok(figment);
+    }
+    match load_or_create(&config.secret_key_path()) {
+        Ok(key) => Ok(figment.merge(("secret_key", key))),
+        Err(error) => Err((figment, error)),
+    }
 }
 
 /// Loads the key from `path`, creating it (and its folder) when missing. Returns base64 text.

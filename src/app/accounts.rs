@@ -5,6 +5,7 @@ use super::{AccountRef, Actor, App};
 use crate::audit::{self, EventFilter, EventKind, EventRecord};
 use crate::auth::session;
 use crate::error::AppResult;
+use crate::users::links;
 use crate::users::password::{check_new_password, Password};
 use crate::users::{parse_name, AccountChange, CreateUserError, Email, NewUser, Role, User};
 
@@ -16,14 +17,26 @@ pub struct NewAccountForm<'a> {
     pub role: &'a str,
     pub password: &'a Password,
     pub confirmation: &'a Password,
+    /// The password is the administrator's choice: the person must replace it at first sign-in.
+    pub must_change: bool,
 }
 
 impl NewAccountForm<'_> {
+    /// Checks who the account is for: name, address and role.
+    pub(crate) fn check_identity(
+        name: &str,
+        email: &str,
+        role: &str,
+    ) -> Result<(String, Email, Role), String> {
+        let name = parse_name(name).map_err(str::to_string)?;
+        let email = Email::parse(email).map_err(|e| e.to_string())?;
+        let role = Role::parse(role).ok_or("Please choose a role.")?;
+        Ok((name, email, role))
+    }
+
     /// Checks every field; the first problem is the message for the person.
     pub(crate) fn check(&self) -> Result<(String, Email, Role), String> {
-        let name = parse_name(self.name).map_err(str::to_string)?;
-        let email = Email::parse(self.email).map_err(|e| e.to_string())?;
-        let role = Role::parse(self.role).ok_or("Please choose a role.")?;
+        let (name, email, role) = Self::check_identity(self.name, self.email, self.role)?;
         check_new_password(self.password, self.confirmation, email.as_str())
             .map_err(|e| e.to_string())?;
         Ok((name, email, role))
@@ -56,6 +69,7 @@ pub async fn create_account(
         name: &name,
         role,
         password_hash: &hash,
+        must_change_password: form.must_change,
     };
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
@@ -140,6 +154,10 @@ pub async fn change_account(
         }
         AccountAction::Enable => 0,
     };
+    if action == AccountAction::Disable {
+        // A disabled account's reset or invitation link must not outlive the decision.
+        links::delete_for_user(&mut tx, user.id).await?;
+    }
     let kind = match action {
         AccountAction::Disable => EventKind::UserDisabled,
         AccountAction::Enable => EventKind::UserEnabled,

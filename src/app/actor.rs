@@ -124,6 +124,7 @@ mod tests {
             name: "Root",
             role: Role::Admin,
             password_hash: "$argon2id$not-a-real-hash",
+            must_change_password: false,
         };
         let user = User::create(&mut conn, &new, None, 0).await.unwrap();
         let limits = SessionLimits::from_config(&config);

@@ -9,26 +9,35 @@
 //! - [`sessions`]: sign in and out, revoke, force logout, password change, purge, first-run set-up
 //! - [`accounts`]: create, disable, enable, change role; the users and audit listings
 //! - [`people`]: employees and departments, the directory, profiles, the dashboard, the demo
+//! - [`recovery`]: reset links, invitations, set-password, unlock, one's own activity
+//! - [`mail`]: delivering the outbox (the background task's one use case)
 
 pub mod accounts;
 pub mod actor;
+pub mod mail;
 pub mod people;
+pub mod recovery;
 pub mod sessions;
 
 use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+use rocket::tokio::sync::Notify;
 
 pub use actor::Actor;
 
 use crate::audit::{self, Event};
 use crate::auth::session::SessionLimits;
-use crate::auth::throttle::ThrottlePolicy;
+use crate::auth::throttle::{ThrottlePolicy, ThrottleScope};
 use crate::clock::Clock;
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::hr::CompanyFiguresCache;
+use crate::mail::{Letter, MailSettings, Transport};
+use crate::sealed::Sealer;
 use crate::setup_token::SetupToken;
 use crate::users::password::PasswordService;
 use crate::users::User;
@@ -60,6 +69,43 @@ pub struct Services {
     pub passwords: PasswordService,
     pub company: CompanyFiguresCache,
     pub setup: SetupToken,
+    pub mail: MailService,
+    pub recovery: RecoveryPolicy,
+}
+
+/// Everything about mail a use case or the delivery task needs.
+#[derive(Debug)]
+pub struct MailService {
+    pub settings: MailSettings,
+    pub transport: Transport,
+    /// Seals message bodies at rest (they may carry a link).
+    pub sealer: Sealer,
+    /// Wakes the delivery task when a message was queued, so it leaves at once.
+    pub queued: Notify,
+    pub retry_delay: i64,
+    pub max_attempts: i64,
+}
+
+/// Link lifetimes and the limit on reset requests.
+#[derive(Debug)]
+pub struct RecoveryPolicy {
+    pub reset_ttl: i64,
+    pub invitation_ttl: i64,
+    pub requests: ThrottlePolicy,
+    /// Link tokens minted: a reset request mints one whether or not the account exists, and tests
+    /// count them to prove both cost the same.
+    minted: AtomicU64,
+}
+
+impl RecoveryPolicy {
+    pub(crate) fn mint(&self) -> crate::users::links::MintedLink {
+        self.minted.fetch_add(1, Ordering::Relaxed);
+        crate::users::links::MintedLink::mint()
+    }
+
+    pub fn links_minted(&self) -> u64 {
+        self.minted.load(Ordering::Relaxed)
+    }
 }
 
 /// The application: cheap to clone (one `Arc`), so background tasks can hold it.
@@ -101,11 +147,22 @@ impl HashingCapacity {
 
 impl App {
     /// Connects to the database (applying migrations) and starts the hashing threads.
+    /// `secret_key` is the application's secret (as configured or kept in `secret.key`); the keys
+    /// that seal values at rest are derived from it.
     pub async fn start(
         config: &AppConfig,
+        secret_key: &str,
         clock: Clock,
         hashing: HashingCapacity,
     ) -> anyhow::Result<App> {
+        let mail = MailService {
+            settings: MailSettings::check(config)?,
+            transport: Transport::from_config(config)?,
+            sealer: Sealer::derive(secret_key.as_bytes(), "hr-portal outbox v1"),
+            queued: Notify::new(),
+            retry_delay: config.mail_retry_delay,
+            max_attempts: config.mail_max_attempts,
+        };
         let db = Db::connect(config).await?;
         // Building the service computes its dummy hash: keep that off the async workers.
         let passwords = rocket::tokio::task::spawn_blocking(move || {
@@ -120,6 +177,7 @@ impl App {
         Ok(App(Arc::new(Services {
             limits: SessionLimits::from_config(config),
             throttle: ThrottlePolicy {
+                scope: ThrottleScope::SignIn,
                 per_account: config.login_failures_per_account,
                 per_ip: config.login_failures_per_ip,
                 window: config.throttle_window,
@@ -129,7 +187,36 @@ impl App {
             passwords,
             company: CompanyFiguresCache::default(),
             setup,
+            mail,
+            recovery: RecoveryPolicy {
+                reset_ttl: config.password_reset_ttl,
+                invitation_ttl: config.invitation_ttl,
+                requests: ThrottlePolicy {
+                    scope: ThrottleScope::ResetRequest,
+                    per_account: config.reset_requests_per_account,
+                    per_ip: config.reset_requests_per_ip,
+                    window: config.throttle_window,
+                },
+                minted: AtomicU64::new(0),
+            },
         })))
+    }
+
+    /// Queues `letter` in the caller's transaction; it leaves once that commits (see
+    /// [`App::mail_queued`]).
+    async fn queue_mail(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        user: &User,
+        letter: Letter,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        crate::mail::outbox::enqueue(conn, &self.mail.sealer, Some(user.id), &letter, now).await
+    }
+
+    /// Tells the delivery task a message is waiting (after the commit that queued it).
+    fn mail_queued(&self) {
+        self.mail.queued.notify_one();
     }
 
     /// Writes an event that is the whole change (a refused sign-in), in its own transaction.

@@ -7,6 +7,8 @@ use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::session::{self, IssuedSession, SessionCounts, SessionOrigin, SessionSummary};
 use crate::auth::CurrentSession;
 use crate::error::{AppError, AppResult};
+use crate::mail::messages;
+use crate::users::links;
 use crate::users::password::{check_new_password, Password};
 use crate::users::{normalize_email, NewUser, Role, User};
 
@@ -71,11 +73,8 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
     let ip = origin.ip.as_deref();
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
-    if let Some(retry_after) = app
-        .throttle
-        .register_attempt(&mut tx, &email, ip, now)
-        .await?
-    {
+    let attempt_count = app.throttle.register_attempt(&mut tx, &email, ip, now);
+    if let Some(retry_after) = attempt_count.await?.refused() {
         let event = Event::new(EventKind::LoginThrottled, origin)
             .email(attempt.email)
             .detail(format!("retry after {retry_after} s"));
@@ -301,8 +300,12 @@ pub async fn force_logout(
         .event(EventKind::UserForceLoggedOut)
         .subject(user.id)
         .detail(format!("{ended} session(s) ended"));
-    audit::record(&mut tx, app.clock.now(), event).await?;
+    let now = app.clock.now();
+    audit::record(&mut tx, now, event).await?;
+    let letter = messages::signed_out_everywhere(&app.mail.settings, &user, now);
+    app.queue_mail(&mut tx, &user, letter, now).await?;
     tx.commit().await?;
+    app.mail_queued();
     Ok(Some(ForcedOut { user, ended }))
 }
 
@@ -343,7 +346,8 @@ pub async fn change_password(
     let throttled = app
         .throttle
         .register_attempt(&mut tx, email, ip, app.clock.now())
-        .await?;
+        .await?
+        .refused();
     tx.commit().await?;
     if let Some(retry_after) = throttled {
         return Err(AppError::Throttled { retry_after });
@@ -375,13 +379,16 @@ pub async fn change_password(
     let hash = app.passwords.hash(form.new.expose()).await?;
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
-    User::set_password_hash(&mut tx, user.id, &hash, now).await?;
+    User::set_password_hash(&mut tx, user.id, &hash, false, now).await?;
     let ended = session::delete_for_user(&mut tx, user.id, Some(session.id)).await?;
     let rotated = session::rotate(&mut tx, session, current.token(), now).await?;
     let event = own_event(current, EventKind::PasswordChanged, origin)
         .detail(format!("{ended} other session(s) ended"));
     audit::record(&mut tx, now, event).await?;
+    let letter = messages::password_changed(&app.mail.settings, &user, "by you", now);
+    app.queue_mail(&mut tx, &user, letter, now).await?;
     tx.commit().await?;
+    app.mail_queued();
     Ok(PasswordChange::Changed { rotated, ended })
 }
 
@@ -438,6 +445,7 @@ pub async fn complete_setup(app: &App, form: SetupForm<'_>, origin: &Origin) -> 
         name: &name,
         role: Role::Admin,
         password_hash: &hash,
+        must_change_password: false,
     };
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
@@ -500,18 +508,22 @@ pub async fn sessions_of(
 }
 
 /// Deletes every session that is no longer live, in small batches that keep each write short
-/// (requests never queue behind a purge), and the throttle counters whose window ended.
+/// (requests never queue behind a purge), the throttle counters whose window ended and the
+/// password links that expired.
 /// Housekeeping of rows that no longer mean anything: not audited. Returns the sessions purged.
 pub async fn purge_expired(app: &App) -> AppResult<u64> {
     // Both run even when one fails; the first failure is reported.
     let sessions = purge_sessions(app).await;
     let now = app.clock.now();
-    let counters = match app.db.read().await {
-        Ok(mut conn) => app.throttle.purge_stale(&mut conn, now).await,
+    let others = match app.db.read().await {
+        Ok(mut conn) => match app.throttle.purge_stale(&mut conn, now).await {
+            Ok(_) => links::purge_expired(&mut conn, now).await,
+            Err(error) => Err(error),
+        },
         Err(error) => Err(error),
     };
     let purged = sessions?;
-    counters?;
+    others?;
     Ok(purged)
 }
 

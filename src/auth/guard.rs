@@ -83,6 +83,16 @@ impl CookiePolicy {
         cookies.remove_private(self.base_cookie(self.session_cookie_name(), String::new()));
     }
 
+    /// The cookie that carries a password link's token from its URL to the form (see
+    /// [`LinkCookie`]).
+    fn link_cookie_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-hr_link"
+        } else {
+            "hr_link"
+        }
+    }
+
     fn form_cookie(&self, secret: String) -> Cookie<'static> {
         let mut cookie = self.base_cookie(self.form_cookie_name(), secret);
         cookie.set_expires(rocket::http::private::cookie::Expiration::Session);
@@ -122,6 +132,54 @@ impl<'r> FromRequest<'r> for SessionCookie<'r> {
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
         match request.rocket().state::<CookiePolicy>() {
             Some(policy) => Outcome::Success(SessionCookie {
+                jar: request.cookies(),
+                policy,
+            }),
+            None => Outcome::Error((Status::InternalServerError, ())),
+        }
+    }
+}
+
+/// How long a password link's token may wait in its cookie for the form to be sent.
+const LINK_COOKIE_SECONDS: i64 = 15 * 60;
+
+/// The token of a password link, moved out of the URL into a private cookie before the form is
+/// shown (as Django's reset view does): the page with the form then has no secret in its address
+/// for a Referer, a browser history or a screenshot to leak.
+pub struct LinkCookie<'r> {
+    jar: &'r CookieJar<'r>,
+    policy: &'r CookiePolicy,
+}
+
+impl LinkCookie<'_> {
+    pub fn set(&self, token: &str) {
+        let name = self.policy.link_cookie_name();
+        let mut cookie = self.policy.base_cookie(name, token.to_string());
+        cookie.set_max_age(Duration::seconds(LINK_COOKIE_SECONDS));
+        self.jar.add_private(cookie);
+    }
+
+    pub fn token(&self) -> Option<String> {
+        self.jar
+            .get_private(self.policy.link_cookie_name())
+            .map(|c| c.value().to_string())
+            .filter(|t| looks_like_token(t))
+    }
+
+    pub fn clear(&self) {
+        let name = self.policy.link_cookie_name();
+        self.jar
+            .remove_private(self.policy.base_cookie(name, String::new()));
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for LinkCookie<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        match request.rocket().state::<CookiePolicy>() {
+            Some(policy) => Outcome::Success(LinkCookie {
                 jar: request.cookies(),
                 policy,
             }),
@@ -207,19 +265,53 @@ impl SessionLookup {
     }
 }
 
+/// The request's session, whether or not it is held for a password change.
+async fn any_session<'r>(request: &'r Request<'_>) -> request::Outcome<&'r CurrentSession, ()> {
+    let lookup = request
+        .local_cache_async(SessionLookup::resolve(request))
+        .await;
+    match lookup {
+        SessionLookup::Found(current) => Outcome::Success(current),
+        SessionLookup::Anonymous => Outcome::Forward(Status::Unauthorized),
+        SessionLookup::Unavailable => Outcome::Error((Status::ServiceUnavailable, ())),
+    }
+}
+
+/// Refuses a session held for a password change (an administrator set the password): the 403
+/// catcher sends the person to /account/password, the one page open to them besides signing out.
+fn refuse_if_held<'r>(
+    current: &'r CurrentSession,
+    request: &Request<'_>,
+) -> request::Outcome<&'r CurrentSession, ()> {
+    if current.session.must_change_password {
+        request.local_cache(|| Refusal::PasswordChangeRequired);
+        return Outcome::Error((Status::Forbidden, ()));
+    }
+    Outcome::Success(current)
+}
+
+/// A signed-in session that is not held for a password change: what every page needs.
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for &'r CurrentSession {
     type Error = ();
 
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        let lookup = request
-            .local_cache_async(SessionLookup::resolve(request))
-            .await;
-        match lookup {
-            SessionLookup::Found(current) => Outcome::Success(current),
-            SessionLookup::Anonymous => Outcome::Forward(Status::Unauthorized),
-            SessionLookup::Unavailable => Outcome::Error((Status::ServiceUnavailable, ())),
-        }
+        let current = try_outcome!(any_session(request).await);
+        refuse_if_held(current, request)
+    }
+}
+
+/// A signed-in session, also one held for a password change: only the password page takes it.
+#[derive(Debug, Clone)]
+pub struct SessionEvenIfHeld(pub CurrentSession);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SessionEvenIfHeld {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let current = try_outcome!(any_session(request).await);
+        Outcome::Success(SessionEvenIfHeld(current.clone()))
     }
 }
 
@@ -343,6 +435,9 @@ impl<'r> FromRequest<'r> for FormSecret {
 
 /// A form that carries a `csrf_token` field.
 pub trait CsrfProtected {
+    /// Whether a session held for a password change may post it (the password form, sign-out).
+    const OPEN_DURING_PASSWORD_HOLD: bool = false;
+
     fn csrf_token(&self) -> &str;
 }
 
@@ -351,6 +446,8 @@ pub trait CsrfProtected {
 pub enum Refusal {
     None,
     Csrf,
+    /// The account must choose a new password before anything else.
+    PasswordChangeRequired,
 }
 
 fn refuse_csrf(request: &Request<'_>) {
@@ -383,7 +480,13 @@ impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for SessionFo
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, ()> {
         // The session is checked before the body is read, so anonymous posts forward untouched.
-        let session = match request.guard::<&CurrentSession>().await {
+        let session = match any_session(request).await.and_then(|current| {
+            if T::OPEN_DURING_PASSWORD_HOLD {
+                Outcome::Success(current)
+            } else {
+                refuse_if_held(current, request)
+            }
+        }) {
             Outcome::Success(current) => current.clone(),
             Outcome::Forward(status) => return Outcome::Forward((data, status)),
             Outcome::Error((status, ())) => return Outcome::Error((status, ())),

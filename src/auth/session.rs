@@ -168,6 +168,8 @@ pub struct ActiveSession {
     pub remember: bool,
     /// The account's sign-in before the latest one (shown so people notice one that was not theirs).
     pub previous_sign_in_at: Option<i64>,
+    /// An administrator set the password: only the password page is open until it is changed.
+    pub must_change_password: bool,
     /// Per-session CSRF secret; never rendered unmasked.
     pub csrf_secret: String,
 }
@@ -231,6 +233,7 @@ struct SessionUserRow {
     role: String,
     disabled: i64,
     previous_sign_in_at: Option<i64>,
+    must_change_password: i64,
 }
 
 /// Counts for the admin overview.
@@ -296,6 +299,7 @@ pub async fn create(
             expires_at,
             remember: origin.remember,
             previous_sign_in_at,
+            must_change_password: user.must_change_password,
             csrf_secret,
         },
     }))
@@ -313,8 +317,9 @@ pub async fn find_active(
 ) -> Result<Option<ActiveSession>, sqlx::Error> {
     let row: Option<SessionUserRow> = sqlx::query_as(
         "SELECT s.id, s.handle, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.remember, \
-         s.csrf_secret, u.email, u.name, u.role, u.disabled, u.previous_sign_in_at \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+         s.csrf_secret, u.email, u.name, u.role, u.disabled, u.previous_sign_in_at, \
+         u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1",
     )
     .bind(hash_token(token))
     .fetch_optional(&mut *conn)
@@ -353,6 +358,7 @@ pub async fn find_active(
         expires_at: row.expires_at,
         remember,
         previous_sign_in_at: row.previous_sign_in_at,
+        must_change_password: row.must_change_password != 0,
         csrf_secret: row.csrf_secret,
     }))
 }

@@ -19,22 +19,64 @@ use sqlx::AnyConnection;
 
 use crate::users::MAX_EMAIL_LEN;
 
+/// What is being counted: each has its own counters (and key prefixes), so a flood of reset
+/// requests never locks anyone's sign-in and the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleScope {
+    /// Password guesses: sign-in and the current-password check.
+    SignIn,
+    /// Requests for a password-reset message.
+    ResetRequest,
+}
+
+impl ThrottleScope {
+    fn prefixes(self) -> (&'static str, &'static str) {
+        match self {
+            ThrottleScope::SignIn => ("account:", "ip:"),
+            ThrottleScope::ResetRequest => ("reset-account:", "reset-ip:"),
+        }
+    }
+}
+
 /// The limits, and the statements that count attempts against them.
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottlePolicy {
+    pub scope: ThrottleScope,
     pub per_account: i64,
     pub per_ip: i64,
     pub window: i64,
 }
 
+/// How one counted attempt stands against each limit: `Some(seconds)` until that limit lifts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attempt {
+    pub account_wait: Option<i64>,
+    pub ip_wait: Option<i64>,
+}
+
+impl Attempt {
+    /// Seconds until the attempt could go ahead, if any limit refuses it.
+    pub fn refused(&self) -> Option<i64> {
+        match (self.account_wait, self.ip_wait) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 /// The account key: the normalized e-mail, bounded so a huge typed value cannot bloat the table.
-fn account_key(email: &str) -> String {
+fn account_key(scope: ThrottleScope, email: &str) -> String {
     let email: String = email.chars().take(MAX_EMAIL_LEN).collect();
-    format!("account:{email}")
+    format!("{}{email}", scope.prefixes().0)
 }
 
 /// The address key. IPv6 clients usually own a whole /64, so that is what is counted.
-fn ip_key(ip: Option<&str>) -> String {
+fn ip_key(scope: ThrottleScope, ip: Option<&str>) -> String {
+    let prefix = scope.prefixes().1;
+    format!("{prefix}{}", client_key(ip))
+}
+
+fn client_key(ip: Option<&str>) -> String {
     // Canonical form first, so an IPv4-mapped IPv6 address counts as the IPv4 client it is.
     match ip
         .and_then(|ip| ip.parse::<IpAddr>().ok())
@@ -42,36 +84,67 @@ fn ip_key(ip: Option<&str>) -> String {
     {
         Some(IpAddr::V6(v6)) => {
             let s = v6.segments();
-            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
-        None => "ip:unknown".to_string(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        None => "unknown".to_string(),
     }
 }
 
 impl ThrottlePolicy {
     /// Counts one attempt against the account (normalized e-mail) and the address, and says
-    /// whether it may go ahead: `None` to check the password, `Some(seconds)` to refuse it with
-    /// 429 until the window ends. Call [`Self::record_success`] when the password was right.
+    /// how it stands against each limit ([`Attempt::refused`]: `None` to go ahead and check the
+    /// password, `Some(seconds)` to refuse it until the window ends). Call
+    /// [`Self::record_success`] when the password was right.
     pub async fn register_attempt(
         &self,
         conn: &mut AnyConnection,
         email: &str,
         ip: Option<&str>,
         now: i64,
+    ) -> Result<Attempt, sqlx::Error> {
+        let wait = |(window_start, attempts): (i64, i64), limit: i64| {
+            (attempts > limit).then(|| (window_start + self.window - now).max(1))
+        };
+        let account = self
+            .count(conn, &account_key(self.scope, email), now)
+            .await?;
+        let address = self.count(conn, &ip_key(self.scope, ip), now).await?;
+        Ok(Attempt {
+            account_wait: wait(account, self.per_account),
+            ip_wait: wait(address, self.per_ip),
+        })
+    }
+
+    /// Until when the account is refused sign-in, if it is now.
+    pub async fn locked_until(
+        &self,
+        conn: &mut AnyConnection,
+        email: &str,
+        now: i64,
     ) -> Result<Option<i64>, sqlx::Error> {
-        let mut wait: Option<i64> = None;
-        for (key, limit) in [
-            (account_key(email), self.per_account),
-            (ip_key(ip), self.per_ip),
-        ] {
-            let (window_start, attempts) = self.count(conn, &key, now).await?;
-            if attempts > limit {
-                let remaining = (window_start + self.window - now).max(1);
-                wait = Some(wait.map_or(remaining, |w| w.max(remaining)));
-            }
-        }
-        Ok(wait)
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT window_start, failures FROM login_throttle WHERE key = $1")
+                .bind(account_key(self.scope, email))
+                .fetch_optional(&mut *conn)
+                .await?;
+        Ok(row.and_then(|(window_start, failures)| {
+            let until = window_start + self.window;
+            (failures >= self.per_account && until > now).then_some(until)
+        }))
+    }
+
+    /// Clears the account's counter (an administrator's unlock); whether there was one.
+    pub async fn clear_account(
+        &self,
+        conn: &mut AnyConnection,
+        email: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let deleted = sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(account_key(self.scope, email))
+            .execute(&mut *conn)
+            .await?;
+        Ok(deleted.rows_affected() > 0)
     }
 
     /// Adds one to `key`'s counter (starting a new window when the old one ended) in a single
@@ -104,20 +177,18 @@ impl ThrottlePolicy {
         email: &str,
         ip: Option<&str>,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-            .bind(account_key(email))
-            .execute(&mut *conn)
-            .await?;
+        self.clear_account(conn, email).await?;
         sqlx::query(
             "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
         )
-        .bind(ip_key(ip))
+        .bind(ip_key(self.scope, ip))
         .execute(&mut *conn)
         .await?;
         Ok(())
     }
 
-    /// Removes counters whose window has ended (housekeeping, run with the session purge).
+    /// Removes counters whose window has ended (housekeeping, run with the session purge). Every
+    /// scope's rows go: the oldest window any scope could still be in is this policy's.
     pub async fn purge_stale(
         &self,
         conn: &mut AnyConnection,
@@ -139,6 +210,7 @@ mod tests {
 
     #[test]
     fn addresses_are_keyed_per_client_and_ipv6_per_64() {
+        let ip_key = |ip| ip_key(ThrottleScope::SignIn, ip);
         assert_eq!(ip_key(Some("192.0.2.7")), "ip:192.0.2.7");
         assert_eq!(
             ip_key(Some("2001:db8:1:2:aaaa::1")),
@@ -151,8 +223,21 @@ mod tests {
         assert_eq!(ip_key(Some("::ffff:192.0.2.7")), "ip:192.0.2.7");
         assert_eq!(ip_key(None), "ip:unknown");
         assert_eq!(
-            account_key(&"a".repeat(10_000)).len(),
+            account_key(ThrottleScope::SignIn, &"a".repeat(10_000)).len(),
             "account:".len() + 254
+        );
+    }
+
+    #[test]
+    fn reset_requests_are_counted_apart_from_sign_ins() {
+        let email = "dana@example.com";
+        assert_ne!(
+            account_key(ThrottleScope::SignIn, email),
+            account_key(ThrottleScope::ResetRequest, email)
+        );
+        assert_ne!(
+            ip_key(ThrottleScope::SignIn, Some("192.0.2.7")),
+            ip_key(ThrottleScope::ResetRequest, Some("192.0.2.7"))
         );
     }
 }

@@ -688,6 +688,7 @@ async fn install(
             name: &account.name,
             role: account.role,
             password_hash: hash,
+            must_change_password: false,
         };
         let created = User::create(&mut tx, &new, Some(employee_ids[index]), now).await;
         let user = match created {

@@ -1,4 +1,4 @@
-//! Self-service: a person's own sessions and password.
+//! Self-service: a person's own sessions, password and security log.
 
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -7,15 +7,16 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
+use crate::app::recovery;
 use crate::app::sessions::{self, PasswordChange, PasswordChangeForm, RevokeOwn};
 use crate::app::App;
-use crate::auth::guard::{CsrfProtected, SessionCookie, SessionForm};
+use crate::auth::guard::{CsrfProtected, SessionCookie, SessionEvenIfHeld, SessionForm};
 use crate::auth::session::is_handle;
 use crate::auth::{CurrentSession, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
-use crate::web::page::{self, Layout};
-use crate::web::views::SessionRow;
+use crate::web::page::{self, page_window, Layout, Pagination};
+use crate::web::views::{EventRow, SessionRow};
 
 use super::CsrfOnly;
 
@@ -89,6 +90,8 @@ pub struct PasswordFields {
 }
 
 impl CsrfProtected for PasswordFields {
+    const OPEN_DURING_PASSWORD_HOLD: bool = true;
+
     fn csrf_token(&self) -> &str {
         &self.csrf_token
     }
@@ -107,15 +110,44 @@ fn password_form(
             context! {
                 layout: Layout::signed_in(current, flash),
                 csrf_token: current.csrf_token(),
+                must_change: current.session.must_change_password,
                 error,
             },
         ),
     )
 }
 
+/// The password page: also the one page open while an administrator's password must be replaced.
 #[get("/account/password")]
-fn password_page(user: CurrentUser, flash: Option<FlashMessage<'_>>) -> (Status, Template) {
-    password_form(Status::Ok, &user.session, flash, None)
+fn password_page(
+    session: SessionEvenIfHeld,
+    flash: Option<FlashMessage<'_>>,
+) -> (Status, Template) {
+    password_form(Status::Ok, &session.0, flash, None)
+}
+
+const ACTIVITY_PER_PAGE: i64 = 50;
+
+/// The person's own security log: everything that happened to their account, and who did it.
+#[get("/account/activity?<page>")]
+async fn activity_page(
+    user: CurrentUser,
+    page: Option<i64>,
+    app: &State<App>,
+    flash: Option<FlashMessage<'_>>,
+) -> AppResult<Template> {
+    let (page, offset) = page_window(page, ACTIVITY_PER_PAGE);
+    let (events, total) =
+        recovery::own_activity(app, &user.session, ACTIVITY_PER_PAGE, offset).await?;
+    let events: Vec<EventRow> = events.into_iter().map(EventRow::from).collect();
+    Ok(Template::render(
+        "account_activity.html",
+        context! {
+            layout: Layout::signed_in(&user.session, flash),
+            events,
+            pagination: Pagination::new(page, ACTIVITY_PER_PAGE, total),
+        },
+    ))
 }
 
 #[post("/account/password", data = "<form>")]
@@ -160,6 +192,7 @@ pub fn routes() -> Vec<Route> {
         revoke_own,
         revoke_others,
         password_page,
-        change_password
+        change_password,
+        activity_page
     ]
 }

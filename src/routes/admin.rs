@@ -9,26 +9,30 @@ use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
 use crate::app::accounts::{self, AccountAction, AccountOutcome, CreateAccount, NewAccountForm};
+use crate::app::mail;
+use crate::app::recovery::{self, Delivery, Invitation, InvitationForm, ResetLink, Unlock};
 use crate::app::sessions::{self, Revoke};
 use crate::app::{AccountRef, Actor, App};
-use crate::audit::{EventFilter, EventKind, EventRecord};
+use crate::audit::{EventFilter, EventKind};
 use crate::auth::guard::{CsrfProtected, SessionCookie, SessionForm};
 use crate::auth::session::is_handle;
 use crate::auth::AdminUser;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
+use crate::mail::outbox::QueuedMessage;
 use crate::text::search_term;
+use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::users::Role;
-use crate::web::device;
 use crate::web::page::{self, page_window, when, Layout, Pagination};
-use crate::web::views::{SelectOption, SessionRow};
+use crate::web::views::{EventRow, SelectOption, SessionRow};
 
 use super::CsrfOnly;
 
 const SESSIONS_PER_PAGE: i64 = 50;
 const USERS_PER_PAGE: i64 = 50;
 const EVENTS_PER_PAGE: i64 = 100;
+const MESSAGES_PER_PAGE: i64 = 50;
 
 #[get("/admin/sessions?<email>&<page>")]
 async fn sessions_page(
@@ -123,47 +127,75 @@ struct UserRow {
     role: &'static str,
     role_label: &'static str,
     disabled: bool,
+    /// Invited, and the invitation not used yet: no password.
+    invited: bool,
+    must_change_password: bool,
+    /// Refused sign-in after too many failures, until then.
+    locked_until: Option<String>,
     created: String,
     is_self: bool,
 }
 
-/// The new-account form as typed, shown again after a refusal.
-#[derive(Debug, Default, Serialize)]
-struct NewUserDraft {
+/// An account form as typed (new account or invitation), shown again after a refusal.
+#[derive(Debug, Serialize)]
+struct AccountDraft {
     name: String,
     email: String,
     role: String,
+    error: Option<String>,
 }
 
-/// The users page: one page of accounts plus the new-account form (`draft`, `error`).
+impl Default for AccountDraft {
+    fn default() -> Self {
+        AccountDraft {
+            name: String::new(),
+            email: String::new(),
+            role: Role::Employee.as_str().into(),
+            error: None,
+        }
+    }
+}
+
+/// The two forms under the users table.
+#[derive(Debug, Default, Serialize)]
+struct UserForms {
+    new_user: AccountDraft,
+    invitation: AccountDraft,
+}
+
+/// The users page: one page of accounts plus the new-account and invitation forms.
 async fn users_listing(
     admin: &AdminUser,
     app: &App,
     query: &str,
     page: Option<i64>,
     flash: Option<FlashMessage<'_>>,
-    draft: NewUserDraft,
-    error: Option<String>,
+    forms: UserForms,
 ) -> AppResult<Template> {
     let current = &admin.0.session;
     let (page, offset) = page_window(page, USERS_PER_PAGE);
     let (users, total) = accounts::users_page(app, query, USERS_PER_PAGE, offset).await?;
+    let locks = recovery::locked_until(app, &users).await?;
     let rows: Vec<UserRow> = users
         .into_iter()
-        .map(|u| UserRow {
+        .zip(locks)
+        .map(|(u, locked_until)| UserRow {
             is_self: u.id == admin.0.id,
+            invited: !u.has_password(),
             id: u.id,
             name: u.name,
             email: u.email.to_string(),
             role: u.role.as_str(),
             role_label: u.role.label(),
             disabled: u.disabled,
+            must_change_password: u.must_change_password,
+            locked_until: locked_until.map(when),
             created: when(u.created_at),
         })
         .collect();
     let roles: Vec<SelectOption> = Role::ALL
         .into_iter()
-        .map(|r| SelectOption::new(r.as_str(), r.label(), r.as_str() == draft.role))
+        .map(|r| SelectOption::new(r.as_str(), r.label(), false))
         .collect();
     Ok(Template::render(
         "admin_users.html",
@@ -174,8 +206,7 @@ async fn users_listing(
             users: rows,
             pagination: Pagination::new(page, USERS_PER_PAGE, total).with_query("q", query),
             roles,
-            draft,
-            error,
+            forms,
         },
     ))
 }
@@ -188,11 +219,8 @@ async fn users_page(
     app: &State<App>,
     flash: Option<FlashMessage<'_>>,
 ) -> AppResult<Template> {
-    let draft = NewUserDraft {
-        role: Role::Employee.as_str().into(),
-        ..NewUserDraft::default()
-    };
-    users_listing(&admin, app, &search_term(q), page, flash, draft, None).await
+    let forms = UserForms::default();
+    users_listing(&admin, app, &search_term(q), page, flash, forms).await
 }
 
 /// The new-account form (its `Debug` redacts the passwords).
@@ -206,6 +234,9 @@ pub struct NewUserFields {
     role: String,
     password: Password,
     password_confirm: Password,
+    /// Hold the person on the password page until they choose their own.
+    #[field(default = false)]
+    must_change: bool,
     #[field(default = "")]
     csrf_token: String,
 }
@@ -233,6 +264,7 @@ async fn create_user(
         role: &fields.role,
         password: &fields.password,
         confirmation: &fields.password_confirm,
+        must_change: fields.must_change,
     };
     let (status, error) =
         match accounts::create_account(app, &Actor::admin(&admin, origin), new).await? {
@@ -246,13 +278,131 @@ async fn create_user(
                 "An account with that e-mail address already exists.".to_string(),
             ),
         };
-    let draft = NewUserDraft {
-        name: fields.name,
-        email: fields.email,
-        role: fields.role,
+    let forms = UserForms {
+        new_user: AccountDraft {
+            name: fields.name,
+            email: fields.email,
+            role: fields.role,
+            error: Some(error),
+        },
+        ..UserForms::default()
     };
-    let page = users_listing(&admin, app, "", None, None, draft, Some(error)).await?;
+    let page = users_listing(&admin, app, "", None, None, forms).await?;
     Ok(Either::Right((status, page)))
+}
+
+/// The invitation form: who, with which role; they choose their password through the link.
+#[derive(Debug, FromForm)]
+pub struct InvitationFields {
+    #[field(default = "")]
+    name: String,
+    #[field(default = "")]
+    email: String,
+    #[field(default = "")]
+    role: String,
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+impl CsrfProtected for InvitationFields {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[post("/admin/users/invite", data = "<form>")]
+async fn invite_user(
+    admin: AdminUser,
+    form: SessionForm<InvitationFields>,
+    app: &State<App>,
+) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+    let SessionForm {
+        form: fields,
+        origin,
+        ..
+    } = form;
+    let invitation = InvitationForm {
+        name: &fields.name,
+        email: &fields.email,
+        role: &fields.role,
+    };
+    let actor = Actor::admin(&admin, origin);
+    let (status, error) = match recovery::invite(app, &actor, invitation, Delivery::Mail).await? {
+        Invitation::Created(issued) => {
+            let message = format!(
+                "{} is invited: the link to choose a password is on its way to {}.",
+                issued.user.name, issued.user.email
+            );
+            return Ok(Either::Left(page::done(uri!(users_page(_, _)), message)));
+        }
+        Invitation::Invalid(message) => (Status::UnprocessableEntity, message),
+        Invitation::EmailTaken => (
+            Status::Conflict,
+            "An account with that e-mail address already exists.".to_string(),
+        ),
+    };
+    let forms = UserForms {
+        invitation: AccountDraft {
+            name: fields.name,
+            email: fields.email,
+            role: fields.role,
+            error: Some(error),
+        },
+        ..UserForms::default()
+    };
+    let page = users_listing(&admin, app, "", None, None, forms).await?;
+    Ok(Either::Right((status, page)))
+}
+
+/// Mails a reset link (an invitation again, if the account has no password yet).
+#[post("/admin/users/<user_id>/reset-link", data = "<form>")]
+async fn send_reset_link(
+    admin: AdminUser,
+    user_id: UserId,
+    form: SessionForm<CsrfOnly>,
+    app: &State<App>,
+) -> AppResult<Flash<Redirect>> {
+    let actor = Actor::admin(&admin, form.origin);
+    let here = uri!(users_page(_, _));
+    let target = AccountRef::Id(user_id);
+    match recovery::reset_link(app, &actor, target, Delivery::Mail).await? {
+        ResetLink::NoSuchUser => Err(AppError::NotFound),
+        ResetLink::Disabled => Ok(page::failed(
+            here,
+            "That account is disabled; enable it before sending a link.",
+        )),
+        ResetLink::Issued(issued) => {
+            let what = match issued.purpose {
+                LinkPurpose::Reset => "A password reset link",
+                LinkPurpose::Invitation => "A new invitation link",
+            };
+            let message = format!("{what} is on its way to {}.", issued.user.email);
+            Ok(page::done(here, message))
+        }
+    }
+}
+
+/// Clears an account's failed sign-in count, so its owner can try again now.
+#[post("/admin/users/<user_id>/unlock", data = "<form>")]
+async fn unlock_user(
+    admin: AdminUser,
+    user_id: UserId,
+    form: SessionForm<CsrfOnly>,
+    app: &State<App>,
+) -> AppResult<Flash<Redirect>> {
+    let actor = Actor::admin(&admin, form.origin);
+    let here = uri!(users_page(_, _));
+    match recovery::unlock(app, &actor, AccountRef::Id(user_id)).await? {
+        Unlock::NoSuchUser => Err(AppError::NotFound),
+        Unlock::NotLocked(user) => Ok(page::done(
+            here,
+            format!("{} had no failed sign-ins to clear.", user.name),
+        )),
+        Unlock::Unlocked(user) => Ok(page::done(
+            here,
+            format!("{} can sign in again.", user.name),
+        )),
+    }
 }
 
 /// Applies an account action and says how it went.
@@ -352,38 +502,50 @@ async fn change_role(
     .await
 }
 
-/// An audit event as the audit table shows it.
-#[derive(Debug, Serialize)]
-struct EventRow {
-    at: String,
-    kind: String,
-    label: &'static str,
-    actor: String,
-    subject: String,
-    email: String,
-    session: String,
-    ip: String,
-    device: String,
-    detail: String,
+#[get("/admin/mail?<page>")]
+async fn mail_page(
+    admin: AdminUser,
+    page: Option<i64>,
+    app: &State<App>,
+    flash: Option<FlashMessage<'_>>,
+) -> AppResult<Template> {
+    let current = &admin.0.session;
+    let (page, offset) = page_window(page, MESSAGES_PER_PAGE);
+    let (messages, counts) = mail::undelivered(app, MESSAGES_PER_PAGE, offset).await?;
+    let rows: Vec<MessageRow> = messages.into_iter().map(MessageRow::from).collect();
+    Ok(Template::render(
+        "admin_mail.html",
+        context! {
+            layout: Layout::signed_in(current, flash),
+            counts,
+            messages: rows,
+            pagination: Pagination::new(page, MESSAGES_PER_PAGE, counts.waiting + counts.failed),
+        },
+    ))
 }
 
-impl From<EventRecord> for EventRow {
-    fn from(e: EventRecord) -> Self {
-        let dash = || "—".to_string();
-        EventRow {
-            at: when(e.at),
-            label: EventKind::parse(&e.kind).map_or("Other", EventKind::label),
-            kind: e.kind,
-            actor: e.actor_email.unwrap_or_else(dash),
-            subject: e.subject_email.unwrap_or_else(dash),
-            email: e.email.unwrap_or_default(),
-            session: e
-                .session_handle
-                .map(|h| h.chars().take(8).collect())
-                .unwrap_or_default(),
-            ip: e.ip.unwrap_or_else(dash),
-            device: device::describe(e.user_agent.as_deref()),
-            detail: e.detail.unwrap_or_default(),
+/// A message that has not been delivered, as the mail page shows it.
+#[derive(Debug, Serialize)]
+struct MessageRow {
+    recipient: String,
+    subject: String,
+    queued: String,
+    attempts: i64,
+    failed: bool,
+    next_attempt: String,
+    last_error: String,
+}
+
+impl From<QueuedMessage> for MessageRow {
+    fn from(m: QueuedMessage) -> Self {
+        MessageRow {
+            recipient: m.recipient,
+            subject: m.subject,
+            queued: when(m.created_at),
+            attempts: m.attempts,
+            failed: m.failed_at.is_some(),
+            next_attempt: when(m.next_attempt_at),
+            last_error: m.last_error.unwrap_or_default(),
         }
     }
 }
@@ -432,8 +594,12 @@ pub fn routes() -> Vec<Route> {
         force_logout,
         users_page,
         create_user,
+        invite_user,
+        send_reset_link,
+        unlock_user,
         switch_access,
         change_role,
-        audit_page
+        audit_page,
+        mail_page
     ]
 }

@@ -16,8 +16,6 @@ use crate::error::AppResult;
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
 
-use super::CsrfOnly;
-
 /// The login form (its `Debug` redacts the password).
 #[derive(Debug, FromForm)]
 pub struct LoginFields {
@@ -120,17 +118,36 @@ async fn login(
     };
     match sessions::sign_in(app, attempt, &origin).await? {
         SignIn::SignedIn(issued) => {
+            let held = issued.session.must_change_password;
             cookie.set(issued.token, fields.remember);
-            let destination = safe_next(&fields.next).unwrap_or("/dashboard").to_string();
-            Ok(Either::Left(Redirect::to(destination)))
+            let destination = match held {
+                true => "/account/password",
+                false => safe_next(&fields.next).unwrap_or("/dashboard"),
+            };
+            Ok(Either::Left(Redirect::to(destination.to_string())))
         }
         SignIn::Refused => again(Status::Unauthorized, GENERIC_FAILURE),
     }
 }
 
+/// The sign-out button's form: open to every session, also one held for a password change.
+#[derive(Debug, FromForm)]
+pub struct SignOutFields {
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+impl CsrfProtected for SignOutFields {
+    const OPEN_DURING_PASSWORD_HOLD: bool = true;
+
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 #[post("/logout", data = "<form>")]
 async fn logout(
-    form: SessionForm<CsrfOnly>,
+    form: SessionForm<SignOutFields>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<Flash<Redirect>> {

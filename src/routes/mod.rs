@@ -8,6 +8,7 @@ pub mod bench;
 pub mod dashboard;
 pub mod employees;
 pub mod health;
+pub mod recovery;
 pub mod setup;
 
 use rocket::form::FromForm;
@@ -20,6 +21,7 @@ pub fn all() -> Vec<Route> {
     let mut routes = Vec::new();
     routes.extend(auth::routes());
     routes.extend(setup::routes());
+    routes.extend(recovery::routes());
     routes.extend(dashboard::routes());
     routes.extend(employees::routes());
     routes.extend(account::routes());

@@ -93,6 +93,7 @@ async fn setup(
             role: Role::Admin.as_str(),
             password: &fields.password,
             confirmation: &fields.password_confirm,
+            must_change: false,
         },
     };
     match sessions::complete_setup(app, submitted, &origin).await? {

@@ -2,6 +2,7 @@
 //! `&mut AnyConnection`, so one function serves a pooled connection and a transaction alike.
 
 pub mod email;
+pub mod links;
 pub mod password;
 
 use serde::Serialize;
@@ -64,6 +65,8 @@ pub struct User {
     pub disabled: bool,
     pub created_at: i64,
     pub password_changed_at: i64,
+    /// Set on a password an administrator chose: the person must pick their own next.
+    pub must_change_password: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -82,7 +85,8 @@ impl std::fmt::Debug for User {
 /// The columns a [`User`] is loaded from, in every statement that loads one.
 macro_rules! user_columns {
     () => {
-        "id, email, name, password_hash, role, disabled, created_at, password_changed_at"
+        "id, email, name, password_hash, role, disabled, created_at, password_changed_at, \
+         must_change_password"
     };
 }
 
@@ -96,6 +100,7 @@ struct UserRow {
     disabled: i64,
     created_at: i64,
     password_changed_at: i64,
+    must_change_password: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -111,6 +116,7 @@ impl TryFrom<UserRow> for User {
             disabled: row.disabled != 0,
             created_at: row.created_at,
             password_changed_at: row.password_changed_at,
+            must_change_password: row.must_change_password != 0,
         })
     }
 }
@@ -119,13 +125,19 @@ fn decode_all(rows: Vec<UserRow>) -> Result<Vec<User>, sqlx::Error> {
     rows.into_iter().map(User::try_from).collect()
 }
 
+/// The stored hash of an account that has no password yet (invited): no password matches it.
+pub const NO_PASSWORD: &str = "";
+
 /// Everything needed to create an account.
 #[derive(Debug)]
 pub struct NewUser<'a> {
     pub email: &'a Email,
     pub name: &'a str,
     pub role: Role,
+    /// [`NO_PASSWORD`] for an invitation.
     pub password_hash: &'a str,
+    /// The password was chosen by someone else: it must be changed at first sign-in.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +173,11 @@ pub enum AccountChange {
 }
 
 impl User {
+    /// Whether the account has a password yet (an invited account has none until its link is used).
+    pub fn has_password(&self) -> bool {
+        self.password_hash != NO_PASSWORD
+    }
+
     /// The account for an address already in stored form (typed input goes through
     /// [`normalize_email`] first; a malformed address simply finds nothing).
     pub async fn find_by_email(
@@ -208,7 +225,8 @@ impl User {
     ) -> Result<User, CreateUserError> {
         let row: UserRow = sqlx::query_as(concat!(
             "INSERT INTO users (email, name, password_hash, role, disabled, created_at, \
-             password_changed_at, employee_id) VALUES ($1, $2, $3, $4, 0, $5, $5, $6) RETURNING ",
+             password_changed_at, employee_id, must_change_password) \
+             VALUES ($1, $2, $3, $4, 0, $5, $5, $6, $7) RETURNING ",
             user_columns!()
         ))
         .bind(new.email.as_str())
@@ -217,6 +235,7 @@ impl User {
         .bind(new.role.as_str())
         .bind(now)
         .bind(employee_id)
+        .bind(i64::from(new.must_change_password))
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| {
@@ -290,19 +309,26 @@ impl User {
         decode_all(rows)
     }
 
-    /// Stores a new password hash.
+    /// Stores a new password hash; `must_change` marks one chosen by an administrator. Every
+    /// reset or invitation link of the account dies with the old password.
     pub async fn set_password_hash(
         conn: &mut AnyConnection,
         user_id: UserId,
         hash: &str,
+        must_change: bool,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, \
+             must_change_password = $3 WHERE id = $4",
+        )
+        .bind(hash)
+        .bind(now)
+        .bind(i64::from(must_change))
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+        links::delete_for_user(conn, user_id).await?;
         Ok(())
     }
 

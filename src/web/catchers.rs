@@ -2,11 +2,11 @@
 
 use rocket::http::{Header, Method, RawStr, Status};
 use rocket::response::{self, Redirect, Responder};
-use rocket::{catch, catchers, Catcher, Request};
+use rocket::{catch, catchers, Catcher, Either, Request};
 use rocket_dyn_templates::Template;
 
 use super::page::{default_message, error_page};
-use crate::auth::guard::CookiePolicy;
+use crate::auth::guard::{CookiePolicy, Refusal};
 
 /// The redirect to the login page, clearing a dead session cookie on the way. (Rocket drops
 /// cookie-jar changes before a catcher runs, so the removal is written here as a header.)
@@ -49,6 +49,20 @@ fn sign_in_first(request: &Request<'_>) -> SignInRedirect {
     SignInRedirect { to, clear_cookie }
 }
 
+/// A session held for a password change may open only the password page: every other page
+/// sends the person there. Any other 403 gets the error page.
+#[catch(403)]
+fn forbidden(request: &Request<'_>) -> Either<Redirect, (Status, Template)> {
+    if *request.local_cache(|| Refusal::None) == Refusal::PasswordChangeRequired {
+        return Either::Left(Redirect::to("/account/password"));
+    }
+    let status = Status::Forbidden;
+    Either::Right((
+        status,
+        error_page(request, status, default_message(request, status)),
+    ))
+}
+
 #[catch(default)]
 fn any_error(status: Status, request: &Request<'_>) -> (Status, Template) {
     let status = if status.code < 400 {
@@ -63,5 +77,5 @@ fn any_error(status: Status, request: &Request<'_>) -> (Status, Template) {
 }
 
 pub fn catchers() -> Vec<Catcher> {
-    catchers![sign_in_first, any_error]
+    catchers![sign_in_first, forbidden, any_error]
 }

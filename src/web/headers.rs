@@ -34,7 +34,13 @@ impl Fairing for SecurityHeaders {
             CONTENT_SECURITY_POLICY,
         ));
         response.set_header(Header::new("X-Content-Type-Options", "nosniff"));
-        response.set_header(Header::new("Referrer-Policy", "same-origin"));
+        // A password link's page must not hand its token to anything it loads or links to.
+        let referrer = if request.uri().path().starts_with("/password/reset") {
+            "no-referrer"
+        } else {
+            "same-origin"
+        };
+        response.set_header(Header::new("Referrer-Policy", referrer));
         response.set_header(Header::new("X-Frame-Options", "DENY"));
         response.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
     }

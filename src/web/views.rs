@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::audit::{EventKind, EventRecord};
+
 use crate::auth::session::SessionSummary;
 use crate::auth::CurrentSession;
 use crate::ids::UserId;
@@ -63,6 +65,42 @@ impl SelectOption {
             value: value.to_string(),
             label: label.into(),
             selected,
+        }
+    }
+}
+
+/// An audit event as the audit table shows it.
+#[derive(Debug, Serialize)]
+pub struct EventRow {
+    at: String,
+    kind: String,
+    label: &'static str,
+    actor: String,
+    subject: String,
+    email: String,
+    session: String,
+    ip: String,
+    device: String,
+    detail: String,
+}
+
+impl From<EventRecord> for EventRow {
+    fn from(e: EventRecord) -> Self {
+        let dash = || "—".to_string();
+        EventRow {
+            at: when(e.at),
+            label: EventKind::parse(&e.kind).map_or("Other", EventKind::label),
+            kind: e.kind,
+            actor: e.actor_email.unwrap_or_else(dash),
+            subject: e.subject_email.unwrap_or_else(dash),
+            email: e.email.unwrap_or_default(),
+            session: e
+                .session_handle
+                .map(|h| h.chars().take(8).collect())
+                .unwrap_or_default(),
+            ip: e.ip.unwrap_or_else(dash),
+            device: device::describe(e.user_agent.as_deref()),
+            detail: e.detail.unwrap_or_default(),
         }
     }
 }

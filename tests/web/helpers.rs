@@ -233,6 +233,7 @@ impl TestApp {
             name,
             role,
             password_hash: &hash,
+            must_change_password: false,
         };
         User::create(&mut conn, &new, None, self.clock.now())
             .await

@@ -1,0 +1,91 @@
+//! What each message says. Plain text; every link is absolute, built from `public_url`.
+//! Messages name what happened and where to look, and tell the person what to do if it was not
+//! them — the page that shows and ends their sessions.
+
+use super::{Letter, MailSettings};
+use crate::clock::format_timestamp;
+use crate::users::User;
+
+const SIGN_OFF: &str =
+    "-- \nHR Portal. This message was sent automatically; replies are not read.\n";
+
+fn letter(user: &User, subject: &str, body: String) -> Letter {
+    Letter {
+        to_email: user.email.as_str().to_string(),
+        to_name: user.name.clone(),
+        subject: subject.to_string(),
+        body: format!("Hello {},\n\n{body}\n{SIGN_OFF}", user.name),
+    }
+}
+
+fn minutes(seconds: i64) -> String {
+    match seconds {
+        s if s % 86_400 == 0 && s >= 86_400 => format!("{} day(s)", s / 86_400),
+        s if s % 3_600 == 0 && s >= 3_600 => format!("{} hour(s)", s / 3_600),
+        s => format!("{} minute(s)", (s + 59) / 60),
+    }
+}
+
+/// The self-service or admin-sent reset link.
+pub fn reset_link(settings: &MailSettings, user: &User, link: &str, ttl: i64) -> Letter {
+    let sessions = settings.link("/account/sessions");
+    letter(
+        user,
+        "Reset your HR Portal password",
+        format!(
+            "Someone (hopefully you) asked to reset the password of your HR Portal account.\n\
+             To choose a new password, open this link within {}:\n\n  {link}\n\n\
+             The link works once. Setting a new password signs you out everywhere.\n\
+             If you did not ask for this, ignore this message: your password stays as it is.\n\
+             Your sessions and recent activity: {sessions}\n",
+            minutes(ttl)
+        ),
+    )
+}
+
+/// The invitation to a new account without a password yet.
+pub fn invitation(settings: &MailSettings, user: &User, link: &str, ttl: i64) -> Letter {
+    let login = settings.link("/login");
+    letter(
+        user,
+        "Your HR Portal account",
+        format!(
+            "An account on HR Portal was created for you ({}).\n\
+             To choose your password, open this link within {}:\n\n  {link}\n\n\
+             The link works once. Afterwards, sign in at {login}\n",
+            user.email.as_str(),
+            minutes(ttl)
+        ),
+    )
+}
+
+/// After any password change: by the person, through a reset link, or set by an administrator.
+pub fn password_changed(settings: &MailSettings, user: &User, how: &str, at: i64) -> Letter {
+    let sessions = settings.link("/account/sessions");
+    let forgot = settings.link("/password/forgot");
+    letter(
+        user,
+        "Your HR Portal password was changed",
+        format!(
+            "The password of your HR Portal account was changed on {} ({how}).\n\
+             Your other sessions were ended.\n\n\
+             If this was not you, reset your password now at {forgot}\n\
+             and tell your administrator. Your sessions: {sessions}\n",
+            format_timestamp(at)
+        ),
+    )
+}
+
+/// An administrator ended every session of the account.
+pub fn signed_out_everywhere(settings: &MailSettings, user: &User, at: i64) -> Letter {
+    let sessions = settings.link("/account/sessions");
+    letter(
+        user,
+        "You were signed out of HR Portal everywhere",
+        format!(
+            "An administrator ended every session of your HR Portal account on {}.\n\
+             Sign in again to continue. Your sessions and recent activity: {sessions}\n",
+            format_timestamp(at)
+        ),
+    )
+}
