@@ -105,8 +105,7 @@ pub enum SessionsCommand {
 /// The application as the command line uses it: the same settings and use cases as the server.
 async fn open(figment: &Figment) -> anyhow::Result<App> {
     let config = AppConfig::from_figment(figment)?;
-    let figment =
-        crate::secret_key::with_secret_key(figment.clone(), &config).map_err(|(_, error)| error)?;
+    let figment = crate::secret_key::with_secret_key(figment, &config)?;
     let secret = crate::secret_key::configured(&figment).unwrap_or_default();
     let hashing = HashingCapacity::command_line();
     App::start(&config, &secret, Clock::default(), hashing).await

@@ -115,9 +115,9 @@ fn prepare_figment(figment: Figment) -> (Figment, Option<String>) {
             None => rocket::figment::value::Value::from(false),
         },
     ));
-    match secret_key::with_secret_key(figment, &config) {
-        Ok(figment) => (figment, None),
-        Err((figment, error)) => (figment, Some(error.to_string())),
+    match secret_key::with_secret_key(&figment, &config) {
+        Ok(with_key) => (with_key, None),
+        Err(error) => (figment, Some(error.to_string())),
     }
 }
 

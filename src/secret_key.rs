@@ -37,17 +37,12 @@ pub fn configured(figment: &Figment) -> Option<String> {
 /// The settings with a secret key: as given, or the one kept in `<data_dir>/secret.key`
 /// (created on first use). The server and the CLI both go through here, so both derive the
 /// same keys from it.
-pub fn with_secret_key(
-    figment: Figment,
-    config: &AppConfig,
-) -> Result<Figment, (Figment, SecretKeyError)> {
-    if configured(&figment).is_some() {
-        return Ok(figment);
+pub fn with_secret_key(figment: &Figment, config: &AppConfig) -> Result<Figment, SecretKeyError> {
+    if configured(figment).is_some() {
+        return Ok(figment.clone());
     }
-    match load_or_create(&config.secret_key_path()) {
-        Ok(key) => Ok(figment.merge(("secret_key", key))),
-        Err(error) => Err((figment, error)),
-    }
+    let key = load_or_create(&config.secret_key_path())?;
+    Ok(figment.clone().merge(("secret_key", key)))
 }
 
 /// Loads the key from `path`, creating it (and its folder) when missing. Returns base64 text.

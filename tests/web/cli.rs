@@ -8,7 +8,7 @@ use rocket::http::Status;
 use crate::helpers::*;
 
 /// Runs `hr-portal ARGS` with the test app's settings and `stdin`; returns (success, stdout+stderr).
-fn hr_portal(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
+pub(crate) fn hr_portal(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hr-portal"));
     command
         .args(args)

@@ -41,4 +41,6 @@ mod first_day;
 mod hr;
 mod instances;
 mod lifetime;
+mod mail_support;
+mod recovery;
 mod throttle;
