@@ -16,6 +16,9 @@ pub enum AppError {
     Busy { retry_after: u64 },
     #[error("too many failed sign-in attempts")]
     Throttled { retry_after: i64 },
+    /// Too many requests of another kind (reset links) from one client.
+    #[error("too many requests")]
+    TooManyRequests { retry_after: i64 },
     #[error("the form expired or did not come from this site")]
     Csrf,
     #[error("not found")]
@@ -31,7 +34,9 @@ impl AppError {
         match self {
             AppError::Database(_) | AppError::Hashing(_) => Status::InternalServerError,
             AppError::Busy { .. } => Status::ServiceUnavailable,
-            AppError::Throttled { .. } => Status::TooManyRequests,
+            AppError::Throttled { .. } | AppError::TooManyRequests { .. } => {
+                Status::TooManyRequests
+            }
             AppError::Csrf => Status::Forbidden,
             AppError::NotFound => Status::NotFound,
             AppError::NoLongerAllowed => Status::Forbidden,
@@ -43,7 +48,9 @@ impl AppError {
     pub fn retry_after(&self) -> Option<String> {
         match self {
             AppError::Busy { retry_after } => Some(retry_after.to_string()),
-            AppError::Throttled { retry_after } => Some((*retry_after).max(1).to_string()),
+            AppError::Throttled { retry_after } | AppError::TooManyRequests { retry_after } => {
+                Some((*retry_after).max(1).to_string())
+            }
             _ => None,
         }
     }
@@ -60,6 +67,10 @@ impl AppError {
             }
             AppError::Throttled { retry_after } => format!(
                 "Too many failed sign-in attempts. Please wait {} before trying again.",
+                describe_wait(*retry_after)
+            ),
+            AppError::TooManyRequests { retry_after } => format!(
+                "Too many requests from your network. Please wait {} before trying again.",
                 describe_wait(*retry_after)
             ),
             AppError::Csrf => "This form has expired or did not come from this site. \

@@ -13,6 +13,11 @@ use crate::mail::outbox::{self, retry_delay, Claimed, OutboxCounts, QueuedMessag
 /// Messages handled per round; the task comes straight back while more are due.
 const BATCH: i64 = 20;
 
+/// The longest one message may take to hand over, kept well inside the claim's lease so no other
+/// instance takes it over while it is still being sent.
+const SEND_DEADLINE: std::time::Duration =
+    std::time::Duration::from_secs(outbox::CLAIM_LEASE as u64 / 2);
+
 /// What one delivery round did, and when the next message falls due.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryRound {
@@ -41,11 +46,13 @@ pub async fn deliver_due(app: &App) -> AppResult<DeliveryRound> {
 async fn deliver(app: &App, message: Claimed, round: &mut DeliveryRound) -> AppResult<()> {
     let mail = &app.mail;
     let outcome = match message.letter(&mail.sealer) {
-        Ok(letter) => mail
-            .transport
-            .send(&mail.settings, &letter, message.id)
-            .await
-            .map_err(|e| (e.is_permanent(), e.to_string())),
+        Ok(letter) => {
+            let sending = mail.transport.send(&mail.settings, &letter, message.id);
+            match rocket::tokio::time::timeout(SEND_DEADLINE, sending).await {
+                Ok(sent) => sent.map_err(|e| (e.is_permanent(), e.to_string())),
+                Err(_) => Err((false, "no answer from the mail server in time".to_string())),
+            }
+        }
         // Sealed under another secret key: no attempt can ever read it.
         Err(unsealable) => Err((true, unsealable.to_string())),
     };
@@ -59,24 +66,29 @@ async fn deliver(app: &App, message: Claimed, round: &mut DeliveryRound) -> AppR
         }
         event
     };
+    // Each outcome is written only while the claim still holds; a sender that lost it to another
+    // instance (its lease ran out) records nothing.
     match outcome {
         Ok(()) => {
-            outbox::mark_sent(&mut tx, message.id, now).await?;
-            audit::record(&mut tx, now, event(EventKind::MailSent)).await?;
-            round.sent += 1;
+            if outbox::mark_sent(&mut tx, &message, now).await? {
+                audit::record(&mut tx, now, event(EventKind::MailSent)).await?;
+                round.sent += 1;
+            }
         }
         Err((permanent, error)) if permanent || message.attempts >= mail.max_attempts => {
-            outbox::mark_failed(&mut tx, message.id, &error, now).await?;
-            let event = event(EventKind::MailFailed).detail(error.clone());
-            audit::record(&mut tx, now, event).await?;
-            rocket::warn!("giving up on outbox message {}: {error}", message.id);
-            round.failed += 1;
+            if outbox::mark_failed(&mut tx, &message, &error, now).await? {
+                let event = event(EventKind::MailFailed).detail(error.clone());
+                audit::record(&mut tx, now, event).await?;
+                rocket::warn!("giving up on outbox message {}: {error}", message.id);
+                round.failed += 1;
+            }
         }
         Err((_, error)) => {
             let retry_at = now + retry_delay(mail.retry_delay, message.attempts);
-            outbox::mark_retry(&mut tx, message.id, &error, retry_at).await?;
-            rocket::info!("outbox message {} will be retried: {error}", message.id);
-            round.retrying += 1;
+            if outbox::mark_retry(&mut tx, &message, &error, retry_at).await? {
+                rocket::info!("outbox message {} will be retried: {error}", message.id);
+                round.retrying += 1;
+            }
         }
     }
     tx.commit().await?;

@@ -52,10 +52,12 @@ fn purpose_for(user: &User) -> LinkPurpose {
     }
 }
 
-/// Handles "I forgot my password" for a typed address. The answer is the same whatever the
-/// address: a link is minted (and its hash computed) before the account is looked up, the
-/// request is counted and audited in both cases, and only a real, enabled, not over-asked
-/// account gets the link stored and mailed. Too many requests from one client are a 429.
+/// Handles "I forgot my password" for a typed address. The request itself does the same work
+/// whatever the address: it counts the request, mints a link (random token and its hash), and
+/// hands the rest to a background task — the lookup, and for a real, enabled account with a
+/// password that has not asked too often, storing the link and queueing its message — so neither
+/// the answer nor its timing says whether the account exists. Too many requests from one client
+/// are a 429.
 pub async fn request_reset(app: &App, typed_email: &str, origin: &Origin) -> AppResult<()> {
     let email = normalize_email(typed_email);
     let minted = app.recovery.mint();
@@ -66,33 +68,69 @@ pub async fn request_reset(app: &App, typed_email: &str, origin: &Origin) -> App
         .requests
         .register_attempt(&mut tx, &email, origin.ip.as_deref(), now)
         .await?;
+    tx.commit().await?;
     if let Some(retry_after) = attempt.ip_wait {
-        tx.commit().await?;
-        return Err(AppError::Throttled { retry_after });
+        return Err(AppError::TooManyRequests { retry_after });
     }
-    let user = User::find_by_email(&mut tx, &email).await?;
-    let mut event = Event::new(EventKind::PasswordResetRequested, origin).email(typed_email);
+    let request = ResetRequest {
+        email,
+        event: Event::new(EventKind::PasswordResetRequested, origin).email(typed_email),
+        over_limit: attempt.account_wait.is_some(),
+        minted,
+    };
+    let app = app.clone();
+    rocket::tokio::spawn(async move {
+        if let Err(error) = answer_reset_request(&app, request).await {
+            rocket::warn!("a password reset request could not be completed: {error}");
+        }
+    });
+    Ok(())
+}
+
+/// A counted reset request, answered in the background.
+struct ResetRequest {
+    email: String,
+    event: Event,
+    over_limit: bool,
+    minted: MintedLink,
+}
+
+/// Stores and mails the link when the account deserves one; audits the request either way.
+async fn answer_reset_request(app: &App, request: ResetRequest) -> AppResult<()> {
+    let now = app.clock.now();
+    let mut tx = app.db.begin_write().await?;
+    let user = User::find_by_email(&mut tx, &request.email).await?;
+    let mut event = request.event;
     let mut queued = false;
     match user {
         None => event = event.detail("no such account"),
-        Some(user) if user.disabled => {
-            event = event
-                .subject(user.id)
-                .detail("account disabled: no link sent")
-        }
-        Some(user) if attempt.account_wait.is_some() => {
+        Some(user) if request.over_limit => {
             let detail = "too many requests for this account: no link sent";
             event = event.subject(user.id).detail(detail)
         }
+        // An invitation is re-sent by an administrator, not replaced by anyone who knows the address.
+        Some(user) if !user.has_password() => {
+            event = event
+                .subject(user.id)
+                .detail("invitation pending: no link sent")
+        }
         Some(user) => {
-            let purpose = purpose_for(&user);
-            minted
-                .store(&mut tx, user.id, purpose, now, app.link_ttl(purpose))
-                .await?;
-            let letter = app.link_letter(&user, purpose, minted.token());
-            app.queue_mail(&mut tx, &user, letter, now).await?;
-            event = event.subject(user.id).detail("link sent by e-mail");
-            queued = true;
+            let purpose = LinkPurpose::Reset;
+            let ttl = app.link_ttl(purpose);
+            if request
+                .minted
+                .store(&mut tx, user.id, purpose, now, ttl)
+                .await?
+            {
+                let letter = app.link_letter(&user, purpose, request.minted.token());
+                app.queue_mail(&mut tx, &user, letter, now).await?;
+                event = event.subject(user.id).detail("link sent by e-mail");
+                queued = true;
+            } else {
+                event = event
+                    .subject(user.id)
+                    .detail("account disabled: no link sent");
+            }
         }
     }
     audit::record(&mut tx, now, event).await?;
@@ -209,7 +247,6 @@ impl Delivery {
 }
 
 /// A link that was made.
-#[derive(Debug)]
 pub struct IssuedLink {
     pub user: User,
     pub purpose: LinkPurpose,
@@ -217,7 +254,19 @@ pub struct IssuedLink {
     pub shown: Option<String>,
 }
 
+impl std::fmt::Debug for IssuedLink {
+    // The link is a live credential: never printed by accident.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedLink")
+            .field("user", &self.user)
+            .field("purpose", &self.purpose)
+            .field("shown", &self.shown.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 /// Stores `minted` for `user`, mails it or hands it back, and writes the event — inside `tx`.
+/// `None` when the account was disabled meanwhile (nothing stored).
 async fn issue_link(
     app: &App,
     tx: &mut sqlx::AnyConnection,
@@ -225,12 +274,15 @@ async fn issue_link(
     user: User,
     minted: MintedLink,
     delivery: Delivery,
-) -> AppResult<IssuedLink> {
+) -> AppResult<Option<IssuedLink>> {
     let now = app.clock.now();
     let purpose = purpose_for(&user);
-    minted
+    if !minted
         .store(tx, user.id, purpose, now, app.link_ttl(purpose))
-        .await?;
+        .await?
+    {
+        return Ok(None);
+    }
     let shown = match delivery {
         Delivery::Mail => {
             let letter = app.link_letter(&user, purpose, minted.token());
@@ -245,11 +297,11 @@ async fn issue_link(
         app.link_ttl(purpose)
     ));
     audit::record(tx, now, event).await?;
-    Ok(IssuedLink {
+    Ok(Some(IssuedLink {
         user,
         purpose,
         shown,
-    })
+    }))
 }
 
 /// How making a reset link went.
@@ -277,7 +329,9 @@ pub async fn reset_link(
         Some(user) => user,
     };
     let event = actor.event(EventKind::PasswordResetLinkCreated);
-    let issued = issue_link(app, &mut tx, event, user, minted, delivery).await?;
+    let Some(issued) = issue_link(app, &mut tx, event, user, minted, delivery).await? else {
+        return Ok(ResetLink::Disabled);
+    };
     tx.commit().await?;
     app.mail_queued();
     Ok(ResetLink::Issued(issued))
@@ -330,7 +384,9 @@ pub async fn invite(
     let event = actor
         .event(EventKind::UserInvited)
         .detail(format!("role {}", role.as_str()));
-    let issued = issue_link(app, &mut tx, event, user, minted, delivery).await?;
+    let Some(issued) = issue_link(app, &mut tx, event, user, minted, delivery).await? else {
+        return Err(AppError::NotFound); // created enabled in this very transaction
+    };
     tx.commit().await?;
     app.mail_queued();
     Ok(Invitation::Created(issued))

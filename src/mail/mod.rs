@@ -212,6 +212,12 @@ fn write_message_file(dir: &Path, id: i64, bytes: &[u8]) -> std::io::Result<()> 
         folder.mode(0o700);
     }
     folder.create(dir)?;
+    #[cfg(unix)]
+    {
+        // A folder that already existed keeps its old mode otherwise.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
     let name = format!("message-{id:08}.eml");
     let temporary = dir.join(format!(".{name}.tmp"));
     let mut options = std::fs::OpenOptions::new();

@@ -10,7 +10,8 @@ use super::Letter;
 use crate::ids::UserId;
 use crate::sealed::{Sealer, Unsealable};
 
-/// Seconds a claimed message is left alone by other instances while one sends it.
+/// Seconds a claimed message is left alone by other instances while one sends it (a send is cut
+/// off well before: see `app::mail`).
 pub const CLAIM_LEASE: i64 = 120;
 
 /// Longest wait between two attempts, however many failed.
@@ -50,6 +51,9 @@ pub struct Claimed {
     body: String,
     /// Attempts including this one.
     pub attempts: i64,
+    /// The claim: every update after the send names it, so a sender that outlived its lease
+    /// (and lost the message to another instance) changes nothing.
+    pub lease_until: i64,
 }
 
 impl Claimed {
@@ -99,7 +103,8 @@ pub async fn claim(
     sqlx::query_as(
         "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 \
          WHERE id = $2 AND next_attempt_at = $3 AND sent_at IS NULL AND failed_at IS NULL \
-         RETURNING id, user_id, recipient, recipient_name, subject, body, attempts",
+         RETURNING id, user_id, recipient, recipient_name, subject, body, attempts, \
+         next_attempt_at AS lease_until",
     )
     .bind(now + CLAIM_LEASE)
     .bind(id)
@@ -108,14 +113,30 @@ pub async fn claim(
     .await
 }
 
+/// The condition every post-send update adds: still ours, still undelivered.
+macro_rules! still_claimed {
+    () => {
+        " WHERE id = $1 AND next_attempt_at = $2 AND sent_at IS NULL AND failed_at IS NULL"
+    };
+}
+
 /// Delivered: the body (which may hold a link) is erased; the row stays for the records.
-pub async fn mark_sent(conn: &mut AnyConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET sent_at = $1, body = '', last_error = NULL WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// `false` when the claim was lost meanwhile.
+pub async fn mark_sent(
+    conn: &mut AnyConnection,
+    claim: &Claimed,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(concat!(
+        "UPDATE outbox SET sent_at = $3, body = '', last_error = NULL",
+        still_claimed!()
+    ))
+    .bind(claim.id)
+    .bind(claim.lease_until)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The wait before attempt `attempts + 1`: `base`, doubling per failed attempt, at most an hour.
@@ -124,36 +145,45 @@ pub fn retry_delay(base: i64, attempts: i64) -> i64 {
     base.saturating_mul(1_i64 << doublings).min(MAX_RETRY_DELAY)
 }
 
-/// A failed attempt: try again at `retry_at`.
+/// A failed attempt: try again at `retry_at`. `false` when the claim was lost meanwhile.
 pub async fn mark_retry(
     conn: &mut AnyConnection,
-    id: i64,
+    claim: &Claimed,
     error: &str,
     retry_at: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3")
-        .bind(retry_at)
-        .bind(error)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(concat!(
+        "UPDATE outbox SET next_attempt_at = $3, last_error = $4",
+        still_claimed!()
+    ))
+    .bind(claim.id)
+    .bind(claim.lease_until)
+    .bind(retry_at)
+    .bind(error)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Given up: shown to admins as failed; the body is erased (its links will have expired).
+/// `false` when the claim was lost meanwhile.
 pub async fn mark_failed(
     conn: &mut AnyConnection,
-    id: i64,
+    claim: &Claimed,
     error: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET failed_at = $1, last_error = $2, body = '' WHERE id = $3")
-        .bind(now)
-        .bind(error)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(concat!(
+        "UPDATE outbox SET failed_at = $3, last_error = $4, body = ''",
+        still_claimed!()
+    ))
+    .bind(claim.id)
+    .bind(claim.lease_until)
+    .bind(now)
+    .bind(error)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// A message as admins see it on the mail page (never its body).

@@ -139,7 +139,7 @@ async fn activity_page(
     let (page, offset) = page_window(page, ACTIVITY_PER_PAGE);
     let (events, total) =
         recovery::own_activity(app, &user.session, ACTIVITY_PER_PAGE, offset).await?;
-    let events: Vec<EventRow> = events.into_iter().map(EventRow::from).collect();
+    let events: Vec<EventRow> = events.into_iter().map(EventRow::for_subject).collect();
     Ok(Template::render(
         "account_activity.html",
         context! {

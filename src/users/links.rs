@@ -53,7 +53,9 @@ impl MintedLink {
         &self.token
     }
 
-    /// Stores the link for `user`, replacing every older link of the account.
+    /// Stores the link for `user`, replacing every older link of the account; `false` (nothing
+    /// stored) when the account is disabled. The account's row is locked first, so on PostgreSQL
+    /// a concurrent disable or a second link waits for this one and then sees it.
     pub async fn store(
         &self,
         conn: &mut AnyConnection,
@@ -61,7 +63,15 @@ impl MintedLink {
         purpose: LinkPurpose,
         now: i64,
         ttl: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<bool, sqlx::Error> {
+        let locked =
+            sqlx::query("UPDATE users SET disabled = disabled WHERE id = $1 AND disabled = 0")
+                .bind(user)
+                .execute(&mut *conn)
+                .await?;
+        if locked.rows_affected() == 0 {
+            return Ok(false);
+        }
         delete_for_user(conn, user).await?;
         sqlx::query(
             "INSERT INTO password_links (token_hash, user_id, purpose, created_at, expires_at) \
@@ -74,7 +84,7 @@ impl MintedLink {
         .bind(now + ttl)
         .execute(&mut *conn)
         .await?;
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -69,6 +69,22 @@ impl SelectOption {
     }
 }
 
+impl EventRow {
+    /// The event as its subject sees it on their own activity page: where a person acted from is
+    /// theirs to know only when it was them (or an anonymous attempt on their account); an
+    /// administrator's address and device stay on the admin audit page.
+    pub fn for_subject(event: EventRecord) -> EventRow {
+        let someone_else =
+            event.actor_user_id.is_some() && event.actor_user_id != event.subject_user_id;
+        let mut row = EventRow::from(event);
+        if someone_else {
+            row.ip = "—".to_string();
+            row.device = "—".to_string();
+        }
+        row
+    }
+}
+
 /// An audit event as the audit table shows it.
 #[derive(Debug, Serialize)]
 pub struct EventRow {
