@@ -168,8 +168,9 @@ pub async fn open_link(app: &App, token: &str) -> AppResult<Option<LinkHolder>> 
 pub enum LinkUse {
     /// The password is set, every session ended, the link dead.
     PasswordSet { purpose: LinkPurpose, ended: u64 },
-    /// Nothing changed: the password does not meet the policy.
-    Refused(String),
+    /// Nothing changed: the password does not meet the policy. `holder` is whom the link is
+    /// for, to show the form again.
+    Refused { problem: String, holder: LinkHolder },
     /// Expired, used, forged, or its account disabled: one answer for all.
     Invalid,
 }
@@ -186,7 +187,8 @@ pub async fn use_link(
         return Ok(LinkUse::Invalid);
     };
     if let Err(problem) = check_new_password(new, confirmation, &holder.email) {
-        return Ok(LinkUse::Refused(problem.to_string()));
+        let problem = problem.to_string();
+        return Ok(LinkUse::Refused { problem, holder });
     }
     let hash = app.passwords.hash(new.expose()).await?;
     let now = app.clock.now();

@@ -168,10 +168,7 @@ async fn use_link(
             };
             Ok(Either::Left(page::done(uri!("/login"), message)))
         }
-        LinkUse::Refused(problem) => {
-            let Some(holder) = recovery::open_link(app, &token).await? else {
-                return Ok(Either::Right(dead_link()));
-            };
+        LinkUse::Refused { problem, holder } => {
             let status = Status::UnprocessableEntity;
             Ok(Either::Right(link_form(
                 status,
