@@ -2,6 +2,7 @@
 
 use rocket::http::Status;
 
+use crate::auth::throttle::ThrottleScope;
 use crate::users::password::HashError;
 
 /// Everything that can stop a request. Client mistakes map to 4xx pages; the rest is logged
@@ -14,11 +15,11 @@ pub enum AppError {
     Hashing(#[source] HashError),
     #[error("the server is busy")]
     Busy { retry_after: u64 },
-    #[error("too many failed sign-in attempts")]
-    Throttled { retry_after: i64 },
-    /// Too many requests of another kind (reset links) from one client.
-    #[error("too many requests")]
-    TooManyRequests { retry_after: i64 },
+    #[error("too many attempts")]
+    Throttled {
+        retry_after: i64,
+        scope: ThrottleScope,
+    },
     #[error("the form expired or did not come from this site")]
     Csrf,
     #[error("not found")]
@@ -34,9 +35,7 @@ impl AppError {
         match self {
             AppError::Database(_) | AppError::Hashing(_) => Status::InternalServerError,
             AppError::Busy { .. } => Status::ServiceUnavailable,
-            AppError::Throttled { .. } | AppError::TooManyRequests { .. } => {
-                Status::TooManyRequests
-            }
+            AppError::Throttled { .. } => Status::TooManyRequests,
             AppError::Csrf => Status::Forbidden,
             AppError::NotFound => Status::NotFound,
             AppError::NoLongerAllowed => Status::Forbidden,
@@ -48,9 +47,7 @@ impl AppError {
     pub fn retry_after(&self) -> Option<String> {
         match self {
             AppError::Busy { retry_after } => Some(retry_after.to_string()),
-            AppError::Throttled { retry_after } | AppError::TooManyRequests { retry_after } => {
-                Some((*retry_after).max(1).to_string())
-            }
+            AppError::Throttled { retry_after, .. } => Some((*retry_after).max(1).to_string()),
             _ => None,
         }
     }
@@ -65,12 +62,12 @@ impl AppError {
                 "The server is handling many sign-ins right now. Please try again in a moment."
                     .to_string()
             }
-            AppError::Throttled { retry_after } => format!(
-                "Too many failed sign-in attempts. Please wait {} before trying again.",
-                describe_wait(*retry_after)
-            ),
-            AppError::TooManyRequests { retry_after } => format!(
-                "Too many requests from your network. Please wait {} before trying again.",
+            AppError::Throttled { retry_after, scope } => format!(
+                "{} Please wait {} before trying again.",
+                match scope {
+                    ThrottleScope::SignIn => "Too many failed sign-in attempts.",
+                    ThrottleScope::ResetRequest => "Too many reset requests from your network.",
+                },
                 describe_wait(*retry_after)
             ),
             AppError::Csrf => "This form has expired or did not come from this site. \

@@ -70,7 +70,8 @@ pub async fn request_reset(app: &App, typed_email: &str, origin: &Origin) -> App
         .await?;
     tx.commit().await?;
     if let Some(retry_after) = attempt.ip_wait {
-        return Err(AppError::TooManyRequests { retry_after });
+        let scope = app.recovery.requests.scope;
+        return Err(AppError::Throttled { retry_after, scope });
     }
     let request = ResetRequest {
         email,

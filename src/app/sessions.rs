@@ -80,7 +80,8 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
             .detail(format!("retry after {retry_after} s"));
         audit::record(&mut tx, now, event).await?;
         tx.commit().await?;
-        return Err(AppError::Throttled { retry_after });
+        let scope = app.throttle.scope;
+        return Err(AppError::Throttled { retry_after, scope });
     }
     tx.commit().await?;
     if attempt.password.is_over_limit() {
@@ -350,7 +351,8 @@ pub async fn change_password(
         .refused();
     tx.commit().await?;
     if let Some(retry_after) = throttled {
-        return Err(AppError::Throttled { retry_after });
+        let scope = app.throttle.scope;
+        return Err(AppError::Throttled { retry_after, scope });
     }
     let user = User::find_by_id(&mut *app.db.read().await?, session.user_id).await?;
     let Some(user) = user else {
