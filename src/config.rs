@@ -184,7 +184,6 @@ impl AppConfig {
                 return Err(ConfigError::TooSmall(name));
             }
         }
-        crate::mail::MailSettings::check(&config)?;
         Ok(config)
     }
 

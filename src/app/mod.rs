@@ -156,7 +156,7 @@ impl App {
         hashing: HashingCapacity,
     ) -> anyhow::Result<App> {
         let mail = MailService {
-            settings: MailSettings::check(config)?,
+            settings: MailSettings::from_config(config)?,
             transport: Transport::from_config(config)?,
             sealer: Sealer::derive(secret_key.as_bytes(), "hr-portal outbox v1"),
             queued: Notify::new(),

@@ -62,7 +62,8 @@ impl SendError {
     }
 }
 
-/// The mail settings, checked once at start.
+/// The mail settings, checked once when the application starts (with the transport, in
+/// `App::start`): an unusable one stops the launch, or the CLI command, with a clear message.
 #[derive(Debug, Clone)]
 pub struct MailSettings {
     pub from: Mailbox,
@@ -71,8 +72,8 @@ pub struct MailSettings {
 }
 
 impl MailSettings {
-    /// Checks every mail setting; a launch with an unusable one stops with a clear message.
-    pub fn check(config: &AppConfig) -> Result<MailSettings, ConfigError> {
+    /// Reads `mail_from` and `public_url`.
+    pub fn from_config(config: &AppConfig) -> Result<MailSettings, ConfigError> {
         let from: Mailbox = config.mail_from.parse().map_err(|_| {
             ConfigError::Invalid(
                 "mail_from",
@@ -88,9 +89,6 @@ impl MailSettings {
                 "public_url",
                 "expected http(s)://host[:port][/path], e.g. https://hr.example.com".into(),
             ));
-        }
-        if config.mail_transport == MailTransportKind::Smtp {
-            Transport::smtp(config)?;
         }
         Ok(MailSettings { from, public_url })
     }

@@ -196,6 +196,40 @@ fn an_unknown_email_address_is_one_line_on_stderr_and_exit_code_1() {
 }
 
 #[test]
+fn an_unusable_mail_setting_is_one_line_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = fresh_sqlite_url(dir.path());
+    for (name, value, expected) in [
+        (
+            "ROCKET_SMTP_URL",
+            "mail.example.com:25",
+            "setting `smtp_url`",
+        ),
+        (
+            "ROCKET_PUBLIC_URL",
+            "hr.example.com",
+            "setting `public_url`",
+        ),
+        ("ROCKET_MAIL_FROM", "not an address", "setting `mail_from`"),
+    ] {
+        let output = output_with_stdin(
+            hr_portal(dir.path(), &url)
+                .env("ROCKET_MAIL_TRANSPORT", "smtp")
+                .env("ROCKET_SMTP_URL", "smtp://127.0.0.1:2525")
+                .env(name, value)
+                .args(["user", "list"]),
+            "",
+        );
+        assert_one_line_error(&output, expected);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains(value) || name != "ROCKET_SMTP_URL",
+            "the URL is not echoed: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_port_in_use_is_one_line_that_names_rocket_port_and_exit_code_1() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _) = fresh_sqlite_url(dir.path());
