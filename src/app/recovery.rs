@@ -473,14 +473,10 @@ pub async fn unlock(app: &App, actor: &Actor, target: AccountRef<'_>) -> AppResu
 
 /// Until when each account is refused sign-in, for the accounts on an admin page.
 pub async fn locked_until(app: &App, users: &[User]) -> AppResult<Vec<Option<i64>>> {
-    let now = app.clock.now();
+    let emails: Vec<&str> = users.iter().map(|user| user.email.as_str()).collect();
     let mut conn = app.db.read().await?;
-    let mut until = Vec::with_capacity(users.len());
-    for user in users {
-        let email = user.email.as_str();
-        until.push(app.throttle.locked_until(&mut conn, email, now).await?);
-    }
-    Ok(until)
+    let now = app.clock.now();
+    Ok(app.throttle.locked_until(&mut conn, &emails, now).await?)
 }
 
 /// One page of the signed-in person's own events — everything that concerns their account,

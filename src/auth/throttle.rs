@@ -116,22 +116,45 @@ impl ThrottlePolicy {
         })
     }
 
-    /// Until when the account is refused sign-in, if it is now.
+    /// Until when each account (normalized e-mail) is refused, if it is now, in the order given:
+    /// one query for a whole page of accounts.
     pub async fn locked_until(
         &self,
         conn: &mut AnyConnection,
-        email: &str,
+        emails: &[&str],
         now: i64,
-    ) -> Result<Option<i64>, sqlx::Error> {
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT window_start, failures FROM login_throttle WHERE key = $1")
-                .bind(account_key(self.scope, email))
-                .fetch_optional(&mut *conn)
-                .await?;
-        Ok(row.and_then(|(window_start, failures)| {
-            let until = window_start + self.window;
-            (failures >= self.per_account && until > now).then_some(until)
-        }))
+    ) -> Result<Vec<Option<i64>>, sqlx::Error> {
+        if emails.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = emails
+            .iter()
+            .map(|email| account_key(self.scope, email))
+            .collect();
+        // `$3, $4, …`: numbered placeholders that both engines read (only their count varies;
+        // every value is bound).
+        let placeholders: Vec<String> = (3..3 + keys.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT key, window_start FROM login_throttle \
+             WHERE failures >= $1 AND window_start > $2 AND key IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
+            .bind(self.per_account)
+            .bind(now - self.window);
+        for key in &keys {
+            query = query.bind(key);
+        }
+        let locked = query.fetch_all(&mut *conn).await?;
+        Ok(keys
+            .iter()
+            .map(|key| {
+                locked
+                    .iter()
+                    .find(|(locked_key, _)| locked_key == key)
+                    .map(|(_, window_start)| window_start + self.window)
+            })
+            .collect())
     }
 
     /// Clears the account's counter (an administrator's unlock); whether there was one.

@@ -607,7 +607,8 @@ async fn an_admin_sees_who_is_locked_out_and_unlocks_them(backend: Backend) {
         .create_user("dana@example.com", "Dana Scully", Role::Employee)
         .await;
     lock_out(&app, "dana@example.com").await;
-    let (_, users) = app.browser.opens("/admin/users").await;
+    let (status_of_users, users) = app.browser.opens("/admin/users").await;
+    assert_eq!(status_of_users, Status::Ok, "{users}");
     assert!(
         users.contains("data-locked=\"dana@example.com\""),
         "marked as locked"
