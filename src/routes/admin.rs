@@ -156,6 +156,31 @@ impl Default for AccountDraft {
     }
 }
 
+impl AccountDraft {
+    /// A form as it was sent, with what was wrong with it.
+    fn as_sent(name: String, email: String, role: String, error: String) -> AccountDraft {
+        AccountDraft {
+            name,
+            email,
+            role,
+            error: Some(error),
+        }
+    }
+}
+
+const EMAIL_TAKEN: &str = "An account with that e-mail address already exists.";
+
+/// The users page again after a refused form, that form filled in as it was sent.
+async fn refused(
+    admin: &AdminUser,
+    app: &App,
+    status: Status,
+    forms: UserForms,
+) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+    let page = users_listing(admin, app, "", None, None, forms).await?;
+    Ok(Either::Right((status, page)))
+}
+
 /// The two forms under the users table.
 #[derive(Debug, Default, Serialize)]
 struct UserForms {
@@ -273,22 +298,13 @@ async fn create_user(
                 return Ok(Either::Left(page::done(uri!(users_page(_, _)), message)));
             }
             CreateAccount::Invalid(message) => (Status::UnprocessableEntity, message),
-            CreateAccount::EmailTaken => (
-                Status::Conflict,
-                "An account with that e-mail address already exists.".to_string(),
-            ),
+            CreateAccount::EmailTaken => (Status::Conflict, EMAIL_TAKEN.to_string()),
         };
     let forms = UserForms {
-        new_user: AccountDraft {
-            name: fields.name,
-            email: fields.email,
-            role: fields.role,
-            error: Some(error),
-        },
+        new_user: AccountDraft::as_sent(fields.name, fields.email, fields.role, error),
         ..UserForms::default()
     };
-    let page = users_listing(&admin, app, "", None, None, forms).await?;
-    Ok(Either::Right((status, page)))
+    refused(&admin, app, status, forms).await
 }
 
 /// The invitation form: who, with which role; they choose their password through the link.
@@ -336,22 +352,13 @@ async fn invite_user(
             return Ok(Either::Left(page::done(uri!(users_page(_, _)), message)));
         }
         Invitation::Invalid(message) => (Status::UnprocessableEntity, message),
-        Invitation::EmailTaken => (
-            Status::Conflict,
-            "An account with that e-mail address already exists.".to_string(),
-        ),
+        Invitation::EmailTaken => (Status::Conflict, EMAIL_TAKEN.to_string()),
     };
     let forms = UserForms {
-        invitation: AccountDraft {
-            name: fields.name,
-            email: fields.email,
-            role: fields.role,
-            error: Some(error),
-        },
+        invitation: AccountDraft::as_sent(fields.name, fields.email, fields.role, error),
         ..UserForms::default()
     };
-    let page = users_listing(&admin, app, "", None, None, forms).await?;
-    Ok(Either::Right((status, page)))
+    refused(&admin, app, status, forms).await
 }
 
 /// Mails a reset link (an invitation again, if the account has no password yet).

@@ -436,6 +436,39 @@ async fn an_invitation_from_the_admin_page_lets_the_person_choose_their_password
     assert_eq!(accepted, 1);
 }
 
+async fn an_invitation_for_a_taken_or_malformed_address_is_refused_and_creates_nothing(
+    backend: Backend,
+) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    app.sign_in_as_admin().await;
+    let users_before = app.count("SELECT COUNT(*) FROM users").await;
+    for (email, status, message) in [
+        ("ROOT@example.com", Status::Conflict, "already exists"),
+        ("not-an-address", Status::UnprocessableEntity, "e-mail"),
+    ] {
+        let fields = [
+            ("name", "Fox Mulder"),
+            ("email", email),
+            ("role", "employee"),
+        ];
+        let refused = app
+            .browser
+            .submits("/admin/users", "/admin/users/invite", &fields)
+            .await;
+        assert_eq!(refused.status(), status);
+        let page = body(refused).await;
+        assert!(page.contains(message), "{message} in the page");
+        assert!(
+            page.contains("value=\"Fox Mulder\""),
+            "the form keeps what was typed"
+        );
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, users_before);
+    assert!(outbox_files(&app).is_empty());
+}
+
 async fn an_admin_mails_a_reset_link_from_the_users_page(backend: Backend) {
     let Some(app) = spawn_on(backend).await else {
         return;
@@ -718,6 +751,7 @@ on_every_backend!(
     a_newer_link_a_password_change_and_a_disable_each_kill_older_links,
     too_many_requests_for_one_address_send_no_more_mail_and_one_client_gets_429,
     an_invitation_from_the_admin_page_lets_the_person_choose_their_password,
+    an_invitation_for_a_taken_or_malformed_address_is_refused_and_creates_nothing,
     an_admin_mails_a_reset_link_from_the_users_page,
     the_cli_prints_reset_and_invitation_links_that_work,
     a_password_set_with_must_change_holds_the_person_on_the_password_page,
