@@ -118,10 +118,25 @@ impl SessionCookie<'_> {
 
     /// The token this browser presents, if it has the shape of one (a sign-in replaces it).
     pub fn presented(&self) -> Option<String> {
-        self.jar
-            .get_private(self.policy.session_cookie_name())
-            .map(|c| c.value().to_string())
-            .filter(|t| looks_like_token(t))
+        token_in(self.jar, self.policy.session_cookie_name())
+    }
+}
+
+/// The token in the private cookie `name`, if it has the shape of one we issue: forged,
+/// truncated or re-keyed cookies read as absent.
+fn token_in(jar: &CookieJar<'_>, name: &str) -> Option<String> {
+    jar.get_private(name)
+        .map(|c| c.value().to_string())
+        .filter(|t| looks_like_token(t))
+}
+
+/// The request's cookie jar and the policy that names and flags our cookies.
+fn jar_and_policy<'r>(
+    request: &'r Request<'_>,
+) -> request::Outcome<(&'r CookieJar<'r>, &'r CookiePolicy), ()> {
+    match request.rocket().state::<CookiePolicy>() {
+        Some(policy) => Outcome::Success((request.cookies(), policy)),
+        None => Outcome::Error((Status::InternalServerError, ())),
     }
 }
 
@@ -130,13 +145,7 @@ impl<'r> FromRequest<'r> for SessionCookie<'r> {
     type Error = ();
 
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        match request.rocket().state::<CookiePolicy>() {
-            Some(policy) => Outcome::Success(SessionCookie {
-                jar: request.cookies(),
-                policy,
-            }),
-            None => Outcome::Error((Status::InternalServerError, ())),
-        }
+        jar_and_policy(request).map(|(jar, policy)| SessionCookie { jar, policy })
     }
 }
 
@@ -160,10 +169,7 @@ impl LinkCookie<'_> {
     }
 
     pub fn token(&self) -> Option<String> {
-        self.jar
-            .get_private(self.policy.link_cookie_name())
-            .map(|c| c.value().to_string())
-            .filter(|t| looks_like_token(t))
+        token_in(self.jar, self.policy.link_cookie_name())
     }
 
     pub fn clear(&self) {
@@ -178,13 +184,7 @@ impl<'r> FromRequest<'r> for LinkCookie<'r> {
     type Error = ();
 
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        match request.rocket().state::<CookiePolicy>() {
-            Some(policy) => Outcome::Success(LinkCookie {
-                jar: request.cookies(),
-                policy,
-            }),
-            None => Outcome::Error((Status::InternalServerError, ())),
-        }
+        jar_and_policy(request).map(|(jar, policy)| LinkCookie { jar, policy })
     }
 }
 
@@ -418,14 +418,9 @@ impl<'r> FromRequest<'r> for FormSecret {
     type Error = ();
 
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        let Some(policy) = request.rocket().state::<CookiePolicy>() else {
-            return Outcome::Error((Status::InternalServerError, ()));
-        };
-        let cookies = request.cookies();
-        if let Some(cookie) = cookies.get_private(policy.form_cookie_name()) {
-            if looks_like_token(cookie.value()) {
-                return Outcome::Success(FormSecret(cookie.value().to_string()));
-            }
+        let (cookies, policy) = try_outcome!(jar_and_policy(request));
+        if let Some(secret) = token_in(cookies, policy.form_cookie_name()) {
+            return Outcome::Success(FormSecret(secret));
         }
         let secret = random_token();
         cookies.add_private(policy.form_cookie(secret.clone()));
