@@ -60,11 +60,7 @@ async fn sixteen_clients_sign_in_browse_and_sign_out_at_once_without_errors(back
         );
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_events WHERE kind = 'logout'")
-            .await,
-        16
-    );
+    assert_eq!(app.events_of_kind("logout").await, 16);
 }
 
 /// With one hashing slot and almost no patience, a burst of sign-ins is shed with 503 +

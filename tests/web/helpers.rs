@@ -556,4 +556,25 @@ impl TestApp {
     pub async fn audit_event_count(&self) -> i64 {
         self.count("SELECT COUNT(*) FROM audit_events").await
     }
+
+    /// How many audit events of `kind` exist.
+    pub async fn events_of_kind(&self, kind: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = $1")
+            .bind(kind)
+            .fetch_one(&self.db().pool)
+            .await
+            .unwrap()
+    }
+
+    /// Waits (up to 20 s) until `sql` counts at least `at_least`: for what background tasks do.
+    pub async fn eventually(&self, sql: &'static str, at_least: i64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while self.count(sql).await < at_least {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never came true: {sql}"
+            );
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use hr_portal::app::accounts::{self, AccountAction};
 use hr_portal::app::{AccountRef, Actor};
-use hr_portal::users::Role;
+use hr_portal::users::{Role, User};
 use rocket::figment::value::Value;
 use rocket::http::Status;
 use rocket::local::asynchronous::{Client, LocalResponse};
@@ -45,6 +45,15 @@ impl Recovers for Client {
     }
 }
 
+/// A fresh app with one employee account, Dana's.
+async fn app_with_dana(backend: Backend, settings: &[(&str, Value)]) -> Option<(TestApp, User)> {
+    let app = spawn_app_with(backend, settings).await?;
+    let dana = app
+        .create_user("dana@example.com", "Dana Scully", Role::Employee)
+        .await;
+    Some((app, dana))
+}
+
 fn smtp_settings(port: u16) -> Vec<(&'static str, Value)> {
     vec![
         ("mail_transport", Value::from("smtp")),
@@ -80,12 +89,9 @@ async fn a_reset_mailed_over_real_smtp_ends_every_session_and_the_link(backend: 
     let Some(smtp) = SmtpServer::start(port) else {
         return;
     };
-    let Some(app) = spawn_app_with(backend, &smtp_settings(port)).await else {
+    let Some((app, dana)) = app_with_dana(backend, &smtp_settings(port)).await else {
         return;
     };
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     let laptop = app.browser_signed_in_as(&dana).await;
     let phone = app.browser_signed_in_as(&dana).await;
     let (status, _) = app.browser.asks_for_a_reset_link("Dana@Example.com").await;
@@ -107,12 +113,9 @@ async fn a_reset_mailed_over_real_smtp_ends_every_session_and_the_link(backend: 
 }
 
 async fn a_reset_with_the_default_file_transport_is_read_from_the_outbox_folder(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
         return;
     };
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     let laptop = app.browser_signed_in_as(&dana).await;
     app.browser.asks_for_a_reset_link("dana@example.com").await;
     let messages = wait_for_outbox(&app, 1).await;
@@ -136,11 +139,9 @@ async fn a_reset_with_the_default_file_transport_is_read_from_the_outbox_folder(
 }
 
 async fn known_and_unknown_addresses_get_the_same_page_and_the_same_work(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some((app, _)) = app_with_dana(backend, &[]).await else {
         return;
     };
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     let minted = || app.app().recovery.links_minted();
     let hashes = app.password_service().verification_count();
     let before = minted();
@@ -165,9 +166,7 @@ async fn known_and_unknown_addresses_get_the_same_page_and_the_same_work(backend
         "only the real account gets mail"
     );
     let requests = "SELECT COUNT(*) FROM audit_events WHERE kind = 'password_reset_requested'";
-    while app.count(requests).await < 2 {
-        rocket::tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    app.eventually(requests, 2).await;
     let unknown_noted =
         "SELECT COUNT(*) FROM audit_events WHERE kind = 'password_reset_requested' \
                          AND detail = 'no such account' AND subject_user_id IS NULL";
@@ -183,12 +182,10 @@ async fn with_the_smtp_server_down_the_form_answers_and_the_message_waits_for_it
         return;
     }
     let port = free_port();
-    let Some(app) = spawn_app_with(backend, &smtp_settings(port)).await else {
+    let Some((app, _)) = app_with_dana(backend, &smtp_settings(port)).await else {
         return;
     };
     app.sign_in_as_admin().await;
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     let visitor = app.new_browser().await;
     let (status, _) = visitor.asks_for_a_reset_link("dana@example.com").await;
     assert_eq!(
@@ -198,9 +195,7 @@ async fn with_the_smtp_server_down_the_form_answers_and_the_message_waits_for_it
     );
     let failed_once = "SELECT COUNT(*) FROM outbox WHERE attempts >= 1 AND last_error IS NOT NULL \
                        AND sent_at IS NULL";
-    while app.count(failed_once).await == 0 {
-        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.eventually(failed_once, 1).await;
     let (_, mail_page) = app.browser.opens("/admin/mail").await;
     assert!(
         mail_page.contains("dana@example.com"),
@@ -210,46 +205,33 @@ async fn with_the_smtp_server_down_the_form_answers_and_the_message_waits_for_it
     let smtp = SmtpServer::start(port).expect("aiosmtpd is available");
     let messages = smtp.wait_for(1).await;
     assert!(link_in(&messages[0]).starts_with("/password/reset/"));
-    while app
-        .count("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND body = ''")
-        .await
-        == 0
-    {
-        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let sent = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND body = ''";
+    app.eventually(sent, 1).await;
 }
 
 async fn a_message_that_keeps_failing_is_given_up_and_shown_to_admins(backend: Backend) {
     let mut settings = smtp_settings(free_port());
     settings.push(("mail_max_attempts", Value::from(2)));
-    let Some(app) = spawn_app_with(backend, &settings).await else {
+    let Some((app, _)) = app_with_dana(backend, &settings).await else {
         return;
     };
     app.sign_in_as_admin().await;
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     app.new_browser()
         .await
         .asks_for_a_reset_link("dana@example.com")
         .await;
     let given_up = "SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL AND attempts = 2";
-    while app.count(given_up).await == 0 {
-        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.eventually(given_up, 1).await;
     let (_, page) = app.browser.opens("/admin/mail").await;
     assert!(page.contains("Given up") && page.contains("<span id=\"mail-failed\">1</span>"));
-    let events = app
-        .count("SELECT COUNT(*) FROM audit_events WHERE kind = 'mail_failed'")
-        .await;
+    let events = app.events_of_kind("mail_failed").await;
     assert_eq!(events, 1);
 }
 
 async fn the_link_page_takes_the_token_out_of_the_address_and_sends_no_referrer(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some((app, _)) = app_with_dana(backend, &[]).await else {
         return;
     };
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     app.browser.asks_for_a_reset_link("dana@example.com").await;
     let link = link_in(&wait_for_outbox(&app, 1).await[0]);
     let token = link.rsplit('/').next().unwrap().to_string();
@@ -270,13 +252,32 @@ async fn the_link_page_takes_the_token_out_of_the_address_and_sends_no_referrer(
     assert!(!page.contains(&token), "the token is not on the page");
 }
 
-async fn expired_used_forged_and_truncated_links_get_one_page_and_change_nothing(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+async fn a_weak_password_on_the_link_page_is_refused_and_the_link_still_works(backend: Backend) {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
         return;
     };
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
+    let laptop = app.browser_signed_in_as(&dana).await;
+    app.browser.asks_for_a_reset_link("dana@example.com").await;
+    let link = link_in(&wait_for_outbox(&app, 1).await[0]);
+    let refused = app
+        .browser
+        .sets_a_password_through(&link, "too short")
         .await;
+    assert_eq!(refused.status(), Status::UnprocessableEntity);
+    let page = body(refused).await;
+    assert!(page.contains("dana@example.com") && page.contains("name=\"new_password\""));
+    assert!(laptop.is_signed_in().await, "nothing changed");
+    let done = app
+        .browser
+        .sets_a_password_through(&link, NEW_PASSWORD)
+        .await;
+    assert_eq!(location(&done), Some("/login"), "the link still works");
+}
+
+async fn expired_used_forged_and_truncated_links_get_one_page_and_change_nothing(backend: Backend) {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
+        return;
+    };
     app.browser.asks_for_a_reset_link("dana@example.com").await;
     let link = link_in(&wait_for_outbox(&app, 1).await[0]);
     let forged = format!("/password/reset/{}", "A".repeat(43));
@@ -319,12 +320,9 @@ async fn expired_used_forged_and_truncated_links_get_one_page_and_change_nothing
 }
 
 async fn a_newer_link_a_password_change_and_a_disable_each_kill_older_links(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
         return;
     };
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     let dead = |status: Status| assert_eq!(status, Status::BadRequest);
     let works = |status: Status| assert_eq!(status, Status::SeeOther);
     let app = &app;
@@ -366,12 +364,10 @@ async fn a_newer_link_a_password_change_and_a_disable_each_kill_older_links(back
 async fn too_many_requests_for_one_address_send_no_more_mail_and_one_client_gets_429(
     backend: Backend,
 ) {
-    let Some(app) = spawn_app_with(backend, &[("reset_requests_per_ip", Value::from(5))]).await
+    let Some((app, _)) = app_with_dana(backend, &[("reset_requests_per_ip", Value::from(5))]).await
     else {
         return;
     };
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     let mut answers = Vec::new();
     for _ in 0..4 {
         answers.push(app.browser.asks_for_a_reset_link("dana@example.com").await);
@@ -381,7 +377,9 @@ async fn too_many_requests_for_one_address_send_no_more_mail_and_one_client_gets
         "the same answer each time"
     );
     assert_eq!(wait_for_outbox(&app, 3).await.len(), 3);
-    rocket::tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let answered = "SELECT COUNT(*) FROM audit_events WHERE kind = 'password_reset_requested'";
+    app.eventually(answered, 4).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 3);
     assert_eq!(
         outbox_files(&app).len(),
         3,
@@ -390,8 +388,12 @@ async fn too_many_requests_for_one_address_send_no_more_mail_and_one_client_gets
     app.browser
         .asks_for_a_reset_link("someone@example.com")
         .await;
-    let (status, _) = app.browser.asks_for_a_reset_link("else@example.com").await;
+    let (status, page) = app.browser.asks_for_a_reset_link("else@example.com").await;
     assert_eq!(status, Status::TooManyRequests, "past the per-client limit");
+    assert!(
+        page.contains("Too many reset requests"),
+        "said in its own words"
+    );
 }
 
 async fn an_invitation_from_the_admin_page_lets_the_person_choose_their_password(backend: Backend) {
@@ -430,9 +432,7 @@ async fn an_invitation_from_the_admin_page_lets_the_person_choose_their_password
         Status::SeeOther
     );
     assert!(fox.is_signed_in().await);
-    let accepted = app
-        .count("SELECT COUNT(*) FROM audit_events WHERE kind = 'invitation_accepted'")
-        .await;
+    let accepted = app.events_of_kind("invitation_accepted").await;
     assert_eq!(accepted, 1);
 }
 
@@ -470,13 +470,10 @@ async fn an_invitation_for_a_taken_or_malformed_address_is_refused_and_creates_n
 }
 
 async fn an_admin_mails_a_reset_link_from_the_users_page(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
         return;
     };
     app.sign_in_as_admin().await;
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     let action = format!("/admin/users/{}/reset-link", dana.id);
     let sent = app.browser.submits("/admin/users", &action, &[]).await;
     assert_eq!(sent.status(), Status::SeeOther);
@@ -494,11 +491,9 @@ async fn an_admin_mails_a_reset_link_from_the_users_page(backend: Backend) {
 }
 
 async fn the_cli_prints_reset_and_invitation_links_that_work(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some((app, _)) = app_with_dana(backend, &[]).await else {
         return;
     };
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     let (ok, out) = hr_portal(&app, &["user", "reset-link", "dana@example.com"], "");
     assert!(
         ok && out.contains("http://127.0.0.1:8000/password/reset/"),
@@ -542,12 +537,9 @@ async fn the_cli_prints_reset_and_invitation_links_that_work(backend: Backend) {
 }
 
 async fn a_password_set_with_must_change_holds_the_person_on_the_password_page(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
         return;
     };
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     let laptop = app.browser_signed_in_as(&dana).await;
     let chosen = "set by the operator 123";
     let args = ["user", "set-password", "dana@example.com", "--must-change"];
@@ -632,13 +624,10 @@ async fn lock_out(app: &TestApp, email: &str) {
 }
 
 async fn an_admin_sees_who_is_locked_out_and_unlocks_them(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
         return;
     };
     app.sign_in_as_admin().await;
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     lock_out(&app, "dana@example.com").await;
     let (status_of_users, users) = app.browser.opens("/admin/users").await;
     assert_eq!(status_of_users, Status::Ok, "{users}");
@@ -658,18 +647,14 @@ async fn an_admin_sees_who_is_locked_out_and_unlocks_them(backend: Backend) {
             .await,
         Status::SeeOther
     );
-    let unlocked = app
-        .count("SELECT COUNT(*) FROM audit_events WHERE kind = 'account_unlocked'")
-        .await;
+    let unlocked = app.events_of_kind("account_unlocked").await;
     assert_eq!(unlocked, 1);
 }
 
 async fn the_cli_unlocks_an_account(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some((app, _)) = app_with_dana(backend, &[]).await else {
         return;
     };
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     lock_out(&app, "dana@example.com").await;
     let (ok, out) = hr_portal(&app, &["user", "unlock", "dana@example.com"], "");
     assert!(ok && out.contains("Unlocked"), "{out}");
@@ -687,13 +672,10 @@ async fn the_cli_unlocks_an_account(backend: Backend) {
 async fn my_activity_shows_what_others_did_to_my_account_and_nothing_about_others(
     backend: Backend,
 ) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
         return;
     };
     let root = app.sign_in_as_admin().await;
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
     app.create_user("eve@example.com", "Eve", Role::Employee)
         .await;
     app.new_browser()
@@ -710,14 +692,9 @@ async fn my_activity_shows_what_others_did_to_my_account_and_nothing_about_other
     assert_eq!(forced.status(), Status::SeeOther);
     wait_for_outbox(&app, 1).await;
     let dana_again = app.browser_signed_in_as(&dana).await;
-    let mut page = String::new();
-    for _ in 0..100 {
-        page = dana_again.opens("/account/activity").await.1;
-        if page.contains("data-kind=\"mail_sent\"") {
-            break;
-        }
-        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let sent = "SELECT COUNT(*) FROM audit_events WHERE kind = 'mail_sent'";
+    app.eventually(sent, 1).await;
+    let (_, page) = dana_again.opens("/account/activity").await;
     for kind in [
         "login_succeeded",
         "login_failed",
@@ -747,6 +724,7 @@ on_every_backend!(
     with_the_smtp_server_down_the_form_answers_and_the_message_waits_for_it,
     a_message_that_keeps_failing_is_given_up_and_shown_to_admins,
     the_link_page_takes_the_token_out_of_the_address_and_sends_no_referrer,
+    a_weak_password_on_the_link_page_is_refused_and_the_link_still_works,
     expired_used_forged_and_truncated_links_get_one_page_and_change_nothing,
     a_newer_link_a_password_change_and_a_disable_each_kill_older_links,
     too_many_requests_for_one_address_send_no_more_mail_and_one_client_gets_429,
