@@ -104,15 +104,7 @@ async fn a_password_change_ends_the_other_sessions_and_rotates_this_one(backend:
     let new_password = "a brand new passphrase";
 
     let response = here
-        .submits(
-            "/account/password",
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", new_password),
-                ("new_password_confirm", new_password),
-            ],
-        )
+        .changes_password(PASSWORD, new_password, new_password)
         .await;
     assert_eq!(response.status(), Status::SeeOther);
     assert!(here.is_signed_in().await, "this browser stays signed in");
@@ -160,18 +152,7 @@ async fn a_wrong_current_password_or_weak_new_one_changes_nothing(backend: Backe
             "do not match",
         ),
     ] {
-        let response = app
-            .browser
-            .submits(
-                "/account/password",
-                "/account/password",
-                &[
-                    ("current_password", current),
-                    ("new_password", new),
-                    ("new_password_confirm", confirm),
-                ],
-            )
-            .await;
+        let response = app.browser.changes_password(current, new, confirm).await;
         assert_eq!(response.status(), Status::UnprocessableEntity);
         assert!(body(response).await.contains(message), "{message}");
     }

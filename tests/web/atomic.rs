@@ -113,14 +113,10 @@ async fn a_password_change_whose_event_cannot_be_written_changes_nothing(backend
     office.app.break_the_audit_trail().await;
     let response = office
         .ada_laptop
-        .submits(
-            "/account/password",
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "an entirely new passphrase"),
-                ("new_password_confirm", "an entirely new passphrase"),
-            ],
+        .changes_password(
+            PASSWORD,
+            "an entirely new passphrase",
+            "an entirely new passphrase",
         )
         .await;
     assert_eq!(response.status(), Status::InternalServerError);

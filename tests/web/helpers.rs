@@ -385,6 +385,13 @@ pub trait Browser {
     async fn signs_in_remembered(&self, email: &str, password: &str) -> Status;
     /// Presses "Sign out".
     async fn signs_out(&self) -> Status;
+    /// Fills in /account/password: the current password, the new one and its confirmation.
+    async fn changes_password(
+        &self,
+        current: &str,
+        new: &str,
+        confirmation: &str,
+    ) -> LocalResponse<'_>;
     /// Whether the browser is signed in (the dashboard answers 200 rather than a redirect).
     async fn is_signed_in(&self) -> bool;
     /// Sends GET `path` carrying `raw_cookie` as the session cookie (replay from another machine).
@@ -439,6 +446,21 @@ impl Browser for Client {
             ("remember", "true"),
         ];
         self.signs_in_with(&fields).await.status()
+    }
+
+    async fn changes_password(
+        &self,
+        current: &str,
+        new: &str,
+        confirmation: &str,
+    ) -> LocalResponse<'_> {
+        let fields = [
+            ("current_password", current),
+            ("new_password", new),
+            ("new_password_confirm", confirmation),
+        ];
+        self.submits("/account/password", "/account/password", &fields)
+            .await
     }
 
     async fn signs_out(&self) -> Status {

@@ -334,13 +334,8 @@ async fn a_newer_link_a_password_change_and_a_disable_each_kill_older_links(back
     dead(opens(link_in(&messages[0])).await);
     works(opens(link_in(&messages[1])).await);
     let laptop = app.browser_signed_in_as(&dana).await;
-    let fields = [
-        ("current_password", PASSWORD),
-        ("new_password", NEW_PASSWORD),
-        ("new_password_confirm", NEW_PASSWORD),
-    ];
     let changed = laptop
-        .submits("/account/password", "/account/password", &fields)
+        .changes_password(PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
         .await;
     assert_eq!(changed.status(), Status::SeeOther);
     dead(opens(link_in(&messages[1])).await);
@@ -566,13 +561,8 @@ async fn a_password_set_with_must_change_holds_the_person_on_the_password_page(b
     }
     let (status, page) = dana_now.opens("/account/password").await;
     assert!(status == Status::Ok && page.contains("id=\"must-change\""));
-    let fields = [
-        ("current_password", chosen),
-        ("new_password", NEW_PASSWORD),
-        ("new_password_confirm", NEW_PASSWORD),
-    ];
     let changed = dana_now
-        .submits("/account/password", "/account/password", &fields)
+        .changes_password(chosen, NEW_PASSWORD, NEW_PASSWORD)
         .await;
     assert_eq!(changed.status(), Status::SeeOther);
     assert!(
