@@ -227,7 +227,9 @@ pub async fn use_link(
         app.queue_mail(&mut tx, &user, letter, now).await?;
     }
     tx.commit().await?;
-    app.mail_queued();
+    if purpose == LinkPurpose::Reset {
+        app.mail_queued();
+    }
     Ok(LinkUse::PasswordSet { purpose, ended })
 }
 
@@ -336,7 +338,9 @@ pub async fn reset_link(
         return Ok(ResetLink::Disabled);
     };
     tx.commit().await?;
-    app.mail_queued();
+    if delivery == Delivery::Mail {
+        app.mail_queued();
+    }
     Ok(ResetLink::Issued(issued))
 }
 
@@ -391,7 +395,9 @@ pub async fn invite(
         return Err(AppError::NotFound); // created enabled in this very transaction
     };
     tx.commit().await?;
-    app.mail_queued();
+    if delivery == Delivery::Mail {
+        app.mail_queued();
+    }
     Ok(Invitation::Created(issued))
 }
 
