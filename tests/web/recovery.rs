@@ -531,6 +531,79 @@ async fn the_cli_prints_reset_and_invitation_links_that_work(backend: Backend) {
     assert!(!ok && out.contains("no account"), "{out}");
 }
 
+async fn the_cli_answers_bad_recovery_input_with_one_line_and_changes_nothing(backend: Backend) {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
+        return;
+    };
+    let events = app.audit_event_count().await;
+    for (args, stdin, expected) in [
+        (
+            &["user", "invite", "not-an-address", "--name", "Fox"][..],
+            "",
+            "e-mail",
+        ),
+        (
+            &["user", "invite", "dana@example.com", "--name", "Dana"][..],
+            "",
+            "already exists",
+        ),
+        (
+            &["user", "set-password", "nobody@example.com"][..],
+            "long enough passphrase\n",
+            "no account",
+        ),
+        (
+            &["user", "set-password", "dana@example.com"][..],
+            "short\n",
+            "at least 12",
+        ),
+        (
+            &["user", "unlock", "nobody@example.com"][..],
+            "",
+            "no account",
+        ),
+    ] {
+        let (ok, out) = hr_portal(&app, args, stdin);
+        assert!(!ok, "{args:?} fails");
+        assert_eq!(out.trim_end().lines().count(), 1, "one line: {out}");
+        assert!(
+            out.contains(expected) && out.starts_with("error: "),
+            "{expected:?} in {out}"
+        );
+    }
+    assert_eq!(app.audit_event_count().await, events, "nothing was written");
+    assert_eq!(
+        app.reload(&dana).await.password_changed_at,
+        dana.password_changed_at
+    );
+}
+
+async fn a_reset_whose_audit_row_cannot_be_written_changes_nothing(backend: Backend) {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
+        return;
+    };
+    let laptop = app.browser_signed_in_as(&dana).await;
+    app.browser.asks_for_a_reset_link("dana@example.com").await;
+    let link = link_in(&wait_for_outbox(&app, 1).await[0]);
+    app.break_the_audit_trail().await;
+    let failed = app
+        .browser
+        .sets_a_password_through(&link, NEW_PASSWORD)
+        .await;
+    assert_eq!(failed.status(), Status::InternalServerError);
+    app.mend_the_audit_trail().await;
+    assert!(laptop.is_signed_in().await, "no session ended");
+    assert_eq!(
+        app.reload(&dana).await.password_changed_at,
+        dana.password_changed_at
+    );
+    let done = app
+        .browser
+        .sets_a_password_through(&link, NEW_PASSWORD)
+        .await;
+    assert_eq!(location(&done), Some("/login"), "the link was not used up");
+}
+
 async fn a_password_set_with_must_change_holds_the_person_on_the_password_page(backend: Backend) {
     let Some((app, dana)) = app_with_dana(backend, &[]).await else {
         return;
@@ -722,6 +795,8 @@ on_every_backend!(
     an_invitation_for_a_taken_or_malformed_address_is_refused_and_creates_nothing,
     an_admin_mails_a_reset_link_from_the_users_page,
     the_cli_prints_reset_and_invitation_links_that_work,
+    the_cli_answers_bad_recovery_input_with_one_line_and_changes_nothing,
+    a_reset_whose_audit_row_cannot_be_written_changes_nothing,
     a_password_set_with_must_change_holds_the_person_on_the_password_page,
     a_held_person_can_still_sign_out,
     an_admin_sees_who_is_locked_out_and_unlocks_them,
