@@ -63,6 +63,13 @@ event_kinds! {
     AccountUnlocked => "account_unlocked", "Sign-in lock cleared";
     MailSent => "mail_sent", "E-mail sent";
     MailFailed => "mail_failed", "E-mail given up";
+    TwoFactorChallenged => "two_factor_challenged", "Password accepted, code asked";
+    TwoFactorFailed => "two_factor_failed", "Second step failed";
+    TwoFactorEnabled => "two_factor_enabled", "Two-factor turned on";
+    TwoFactorDisabled => "two_factor_disabled", "Two-factor turned off";
+    TwoFactorReset => "two_factor_reset", "Two-factor reset by an administrator";
+    RecoveryCodesRenewed => "recovery_codes_renewed", "New recovery codes";
+    DeviceForgotten => "device_forgotten", "Trusted device removed";
 }
 
 impl EventKind {

@@ -64,6 +64,9 @@ pub struct AppConfig {
     /// `throttle_window`.
     pub reset_requests_per_account: i64,
     pub reset_requests_per_ip: i64,
+    /// Administrators without two-factor sign-in can open only /account/two-factor (and sign
+    /// out) until they have set it up.
+    pub require_two_factor_for_admins: bool,
 }
 
 /// Which mail transport delivers the outbox.
@@ -125,6 +128,7 @@ impl Default for AppConfig {
             mail_max_attempts: 10,
             reset_requests_per_account: 3,
             reset_requests_per_ip: 20,
+            require_two_factor_for_admins: false,
         }
     }
 }

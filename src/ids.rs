@@ -83,3 +83,7 @@ mod tests {
         assert!("4x".parse::<SessionId>().is_err());
     }
 }
+id_type!(
+    /// A browser known to have signed in to an account (`known_devices.id`).
+    DeviceId
+);

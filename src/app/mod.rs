@@ -10,6 +10,7 @@
 //! - [`accounts`]: create, disable, enable, change role; the users and audit listings
 //! - [`people`]: employees and departments, the directory, profiles, the dashboard, the demo
 //! - [`recovery`]: reset links, invitations, set-password, unlock, one's own activity
+//! - [`two_factor`]: enrolling, the code step of a sign-in, the admin reset, known devices
 //! - [`mail`]: delivering the outbox (the background task's one use case)
 
 pub mod accounts;
@@ -18,6 +19,7 @@ pub mod mail;
 pub mod people;
 pub mod recovery;
 pub mod sessions;
+pub mod two_factor;
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,6 +73,14 @@ pub struct Services {
     pub setup: SetupToken,
     pub mail: MailService,
     pub recovery: RecoveryPolicy,
+    pub two_factor: TwoFactorPolicy,
+}
+
+/// What two-factor sign-in needs: the key that seals TOTP secrets and the admin rule.
+#[derive(Debug)]
+pub struct TwoFactorPolicy {
+    pub sealer: Sealer,
+    pub required_for_admins: bool,
 }
 
 /// Everything about mail a use case or the delivery task needs.
@@ -198,6 +208,10 @@ impl App {
                     window: config.throttle_window,
                 },
                 minted: AtomicU64::new(0),
+            },
+            two_factor: TwoFactorPolicy {
+                sealer: Sealer::derive(secret_key.as_bytes(), "hr-portal totp secret v1"),
+                required_for_admins: config.require_two_factor_for_admins,
             },
         })))
     }

@@ -8,9 +8,13 @@ use crate::auth::session::{self, IssuedSession, SessionCounts, SessionOrigin, Se
 use crate::auth::CurrentSession;
 use crate::error::{AppError, AppResult};
 use crate::mail::messages;
+use crate::auth::pending_login;
+use crate::users::devices::{DeviceOwner, KnownDevice, NewDevice};
 use crate::users::links;
 use crate::users::password::{check_new_password, Password};
+use crate::users::two_factor::TwoFactorRow;
 use crate::users::{normalize_email, NewUser, Role, User};
+use crate::web::device::describe;
 
 /// Why a sign-in failed — for the audit log only; the person always sees one generic answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +38,15 @@ impl FailureReason {
     }
 }
 
-/// A sign-in as typed into the login form. (`Debug` by hand: the replaced token is a live secret.)
+/// A sign-in as typed into the login form. (`Debug` by hand: the tokens are live secrets.)
 pub struct SignInAttempt<'a> {
     pub email: &'a str,
     pub password: &'a Password,
     pub remember: bool,
     /// The session token this browser already holds, if any: it is replaced, never upgraded.
     pub replacing: Option<&'a str>,
+    /// The device tokens this browser carries (one per account it signed in to).
+    pub device_tokens: &'a [String],
 }
 
 impl std::fmt::Debug for SignInAttempt<'_> {
@@ -50,33 +56,65 @@ impl std::fmt::Debug for SignInAttempt<'_> {
             .field("password", self.password)
             .field("remember", &self.remember)
             .field("replacing", &self.replacing.map(|_| "<redacted>"))
+            .field("device_tokens", &self.device_tokens.len())
             .finish()
     }
+}
+
+/// A session that has just begun, and the device token to add to the browser's device cookie
+/// when the sign-in came from a browser the account had not seen.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub issued: IssuedSession,
+    pub new_device: Option<NewDevice>,
 }
 
 /// How a sign-in ended. A throttled attempt is an `AppError::Throttled` (429).
 #[derive(Debug)]
 pub enum SignIn {
-    SignedIn(IssuedSession),
+    SignedIn(Box<SignedIn>),
+    /// The password was right and the account has two-factor: no session yet. The token goes
+    /// into the pending-login cookie that leads to the code step.
+    CodeNeeded(PendingToken),
     /// Unknown account, wrong password or disabled account: one answer for all.
     Refused,
 }
 
-/// Checks a sign-in and, when it is right, starts the session.
-///
-/// The attempt is counted before the password is checked, so parallel guesses cannot outrun the
-/// limit. Unknown account, wrong password and disabled account each cost exactly one argon2
-/// verification and the same answer; a throttled attempt costs none. No connection is held while
-/// hashing. The session, the counter reset, a hash upgrade and the event commit together.
-pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> AppResult<SignIn> {
-    let email = normalize_email(attempt.email);
-    let ip = origin.ip.as_deref();
-    let now = app.clock.now();
+/// The token of a pending sign-in (for its cookie only; `Debug` redacts it).
+pub struct PendingToken(pub String);
+
+impl std::fmt::Debug for PendingToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingToken(<redacted>)")
+    }
+}
+
+/// Counts one password or code guess before it is checked: against the known device the browser
+/// proved, or else against the account and the address. `Err(Throttled)` (after writing its
+/// event) when a limit refuses it.
+pub(super) async fn count_guess(
+    app: &App,
+    email: &str,
+    device: Option<&KnownDevice>,
+    origin: &Origin,
+    now: i64,
+) -> AppResult<()> {
     let mut tx = app.db.begin_write().await?;
-    let attempt_count = app.throttle.register_attempt(&mut tx, &email, ip, now);
-    if let Some(retry_after) = attempt_count.await?.refused() {
+    let attempt = match device {
+        Some(device) => {
+            app.throttle
+                .register_device_attempt(&mut tx, device.id, now)
+                .await?
+        }
+        None => {
+            app.throttle
+                .register_attempt(&mut tx, email, origin.ip.as_deref(), now)
+                .await?
+        }
+    };
+    if let Some(retry_after) = attempt.refused() {
         let event = Event::new(EventKind::LoginThrottled, origin)
-            .email(attempt.email)
+            .email(email)
             .detail(format!("retry after {retry_after} s"));
         audit::record(&mut tx, now, event).await?;
         tx.commit().await?;
@@ -84,6 +122,24 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
         return Err(AppError::Throttled { retry_after, scope });
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Checks a sign-in and, when it is right, starts the session — or, for an account with
+/// two-factor, the pending sign-in that waits for its code.
+///
+/// The attempt is counted before the password is checked, so parallel guesses cannot outrun the
+/// limit. Unknown account, wrong password and disabled account each cost exactly one argon2
+/// verification and the same answer; a throttled attempt costs none. No connection is held while
+/// hashing. The session, the counter reset, a hash upgrade and the event commit together.
+pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> AppResult<SignIn> {
+    let email = normalize_email(attempt.email);
+    let now = app.clock.now();
+    let owner = DeviceOwner::Email(&email);
+    let device =
+        KnownDevice::recognise(&mut *app.db.read().await?, attempt.device_tokens, owner, now)
+            .await?;
+    count_guess(app, &email, device.as_ref(), origin, now).await?;
     if attempt.password.is_over_limit() {
         return refuse(app, &attempt, origin, None, FailureReason::PasswordTooLong).await;
     }
@@ -95,7 +151,7 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
             attempt.password.expose(),
         )
         .await?;
-    let user = match user {
+    let mut user = match user {
         None => return refuse(app, &attempt, origin, None, FailureReason::UnknownAccount).await,
         Some(u) if !verification.matches => {
             return refuse(
@@ -119,40 +175,127 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
     };
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
-    let session_origin = SessionOrigin {
-        ip: origin.ip.clone(),
-        user_agent: origin.user_agent.clone(),
+    if let Some(fresh) = upgraded_hash {
+        if User::upgrade_password_hash(&mut tx, user.id, &user.password_hash, &fresh).await? {
+            user.password_hash = fresh;
+        }
+    }
+    if TwoFactorRow::find(&mut tx, user.id)
+        .await?
+        .is_some_and(|row| row.is_enabled())
+    {
+        let pending =
+            pending_login::create(&mut tx, user.id, &user.password_hash, attempt.remember, now)
+                .await?;
+        let Some(token) = pending else {
+            tx.rollback().await?;
+            let reason = FailureReason::ChangedDuringSignIn;
+            return refuse(app, &attempt, origin, Some(&user), reason).await;
+        };
+        // The counters stay as they are: the sign-in is not done until the code is right.
+        let event = Event::new(EventKind::TwoFactorChallenged, origin)
+            .actor(user.id)
+            .subject(user.id);
+        audit::record(&mut tx, now, event).await?;
+        tx.commit().await?;
+        return Ok(SignIn::CodeNeeded(PendingToken(token)));
+    }
+    let completion = Completion {
         remember: attempt.remember,
+        replacing: attempt.replacing,
+        device: device.as_ref(),
+        method: None,
     };
-    let issued = session::create(
-        &mut tx,
-        &user,
-        &session_origin,
-        attempt.replacing,
-        &app.limits,
-        now,
-    )
-    .await?;
-    let Some(issued) = issued else {
+    let Some(signed_in) = start_session(app, &mut tx, &user, completion, origin, now).await? else {
         // Disabled or re-passworded while this sign-in was being checked: it fails.
         tx.rollback().await?;
         let reason = FailureReason::ChangedDuringSignIn;
         return refuse(app, &attempt, origin, Some(&user), reason).await;
     };
-    app.throttle.record_success(&mut tx, &email, ip).await?;
-    if let Some(fresh) = upgraded_hash {
-        User::upgrade_password_hash(&mut tx, user.id, &user.password_hash, &fresh).await?;
+    tx.commit().await?;
+    if signed_in.new_device.is_some() {
+        app.mail_queued();
+    }
+    Ok(SignIn::SignedIn(Box::new(signed_in)))
+}
+
+/// How the last factor of a sign-in went, for [`start_session`].
+pub(super) struct Completion<'a> {
+    pub remember: bool,
+    pub replacing: Option<&'a str>,
+    /// The known device the browser proved for this account, if any.
+    pub device: Option<&'a KnownDevice>,
+    /// The second factor used, for the event ("authenticator code", "recovery code").
+    pub method: Option<&'static str>,
+}
+
+/// Everything after the last factor, in the caller's transaction: the session (replacing the
+/// browser's old one), the throttle reset, the known device (touched, or made and announced by
+/// mail), and the event. `None` when the account was disabled or re-passworded meanwhile — the
+/// caller rolls back. The caller commits, then wakes the mailer if a device was made.
+pub(super) async fn start_session(
+    app: &App,
+    tx: &mut sqlx::AnyConnection,
+    user: &User,
+    completion: Completion<'_>,
+    origin: &Origin,
+    now: i64,
+) -> AppResult<Option<SignedIn>> {
+    let session_origin = SessionOrigin {
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        remember: completion.remember,
+    };
+    let issued = session::create(
+        tx,
+        user,
+        &session_origin,
+        completion.replacing,
+        &app.limits,
+        now,
+    )
+    .await?;
+    let Some(issued) = issued else {
+        return Ok(None);
+    };
+    let ip = origin.ip.as_deref();
+    let new_device = match completion.device {
+        Some(device) => {
+            app.throttle.record_device_success(tx, device.id).await?;
+            KnownDevice::touch(tx, device.id, ip, now).await?;
+            None
+        }
+        None => {
+            app.throttle
+                .record_success(tx, user.email.as_str(), ip)
+                .await?;
+            let user_agent = origin.user_agent.as_deref();
+            let made = KnownDevice::create(tx, user.id, ip, user_agent, now).await?;
+            let described = describe(user_agent);
+            let letter = messages::new_sign_in(&app.mail.settings, user, &described, ip, now);
+            app.queue_mail(tx, user, letter, now).await?;
+            Some(made)
+        }
+    };
+    let mut details = Vec::new();
+    if let Some(method) = completion.method {
+        details.push(method);
+    }
+    if completion.remember {
+        details.push("keep me signed in");
+    }
+    if new_device.is_some() {
+        details.push("new device");
     }
     let mut event = Event::new(EventKind::LoginSucceeded, origin)
         .actor(user.id)
         .subject(user.id)
         .session(&issued.session.handle);
-    if attempt.remember {
-        event = event.detail("keep me signed in");
+    if !details.is_empty() {
+        event = event.detail(details.join(", "));
     }
-    audit::record(&mut tx, now, event).await?;
-    tx.commit().await?;
-    Ok(SignIn::SignedIn(issued))
+    audit::record(tx, now, event).await?;
+    Ok(Some(SignedIn { issued, new_device }))
 }
 
 async fn refuse(
@@ -342,35 +485,10 @@ pub async fn change_password(
 ) -> AppResult<PasswordChange> {
     let session = &current.session;
     let email = session.user_email.as_str();
-    let ip = origin.ip.as_deref();
-    let mut tx = app.db.begin_write().await?;
-    let throttled = app
-        .throttle
-        .register_attempt(&mut tx, email, ip, app.clock.now())
-        .await?
-        .refused();
-    tx.commit().await?;
-    if let Some(retry_after) = throttled {
-        let scope = app.throttle.scope;
-        return Err(AppError::Throttled { retry_after, scope });
-    }
-    let user = User::find_by_id(&mut *app.db.read().await?, session.user_id).await?;
-    let Some(user) = user else {
-        return Err(AppError::NotFound);
-    };
-    let matches = !form.current.is_over_limit()
-        && app
-            .passwords
-            .verify(Some(&user.password_hash), form.current.expose())
-            .await?
-            .matches;
-    if !matches {
+    let Some(user) = check_current_password(app, current, form.current, origin).await? else {
         let message = "Your current password is incorrect.";
         return Ok(PasswordChange::Refused(message.into()));
-    }
-    let mut tx = app.db.begin_write().await?;
-    app.throttle.record_success(&mut tx, email, ip).await?;
-    tx.commit().await?;
+    };
     if let Err(error) = check_new_password(form.new, form.confirmation, email) {
         return Ok(PasswordChange::Refused(error.to_string()));
     }
@@ -392,6 +510,38 @@ pub async fn change_password(
     tx.commit().await?;
     app.mail_queued();
     Ok(PasswordChange::Changed { rotated, ended })
+}
+
+/// Checks the signed-in person's password before a sensitive change (a password guess like any
+/// other: counted and throttled first). The account when it is right, `None` when it is wrong.
+pub(super) async fn check_current_password(
+    app: &App,
+    current: &CurrentSession,
+    password: &Password,
+    origin: &Origin,
+) -> AppResult<Option<User>> {
+    let session = &current.session;
+    let email = session.user_email.as_str();
+    count_guess(app, email, None, origin, app.clock.now()).await?;
+    let user = User::find_by_id(&mut *app.db.read().await?, session.user_id).await?;
+    let Some(user) = user else {
+        return Err(AppError::NotFound);
+    };
+    let matches = !password.is_over_limit()
+        && app
+            .passwords
+            .verify(Some(&user.password_hash), password.expose())
+            .await?
+            .matches;
+    if !matches {
+        return Ok(None);
+    }
+    let mut tx = app.db.begin_write().await?;
+    app.throttle
+        .record_success(&mut tx, email, origin.ip.as_deref())
+        .await?;
+    tx.commit().await?;
+    Ok(Some(user))
 }
 
 /// The first-run form as posted: the printed token and the first administrator's account.
@@ -510,23 +660,33 @@ pub async fn sessions_of(
 }
 
 /// Deletes every session that is no longer live, in small batches that keep each write short
-/// (requests never queue behind a purge), the throttle counters whose window ended and the
-/// password links that expired.
+/// (requests never queue behind a purge), the throttle counters whose window ended, and the
+/// password links, pending sign-ins and known devices that expired.
 /// Housekeeping of rows that no longer mean anything: not audited. Returns the sessions purged.
 pub async fn purge_expired(app: &App) -> AppResult<u64> {
     // Both run even when one fails; the first failure is reported.
     let sessions = purge_sessions(app).await;
     let now = app.clock.now();
     let others = match app.db.read().await {
-        Ok(mut conn) => match app.throttle.purge_stale(&mut conn, now).await {
-            Ok(_) => links::purge_expired(&mut conn, now).await,
-            Err(error) => Err(error),
-        },
-        Err(error) => Err(error),
+        Ok(mut conn) => purge_small_tables(&mut conn, app, now).await,
+        Err(error) => Err(error.into()),
     };
     let purged = sessions?;
     others?;
     Ok(purged)
+}
+
+/// Throttle counters, password links, pending sign-ins and known devices past their time.
+async fn purge_small_tables(
+    conn: &mut sqlx::AnyConnection,
+    app: &App,
+    now: i64,
+) -> AppResult<()> {
+    app.throttle.purge_stale(conn, now).await?;
+    links::purge_expired(conn, now).await?;
+    pending_login::purge_expired(conn, now).await?;
+    KnownDevice::purge_expired(conn, now).await?;
+    Ok(())
 }
 
 async fn purge_sessions(app: &App) -> AppResult<u64> {

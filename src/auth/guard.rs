@@ -13,11 +13,13 @@ use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
 use rocket::time::Duration;
 
+use super::pending_login::PENDING_LOGIN_SECONDS;
 use super::session::ActiveSession;
 use super::{csrf, looks_like_token, random_token};
 use crate::app::{self, App};
 use crate::audit::Origin;
 use crate::ids::UserId;
+use crate::users::devices::{DEVICE_LIFETIME, MAX_TOKENS_PER_BROWSER};
 use crate::users::{Email, Role};
 
 /// How cookies are named and flagged; managed state built from the settings.
@@ -90,6 +92,24 @@ impl CookiePolicy {
             "__Host-hr_link"
         } else {
             "hr_link"
+        }
+    }
+
+    /// The long-lived cookie listing this browser's device tokens (see [`DeviceCookie`]).
+    fn device_cookie_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-hr_device"
+        } else {
+            "hr_device"
+        }
+    }
+
+    /// The five-minute cookie of a sign-in waiting for its code (see [`PendingLoginCookie`]).
+    fn pending_cookie_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-hr_pending"
+        } else {
+            "hr_pending"
         }
     }
 
@@ -188,6 +208,91 @@ impl<'r> FromRequest<'r> for LinkCookie<'r> {
     }
 }
 
+/// The browser's known-device cookie: the device tokens of the accounts that signed in from it
+/// (newest first, at most [`MAX_TOKENS_PER_BROWSER`]), in one private, HttpOnly cookie that lives
+/// as long as a device is remembered. It survives signing out: it names the browser, not a session.
+pub struct DeviceCookie<'r> {
+    jar: &'r CookieJar<'r>,
+    policy: &'r CookiePolicy,
+}
+
+/// Separates the tokens inside the device cookie (not in the base64url alphabet).
+const DEVICE_TOKEN_SEPARATOR: char = '.';
+
+impl DeviceCookie<'_> {
+    /// The well-formed tokens this browser carries.
+    pub fn tokens(&self) -> Vec<String> {
+        self.jar
+            .get_private(self.policy.device_cookie_name())
+            .map(|cookie| {
+                cookie
+                    .value()
+                    .split(DEVICE_TOKEN_SEPARATOR)
+                    .filter(|t| looks_like_token(t))
+                    .take(MAX_TOKENS_PER_BROWSER)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Adds a new device token in front; the oldest falls off past the limit.
+    pub fn add(&self, token: String) {
+        let mut tokens = self.tokens();
+        tokens.retain(|t| *t != token);
+        tokens.insert(0, token);
+        tokens.truncate(MAX_TOKENS_PER_BROWSER);
+        let value = tokens.join(&DEVICE_TOKEN_SEPARATOR.to_string());
+        let mut cookie = self.policy.base_cookie(self.policy.device_cookie_name(), value);
+        cookie.set_max_age(Duration::seconds(DEVICE_LIFETIME));
+        self.jar.add_private(cookie);
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for DeviceCookie<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        jar_and_policy(request).map(|(jar, policy)| DeviceCookie { jar, policy })
+    }
+}
+
+/// The cookie that carries a sign-in from the password step to the code step: a random token,
+/// private (so it cannot be forged or read), gone after five minutes.
+pub struct PendingLoginCookie<'r> {
+    jar: &'r CookieJar<'r>,
+    policy: &'r CookiePolicy,
+}
+
+impl PendingLoginCookie<'_> {
+    pub fn set(&self, token: String) {
+        let name = self.policy.pending_cookie_name();
+        let mut cookie = self.policy.base_cookie(name, token);
+        cookie.set_max_age(Duration::seconds(PENDING_LOGIN_SECONDS));
+        self.jar.add_private(cookie);
+    }
+
+    pub fn token(&self) -> Option<String> {
+        token_in(self.jar, self.policy.pending_cookie_name())
+    }
+
+    pub fn clear(&self) {
+        let name = self.policy.pending_cookie_name();
+        self.jar
+            .remove_private(self.policy.base_cookie(name, String::new()));
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PendingLoginCookie<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        jar_and_policy(request).map(|(jar, policy)| PendingLoginCookie { jar, policy })
+    }
+}
+
 /// The signed-in session of this request, with the cookie token it was found by.
 #[derive(Clone)]
 pub struct CurrentSession {
@@ -277,17 +382,54 @@ async fn any_session<'r>(request: &'r Request<'_>) -> request::Outcome<&'r Curre
     }
 }
 
-/// Refuses a session held for a password change (an administrator set the password): the 403
-/// catcher sends the person to /account/password, the one page open to them besides signing out.
+/// Something a session must do before anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// An administrator set the password: the person picks their own on /account/password.
+    PasswordChange,
+    /// `require_two_factor_for_admins` is on and this administrator has no second factor yet:
+    /// /account/two-factor is the one page open.
+    TwoFactorEnrolment,
+}
+
+impl Hold {
+    fn of(current: &CurrentSession, request: &Request<'_>) -> Option<Hold> {
+        let session = &current.session;
+        let required = request
+            .rocket()
+            .state::<App>()
+            .is_some_and(|app| app.two_factor.required_for_admins);
+        if session.must_change_password {
+            Some(Hold::PasswordChange)
+        } else if required && session.user_role == Role::Admin && !session.two_factor_enabled {
+            Some(Hold::TwoFactorEnrolment)
+        } else {
+            None
+        }
+    }
+
+    fn refusal(self) -> Refusal {
+        match self {
+            Hold::PasswordChange => Refusal::PasswordChangeRequired,
+            Hold::TwoFactorEnrolment => Refusal::TwoFactorRequired,
+        }
+    }
+}
+
+/// Refuses a held session unless `allowed` says the page is open to it: the 403 catcher sends
+/// the person to the one page that lifts the hold.
 fn refuse_if_held<'r>(
     current: &'r CurrentSession,
     request: &Request<'_>,
+    allowed: impl Fn(Hold) -> bool,
 ) -> request::Outcome<&'r CurrentSession, ()> {
-    if current.session.must_change_password {
-        request.local_cache(|| Refusal::PasswordChangeRequired);
-        return Outcome::Error((Status::Forbidden, ()));
+    match Hold::of(current, request) {
+        Some(hold) if !allowed(hold) => {
+            request.local_cache(|| hold.refusal());
+            Outcome::Error((Status::Forbidden, ()))
+        }
+        _ => Outcome::Success(current),
     }
-    Outcome::Success(current)
 }
 
 /// A signed-in session that is not held for a password change: what every page needs.
@@ -297,11 +439,28 @@ impl<'r> FromRequest<'r> for &'r CurrentSession {
 
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
         let current = try_outcome!(any_session(request).await);
-        refuse_if_held(current, request)
+        refuse_if_held(current, request, |_| false)
+    }
+}
+
+/// A signed-in session that may set up two-factor: not held, or held only until it has done so.
+#[derive(Debug, Clone)]
+pub struct SessionForEnrolment(pub CurrentSession);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SessionForEnrolment {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let current = try_outcome!(any_session(request).await);
+        let allowed = |hold| hold == Hold::TwoFactorEnrolment;
+        let current = try_outcome!(refuse_if_held(current, request, allowed));
+        Outcome::Success(SessionForEnrolment(current.clone()))
     }
 }
 
 /// A signed-in session, also one held for a password change: only the password page takes it.
+/// (A session held for two-factor enrolment is not let in: that hold opens one page only.)
 #[derive(Debug, Clone)]
 pub struct SessionEvenIfHeld(pub CurrentSession);
 
@@ -311,6 +470,8 @@ impl<'r> FromRequest<'r> for SessionEvenIfHeld {
 
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
         let current = try_outcome!(any_session(request).await);
+        let allowed = |hold| hold == Hold::PasswordChange;
+        let current = try_outcome!(refuse_if_held(current, request, allowed));
         Outcome::Success(SessionEvenIfHeld(current.clone()))
     }
 }
@@ -432,6 +593,9 @@ impl<'r> FromRequest<'r> for FormSecret {
 pub trait CsrfProtected {
     /// Whether a session held for a password change may post it (the password form, sign-out).
     const OPEN_DURING_PASSWORD_HOLD: bool = false;
+    /// Whether an administrator held until they set up two-factor may post it (the two-factor
+    /// forms, sign-out).
+    const OPEN_DURING_TWO_FACTOR_HOLD: bool = false;
 
     fn csrf_token(&self) -> &str;
 }
@@ -443,6 +607,8 @@ pub enum Refusal {
     Csrf,
     /// The account must choose a new password before anything else.
     PasswordChangeRequired,
+    /// The administrator must set up two-factor before anything else.
+    TwoFactorRequired,
 }
 
 fn refuse_csrf(request: &Request<'_>) {
@@ -475,13 +641,14 @@ impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for SessionFo
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, ()> {
         // The session is checked before the body is read, so anonymous posts forward untouched.
-        let session = match any_session(request).await.and_then(|current| {
-            if T::OPEN_DURING_PASSWORD_HOLD {
-                Outcome::Success(current)
-            } else {
-                refuse_if_held(current, request)
-            }
-        }) {
+        let allowed = |hold| match hold {
+            Hold::PasswordChange => T::OPEN_DURING_PASSWORD_HOLD,
+            Hold::TwoFactorEnrolment => T::OPEN_DURING_TWO_FACTOR_HOLD,
+        };
+        let session = match any_session(request)
+            .await
+            .and_then(|current| refuse_if_held(current, request, allowed))
+        {
             Outcome::Success(current) => current.clone(),
             Outcome::Forward(status) => return Outcome::Forward((data, status)),
             Outcome::Error((status, ())) => return Outcome::Error((status, ())),

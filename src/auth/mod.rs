@@ -4,6 +4,7 @@
 pub mod csrf;
 pub mod guard;
 pub mod next;
+pub mod pending_login;
 pub mod session;
 pub mod throttle;
 

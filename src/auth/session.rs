@@ -170,6 +170,9 @@ pub struct ActiveSession {
     pub previous_sign_in_at: Option<i64>,
     /// An administrator set the password: only the password page is open until it is changed.
     pub must_change_password: bool,
+    /// The account signs in with a second factor (`require_two_factor_for_admins` holds an
+    /// administrator without one on /account/two-factor).
+    pub two_factor_enabled: bool,
     /// Per-session CSRF secret; never rendered unmasked.
     pub csrf_secret: String,
 }
@@ -234,6 +237,7 @@ struct SessionUserRow {
     disabled: i64,
     previous_sign_in_at: Option<i64>,
     must_change_password: i64,
+    two_factor_enabled: i64,
 }
 
 /// Counts for the admin overview.
@@ -285,6 +289,12 @@ pub async fn create(
     .await?;
     let Some(id) = id else { return Ok(None) };
     let previous_sign_in_at = User::record_sign_in(conn, user.id, now).await?;
+    let two_factor_enabled: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM two_factor WHERE user_id = $1 AND enabled_at IS NOT NULL",
+    )
+    .bind(user.id)
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(Some(IssuedSession {
         token,
         session: ActiveSession {
@@ -300,6 +310,7 @@ pub async fn create(
             remember: origin.remember,
             previous_sign_in_at,
             must_change_password: user.must_change_password,
+            two_factor_enabled: two_factor_enabled != 0,
             csrf_secret,
         },
     }))
@@ -318,7 +329,9 @@ pub async fn find_active(
     let row: Option<SessionUserRow> = sqlx::query_as(
         "SELECT s.id, s.handle, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.remember, \
          s.csrf_secret, u.email, u.name, u.role, u.disabled, u.previous_sign_in_at, \
-         u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id \
+         u.must_change_password, \
+         (SELECT COUNT(*) FROM two_factor t WHERE t.user_id = s.user_id AND t.enabled_at IS NOT NULL) \
+         AS two_factor_enabled FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1",
     )
     .bind(hash_token(token))
@@ -359,6 +372,7 @@ pub async fn find_active(
         remember,
         previous_sign_in_at: row.previous_sign_in_at,
         must_change_password: row.must_change_password != 0,
+        two_factor_enabled: row.two_factor_enabled != 0,
         csrf_secret: row.csrf_secret,
     }))
 }

@@ -12,11 +12,18 @@
 //! their hashes queue: the sixth concurrent attempt already sees 6. A successful sign-in then
 //! clears the account's counter and gives its slot back to the address. Unknown e-mails are
 //! counted exactly like real ones, so the throttle reveals nothing about which accounts exist.
+//!
+//! The address is counted first: an attempt the address limit already refuses is not also counted
+//! against the account, so one client cannot keep an account locked by guessing from an address
+//! that is itself refused. And an attempt that carries a valid device cookie for the account
+//! (OWASP's "device cookies") is counted only against that device: failures from elsewhere, which
+//! lock the account for everyone else, never lock out the browser its owner signed in from before.
 
 use std::net::IpAddr;
 
 use sqlx::AnyConnection;
 
+use crate::ids::DeviceId;
 use crate::users::MAX_EMAIL_LEN;
 
 /// What is being counted: each has its own counters (and key prefixes), so a flood of reset
@@ -70,6 +77,11 @@ fn account_key(scope: ThrottleScope, email: &str) -> String {
     format!("{}{email}", scope.prefixes().0)
 }
 
+/// The key of one known device (sign-in scope only: devices are for password guesses).
+fn device_key(device: DeviceId) -> String {
+    format!("device:{device}")
+}
+
 /// The address key. IPv6 clients usually own a whole /64, so that is what is counted.
 fn ip_key(scope: ThrottleScope, ip: Option<&str>) -> String {
     let prefix = scope.prefixes().1;
@@ -106,14 +118,52 @@ impl ThrottlePolicy {
         let wait = |(window_start, attempts): (i64, i64), limit: i64| {
             (attempts > limit).then(|| (window_start + self.window - now).max(1))
         };
+        let address = self.count(conn, &ip_key(self.scope, ip), now).await?;
+        let ip_wait = wait(address, self.per_ip);
+        if ip_wait.is_some() {
+            return Ok(Attempt {
+                account_wait: None,
+                ip_wait,
+            });
+        }
         let account = self
             .count(conn, &account_key(self.scope, email), now)
             .await?;
-        let address = self.count(conn, &ip_key(self.scope, ip), now).await?;
         Ok(Attempt {
             account_wait: wait(account, self.per_account),
-            ip_wait: wait(address, self.per_ip),
+            ip_wait,
         })
+    }
+
+    /// Counts one attempt from a browser holding a valid device cookie for the account: against
+    /// that device alone, with the per-account limit. Neither the account's nor the address's
+    /// counter is touched or consulted.
+    pub async fn register_device_attempt(
+        &self,
+        conn: &mut AnyConnection,
+        device: DeviceId,
+        now: i64,
+    ) -> Result<Attempt, sqlx::Error> {
+        let (window_start, attempts) = self.count(conn, &device_key(device), now).await?;
+        Ok(Attempt {
+            account_wait: (attempts > self.per_account)
+                .then(|| (window_start + self.window - now).max(1)),
+            ip_wait: None,
+        })
+    }
+
+    /// After a correct password (and code) from a known device: clears that device's counter only.
+    /// The account's lock, earned elsewhere, stays for everyone else.
+    pub async fn record_device_success(
+        &self,
+        conn: &mut AnyConnection,
+        device: DeviceId,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(device_key(device))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 
     /// Until when each account (normalized e-mail) is refused, if it is now, in the order given:

@@ -89,3 +89,58 @@ pub fn signed_out_everywhere(settings: &MailSettings, user: &User, at: i64) -> L
         ),
     )
 }
+
+/// A sign-in from a browser that had never signed in to the account (no device cookie for it).
+pub fn new_sign_in(
+    settings: &MailSettings,
+    user: &User,
+    device: &str,
+    ip: Option<&str>,
+    at: i64,
+) -> Letter {
+    let sessions = settings.link("/account/sessions");
+    let forgot = settings.link("/password/forgot");
+    letter(
+        user,
+        "New sign-in to your HR Portal account",
+        format!(
+            "Your HR Portal account was signed in to from a device it had not seen before:\n\n  \
+             {device}, from {}, on {}\n\n\
+             If this was you, there is nothing to do.\n\
+             Not you? End all sessions: {sessions}\n\
+             and choose a new password: {forgot}\n",
+            ip.unwrap_or("an unknown address"),
+            format_timestamp(at)
+        ),
+    )
+}
+
+/// Two-factor sign-in was switched on or off by the person (`what`: "turned on" / "turned off").
+pub fn two_factor_changed(settings: &MailSettings, user: &User, what: &str, at: i64) -> Letter {
+    let security = settings.link("/account/two-factor");
+    letter(
+        user,
+        &format!("Two-factor sign-in was {what}"),
+        format!(
+            "Two-factor sign-in for your HR Portal account was {what} on {}.\n\
+             If this was not you, reset your password and tell your administrator.\n\
+             Your two-factor settings: {security}\n",
+            format_timestamp(at)
+        ),
+    )
+}
+
+/// An administrator removed the account's second factor and ended its sessions.
+pub fn two_factor_reset(settings: &MailSettings, user: &User, at: i64) -> Letter {
+    let security = settings.link("/account/two-factor");
+    letter(
+        user,
+        "Your HR Portal two-factor sign-in was reset",
+        format!(
+            "An administrator reset two-factor sign-in for your HR Portal account on {} and\n\
+             ended every session. You can now sign in with your password alone; set up a new\n\
+             authenticator at {security}\n",
+            format_timestamp(at)
+        ),
+    )
+}

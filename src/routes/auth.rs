@@ -7,10 +7,13 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
-use crate::app::sessions::{self, SignIn, SignInAttempt};
+use crate::app::sessions::{self, SignIn, SignInAttempt, SignedIn};
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{CsrfProtected, FormSecret, PublicForm, SessionCookie, SessionForm};
+use crate::auth::guard::{
+    CsrfProtected, DeviceCookie, FormSecret, PendingLoginCookie, PublicForm, SessionCookie,
+    SessionForm,
+};
 use crate::auth::{safe_next, CurrentSession};
 use crate::error::AppResult;
 use crate::users::password::Password;
@@ -91,6 +94,8 @@ async fn login(
     secret: FormSecret,
     origin: Origin,
     cookie: SessionCookie<'_>,
+    devices: DeviceCookie<'_>,
+    pending: PendingLoginCookie<'_>,
     app: &State<App>,
 ) -> AppResult<Either<Redirect, (Status, Template)>> {
     let fields = form.0;
@@ -110,24 +115,52 @@ async fn login(
     }
     // Whatever session this browser had is replaced, never upgraded (fixation).
     let previous = cookie.presented();
+    let device_tokens = devices.tokens();
     let attempt = SignInAttempt {
         email: &fields.email,
         password: &fields.password,
         remember: fields.remember,
         replacing: previous.as_deref(),
+        device_tokens: &device_tokens,
     };
     match sessions::sign_in(app, attempt, &origin).await? {
-        SignIn::SignedIn(issued) => {
-            let held = issued.session.must_change_password;
-            cookie.set(issued.token, fields.remember);
-            let destination = match held {
-                true => "/account/password",
-                false => safe_next(&fields.next).unwrap_or("/dashboard"),
-            };
-            Ok(Either::Left(Redirect::to(destination.to_string())))
+        SignIn::SignedIn(signed_in) => Ok(Either::Left(enter(
+            *signed_in,
+            &cookie,
+            &devices,
+            &fields.next,
+        ))),
+        SignIn::CodeNeeded(token) => {
+            pending.set(token.0);
+            let next = safe_next(&fields.next).unwrap_or("");
+            Ok(Either::Left(Redirect::to(uri!(
+                super::two_factor::code_page(next = Some(next))
+            ))))
         }
         SignIn::Refused => again(Status::Unauthorized, GENERIC_FAILURE),
     }
+}
+
+/// After the last factor: the session cookie (kept across browser restarts for "keep me signed
+/// in"), the device token if this browser is new to the account, and the way in — the password
+/// page for a held account, else where the person was going.
+pub(super) fn enter(
+    signed_in: SignedIn,
+    cookie: &SessionCookie<'_>,
+    devices: &DeviceCookie<'_>,
+    next: &str,
+) -> Redirect {
+    let SignedIn { issued, new_device } = signed_in;
+    let held = issued.session.must_change_password;
+    cookie.set(issued.token, issued.session.remember);
+    if let Some(made) = new_device {
+        devices.add(made.token);
+    }
+    let destination = match held {
+        true => "/account/password",
+        false => safe_next(next).unwrap_or("/dashboard"),
+    };
+    Redirect::to(destination.to_string())
 }
 
 /// The sign-out button's form: open to every session, also one held for a password change.
@@ -139,6 +172,7 @@ pub struct SignOutFields {
 
 impl CsrfProtected for SignOutFields {
     const OPEN_DURING_PASSWORD_HOLD: bool = true;
+    const OPEN_DURING_TWO_FACTOR_HOLD: bool = true;
 
     fn csrf_token(&self) -> &str {
         &self.csrf_token

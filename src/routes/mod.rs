@@ -10,6 +10,7 @@ pub mod employees;
 pub mod health;
 pub mod recovery;
 pub mod setup;
+pub mod two_factor;
 
 use rocket::form::FromForm;
 use rocket::Route;
@@ -21,6 +22,7 @@ pub fn all() -> Vec<Route> {
     let mut routes = Vec::new();
     routes.extend(auth::routes());
     routes.extend(setup::routes());
+    routes.extend(two_factor::routes());
     routes.extend(recovery::routes());
     routes.extend(dashboard::routes());
     routes.extend(employees::routes());

@@ -4,6 +4,9 @@
 pub mod email;
 pub mod links;
 pub mod password;
+pub mod devices;
+pub mod totp;
+pub mod two_factor;
 
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
@@ -310,7 +313,8 @@ impl User {
     }
 
     /// Stores a new password hash; `must_change` marks one chosen by an administrator. Every
-    /// reset or invitation link of the account dies with the old password.
+    /// reset or invitation link of the account, and every sign-in waiting for its second step,
+    /// dies with the old password.
     pub async fn set_password_hash(
         conn: &mut AnyConnection,
         user_id: UserId,
@@ -329,6 +333,7 @@ impl User {
         .execute(&mut *conn)
         .await?;
         links::delete_for_user(conn, user_id).await?;
+        crate::auth::pending_login::delete_for_user(conn, user_id).await?;
         Ok(())
     }
 

@@ -49,12 +49,15 @@ fn sign_in_first(request: &Request<'_>) -> SignInRedirect {
     SignInRedirect { to, clear_cookie }
 }
 
-/// A session held for a password change may open only the password page: every other page
-/// sends the person there. Any other 403 gets the error page.
+/// A session held for a password change (or an administrator held until they set up two-factor)
+/// may open only the page that lifts the hold: every other page sends the person there. Any other
+/// 403 gets the error page.
 #[catch(403)]
 fn forbidden(request: &Request<'_>) -> Either<Redirect, (Status, Template)> {
-    if *request.local_cache(|| Refusal::None) == Refusal::PasswordChangeRequired {
-        return Either::Left(Redirect::to("/account/password"));
+    match *request.local_cache(|| Refusal::None) {
+        Refusal::PasswordChangeRequired => return Either::Left(Redirect::to("/account/password")),
+        Refusal::TwoFactorRequired => return Either::Left(Redirect::to("/account/two-factor")),
+        Refusal::None | Refusal::Csrf => {}
     }
     let status = Status::Forbidden;
     Either::Right((

@@ -1,0 +1,552 @@
+//! Use cases around the second factor and known devices: enrolling an authenticator, the code
+//! step of a sign-in, turning it off, new recovery codes, the administrator's reset, and the
+//! person's trusted devices and new-sign-in notices.
+
+use super::sessions::{check_current_password, count_guess, start_session, Completion, SignedIn};
+use super::{AccountRef, Actor, App};
+use crate::audit::{self, Event, EventKind, Origin};
+use crate::auth::session;
+use crate::auth::{pending_login, CurrentSession};
+use crate::error::AppResult;
+use crate::ids::UserId;
+use crate::mail::messages;
+use crate::users::devices::{DeviceOwner, KnownDevice};
+use crate::users::password::Password;
+use crate::users::totp::{new_recovery_codes, TotpSecret, TypedCode};
+use crate::users::two_factor::{RecoveryCodes, TwoFactorRow};
+use crate::users::User;
+
+/// The name authenticator apps list the account under.
+const ISSUER: &str = "HR Portal";
+
+/// What /account/two-factor shows.
+#[derive(Debug)]
+pub enum TwoFactorStatus {
+    /// Switched on since `since`; `recovery_codes_left` unused codes remain.
+    On { since: i64, recovery_codes_left: i64 },
+    /// Not on yet: the secret to add to an authenticator app, as text and as a QR code.
+    Enrolling(Enrolment),
+}
+
+/// A secret waiting for its first code. (`Debug` redacts the secret.)
+pub struct Enrolment {
+    pub base32: String,
+    pub qr_svg: String,
+    pub account: String,
+}
+
+impl std::fmt::Debug for Enrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrolment")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+fn enrolment(secret: &TotpSecret, current: &CurrentSession) -> Enrolment {
+    let account = current.session.user_email.as_str().to_string();
+    Enrolment {
+        base32: secret.base32(),
+        qr_svg: secret.qr_svg(ISSUER, &account),
+        account,
+    }
+}
+
+/// The factor of `user_id` if it is on and its secret opens.
+fn open_secret(app: &App, row: &TwoFactorRow) -> Option<TotpSecret> {
+    row.secret(&app.two_factor.sealer)
+}
+
+/// The two-factor page: the state of the person's factor. When it is not on, a secret waits for
+/// confirmation (made on the first visit and kept until confirmed, so reloading the page shows the
+/// same one; a secret that no longer opens — the secret key changed — is replaced).
+pub async fn status(app: &App, current: &CurrentSession) -> AppResult<TwoFactorStatus> {
+    let user_id = current.session.user_id;
+    let row = TwoFactorRow::find(&mut *app.db.read().await?, user_id).await?;
+    if let Some(row) = &row {
+        if let Some(since) = row.enabled_at {
+            let left = RecoveryCodes::unused(&mut *app.db.read().await?, user_id).await?;
+            return Ok(TwoFactorStatus::On {
+                since,
+                recovery_codes_left: left,
+            });
+        }
+        if let Some(secret) = open_secret(app, row) {
+            return Ok(TwoFactorStatus::Enrolling(enrolment(&secret, current)));
+        }
+    }
+    let secret = TotpSecret::generate();
+    let mut tx = app.db.begin_write().await?;
+    let stored = TwoFactorRow::start(
+        &mut tx,
+        &app.two_factor.sealer,
+        user_id,
+        &secret,
+        app.clock.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    if !stored {
+        // Switched on by another tab in the meantime: show that.
+        return Box::pin(status(app, current)).await;
+    }
+    Ok(TwoFactorStatus::Enrolling(enrolment(&secret, current)))
+}
+
+/// How confirming an enrolment went.
+#[derive(Debug)]
+pub enum Confirmation {
+    /// On; the recovery codes to show this once (only their hashes are kept).
+    On { recovery_codes: Vec<String> },
+    /// The code is not the authenticator's current one; nothing changed.
+    WrongCode,
+    /// It was already on (another tab): nothing changed.
+    AlreadyOn,
+}
+
+/// Switches two-factor on once the person typed the current code of the secret they were shown.
+pub async fn confirm(
+    app: &App,
+    current: &CurrentSession,
+    code: &str,
+    origin: &Origin,
+) -> AppResult<Confirmation> {
+    let user_id = current.session.user_id;
+    let now = app.clock.now();
+    let row = TwoFactorRow::find(&mut *app.db.read().await?, user_id).await?;
+    let Some(row) = row else {
+        return Ok(Confirmation::WrongCode);
+    };
+    if row.is_enabled() {
+        return Ok(Confirmation::AlreadyOn);
+    }
+    let step = match (open_secret(app, &row), TypedCode::parse(code)) {
+        (Some(secret), TypedCode::Totp(code)) => secret.matching_step(&code, now, 0),
+        _ => None,
+    };
+    let Some(step) = step else {
+        return Ok(Confirmation::WrongCode);
+    };
+    let recovery_codes = new_recovery_codes();
+    let mut tx = app.db.begin_write().await?;
+    let Some(user) = User::find_by_id(&mut tx, user_id).await? else {
+        tx.rollback().await?;
+        return Ok(Confirmation::WrongCode);
+    };
+    if !TwoFactorRow::enable(&mut tx, user_id, step, now).await? {
+        tx.rollback().await?;
+        return Ok(Confirmation::AlreadyOn);
+    }
+    RecoveryCodes::replace(&mut tx, user_id, &recovery_codes, now).await?;
+    let event = own_event(current, EventKind::TwoFactorEnabled, origin);
+    audit::record(&mut tx, now, event).await?;
+    let letter = messages::two_factor_changed(&app.mail.settings, &user, "turned on", now);
+    app.queue_mail(&mut tx, &user, letter, now).await?;
+    tx.commit().await?;
+    app.mail_queued();
+    Ok(Confirmation::On { recovery_codes })
+}
+
+fn own_event(current: &CurrentSession, kind: EventKind, origin: &Origin) -> Event {
+    Event::new(kind, origin)
+        .actor(current.session.user_id)
+        .subject(current.session.user_id)
+        .session(&current.session.handle)
+}
+
+/// Why a code was not accepted (the audit detail; the person sees one message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeRefusal {
+    NotACode,
+    Wrong,
+    Reused,
+    UnknownRecoveryCode,
+    SecretUnreadable,
+}
+
+impl CodeRefusal {
+    fn as_str(self) -> &'static str {
+        match self {
+            CodeRefusal::NotACode => "not a code",
+            CodeRefusal::Wrong => "wrong code",
+            CodeRefusal::Reused => "code already used",
+            CodeRefusal::UnknownRecoveryCode => "recovery code unknown or already used",
+            CodeRefusal::SecretUnreadable => "stored secret does not open under this secret key",
+        }
+    }
+}
+
+/// A code that checked out, not yet used up: the use happens in the transaction that acts on it.
+#[derive(Debug, Clone)]
+enum AcceptedCode {
+    Totp { step: i64 },
+    Recovery { compact: String },
+}
+
+impl AcceptedCode {
+    fn method(&self) -> &'static str {
+        match self {
+            AcceptedCode::Totp { .. } => "authenticator code",
+            AcceptedCode::Recovery { .. } => "recovery code",
+        }
+    }
+
+    /// Uses the code up in `tx`: a TOTP step is recorded (no replay), a recovery code is spent.
+    /// False when a parallel request used it first.
+    async fn spend(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        user_id: UserId,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        match self {
+            AcceptedCode::Totp { step } => TwoFactorRow::use_step(tx, user_id, *step).await,
+            AcceptedCode::Recovery { compact } => {
+                RecoveryCodes::consume(tx, user_id, compact, now).await
+            }
+        }
+    }
+}
+
+/// Checks `code` against a switched-on factor. A recovery code is only recognised here, and is
+/// proven when [`AcceptedCode::spend`] finds it unused.
+fn check_code(app: &App, row: &TwoFactorRow, code: &str, now: i64) -> Result<AcceptedCode, CodeRefusal> {
+    match TypedCode::parse(code) {
+        TypedCode::Malformed => Err(CodeRefusal::NotACode),
+        TypedCode::Recovery(compact) => Ok(AcceptedCode::Recovery { compact }),
+        TypedCode::Totp(code) => {
+            let secret = open_secret(app, row).ok_or(CodeRefusal::SecretUnreadable)?;
+            match secret.matching_step(&code, now, row.last_used_step) {
+                Some(step) => Ok(AcceptedCode::Totp { step }),
+                None if secret.matching_step(&code, now, -1).is_some() => {
+                    Err(CodeRefusal::Reused)
+                }
+                None => Err(CodeRefusal::Wrong),
+            }
+        }
+    }
+}
+
+/// The code step of a sign-in, as posted. (`Debug` by hand: the tokens are secrets.)
+pub struct CodeAttempt<'a> {
+    /// The token in the pending-login cookie (`None`: the browser has none).
+    pub pending: Option<&'a str>,
+    pub code: &'a str,
+    pub replacing: Option<&'a str>,
+    pub device_tokens: &'a [String],
+}
+
+impl std::fmt::Debug for CodeAttempt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeAttempt")
+            .field("pending", &self.pending.map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the code step went. A throttled attempt is an `AppError::Throttled` (429).
+#[derive(Debug)]
+pub enum CodeStep {
+    SignedIn(Box<SignedIn>),
+    /// Wrong, reused or malformed code: the person may try again (within the limits).
+    WrongCode,
+    /// No pending sign-in behind the cookie (none, forged, used, past its five minutes, or the
+    /// account was disabled or its password changed): start again from the password.
+    Expired,
+}
+
+/// Whether the browser's pending sign-in is still open (the code form is shown only then).
+pub async fn pending_is_open(app: &App, pending: Option<&str>) -> AppResult<bool> {
+    let Some(token) = pending else {
+        return Ok(false);
+    };
+    let mut conn = app.db.read().await?;
+    Ok(pending_login::find(&mut conn, token, app.clock.now())
+        .await?
+        .is_some())
+}
+
+/// The second step: with a right code, the pending sign-in is used up and the session starts
+/// (exactly as after a password alone: new token, the browser's old session replaced, device
+/// cookie, new-device mail, event). Every refusal is audited.
+pub async fn complete_sign_in(
+    app: &App,
+    attempt: CodeAttempt<'_>,
+    origin: &Origin,
+) -> AppResult<CodeStep> {
+    let now = app.clock.now();
+    let expired = |user: Option<&User>, why: &str| {
+        let mut event = Event::new(EventKind::TwoFactorFailed, origin).detail(why);
+        if let Some(user) = user {
+            event = event.subject(user.id).email(user.email.as_str());
+        }
+        event
+    };
+    let pending = match attempt.pending {
+        Some(token) => pending_login::find(&mut *app.db.read().await?, token, now).await?,
+        None => None,
+    };
+    let Some(pending) = pending else {
+        let why = "no pending sign-in (expired, used, or never started)";
+        app.record_alone(expired(None, why)).await?;
+        return Ok(CodeStep::Expired);
+    };
+    let mut conn = app.db.read().await?;
+    let user = User::find_by_id(&mut conn, pending.user_id).await?;
+    let row = TwoFactorRow::find(&mut conn, pending.user_id).await?;
+    let owner = DeviceOwner::Id(pending.user_id);
+    let device = KnownDevice::recognise(&mut conn, attempt.device_tokens, owner, now).await?;
+    drop(conn);
+    let (user, row) = match (user, row) {
+        (Some(user), Some(row)) if !user.disabled && row.is_enabled() => (user, row),
+        (user, _) => {
+            let why = "account disabled or two-factor reset since the password step";
+            app.record_alone(expired(user.as_ref(), why)).await?;
+            return Ok(CodeStep::Expired);
+        }
+    };
+    count_guess(app, user.email.as_str(), device.as_ref(), origin, now).await?;
+    let refused = |reason: CodeRefusal| {
+        Event::new(EventKind::TwoFactorFailed, origin)
+            .subject(user.id)
+            .email(user.email.as_str())
+            .detail(reason.as_str())
+    };
+    let accepted = match check_code(app, &row, attempt.code, now) {
+        Ok(accepted) => accepted,
+        Err(reason) => {
+            app.record_alone(refused(reason)).await?;
+            return Ok(CodeStep::WrongCode);
+        }
+    };
+    let mut tx = app.db.begin_write().await?;
+    if !pending_login::consume(&mut tx, pending.id).await? {
+        tx.rollback().await?;
+        app.record_alone(expired(Some(&user), "pending sign-in already used"))
+            .await?;
+        return Ok(CodeStep::Expired);
+    }
+    if !accepted.spend(&mut tx, user.id, now).await? {
+        tx.rollback().await?;
+        let reason = match accepted {
+            AcceptedCode::Totp { .. } => CodeRefusal::Reused,
+            AcceptedCode::Recovery { .. } => CodeRefusal::UnknownRecoveryCode,
+        };
+        app.record_alone(refused(reason)).await?;
+        return Ok(CodeStep::WrongCode);
+    }
+    let completion = Completion {
+        remember: pending.remember(),
+        replacing: attempt.replacing,
+        device: device.as_ref(),
+        method: Some(accepted.method()),
+    };
+    let Some(signed_in) = start_session(app, &mut tx, &user, completion, origin, now).await? else {
+        tx.rollback().await?;
+        let why = "account changed during sign-in";
+        app.record_alone(expired(Some(&user), why)).await?;
+        return Ok(CodeStep::Expired);
+    };
+    tx.commit().await?;
+    if signed_in.new_device.is_some() {
+        app.mail_queued();
+    }
+    Ok(CodeStep::SignedIn(Box::new(signed_in)))
+}
+
+/// How a change that needs the password and a current code went.
+#[derive(Debug)]
+pub enum Confirmed<T> {
+    Done(T),
+    /// Nothing changed; the message says why.
+    Refused(&'static str),
+}
+
+/// Checks the password and a current code (authenticator or recovery) of the signed-in person,
+/// then runs `change` in the transaction that spends the code. Both checks are throttled guesses.
+async fn with_password_and_code(
+    app: &App,
+    current: &CurrentSession,
+    password: &Password,
+    code: &str,
+    origin: &Origin,
+) -> AppResult<Result<(User, AcceptedCode), &'static str>> {
+    let Some(user) = check_current_password(app, current, password, origin).await? else {
+        return Ok(Err("Your password is incorrect."));
+    };
+    let now = app.clock.now();
+    let row = TwoFactorRow::find(&mut *app.db.read().await?, user.id).await?;
+    let Some(row) = row.filter(TwoFactorRow::is_enabled) else {
+        return Ok(Err("Two-factor sign-in is not on."));
+    };
+    count_guess(app, user.email.as_str(), None, origin, now).await?;
+    match check_code(app, &row, code, now) {
+        Ok(accepted) => Ok(Ok((user, accepted))),
+        Err(reason) => {
+            let event = own_event(current, EventKind::TwoFactorFailed, origin).detail(reason.as_str());
+            app.record_alone(event).await?;
+            Ok(Err("That code is not right. Enter the current code from your authenticator app, or an unused recovery code."))
+        }
+    }
+}
+
+/// Turns two-factor off (the password and a current code are needed), audited and mailed.
+pub async fn turn_off(
+    app: &App,
+    current: &CurrentSession,
+    password: &Password,
+    code: &str,
+    origin: &Origin,
+) -> AppResult<Confirmed<()>> {
+    let (user, accepted) =
+        match with_password_and_code(app, current, password, code, origin).await? {
+            Ok(checked) => checked,
+            Err(message) => return Ok(Confirmed::Refused(message)),
+        };
+    let now = app.clock.now();
+    let mut tx = app.db.begin_write().await?;
+    if !accepted.spend(&mut tx, user.id, now).await? {
+        tx.rollback().await?;
+        return Ok(Confirmed::Refused("That code was already used."));
+    }
+    TwoFactorRow::remove(&mut tx, user.id).await?;
+    let event = own_event(current, EventKind::TwoFactorDisabled, origin)
+        .detail(format!("confirmed with {}", accepted.method()));
+    audit::record(&mut tx, now, event).await?;
+    let letter = messages::two_factor_changed(&app.mail.settings, &user, "turned off", now);
+    app.queue_mail(&mut tx, &user, letter, now).await?;
+    tx.commit().await?;
+    app.mail_queued();
+    Ok(Confirmed::Done(()))
+}
+
+/// Replaces the recovery codes (the password and a current code are needed); the new codes, to
+/// show once.
+pub async fn renew_recovery_codes(
+    app: &App,
+    current: &CurrentSession,
+    password: &Password,
+    code: &str,
+    origin: &Origin,
+) -> AppResult<Confirmed<Vec<String>>> {
+    let (user, accepted) =
+        match with_password_and_code(app, current, password, code, origin).await? {
+            Ok(checked) => checked,
+            Err(message) => return Ok(Confirmed::Refused(message)),
+        };
+    let now = app.clock.now();
+    let codes = new_recovery_codes();
+    let mut tx = app.db.begin_write().await?;
+    if !accepted.spend(&mut tx, user.id, now).await? {
+        tx.rollback().await?;
+        return Ok(Confirmed::Refused("That code was already used."));
+    }
+    RecoveryCodes::replace(&mut tx, user.id, &codes, now).await?;
+    let event = own_event(current, EventKind::RecoveryCodesRenewed, origin);
+    audit::record(&mut tx, now, event).await?;
+    tx.commit().await?;
+    Ok(Confirmed::Done(codes))
+}
+
+/// An administrator's (or the operator's) reset of someone's second factor.
+#[derive(Debug)]
+pub struct TwoFactorReset {
+    pub user: User,
+    /// Whether the account had two-factor on (a reset of an account without it changes nothing
+    /// but still ends its sessions, as asked).
+    pub had_two_factor: bool,
+    pub ended: u64,
+}
+
+/// Removes an account's second factor and recovery codes, cancels its pending sign-ins, ends every
+/// session, and mails the person: the next sign-in needs the password alone. `None`: no account.
+pub async fn reset(
+    app: &App,
+    actor: &Actor,
+    target: AccountRef<'_>,
+) -> AppResult<Option<TwoFactorReset>> {
+    let now = app.clock.now();
+    let mut tx = app.db.begin_write().await?;
+    actor.confirm(&mut tx).await?;
+    let Some(user) = target.load(&mut tx).await? else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let had_two_factor = TwoFactorRow::remove(&mut tx, user.id).await?;
+    pending_login::delete_for_user(&mut tx, user.id).await?;
+    let ended = session::delete_for_user(&mut tx, user.id, None).await?;
+    let event = actor
+        .event(EventKind::TwoFactorReset)
+        .subject(user.id)
+        .detail(format!(
+            "{}; {ended} session(s) ended",
+            if had_two_factor {
+                "authenticator and recovery codes removed"
+            } else {
+                "two-factor was not on"
+            }
+        ));
+    audit::record(&mut tx, now, event).await?;
+    let letter = messages::two_factor_reset(&app.mail.settings, &user, now);
+    app.queue_mail(&mut tx, &user, letter, now).await?;
+    tx.commit().await?;
+    app.mail_queued();
+    Ok(Some(TwoFactorReset {
+        user,
+        had_two_factor,
+        ended,
+    }))
+}
+
+/// Which of these accounts have two-factor on (the users list).
+pub async fn enabled_among(app: &App, users: &[UserId]) -> AppResult<Vec<UserId>> {
+    let mut conn = app.db.read().await?;
+    Ok(TwoFactorRow::enabled_among(&mut conn, users).await?)
+}
+
+/// The person's trusted devices (browsers that signed in and hold a device cookie).
+pub async fn own_devices(app: &App, current: &CurrentSession) -> AppResult<Vec<KnownDevice>> {
+    let mut conn = app.db.read().await?;
+    let user_id = current.session.user_id;
+    Ok(KnownDevice::list_for_user(&mut conn, user_id, app.clock.now()).await?)
+}
+
+/// Sign-ins from new devices the person has not dismissed yet (the dashboard notice).
+pub async fn new_device_notices(
+    app: &App,
+    current: &CurrentSession,
+) -> AppResult<Vec<KnownDevice>> {
+    let mut conn = app.db.read().await?;
+    let user_id = current.session.user_id;
+    Ok(KnownDevice::unacknowledged(&mut conn, user_id, app.clock.now()).await?)
+}
+
+/// Dismisses the new-sign-in notices (the person has seen them). Not audited: it changes only
+/// what the dashboard shows.
+pub async fn dismiss_notices(app: &App, current: &CurrentSession) -> AppResult<u64> {
+    let mut tx = app.db.begin_write().await?;
+    let dismissed = KnownDevice::acknowledge_all(&mut tx, current.session.user_id).await?;
+    tx.commit().await?;
+    Ok(dismissed)
+}
+
+/// Forgets one of the person's trusted devices: its next sign-in counts as new (throttled with
+/// everyone else's and announced by mail). Whether it was theirs.
+pub async fn forget_device(
+    app: &App,
+    current: &CurrentSession,
+    handle: &str,
+    origin: &Origin,
+) -> AppResult<bool> {
+    let mut tx = app.db.begin_write().await?;
+    let user_id = current.session.user_id;
+    let Some(device) = KnownDevice::delete_own(&mut tx, user_id, handle).await? else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    let described = crate::web::device::describe(device.user_agent.as_deref());
+    let event = own_event(current, EventKind::DeviceForgotten, origin).detail(described);
+    audit::record(&mut tx, app.clock.now(), event).await?;
+    tx.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,307 @@
+//! Two-factor sign-in: setting up an authenticator on /account/two-factor (and turning it off,
+//! new recovery codes), and the code step of a sign-in on /login/two-factor.
+
+use rocket::form::FromForm;
+use rocket::http::Status;
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, uri, Either, Route, State};
+use rocket_dyn_templates::{context, Template};
+
+use crate::app::two_factor::{
+    self, CodeAttempt, CodeStep, Confirmation, Confirmed, TwoFactorStatus,
+};
+use crate::app::App;
+use crate::audit::Origin;
+use crate::auth::guard::{
+    CsrfProtected, DeviceCookie, FormSecret, PendingLoginCookie, PublicForm, SessionCookie,
+    SessionForEnrolment, SessionForm,
+};
+use crate::auth::{safe_next, CurrentSession};
+use crate::clock::format_timestamp;
+use crate::error::AppResult;
+use crate::users::password::Password;
+use crate::web::page::{self, Layout};
+
+/// A form with a code (confirming an enrolment, or the sign-in's second step).
+#[derive(Debug, FromForm)]
+pub struct CodeFields {
+    #[field(default = "")]
+    code: String,
+    #[field(default = "")]
+    next: String,
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+impl CsrfProtected for CodeFields {
+    const OPEN_DURING_TWO_FACTOR_HOLD: bool = true;
+
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// A change that needs the password and a current code (its `Debug` redacts the password).
+#[derive(Debug, FromForm)]
+pub struct PasswordAndCode {
+    password: Password,
+    #[field(default = "")]
+    code: String,
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+impl CsrfProtected for PasswordAndCode {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// What the account page shows besides the state: an error, or recovery codes shown this once.
+#[derive(Default)]
+struct PageExtras {
+    error: Option<String>,
+    recovery_codes: Option<Vec<String>>,
+}
+
+async fn account_page(
+    status: Status,
+    current: &CurrentSession,
+    app: &App,
+    flash: Option<FlashMessage<'_>>,
+    extras: PageExtras,
+) -> AppResult<(Status, Template)> {
+    let state = two_factor::status(app, current).await?;
+    let held = app.two_factor.required_for_admins
+        && current.session.user_role == crate::users::Role::Admin
+        && !current.session.two_factor_enabled;
+    let (on, since, codes_left, enrolment) = match &state {
+        TwoFactorStatus::On {
+            since,
+            recovery_codes_left,
+        } => (true, Some(format_timestamp(*since)), *recovery_codes_left, None),
+        TwoFactorStatus::Enrolling(enrolment) => (false, None, 0, Some(enrolment)),
+    };
+    let held = held && !on;
+    Ok((
+        status,
+        Template::render(
+            "account_two_factor.html",
+            context! {
+                layout: Layout::signed_in(current, flash),
+                csrf_token: current.csrf_token(),
+                on,
+                since,
+                codes_left,
+                secret: enrolment.map(|e| e.base32.clone()),
+                qr_svg: enrolment.map(|e| e.qr_svg.clone()),
+                account: enrolment.map(|e| e.account.clone()),
+                held,
+                error: extras.error,
+                recovery_codes: extras.recovery_codes,
+            },
+        ),
+    ))
+}
+
+/// The person's two-factor settings; while it is off, the secret to add to an authenticator app
+/// (as text and as a QR code) and the form that confirms it.
+#[get("/account/two-factor")]
+async fn account_two_factor(
+    session: SessionForEnrolment,
+    app: &State<App>,
+    flash: Option<FlashMessage<'_>>,
+) -> AppResult<(Status, Template)> {
+    account_page(Status::Ok, &session.0, app, flash, PageExtras::default()).await
+}
+
+/// Confirms the enrolment with a current code; the answer shows the recovery codes, once.
+#[post("/account/two-factor", data = "<form>")]
+async fn confirm_two_factor(
+    form: SessionForm<CodeFields>,
+    app: &State<App>,
+) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+    let current = &form.session;
+    match two_factor::confirm(app, current, &form.form.code, &form.origin).await? {
+        Confirmation::On { recovery_codes } => {
+            let extras = PageExtras {
+                recovery_codes: Some(recovery_codes),
+                error: None,
+            };
+            // The hold (if any) lifts with the next request, which reloads the session.
+            let page = account_page(Status::Ok, current, app, None, extras).await?;
+            Ok(Either::Right(page))
+        }
+        Confirmation::WrongCode => {
+            let extras = PageExtras {
+                error: Some(WRONG_CODE.to_string()),
+                recovery_codes: None,
+            };
+            let status = Status::UnprocessableEntity;
+            Ok(Either::Right(
+                account_page(status, current, app, None, extras).await?,
+            ))
+        }
+        Confirmation::AlreadyOn => Ok(Either::Left(page::done(
+            uri!(account_two_factor),
+            "Two-factor sign-in is already on.",
+        ))),
+    }
+}
+
+const WRONG_CODE: &str = "That code is not right. Enter the 6-digit code your authenticator app shows now.";
+
+/// Turns two-factor off: the password and a current code (or a recovery code).
+#[post("/account/two-factor/disable", data = "<form>")]
+async fn disable_two_factor(
+    form: SessionForm<PasswordAndCode>,
+    app: &State<App>,
+) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+    let SessionForm {
+        session,
+        form: fields,
+        origin,
+    } = form;
+    match two_factor::turn_off(app, &session, &fields.password, &fields.code, &origin).await? {
+        Confirmed::Done(()) => Ok(Either::Left(page::done(
+            uri!(account_two_factor),
+            "Two-factor sign-in is off. Your password alone now signs you in.",
+        ))),
+        Confirmed::Refused(message) => {
+            let extras = PageExtras {
+                error: Some(message.to_string()),
+                recovery_codes: None,
+            };
+            let status = Status::UnprocessableEntity;
+            Ok(Either::Right(
+                account_page(status, &session, app, None, extras).await?,
+            ))
+        }
+    }
+}
+
+/// Replaces the recovery codes (the password and a current code); shows the new ones once.
+#[post("/account/two-factor/recovery-codes", data = "<form>")]
+async fn renew_recovery_codes(
+    form: SessionForm<PasswordAndCode>,
+    app: &State<App>,
+) -> AppResult<(Status, Template)> {
+    let SessionForm {
+        session,
+        form: fields,
+        origin,
+    } = form;
+    let renewed =
+        two_factor::renew_recovery_codes(app, &session, &fields.password, &fields.code, &origin)
+            .await?;
+    let (status, extras) = match renewed {
+        Confirmed::Done(codes) => (
+            Status::Ok,
+            PageExtras {
+                recovery_codes: Some(codes),
+                error: None,
+            },
+        ),
+        Confirmed::Refused(message) => (
+            Status::UnprocessableEntity,
+            PageExtras {
+                error: Some(message.to_string()),
+                recovery_codes: None,
+            },
+        ),
+    };
+    account_page(status, &session, app, None, extras).await
+}
+
+fn code_form(
+    status: Status,
+    secret: &FormSecret,
+    next: &str,
+    error: Option<&str>,
+    expired: bool,
+) -> (Status, Template) {
+    (
+        status,
+        Template::render(
+            "login_two_factor.html",
+            context! {
+                layout: Layout::anonymous(None),
+                csrf_token: secret.csrf_token(),
+                next: safe_next(next).unwrap_or(""),
+                error,
+                expired,
+            },
+        ),
+    )
+}
+
+const EXPIRED: &str =
+    "This sign-in is no longer open (it expired after five minutes, was already used, or the account changed). Please sign in again.";
+
+/// The code step of a sign-in: open only to a browser whose password step just passed.
+#[get("/login/two-factor?<next>")]
+pub(crate) async fn code_page(
+    next: Option<&str>,
+    pending: PendingLoginCookie<'_>,
+    secret: FormSecret,
+    app: &State<App>,
+) -> AppResult<(Status, Template)> {
+    let next = next.unwrap_or("");
+    if two_factor::pending_is_open(app, pending.token().as_deref()).await? {
+        Ok(code_form(Status::Ok, &secret, next, None, false))
+    } else {
+        pending.clear();
+        Ok(code_form(Status::Unauthorized, &secret, next, Some(EXPIRED), true))
+    }
+}
+
+#[post("/login/two-factor", data = "<form>")]
+async fn submit_code(
+    form: PublicForm<CodeFields>,
+    secret: FormSecret,
+    origin: Origin,
+    cookie: SessionCookie<'_>,
+    devices: DeviceCookie<'_>,
+    pending: PendingLoginCookie<'_>,
+    app: &State<App>,
+) -> AppResult<Either<Redirect, (Status, Template)>> {
+    let fields = form.0;
+    let pending_token = pending.token();
+    let previous = cookie.presented();
+    let device_tokens = devices.tokens();
+    let attempt = CodeAttempt {
+        pending: pending_token.as_deref(),
+        code: &fields.code,
+        replacing: previous.as_deref(),
+        device_tokens: &device_tokens,
+    };
+    match two_factor::complete_sign_in(app, attempt, &origin).await? {
+        CodeStep::SignedIn(signed_in) => {
+            pending.clear();
+            let entered = super::auth::enter(*signed_in, &cookie, &devices, &fields.next);
+            Ok(Either::Left(entered))
+        }
+        CodeStep::WrongCode => {
+            let message = "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your unused recovery codes.";
+            let page = code_form(Status::Unauthorized, &secret, &fields.next, Some(message), false);
+            Ok(Either::Right(page))
+        }
+        CodeStep::Expired => {
+            pending.clear();
+            let page = code_form(Status::Unauthorized, &secret, &fields.next, Some(EXPIRED), true);
+            Ok(Either::Right(page))
+        }
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        account_two_factor,
+        confirm_two_factor,
+        disable_two_factor,
+        renew_recovery_codes,
+        code_page,
+        submit_code
+    ]
+}
