@@ -10,7 +10,7 @@ use crate::app::accounts::{self, AccountAction, AccountOutcome, CreateAccount, N
 use crate::app::recovery::{
     self, Delivery, Invitation, InvitationForm, IssuedLink, ResetLink, SetPassword, Unlock,
 };
-use crate::app::{people, sessions, AccountRef, Actor, App, HashingCapacity};
+use crate::app::{people, sessions, two_factor, AccountRef, Actor, App, HashingCapacity};
 use crate::auth::session::SessionSummary;
 use crate::clock::{format_timestamp, Clock};
 use crate::config::AppConfig;
@@ -84,6 +84,9 @@ pub enum UserCommand {
     },
     /// Clear an account's failed sign-in count, so its owner can try again now.
     Unlock { email: String },
+    /// Remove an account's second factor (a lost phone) and end all its sessions: the password
+    /// alone signs in until a new authenticator is set up.
+    ResetTwoFactor { email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,6 +282,20 @@ async fn run_recovery(app: &App, command: UserCommand) -> anyhow::Result<()> {
                     println!("Unlocked {}: they can sign in again.", user.email)
                 }
             }
+        }
+        UserCommand::ResetTwoFactor { email } => {
+            let Some(reset) = two_factor::reset(app, &actor, AccountRef::Email(&email)).await?
+            else {
+                return Err(no_account(&email));
+            };
+            let what = match reset.had_two_factor {
+                true => "two-factor sign-in removed",
+                false => "two-factor was not on",
+            };
+            println!(
+                "{}: {what}; {} session(s) ended.",
+                reset.user.email, reset.ended
+            );
         }
         other => bail!("not a recovery command: {other:?}"),
     }

@@ -5,6 +5,7 @@
 use super::{Actor, App};
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
+use crate::users::devices::KnownDevice;
 use crate::error::AppResult;
 use crate::hr::demo::{self, DemoError, DemoReport};
 use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
@@ -220,6 +221,8 @@ pub async fn employee_form(
 pub struct Dashboard {
     pub figures: DashboardFigures,
     pub session_count: i64,
+    /// Sign-ins from browsers new to the account that the person has not dismissed yet.
+    pub new_devices: Vec<KnownDevice>,
 }
 
 pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
@@ -228,9 +231,11 @@ pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
     let live = app.limits.live_at(now);
     let session_count = session::count_for_user(&mut conn, user.id, live).await?;
     let figures = DashboardFigures::load(&mut conn, &app.company, user.id, date_of(now)).await?;
+    let new_devices = KnownDevice::unacknowledged(&mut conn, user.id, now).await?;
     Ok(Dashboard {
         figures,
         session_count,
+        new_devices,
     })
 }
 

@@ -624,11 +624,23 @@ pub async fn complete_setup(app: &App, form: SetupForm<'_>, origin: &Origin) -> 
     Ok(Setup::Done { session: issued })
 }
 
-/// A person's own live sessions.
-pub async fn own_sessions(app: &App, current: &CurrentSession) -> AppResult<Vec<SessionSummary>> {
-    let live = app.limits.live_at(app.clock.now());
+/// What /account/sessions lists: the person's live sessions and their trusted devices.
+#[derive(Debug)]
+pub struct OwnSessions {
+    pub sessions: Vec<SessionSummary>,
+    pub devices: Vec<KnownDevice>,
+}
+
+/// A person's own live sessions and known devices.
+pub async fn own_sessions(app: &App, current: &CurrentSession) -> AppResult<OwnSessions> {
+    let now = app.clock.now();
+    let live = app.limits.live_at(now);
+    let user_id = current.session.user_id;
     let mut conn = app.db.read().await?;
-    Ok(session::list_for_user(&mut conn, current.session.user_id, live).await?)
+    Ok(OwnSessions {
+        sessions: session::list_for_user(&mut conn, user_id, live).await?,
+        devices: KnownDevice::list_for_user(&mut conn, user_id, now).await?,
+    })
 }
 
 /// One page of everyone's live sessions and the counts over the filter.

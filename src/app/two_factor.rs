@@ -504,23 +504,6 @@ pub async fn enabled_among(app: &App, users: &[UserId]) -> AppResult<Vec<UserId>
     Ok(TwoFactorRow::enabled_among(&mut conn, users).await?)
 }
 
-/// The person's trusted devices (browsers that signed in and hold a device cookie).
-pub async fn own_devices(app: &App, current: &CurrentSession) -> AppResult<Vec<KnownDevice>> {
-    let mut conn = app.db.read().await?;
-    let user_id = current.session.user_id;
-    Ok(KnownDevice::list_for_user(&mut conn, user_id, app.clock.now()).await?)
-}
-
-/// Sign-ins from new devices the person has not dismissed yet (the dashboard notice).
-pub async fn new_device_notices(
-    app: &App,
-    current: &CurrentSession,
-) -> AppResult<Vec<KnownDevice>> {
-    let mut conn = app.db.read().await?;
-    let user_id = current.session.user_id;
-    Ok(KnownDevice::unacknowledged(&mut conn, user_id, app.clock.now()).await?)
-}
-
 /// Dismisses the new-sign-in notices (the person has seen them). Not audited: it changes only
 /// what the dashboard shows.
 pub async fn dismiss_notices(app: &App, current: &CurrentSession) -> AppResult<u64> {

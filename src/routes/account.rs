@@ -7,7 +7,7 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
-use crate::app::recovery;
+use crate::app::{recovery, two_factor};
 use crate::app::sessions::{self, PasswordChange, PasswordChangeForm, RevokeOwn};
 use crate::app::App;
 use crate::auth::guard::{CsrfProtected, SessionCookie, SessionEvenIfHeld, SessionForm};
@@ -16,7 +16,7 @@ use crate::auth::{CurrentSession, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::web::page::{self, page_window, Layout, Pagination};
-use crate::web::views::{EventRow, SessionRow};
+use crate::web::views::{DeviceRow, EventRow, SessionRow};
 
 use super::CsrfOnly;
 
@@ -26,10 +26,8 @@ pub(crate) async fn sessions_page(
     app: &State<App>,
     flash: Option<FlashMessage<'_>>,
 ) -> AppResult<Template> {
-    let rows = SessionRow::rows(
-        sessions::own_sessions(app, &user.session).await?,
-        &user.session,
-    );
+    let own = sessions::own_sessions(app, &user.session).await?;
+    let rows = SessionRow::rows(own.sessions, &user.session);
     Ok(Template::render(
         "account_sessions.html",
         context! {
@@ -37,6 +35,7 @@ pub(crate) async fn sessions_page(
             csrf_token: user.session.csrf_token(),
             others: rows.iter().filter(|r| !r.is_current).count(),
             sessions: rows,
+            devices: DeviceRow::rows(own.devices),
         },
     ))
 }
@@ -77,6 +76,31 @@ async fn revoke_others(
         n => format!("Signed out {n} other sessions."),
     };
     Ok(page::done(uri!(sessions_page), message))
+}
+
+/// Forgets a trusted device: its next sign-in counts as new (throttled with everyone else's and
+/// announced by mail).
+#[post("/account/devices/<handle>/forget", data = "<form>")]
+async fn forget_device(
+    handle: &str,
+    form: SessionForm<CsrfOnly>,
+    app: &State<App>,
+) -> AppResult<Flash<Redirect>> {
+    if !is_handle(handle) {
+        return Err(AppError::NotFound);
+    }
+    if !two_factor::forget_device(app, &form.session, handle, &form.origin).await? {
+        return Err(AppError::NotFound);
+    }
+    let message = "That device is no longer trusted. Its next sign-in will be announced by e-mail.";
+    Ok(page::done(uri!(sessions_page), message))
+}
+
+/// Dismisses the dashboard's new-sign-in notice ("that was me").
+#[post("/account/devices/dismiss-notices", data = "<form>")]
+async fn dismiss_notices(form: SessionForm<CsrfOnly>, app: &State<App>) -> AppResult<Flash<Redirect>> {
+    two_factor::dismiss_notices(app, &form.session).await?;
+    Ok(page::done(uri!("/dashboard"), "Notice dismissed."))
 }
 
 /// The password form (its `Debug` redacts the passwords).
@@ -193,6 +217,8 @@ pub fn routes() -> Vec<Route> {
         revoke_others,
         password_page,
         change_password,
-        activity_page
+        activity_page,
+        forget_device,
+        dismiss_notices
     ]
 }

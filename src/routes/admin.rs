@@ -12,6 +12,7 @@ use crate::app::accounts::{self, AccountAction, AccountOutcome, CreateAccount, N
 use crate::app::mail;
 use crate::app::recovery::{self, Delivery, Invitation, InvitationForm, ResetLink, Unlock};
 use crate::app::sessions::{self, Revoke};
+use crate::app::two_factor;
 use crate::app::{AccountRef, Actor, App};
 use crate::audit::{EventFilter, EventKind};
 use crate::auth::guard::{CsrfProtected, SessionCookie, SessionForm};
@@ -130,6 +131,8 @@ struct UserRow {
     /// Invited, and the invitation not used yet: no password.
     invited: bool,
     must_change_password: bool,
+    /// Signs in with a second factor.
+    two_factor: bool,
     /// Refused sign-in after too many failures, until then.
     locked_until: Option<String>,
     created: String,
@@ -201,6 +204,8 @@ async fn users_listing(
     let (page, offset) = page_window(page, USERS_PER_PAGE);
     let (users, total) = accounts::users_page(app, query, USERS_PER_PAGE, offset).await?;
     let locks = recovery::locked_until(app, &users).await?;
+    let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+    let with_two_factor = two_factor::enabled_among(app, &ids).await?;
     let rows: Vec<UserRow> = users
         .into_iter()
         .zip(locks)
@@ -214,6 +219,7 @@ async fn users_listing(
             role_label: u.role.label(),
             disabled: u.disabled,
             must_change_password: u.must_change_password,
+            two_factor: with_two_factor.contains(&u.id),
             locked_until: locked_until.map(when),
             created: when(u.created_at),
         })
@@ -387,6 +393,37 @@ async fn send_reset_link(
             Ok(page::done(here, message))
         }
     }
+}
+
+/// Removes someone's second factor (a lost phone): their sessions end, they are mailed, and the
+/// password alone signs them in until they set up a new authenticator.
+#[post("/admin/users/<user_id>/reset-two-factor", data = "<form>")]
+async fn reset_two_factor(
+    admin: AdminUser,
+    user_id: UserId,
+    form: SessionForm<CsrfOnly>,
+    cookie: SessionCookie<'_>,
+    app: &State<App>,
+) -> AppResult<Flash<Redirect>> {
+    let actor = Actor::admin(&admin, form.origin);
+    let Some(reset) = two_factor::reset(app, &actor, AccountRef::Id(user_id)).await? else {
+        return Err(AppError::NotFound);
+    };
+    if after_ending(reset.user.id == admin.0.id, &cookie) {
+        let message = "Your two-factor sign-in was reset and your sessions were signed out.";
+        return Ok(page::done(uri!("/login"), message));
+    }
+    let what = match reset.had_two_factor {
+        true => "two-factor sign-in was reset",
+        false => "had no two-factor sign-in",
+    };
+    Ok(page::done(
+        uri!(users_page(_, _)),
+        format!(
+            "{}: {what}; {} session(s) signed out.",
+            reset.user.name, reset.ended
+        ),
+    ))
 }
 
 /// Clears an account's failed sign-in count, so its owner can try again now.
@@ -604,6 +641,7 @@ pub fn routes() -> Vec<Route> {
         invite_user,
         send_reset_link,
         unlock_user,
+        reset_two_factor,
         switch_access,
         change_role,
         audit_page,

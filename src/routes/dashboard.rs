@@ -11,6 +11,7 @@ use crate::auth::{CurrentSession, CurrentUser};
 use crate::error::AppResult;
 use crate::hr::{display_date, Anniversary, DepartmentHeadcount};
 use crate::web::page::{when, Layout};
+use crate::web::views::DeviceRow;
 
 use super::employees::EmployeeView;
 
@@ -84,6 +85,7 @@ async fn dashboard(
     let people::Dashboard {
         figures,
         session_count,
+        new_devices,
     } = people::dashboard(app, &user).await?;
     // Counts are worked out here: Tera's filters bind looser than its arithmetic.
     let anniversaries_more = figures.anniversaries_total - figures.anniversaries.len();
@@ -101,6 +103,8 @@ async fn dashboard(
             session_expires: when(session.expires_at),
             remembered: session.remember,
             session_count,
+            csrf_token: user.session.csrf_token(),
+            new_devices: DeviceRow::rows(new_devices),
             previous_sign_in: session.previous_sign_in_at.map(when),
             profile: figures.profile.map(EmployeeView::from),
             headcount_total: figures.headcount_total,

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::users::devices::KnownDevice;
+
 use crate::audit::{EventKind, EventRecord};
 
 use crate::auth::session::SessionSummary;
@@ -48,6 +50,34 @@ impl SessionRow {
             .into_iter()
             .map(|s| SessionRow::from_summary(s, current))
             .collect()
+    }
+}
+
+/// A known device as a table row (trusted devices, the dashboard's new-sign-in notice).
+#[derive(Debug, Serialize)]
+pub struct DeviceRow {
+    pub handle: String,
+    pub device: String,
+    pub ip: String,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+impl From<KnownDevice> for DeviceRow {
+    fn from(known: KnownDevice) -> Self {
+        DeviceRow {
+            device: device::describe(known.user_agent.as_deref()),
+            ip: known.ip.unwrap_or_else(|| "—".into()),
+            first_seen: when(known.created_at),
+            last_seen: when(known.last_seen_at),
+            handle: known.handle,
+        }
+    }
+}
+
+impl DeviceRow {
+    pub fn rows(devices: Vec<KnownDevice>) -> Vec<DeviceRow> {
+        devices.into_iter().map(DeviceRow::from).collect()
     }
 }
 
