@@ -5,7 +5,6 @@
 use super::{Actor, App};
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
-use crate::users::devices::KnownDevice;
 use crate::error::AppResult;
 use crate::hr::demo::{self, DemoError, DemoReport};
 use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
@@ -14,6 +13,7 @@ use crate::hr::{
     EmployeeWriteError, InvalidEmployee,
 };
 use crate::ids::EmployeeId;
+use crate::users::devices::KnownDevice;
 
 /// How saving an employee went.
 #[derive(Debug)]

@@ -4,11 +4,11 @@
 use super::{AccountRef, Actor, App};
 use crate::app::accounts::NewAccountForm;
 use crate::audit::{self, Event, EventKind, Origin};
+use crate::auth::pending_login;
 use crate::auth::session::{self, IssuedSession, SessionCounts, SessionOrigin, SessionSummary};
 use crate::auth::CurrentSession;
 use crate::error::{AppError, AppResult};
 use crate::mail::messages;
-use crate::auth::pending_login;
 use crate::users::devices::{DeviceOwner, KnownDevice, NewDevice};
 use crate::users::links;
 use crate::users::password::{check_new_password, Password};
@@ -136,9 +136,13 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
     let email = normalize_email(attempt.email);
     let now = app.clock.now();
     let owner = DeviceOwner::Email(&email);
-    let device =
-        KnownDevice::recognise(&mut *app.db.read().await?, attempt.device_tokens, owner, now)
-            .await?;
+    let device = KnownDevice::recognise(
+        &mut *app.db.read().await?,
+        attempt.device_tokens,
+        owner,
+        now,
+    )
+    .await?;
     count_guess(app, &email, device.as_ref(), origin, now).await?;
     if attempt.password.is_over_limit() {
         return refuse(app, &attempt, origin, None, FailureReason::PasswordTooLong).await;
@@ -689,11 +693,7 @@ pub async fn purge_expired(app: &App) -> AppResult<u64> {
 }
 
 /// Throttle counters, password links, pending sign-ins and known devices past their time.
-async fn purge_small_tables(
-    conn: &mut sqlx::AnyConnection,
-    app: &App,
-    now: i64,
-) -> AppResult<()> {
+async fn purge_small_tables(conn: &mut sqlx::AnyConnection, app: &App, now: i64) -> AppResult<()> {
     app.throttle.purge_stale(conn, now).await?;
     links::purge_expired(conn, now).await?;
     pending_login::purge_expired(conn, now).await?;

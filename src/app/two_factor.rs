@@ -23,7 +23,10 @@ const ISSUER: &str = "HR Portal";
 #[derive(Debug)]
 pub enum TwoFactorStatus {
     /// Switched on since `since`; `recovery_codes_left` unused codes remain.
-    On { since: i64, recovery_codes_left: i64 },
+    On {
+        since: i64,
+        recovery_codes_left: i64,
+    },
     /// Not on yet: the secret to add to an authenticator app, as text and as a QR code.
     Enrolling(Enrolment),
 }
@@ -210,7 +213,12 @@ impl AcceptedCode {
 
 /// Checks `code` against a switched-on factor. A recovery code is only recognised here, and is
 /// proven when [`AcceptedCode::spend`] finds it unused.
-fn check_code(app: &App, row: &TwoFactorRow, code: &str, now: i64) -> Result<AcceptedCode, CodeRefusal> {
+fn check_code(
+    app: &App,
+    row: &TwoFactorRow,
+    code: &str,
+    now: i64,
+) -> Result<AcceptedCode, CodeRefusal> {
     match TypedCode::parse(code) {
         TypedCode::Malformed => Err(CodeRefusal::NotACode),
         TypedCode::Recovery(compact) => Ok(AcceptedCode::Recovery { compact }),
@@ -218,9 +226,7 @@ fn check_code(app: &App, row: &TwoFactorRow, code: &str, now: i64) -> Result<Acc
             let secret = open_secret(app, row).ok_or(CodeRefusal::SecretUnreadable)?;
             match secret.matching_step(&code, now, row.last_used_step) {
                 Some(step) => Ok(AcceptedCode::Totp { step }),
-                None if secret.matching_step(&code, now, -1).is_some() => {
-                    Err(CodeRefusal::Reused)
-                }
+                None if secret.matching_step(&code, now, -1).is_some() => Err(CodeRefusal::Reused),
                 None => Err(CodeRefusal::Wrong),
             }
         }
@@ -383,7 +389,8 @@ async fn with_password_and_code(
     match check_code(app, &row, code, now) {
         Ok(accepted) => Ok(Ok((user, accepted))),
         Err(reason) => {
-            let event = own_event(current, EventKind::TwoFactorFailed, origin).detail(reason.as_str());
+            let event =
+                own_event(current, EventKind::TwoFactorFailed, origin).detail(reason.as_str());
             app.record_alone(event).await?;
             Ok(Err("That code is not right. Enter the current code from your authenticator app, or an unused recovery code."))
         }

@@ -243,7 +243,9 @@ impl DeviceCookie<'_> {
         tokens.insert(0, token);
         tokens.truncate(MAX_TOKENS_PER_BROWSER);
         let value = tokens.join(&DEVICE_TOKEN_SEPARATOR.to_string());
-        let mut cookie = self.policy.base_cookie(self.policy.device_cookie_name(), value);
+        let mut cookie = self
+            .policy
+            .base_cookie(self.policy.device_cookie_name(), value);
         cookie.set_max_age(Duration::seconds(DEVICE_LIFETIME));
         self.jar.add_private(cookie);
     }

@@ -7,9 +7,9 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
-use crate::app::{recovery, two_factor};
 use crate::app::sessions::{self, PasswordChange, PasswordChangeForm, RevokeOwn};
 use crate::app::App;
+use crate::app::{recovery, two_factor};
 use crate::auth::guard::{CsrfProtected, SessionCookie, SessionEvenIfHeld, SessionForm};
 use crate::auth::session::is_handle;
 use crate::auth::{CurrentSession, CurrentUser};
@@ -98,7 +98,10 @@ async fn forget_device(
 
 /// Dismisses the dashboard's new-sign-in notice ("that was me").
 #[post("/account/devices/dismiss-notices", data = "<form>")]
-async fn dismiss_notices(form: SessionForm<CsrfOnly>, app: &State<App>) -> AppResult<Flash<Redirect>> {
+async fn dismiss_notices(
+    form: SessionForm<CsrfOnly>,
+    app: &State<App>,
+) -> AppResult<Flash<Redirect>> {
     two_factor::dismiss_notices(app, &form.session).await?;
     Ok(page::done(uri!("/dashboard"), "Notice dismissed."))
 }

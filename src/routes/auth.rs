@@ -132,10 +132,11 @@ async fn login(
         ))),
         SignIn::CodeNeeded(token) => {
             pending.set(token.0);
-            let next = safe_next(&fields.next).unwrap_or("");
-            Ok(Either::Left(Redirect::to(uri!(
-                super::two_factor::code_page(next = Some(next))
-            ))))
+            let code_step = match safe_next(&fields.next) {
+                Some(next) => uri!(super::two_factor::code_page(next = Some(next))).to_string(),
+                None => uri!(super::two_factor::code_page(next = None::<&str>)).to_string(),
+            };
+            Ok(Either::Left(Redirect::to(code_step)))
         }
         SignIn::Refused => again(Status::Unauthorized, GENERIC_FAILURE),
     }

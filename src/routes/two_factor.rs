@@ -80,7 +80,12 @@ async fn account_page(
         TwoFactorStatus::On {
             since,
             recovery_codes_left,
-        } => (true, Some(format_timestamp(*since)), *recovery_codes_left, None),
+        } => (
+            true,
+            Some(format_timestamp(*since)),
+            *recovery_codes_left,
+            None,
+        ),
         TwoFactorStatus::Enrolling(enrolment) => (false, None, 0, Some(enrolment)),
     };
     let held = held && !on;
@@ -150,7 +155,8 @@ async fn confirm_two_factor(
     }
 }
 
-const WRONG_CODE: &str = "That code is not right. Enter the 6-digit code your authenticator app shows now.";
+const WRONG_CODE: &str =
+    "That code is not right. Enter the 6-digit code your authenticator app shows now.";
 
 /// Turns two-factor off: the password and a current code (or a recovery code).
 #[post("/account/two-factor/disable", data = "<form>")]
@@ -252,7 +258,13 @@ pub(crate) async fn code_page(
         Ok(code_form(Status::Ok, &secret, next, None, false))
     } else {
         pending.clear();
-        Ok(code_form(Status::Unauthorized, &secret, next, Some(EXPIRED), true))
+        Ok(code_form(
+            Status::Unauthorized,
+            &secret,
+            next,
+            Some(EXPIRED),
+            true,
+        ))
     }
 }
 
@@ -284,12 +296,24 @@ async fn submit_code(
         }
         CodeStep::WrongCode => {
             let message = "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your unused recovery codes.";
-            let page = code_form(Status::Unauthorized, &secret, &fields.next, Some(message), false);
+            let page = code_form(
+                Status::Unauthorized,
+                &secret,
+                &fields.next,
+                Some(message),
+                false,
+            );
             Ok(Either::Right(page))
         }
         CodeStep::Expired => {
             pending.clear();
-            let page = code_form(Status::Unauthorized, &secret, &fields.next, Some(EXPIRED), true);
+            let page = code_form(
+                Status::Unauthorized,
+                &secret,
+                &fields.next,
+                Some(EXPIRED),
+                true,
+            );
             Ok(Either::Right(page))
         }
     }

@@ -54,9 +54,9 @@ impl KnownDevice {
         now: i64,
     ) -> Result<Option<KnownDevice>, sqlx::Error> {
         for token in tokens.iter().take(MAX_TOKENS_PER_BROWSER) {
-            let found: Option<KnownDevice> = match user {
-                DeviceOwner::Email(email) => {
-                    sqlx::query_as(
+            let found: Option<KnownDevice> =
+                match user {
+                    DeviceOwner::Email(email) => sqlx::query_as(
                         "SELECT d.id, d.handle, d.created_at, d.last_seen_at, d.ip, d.user_agent \
                          FROM known_devices d JOIN users u ON u.id = d.user_id \
                          WHERE d.token_hash = $1 AND u.email = $2 AND d.expires_at > $3",
@@ -65,20 +65,19 @@ impl KnownDevice {
                     .bind(email)
                     .bind(now)
                     .fetch_optional(&mut *conn)
-                    .await?
-                }
-                DeviceOwner::Id(user_id) => {
-                    sqlx::query_as(&format!(
-                        "SELECT {COLUMNS} FROM known_devices \
+                    .await?,
+                    DeviceOwner::Id(user_id) => {
+                        sqlx::query_as(&format!(
+                            "SELECT {COLUMNS} FROM known_devices \
                          WHERE token_hash = $1 AND user_id = $2 AND expires_at > $3"
-                    ))
-                    .bind(hash_token(token))
-                    .bind(user_id)
-                    .bind(now)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                }
-            };
+                        ))
+                        .bind(hash_token(token))
+                        .bind(user_id)
+                        .bind(now)
+                        .fetch_optional(&mut *conn)
+                        .await?
+                    }
+                };
             if found.is_some() {
                 return Ok(found);
             }

@@ -1,10 +1,10 @@
 //! Accounts: the `User` type and the queries that load and change it. Every query takes a
 //! `&mut AnyConnection`, so one function serves a pooled connection and a transaction alike.
 
+pub mod devices;
 pub mod email;
 pub mod links;
 pub mod password;
-pub mod devices;
 pub mod totp;
 pub mod two_factor;
 

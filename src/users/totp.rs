@@ -57,14 +57,8 @@ impl TotpSecret {
     }
 
     fn totp(&self) -> TOTP {
-        TOTP::new(
-            Algorithm::SHA1,
-            DIGITS,
-            0,
-            STEP_SECONDS,
-            self.0.clone(),
-        )
-        .expect("a 160-bit secret and 6 digits are valid RFC 6238 parameters")
+        TOTP::new(Algorithm::SHA1, DIGITS, 0, STEP_SECONDS, self.0.clone())
+            .expect("a 160-bit secret and 6 digits are valid RFC 6238 parameters")
     }
 
     /// The code an authenticator shows at unix time `at`.

@@ -113,10 +113,11 @@ impl TwoFactorRow {
     /// Removes the factor and its recovery codes; whether there was a switched-on one.
     pub async fn remove(conn: &mut AnyConnection, user_id: UserId) -> Result<bool, sqlx::Error> {
         RecoveryCodes::delete_for_user(conn, user_id).await?;
-        let removed = sqlx::query("DELETE FROM two_factor WHERE user_id = $1 AND enabled_at IS NOT NULL")
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?;
+        let removed =
+            sqlx::query("DELETE FROM two_factor WHERE user_id = $1 AND enabled_at IS NOT NULL")
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await?;
         sqlx::query("DELETE FROM two_factor WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *conn)

@@ -80,9 +80,11 @@ impl SmtpServer {
         Some(SmtpServer { child, maildir })
     }
 
-    /// Every message received so far, as raw RFC 5322 text (line ends as `\n`).
+    /// Every message received so far, as raw RFC 5322 text (line ends as `\n`), besides the
+    /// new-sign-in notices that any first sign-in of a test browser causes (see
+    /// [`new_sign_in_notices`]).
     pub fn messages(&self) -> Vec<String> {
-        read_all(&self.maildir.path().join("mail").join("new"))
+        without_sign_in_notices(read_all(&self.maildir.path().join("mail").join("new")))
     }
 
     /// Waits (up to 20 s) until `count` messages arrived; returns them all.
@@ -123,9 +125,31 @@ async fn wait_until<T>(mut ready: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-/// What the default file transport wrote: `<data_dir>/outbox/*.eml`.
+/// The subject of the message that announces a sign-in from a browser new to the account.
+pub const NEW_SIGN_IN_SUBJECT: &str = "New sign-in to your HR Portal account";
+
+fn is_sign_in_notice(message: &str) -> bool {
+    header(message, "Subject") == Some(NEW_SIGN_IN_SUBJECT)
+}
+
+fn without_sign_in_notices(messages: Vec<String>) -> Vec<String> {
+    messages
+        .into_iter()
+        .filter(|m| !is_sign_in_notice(m))
+        .collect()
+}
+
+/// What the default file transport wrote (`<data_dir>/outbox/*.eml`), besides new-sign-in notices.
 pub fn outbox_files(app: &TestApp) -> Vec<String> {
+    without_sign_in_notices(read_all(&app.dir.path().join("outbox")))
+}
+
+/// The new-sign-in notices the file transport wrote.
+pub fn new_sign_in_notices(app: &TestApp) -> Vec<String> {
     read_all(&app.dir.path().join("outbox"))
+        .into_iter()
+        .filter(|m| is_sign_in_notice(m))
+        .collect()
 }
 
 /// Waits (up to 20 s) until the file transport wrote `count` messages; returns them all.

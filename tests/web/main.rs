@@ -44,3 +44,4 @@ mod lifetime;
 mod mail_support;
 mod recovery;
 mod throttle;
+mod two_factor;
