@@ -352,3 +352,93 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
     user.close().await.unwrap();
     admin.close().await.unwrap();
 }
+
+/// Types `text` into the field `id` and presses the button `button`.
+async fn fill_and_press(browser: &Client, id: &str, text: &str, button: &str) {
+    let field = browser.find(Locator::Id(id)).await.unwrap();
+    field.send_keys(text).await.unwrap();
+    browser
+        .find(Locator::Id(button))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The code an authenticator app shows for `base32` at `at` (totp-rs, not the app's wrapper).
+fn authenticator_code(base32: &str, at: i64) -> String {
+    let bytes = totp_rs::Secret::Encoded(base32.to_string())
+        .to_bytes()
+        .expect("the page shows valid base32");
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+        .expect("RFC 6238 parameters")
+        .generate(at as u64)
+}
+
+#[rocket::async_test]
+async fn a_person_turns_on_two_factor_and_signs_in_with_a_code_in_chromium() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
+        .await;
+    let base = serve(&app).await;
+    let browser = open_browser(&driver).await;
+    sign_in(&browser, &base, "dana@example.com", PASSWORD).await;
+    assert_eq!(path_of(&browser).await, "/dashboard");
+
+    browser
+        .goto(&format!("{base}/account/two-factor"))
+        .await
+        .unwrap();
+    let qr = browser.find(Locator::Css(".qr svg")).await;
+    assert!(qr.is_ok(), "the QR code is drawn inline");
+    save_screenshot(&browser, "two-factor.png").await;
+    let secret = browser
+        .find(Locator::Id("totp-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = authenticator_code(secret.trim(), app.clock.now());
+    fill_and_press(&browser, "code", &code, "turn-on").await;
+    wait_until(&browser, "the recovery codes", |_, page| {
+        page.contains("id=\"recovery-codes\"")
+    })
+    .await;
+    let codes = browser
+        .find_all(Locator::Css("#recovery-codes code"))
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+
+    // Sign out, then in again: the password leads to the code step, the code to the dashboard.
+    browser
+        .find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(&browser, "the login page", |url, _| url.path() == "/login").await;
+    sign_in(&browser, &base, "dana@example.com", PASSWORD).await;
+    assert_eq!(path_of(&browser).await, "/login/two-factor");
+    browser.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert_eq!(
+        path_of(&browser).await,
+        "/login",
+        "the password alone opens nothing"
+    );
+    sign_in(&browser, &base, "dana@example.com", PASSWORD).await;
+    app.clock.advance(30);
+    let code = authenticator_code(secret.trim(), app.clock.now());
+    fill_and_press(&browser, "code", &code, "verify-code").await;
+    wait_until(&browser, "the dashboard", |url, _| {
+        url.path() == "/dashboard"
+    })
+    .await;
+    let page = browser.source().await.unwrap();
+    assert!(page.contains("Welcome, Dana Scully"));
+    browser.close().await.unwrap();
+}

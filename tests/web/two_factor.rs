@@ -373,7 +373,11 @@ async fn wrong_malformed_and_overlong_codes_are_refused_audited_and_throttled(ba
         drop(response);
     }
     assert!(!phone.is_signed_in().await);
-    assert_eq!(app.sessions_of(&dana).await, 1, "only the enrolling laptop's");
+    assert_eq!(
+        app.sessions_of(&dana).await,
+        1,
+        "only the enrolling laptop's"
+    );
     assert!(app.events_of_kind("two_factor_failed").await >= 4);
     // The password step counted once and each wrong code once: five guesses, then 429.
     let refused = phone.enters_code("111111").await;
