@@ -571,7 +571,70 @@ async fn turning_it_off_needs_the_password_and_a_current_code(backend: Backend) 
     );
 }
 
+async fn keep_me_signed_in_is_honoured_after_the_code(backend: Backend) {
+    let Some((app, _dana, _laptop, secret, _)) = enrolled_dana(backend).await else {
+        return;
+    };
+    let phone = app.new_browser().await;
+    let response = phone
+        .signs_in_with(&[
+            ("email", "dana@example.com"),
+            ("password", PASSWORD),
+            ("remember", "true"),
+        ])
+        .await;
+    assert_eq!(location(&response), Some("/login/two-factor"));
+    drop(response);
+    app.clock.advance(30);
+    let code = code_for(&secret, app.clock.now());
+    let response = phone.enters_code(&code).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let session_cookie = response
+        .cookies()
+        .get("hr_session")
+        .expect("the session cookie is set");
+    assert!(
+        session_cookie.max_age().is_some(),
+        "a persistent cookie for keep me signed in"
+    );
+    drop(response);
+    let remembered = app
+        .count("SELECT COUNT(*) FROM sessions WHERE remember = 1")
+        .await;
+    assert_eq!(remembered, 1);
+}
+
+async fn new_recovery_codes_replace_the_old_ones(backend: Backend) {
+    let Some((app, _dana, laptop, secret, old_codes)) = enrolled_dana(backend).await else {
+        return;
+    };
+    app.clock.advance(30);
+    let code = code_for(&secret, app.clock.now());
+    let fields = [("password", PASSWORD), ("code", code.as_str())];
+    let action = "/account/two-factor/recovery-codes";
+    let renewed = laptop.submits("/account/two-factor", action, &fields).await;
+    assert_eq!(renewed.status(), Status::Ok);
+    let new_codes = recovery_codes_in(&body(renewed).await);
+    assert_eq!(new_codes.len(), 10);
+    assert_eq!(app.events_of_kind("recovery_codes_renewed").await, 1);
+    laptop.signs_out().await;
+
+    let phone = app.new_browser().await;
+    password_step(&phone).await;
+    let old = phone.enters_code(&old_codes[1]).await;
+    assert_eq!(
+        old.status(),
+        Status::Unauthorized,
+        "the old codes stop working"
+    );
+    drop(old);
+    let new = phone.enters_code(&new_codes[1]).await;
+    assert_eq!(new.status(), Status::SeeOther, "the new ones work");
+}
+
 on_every_backend!(
+    keep_me_signed_in_is_honoured_after_the_code,
+    new_recovery_codes_replace_the_old_ones,
     a_person_with_two_factor_needs_a_code_and_each_code_works_once,
     a_pending_sign_in_needs_the_password_step_lasts_five_minutes_and_works_once,
     wrong_malformed_and_overlong_codes_are_refused_audited_and_throttled,
