@@ -24,7 +24,7 @@ use crate::mail::outbox::QueuedMessage;
 use crate::text::search_term;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
-use crate::users::Role;
+use crate::users::{Role, User};
 use crate::web::page::{self, page_window, when, Layout, Pagination};
 use crate::web::views::{EventRow, SelectOption, SessionRow};
 
@@ -104,19 +104,35 @@ async fn force_logout(
     let Some(out) = sessions::force_logout(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
     };
-    if after_ending(out.user.id == admin.0.id, &cookie) {
-        return Ok(page::done(
-            uri!("/login"),
-            "All your sessions were signed out.",
-        ));
-    }
-    Ok(page::done(
-        uri!(sessions_page(_, _)),
-        format!(
-            "{} was signed out everywhere ({} session(s)).",
-            out.user.name, out.ended
-        ),
+    let done = format!(
+        "{} was signed out everywhere ({} session(s)).",
+        out.user.name, out.ended
+    );
+    let own = "All your sessions were signed out.";
+    let back = uri!(sessions_page(_, _));
+    Ok(after_ending_all(
+        &admin,
+        &out.user,
+        &cookie,
+        own,
+        (back, done),
     ))
+}
+
+/// Where an administrator lands after a change that ended every session of `user`: the login
+/// page when `user` was themselves (their cookie goes too, with `own` as the message), else `back`
+/// with its message.
+fn after_ending_all(
+    admin: &AdminUser,
+    user: &User,
+    cookie: &SessionCookie<'_>,
+    own: &str,
+    (back, message): (rocket::http::uri::Origin<'static>, String),
+) -> Flash<Redirect> {
+    if after_ending(user.id == admin.0.id, cookie) {
+        return page::done(uri!("/login"), own);
+    }
+    page::done(back, message)
 }
 
 /// An account as the users table shows it.
@@ -409,20 +425,22 @@ async fn reset_two_factor(
     let Some(reset) = two_factor::reset(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
     };
-    if after_ending(reset.user.id == admin.0.id, &cookie) {
-        let message = "Your two-factor sign-in was reset and your sessions were signed out.";
-        return Ok(page::done(uri!("/login"), message));
-    }
     let what = match reset.had_two_factor {
         true => "two-factor sign-in was reset",
         false => "had no two-factor sign-in",
     };
-    Ok(page::done(
-        uri!(users_page(_, _)),
-        format!(
-            "{}: {what}; {} session(s) signed out.",
-            reset.user.name, reset.ended
-        ),
+    let done = format!(
+        "{}: {what}; {} session(s) signed out.",
+        reset.user.name, reset.ended
+    );
+    let own = "Your two-factor sign-in was reset and your sessions were signed out.";
+    let back = uri!(users_page(_, _));
+    Ok(after_ending_all(
+        &admin,
+        &reset.user,
+        &cookie,
+        own,
+        (back, done),
     ))
 }
 

@@ -492,6 +492,19 @@ impl Browser for Client {
     }
 }
 
+/// A fresh app with one employee account, Dana's (the recovery and two-factor tests' fixture).
+#[allow(dead_code)] // used by some test modules only
+pub async fn app_with_dana(
+    backend: Backend,
+    settings: &[(&str, rocket::figment::value::Value)],
+) -> Option<(TestApp, User)> {
+    let app = spawn_app_with(backend, settings).await?;
+    let dana = app
+        .create_user("dana@example.com", "Dana Scully", Role::Employee)
+        .await;
+    Some((app, dana))
+}
+
 /// A small API that lets tests read as sentences: who is signed in where, and what the database
 /// now says about them.
 impl TestApp {

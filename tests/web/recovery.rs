@@ -3,7 +3,7 @@
 
 use hr_portal::app::accounts::{self, AccountAction};
 use hr_portal::app::{AccountRef, Actor};
-use hr_portal::users::{Role, User};
+use hr_portal::users::Role;
 use rocket::figment::value::Value;
 use rocket::http::Status;
 use rocket::local::asynchronous::{Client, LocalResponse};
@@ -43,15 +43,6 @@ impl Recovers for Client {
         self.submits("/password/reset", "/password/reset", &fields)
             .await
     }
-}
-
-/// A fresh app with one employee account, Dana's.
-async fn app_with_dana(backend: Backend, settings: &[(&str, Value)]) -> Option<(TestApp, User)> {
-    let app = spawn_app_with(backend, settings).await?;
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
-    Some((app, dana))
 }
 
 fn smtp_settings(port: u16) -> Vec<(&'static str, Value)> {

@@ -101,15 +101,6 @@ impl UsesTwoFactor for Client {
     }
 }
 
-/// A fresh app with Dana's employee account and its settings.
-async fn app_with_dana(backend: Backend, settings: &[(&str, Value)]) -> Option<(TestApp, User)> {
-    let app = spawn_app_with(backend, settings).await?;
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
-    Some((app, dana))
-}
-
 /// Signs in with the password and expects to be sent to the code step, with no session yet.
 async fn password_step(browser: &Client) {
     let response = browser
