@@ -5,6 +5,7 @@ use super::{AccountRef, Actor, App};
 use crate::audit::{self, EventFilter, EventKind, EventRecord};
 use crate::auth::session;
 use crate::error::AppResult;
+use crate::users::devices::KnownDevice;
 use crate::users::links;
 use crate::users::password::{check_new_password, Password};
 use crate::users::{parse_name, AccountChange, CreateUserError, Email, NewUser, Role, User};
@@ -155,8 +156,9 @@ pub async fn change_account(
         AccountAction::Enable => 0,
     };
     if action == AccountAction::Disable {
-        // A disabled account's reset or invitation link must not outlive the decision.
+        // A disabled account's links and trusted browsers must not outlive the decision.
         links::delete_for_user(&mut tx, user.id).await?;
+        KnownDevice::delete_for_user(&mut tx, user.id).await?;
     }
     let kind = match action {
         AccountAction::Disable => EventKind::UserDisabled,

@@ -196,7 +196,14 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
             let reason = FailureReason::ChangedDuringSignIn;
             return refuse(app, &attempt, origin, Some(&user), reason).await;
         };
-        // The counters stay as they are: the sign-in is not done until the code is right.
+        // The account's count stays until the code is right (a right password alone must not
+        // reset the guesses at the code); the address gets its slot back, as after any right
+        // password, so a busy office's two-step sign-ins never add up to a lockout.
+        if device.is_none() {
+            app.throttle
+                .release_address(&mut tx, origin.ip.as_deref())
+                .await?;
+        }
         let event = Event::new(EventKind::TwoFactorChallenged, origin)
             .actor(user.id)
             .subject(user.id);
@@ -444,6 +451,7 @@ pub async fn force_logout(
         return Ok(None);
     };
     let ended = session::delete_for_user(&mut tx, user.id, None).await?;
+    KnownDevice::delete_for_user(&mut tx, user.id).await?;
     let event = actor
         .event(EventKind::UserForceLoggedOut)
         .subject(user.id)
@@ -489,7 +497,9 @@ pub async fn change_password(
 ) -> AppResult<PasswordChange> {
     let session = &current.session;
     let email = session.user_email.as_str();
-    let Some(user) = check_current_password(app, current, form.current, origin).await? else {
+    let Some(user) =
+        check_current_password(app, current, form.current, origin, PasswordCheck::Complete).await?
+    else {
         let message = "Your current password is incorrect.";
         return Ok(PasswordChange::Refused(message.into()));
     };
@@ -516,6 +526,15 @@ pub async fn change_password(
     Ok(PasswordChange::Changed { rotated, ended })
 }
 
+/// What a right current password settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PasswordCheck {
+    /// It is the whole check: the account's failures are cleared.
+    Complete,
+    /// A code is checked next: the account's count stays until that is right too.
+    BeforeCode,
+}
+
 /// Checks the signed-in person's password before a sensitive change (a password guess like any
 /// other: counted and throttled first). The account when it is right, `None` when it is wrong.
 pub(super) async fn check_current_password(
@@ -523,6 +542,7 @@ pub(super) async fn check_current_password(
     current: &CurrentSession,
     password: &Password,
     origin: &Origin,
+    check: PasswordCheck,
 ) -> AppResult<Option<User>> {
     let session = &current.session;
     let email = session.user_email.as_str();
@@ -540,10 +560,12 @@ pub(super) async fn check_current_password(
     if !matches {
         return Ok(None);
     }
+    let ip = origin.ip.as_deref();
     let mut tx = app.db.begin_write().await?;
-    app.throttle
-        .record_success(&mut tx, email, origin.ip.as_deref())
-        .await?;
+    match check {
+        PasswordCheck::Complete => app.throttle.record_success(&mut tx, email, ip).await?,
+        PasswordCheck::BeforeCode => app.throttle.release_address(&mut tx, ip).await?,
+    }
     tx.commit().await?;
     Ok(Some(user))
 }

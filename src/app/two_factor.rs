@@ -2,12 +2,14 @@
 //! step of a sign-in, turning it off, new recovery codes, the administrator's reset, and the
 //! person's trusted devices and new-sign-in notices.
 
-use super::sessions::{check_current_password, count_guess, start_session, Completion, SignedIn};
+use super::sessions::{
+    check_current_password, count_guess, start_session, Completion, PasswordCheck, SignedIn,
+};
 use super::{AccountRef, Actor, App};
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::session;
 use crate::auth::{pending_login, CurrentSession};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::mail::messages;
 use crate::users::devices::{DeviceOwner, KnownDevice};
@@ -96,8 +98,7 @@ pub async fn status(app: &App, current: &CurrentSession) -> AppResult<TwoFactorS
     Ok(TwoFactorStatus::Enrolling(enrolment(&secret, current)))
 }
 
-/// How confirming an enrolment went.
-#[derive(Debug)]
+/// How confirming an enrolment went. (`Debug` by hand: the codes are secrets.)
 pub enum Confirmation {
     /// On; the recovery codes to show this once (only their hashes are kept).
     On { recovery_codes: Vec<String> },
@@ -150,6 +151,16 @@ pub async fn confirm(
     Ok(Confirmation::On { recovery_codes })
 }
 
+impl std::fmt::Debug for Confirmation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Confirmation::On { .. } => "On { recovery_codes: <redacted> }",
+            Confirmation::WrongCode => "WrongCode",
+            Confirmation::AlreadyOn => "AlreadyOn",
+        })
+    }
+}
+
 fn own_event(current: &CurrentSession, kind: EventKind, origin: &Origin) -> Event {
     Event::new(kind, origin)
         .actor(current.session.user_id)
@@ -180,7 +191,8 @@ impl CodeRefusal {
 }
 
 /// A code that checked out, not yet used up: the use happens in the transaction that acts on it.
-#[derive(Debug, Clone)]
+/// (No `Debug`: a recovery code is a secret.)
+#[derive(Clone)]
 enum AcceptedCode {
     Totp { step: i64 },
     Recovery { compact: String },
@@ -293,6 +305,19 @@ pub async fn complete_sign_in(
         None => None,
     };
     let Some(pending) = pending else {
+        // Counted against the address before it is audited, so a flood of code posts without a
+        // pending sign-in writes at most the address limit's worth of rows.
+        let mut tx = app.db.begin_write().await?;
+        let ip = origin.ip.as_deref();
+        let attempt = app
+            .throttle
+            .register_address_attempt(&mut tx, ip, now)
+            .await?;
+        tx.commit().await?;
+        if let Some(retry_after) = attempt.refused() {
+            let scope = app.throttle.scope;
+            return Err(AppError::Throttled { retry_after, scope });
+        }
         let why = "no pending sign-in (expired, used, or never started)";
         app.record_alone(expired(None, why)).await?;
         return Ok(CodeStep::Expired);
@@ -360,12 +385,21 @@ pub async fn complete_sign_in(
     Ok(CodeStep::SignedIn(Box::new(signed_in)))
 }
 
-/// How a change that needs the password and a current code went.
-#[derive(Debug)]
+/// How a change that needs the password and a current code went. (`Debug` by hand: what is done
+/// may be new recovery codes.)
 pub enum Confirmed<T> {
     Done(T),
     /// Nothing changed; the message says why.
     Refused(&'static str),
+}
+
+impl<T> std::fmt::Debug for Confirmed<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Confirmed::Done(_) => f.write_str("Done(<redacted>)"),
+            Confirmed::Refused(why) => f.debug_tuple("Refused").field(why).finish(),
+        }
+    }
 }
 
 /// Checks the password and a current code (authenticator or recovery) of the signed-in person,
@@ -377,7 +411,8 @@ async fn with_password_and_code(
     code: &str,
     origin: &Origin,
 ) -> AppResult<Result<(User, AcceptedCode), &'static str>> {
-    let Some(user) = check_current_password(app, current, password, origin).await? else {
+    let check = PasswordCheck::BeforeCode;
+    let Some(user) = check_current_password(app, current, password, origin, check).await? else {
         return Ok(Err("Your password is incorrect."));
     };
     let now = app.clock.now();
@@ -395,6 +430,20 @@ async fn with_password_and_code(
             Ok(Err("That code is not right. Enter the current code from your authenticator app, or an unused recovery code."))
         }
     }
+}
+
+/// Both the password and the code were right: the account's failures are cleared and the code
+/// guess's slot goes back to the address (the password's went back already).
+async fn settle_guesses(
+    app: &App,
+    tx: &mut sqlx::AnyConnection,
+    user: &User,
+    origin: &Origin,
+) -> Result<(), sqlx::Error> {
+    let ip = origin.ip.as_deref();
+    app.throttle
+        .record_success(tx, user.email.as_str(), ip)
+        .await
 }
 
 /// Turns two-factor off (the password and a current code are needed), audited and mailed.
@@ -416,6 +465,7 @@ pub async fn turn_off(
         tx.rollback().await?;
         return Ok(Confirmed::Refused("That code was already used."));
     }
+    settle_guesses(app, &mut tx, &user, origin).await?;
     TwoFactorRow::remove(&mut tx, user.id).await?;
     let event = own_event(current, EventKind::TwoFactorDisabled, origin)
         .detail(format!("confirmed with {}", accepted.method()));
@@ -448,10 +498,14 @@ pub async fn renew_recovery_codes(
         tx.rollback().await?;
         return Ok(Confirmed::Refused("That code was already used."));
     }
+    settle_guesses(app, &mut tx, &user, origin).await?;
     RecoveryCodes::replace(&mut tx, user.id, &codes, now).await?;
     let event = own_event(current, EventKind::RecoveryCodesRenewed, origin);
     audit::record(&mut tx, now, event).await?;
+    let letter = messages::recovery_codes_renewed(&app.mail.settings, &user, now);
+    app.queue_mail(&mut tx, &user, letter, now).await?;
     tx.commit().await?;
+    app.mail_queued();
     Ok(Confirmed::Done(codes))
 }
 
@@ -481,6 +535,7 @@ pub async fn reset(
     };
     let had_two_factor = TwoFactorRow::remove(&mut tx, user.id).await?;
     pending_login::delete_for_user(&mut tx, user.id).await?;
+    KnownDevice::delete_for_user(&mut tx, user.id).await?;
     let ended = session::delete_for_user(&mut tx, user.id, None).await?;
     let event = actor
         .event(EventKind::TwoFactorReset)

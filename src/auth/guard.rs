@@ -241,11 +241,22 @@ impl DeviceCookie<'_> {
         let mut tokens = self.tokens();
         tokens.retain(|t| *t != token);
         tokens.insert(0, token);
+        self.store(tokens);
+    }
+
+    /// After a sign-in from a known device: the cookie lives another lifetime, as its row does.
+    pub fn refresh(&self) {
+        let tokens = self.tokens();
+        if !tokens.is_empty() {
+            self.store(tokens);
+        }
+    }
+
+    fn store(&self, mut tokens: Vec<String>) {
         tokens.truncate(MAX_TOKENS_PER_BROWSER);
         let value = tokens.join(&DEVICE_TOKEN_SEPARATOR.to_string());
-        let mut cookie = self
-            .policy
-            .base_cookie(self.policy.device_cookie_name(), value);
+        let name = self.policy.device_cookie_name();
+        let mut cookie = self.policy.base_cookie(name, value);
         cookie.set_max_age(Duration::seconds(DEVICE_LIFETIME));
         self.jar.add_private(cookie);
     }

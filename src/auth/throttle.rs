@@ -251,6 +251,16 @@ impl ThrottlePolicy {
         ip: Option<&str>,
     ) -> Result<(), sqlx::Error> {
         self.clear_account(conn, email).await?;
+        self.release_address(conn, ip).await
+    }
+
+    /// Takes one counted attempt back off the address (it was not a failure). The account's
+    /// count stays: a right password before a second step is not yet a success for the account.
+    pub async fn release_address(
+        &self,
+        conn: &mut AnyConnection,
+        ip: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
         )
@@ -258,6 +268,20 @@ impl ThrottlePolicy {
         .execute(&mut *conn)
         .await?;
         Ok(())
+    }
+
+    /// Counts one attempt against the address alone (a request that names no account).
+    pub async fn register_address_attempt(
+        &self,
+        conn: &mut AnyConnection,
+        ip: Option<&str>,
+        now: i64,
+    ) -> Result<Attempt, sqlx::Error> {
+        let (window_start, attempts) = self.count(conn, &ip_key(self.scope, ip), now).await?;
+        Ok(Attempt {
+            account_wait: None,
+            ip_wait: (attempts > self.per_ip).then(|| (window_start + self.window - now).max(1)),
+        })
     }
 
     /// Removes counters whose window has ended (housekeeping, run with the session purge). Every

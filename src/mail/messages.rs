@@ -130,6 +130,22 @@ pub fn two_factor_changed(settings: &MailSettings, user: &User, what: &str, at: 
     )
 }
 
+/// New recovery codes replaced the old ones.
+pub fn recovery_codes_renewed(settings: &MailSettings, user: &User, at: i64) -> Letter {
+    let security = settings.link("/account/two-factor");
+    letter(
+        user,
+        "New HR Portal recovery codes",
+        format!(
+            "New recovery codes were made for your HR Portal account on {}; the old ones no
+             longer work. If this was not you, reset your password, tell your administrator, and
+             check your two-factor settings: {security}
+",
+            format_timestamp(at)
+        ),
+    )
+}
+
 /// An administrator removed the account's second factor and ended its sessions.
 pub fn two_factor_reset(settings: &MailSettings, user: &User, at: i64) -> Letter {
     let security = settings.link("/account/two-factor");

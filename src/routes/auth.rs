@@ -154,8 +154,9 @@ pub(super) fn enter(
     let SignedIn { issued, new_device } = signed_in;
     let held = issued.session.must_change_password;
     cookie.set(issued.token, issued.session.remember);
-    if let Some(made) = new_device {
-        devices.add(made.token);
+    match new_device {
+        Some(made) => devices.add(made.token),
+        None => devices.refresh(),
     }
     let destination = match held {
         true => "/account/password",

@@ -23,8 +23,9 @@ use crate::error::AppResult;
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
 
-/// A form with a code (confirming an enrolment, or the sign-in's second step).
-#[derive(Debug, FromForm)]
+/// A form with a code (confirming an enrolment, or the sign-in's second step). Its `Debug`
+/// redacts the code (it may be a recovery code).
+#[derive(FromForm)]
 pub struct CodeFields {
     #[field(default = "")]
     code: String,
@@ -42,8 +43,8 @@ impl CsrfProtected for CodeFields {
     }
 }
 
-/// A change that needs the password and a current code (its `Debug` redacts the password).
-#[derive(Debug, FromForm)]
+/// A change that needs the password and a current code (its `Debug` redacts both).
+#[derive(FromForm)]
 pub struct PasswordAndCode {
     password: Password,
     #[field(default = "")]
@@ -55,6 +56,24 @@ pub struct PasswordAndCode {
 impl CsrfProtected for PasswordAndCode {
     fn csrf_token(&self) -> &str {
         &self.csrf_token
+    }
+}
+
+impl std::fmt::Debug for CodeFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeFields")
+            .field("code", &"<redacted>")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PasswordAndCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordAndCode")
+            .field("password", &self.password)
+            .field("code", &"<redacted>")
+            .finish_non_exhaustive()
     }
 }
 

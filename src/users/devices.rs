@@ -201,6 +201,20 @@ impl KnownDevice {
         .await
     }
 
+    /// Forgets every device of the account: after a password change or reset, a forced sign-out,
+    /// a disable or a two-factor reset, no browser keeps the trust it earned before (its guesses
+    /// are counted with everyone else's again and its next sign-in is announced).
+    pub async fn delete_for_user(
+        conn: &mut AnyConnection,
+        user_id: UserId,
+    ) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM known_devices WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Housekeeping: devices not seen for a whole lifetime.
     pub async fn purge_expired(conn: &mut AnyConnection, now: i64) -> Result<u64, sqlx::Error> {
         let done = sqlx::query("DELETE FROM known_devices WHERE expires_at <= $1")

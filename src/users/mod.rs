@@ -313,8 +313,8 @@ impl User {
     }
 
     /// Stores a new password hash; `must_change` marks one chosen by an administrator. Every
-    /// reset or invitation link of the account, and every sign-in waiting for its second step,
-    /// dies with the old password.
+    /// reset or invitation link of the account, every sign-in waiting for its second step, and
+    /// the trust of every known device die with the old password.
     pub async fn set_password_hash(
         conn: &mut AnyConnection,
         user_id: UserId,
@@ -334,6 +334,7 @@ impl User {
         .await?;
         links::delete_for_user(conn, user_id).await?;
         crate::auth::pending_login::delete_for_user(conn, user_id).await?;
+        devices::KnownDevice::delete_for_user(conn, user_id).await?;
         Ok(())
     }
 

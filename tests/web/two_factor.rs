@@ -562,6 +562,94 @@ async fn turning_it_off_needs_the_password_and_a_current_code(backend: Backend) 
     );
 }
 
+async fn a_right_password_does_not_reset_the_count_of_wrong_codes(backend: Backend) {
+    let Some((app, _dana, laptop, _secret, _)) = enrolled_dana(backend).await else {
+        return;
+    };
+    // Someone at an open session who knows the password guesses codes to turn it off: each
+    // try costs two of the account's five, the password's and the code's.
+    let guess = [("password", PASSWORD), ("code", "000000")];
+    let page = "/account/two-factor";
+    let action = "/account/two-factor/disable";
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let response = laptop.submits(page, action, &guess).await;
+        statuses.push(response.status());
+    }
+    assert_eq!(
+        statuses,
+        [
+            Status::UnprocessableEntity,
+            Status::UnprocessableEntity,
+            Status::TooManyRequests,
+            Status::TooManyRequests
+        ]
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 1);
+}
+
+async fn a_two_step_sign_in_leaves_nothing_on_the_address_count(backend: Backend) {
+    let Some((app, _dana, _laptop, secret, _)) = enrolled_dana(backend).await else {
+        return;
+    };
+    let address_failures =
+        "SELECT COUNT(*) FROM login_throttle WHERE key LIKE 'ip:%' AND failures > 0";
+    for _ in 0..3 {
+        let phone = app.new_browser().await;
+        password_step(&phone).await;
+        app.clock.advance(30);
+        let code = code_for(&secret, app.clock.now());
+        assert_eq!(phone.enters_code(&code).await.status(), Status::SeeOther);
+    }
+    assert_eq!(app.count(address_failures).await, 0);
+}
+
+async fn code_posts_without_a_pending_sign_in_are_limited_per_address(backend: Backend) {
+    let Some((app, _dana)) = app_with_dana(backend, &[]).await else {
+        return;
+    };
+    let stranger = app.new_browser().await;
+    let mut refused = 0;
+    for _ in 0..60 {
+        if stranger.enters_code("123456").await.status() == Status::TooManyRequests {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 10, "past the address limit of 50");
+    assert_eq!(app.events_of_kind("two_factor_failed").await, 50);
+}
+
+async fn a_password_change_and_a_forced_sign_out_forget_trusted_devices(backend: Backend) {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
+        return;
+    };
+    let devices = "SELECT COUNT(*) FROM known_devices";
+    let laptop = app.browser_signed_in_as(&dana).await;
+    assert_eq!(app.count(devices).await, 1);
+    let new = "another long passphrase 7";
+    let changed = laptop.changes_password(PASSWORD, new, new).await;
+    assert_eq!(changed.status(), Status::SeeOther);
+    drop(changed);
+    assert_eq!(app.count(devices).await, 0);
+    laptop.signs_out().await;
+    assert_eq!(
+        laptop.signs_in_as("dana@example.com", new).await,
+        Status::SeeOther
+    );
+    assert_eq!(app.count(devices).await, 1);
+    app.sign_in_as_admin().await;
+    let action = format!("/admin/users/{}/sessions/revoke", dana.id);
+    let out = app.browser.submits("/admin/users", &action, &[]).await;
+    assert_eq!(out.status(), Status::SeeOther);
+    drop(out);
+    let danas: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM known_devices WHERE user_id = $1")
+        .bind(dana.id)
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    assert_eq!(danas, 0);
+}
+
 async fn keep_me_signed_in_is_honoured_after_the_code(backend: Backend) {
     let Some((app, _dana, _laptop, secret, _)) = enrolled_dana(backend).await else {
         return;
@@ -624,6 +712,10 @@ async fn new_recovery_codes_replace_the_old_ones(backend: Backend) {
 }
 
 on_every_backend!(
+    a_right_password_does_not_reset_the_count_of_wrong_codes,
+    a_two_step_sign_in_leaves_nothing_on_the_address_count,
+    code_posts_without_a_pending_sign_in_are_limited_per_address,
+    a_password_change_and_a_forced_sign_out_forget_trusted_devices,
     keep_me_signed_in_is_honoured_after_the_code,
     new_recovery_codes_replace_the_old_ones,
     a_person_with_two_factor_needs_a_code_and_each_code_works_once,
