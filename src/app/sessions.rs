@@ -266,9 +266,11 @@ pub(super) async fn start_session(
         now,
     )
     .await?;
-    let Some(issued) = issued else {
+    let Some(mut issued) = issued else {
         return Ok(None);
     };
+    // A second factor was given exactly when the account has one (checked in this transaction).
+    issued.session.two_factor_enabled = completion.method.is_some();
     let ip = origin.ip.as_deref();
     let new_device = match completion.device {
         Some(device) => {
@@ -333,7 +335,7 @@ pub async fn current(app: &App, token: &str) -> AppResult<Option<session::Active
 }
 
 /// An event of `kind` by the signed-in person about their own session.
-fn own_event(current: &CurrentSession, kind: EventKind, origin: &Origin) -> Event {
+pub(super) fn own_event(current: &CurrentSession, kind: EventKind, origin: &Origin) -> Event {
     let session = &current.session;
     Event::new(kind, origin)
         .actor(session.user_id)

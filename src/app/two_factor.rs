@@ -3,7 +3,8 @@
 //! person's trusted devices and new-sign-in notices.
 
 use super::sessions::{
-    check_current_password, count_guess, start_session, Completion, PasswordCheck, SignedIn,
+    check_current_password, count_guess, own_event, start_session, Completion, PasswordCheck,
+    SignedIn,
 };
 use super::{AccountRef, Actor, App};
 use crate::audit::{self, Event, EventKind, Origin};
@@ -57,7 +58,7 @@ fn enrolment(secret: &TotpSecret, current: &CurrentSession) -> Enrolment {
     }
 }
 
-/// The factor of `user_id` if it is on and its secret opens.
+/// The row's secret, if it opens under this app's secret key.
 fn open_secret(app: &App, row: &TwoFactorRow) -> Option<TotpSecret> {
     row.secret(&app.two_factor.sealer)
 }
@@ -67,10 +68,11 @@ fn open_secret(app: &App, row: &TwoFactorRow) -> Option<TotpSecret> {
 /// same one; a secret that no longer opens — the secret key changed — is replaced).
 pub async fn status(app: &App, current: &CurrentSession) -> AppResult<TwoFactorStatus> {
     let user_id = current.session.user_id;
-    let row = TwoFactorRow::find(&mut *app.db.read().await?, user_id).await?;
+    let mut conn = app.db.read().await?;
+    let row = TwoFactorRow::find(&mut conn, user_id).await?;
     if let Some(row) = &row {
         if let Some(since) = row.enabled_at {
-            let left = RecoveryCodes::unused(&mut *app.db.read().await?, user_id).await?;
+            let left = RecoveryCodes::unused(&mut conn, user_id).await?;
             return Ok(TwoFactorStatus::On {
                 since,
                 recovery_codes_left: left,
@@ -80,6 +82,7 @@ pub async fn status(app: &App, current: &CurrentSession) -> AppResult<TwoFactorS
             return Ok(TwoFactorStatus::Enrolling(enrolment(&secret, current)));
         }
     }
+    drop(conn);
     let secret = TotpSecret::generate();
     let mut tx = app.db.begin_write().await?;
     let stored = TwoFactorRow::start(
@@ -159,13 +162,6 @@ impl std::fmt::Debug for Confirmation {
             Confirmation::AlreadyOn => "AlreadyOn",
         })
     }
-}
-
-fn own_event(current: &CurrentSession, kind: EventKind, origin: &Origin) -> Event {
-    Event::new(kind, origin)
-        .actor(current.session.user_id)
-        .subject(current.session.user_id)
-        .session(&current.session.handle)
 }
 
 /// Why a code was not accepted (the audit detail; the person sees one message).

@@ -407,14 +407,21 @@ pub enum Hold {
 
 impl Hold {
     fn of(current: &CurrentSession, request: &Request<'_>) -> Option<Hold> {
-        let session = &current.session;
         let required = request
             .rocket()
             .state::<App>()
             .is_some_and(|app| app.two_factor.required_for_admins);
+        Hold::of_session(&current.session, required)
+    }
+
+    /// The rule itself, for a session and the `require_two_factor_for_admins` setting.
+    pub fn of_session(session: &ActiveSession, two_factor_required: bool) -> Option<Hold> {
         if session.must_change_password {
             Some(Hold::PasswordChange)
-        } else if required && session.user_role == Role::Admin && !session.two_factor_enabled {
+        } else if two_factor_required
+            && session.user_role == Role::Admin
+            && !session.two_factor_enabled
+        {
             Some(Hold::TwoFactorEnrolment)
         } else {
             None

@@ -289,12 +289,6 @@ pub async fn create(
     .await?;
     let Some(id) = id else { return Ok(None) };
     let previous_sign_in_at = User::record_sign_in(conn, user.id, now).await?;
-    let two_factor_enabled: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM two_factor WHERE user_id = $1 AND enabled_at IS NOT NULL",
-    )
-    .bind(user.id)
-    .fetch_one(&mut *conn)
-    .await?;
     Ok(Some(IssuedSession {
         token,
         session: ActiveSession {
@@ -310,7 +304,8 @@ pub async fn create(
             remember: origin.remember,
             previous_sign_in_at,
             must_change_password: user.must_change_password,
-            two_factor_enabled: two_factor_enabled != 0,
+            // Known to the caller, which has just looked (the code step sets it).
+            two_factor_enabled: false,
             csrf_secret,
         },
     }))

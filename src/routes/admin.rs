@@ -111,23 +111,20 @@ async fn force_logout(
     let own = "All your sessions were signed out.";
     let back = uri!(sessions_page(_, _));
     Ok(after_ending_all(
-        &admin,
-        &out.user,
-        &cookie,
-        own,
-        (back, done),
+        &admin, &out.user, &cookie, own, back, done,
     ))
 }
 
 /// Where an administrator lands after a change that ended every session of `user`: the login
 /// page when `user` was themselves (their cookie goes too, with `own` as the message), else `back`
-/// with its message.
+/// with `message`.
 fn after_ending_all(
     admin: &AdminUser,
     user: &User,
     cookie: &SessionCookie<'_>,
     own: &str,
-    (back, message): (rocket::http::uri::Origin<'static>, String),
+    back: rocket::http::uri::Origin<'static>,
+    message: String,
 ) -> Flash<Redirect> {
     if after_ending(user.id == admin.0.id, cookie) {
         return page::done(uri!("/login"), own);
@@ -440,7 +437,8 @@ async fn reset_two_factor(
         &reset.user,
         &cookie,
         own,
-        (back, done),
+        back,
+        done,
     ))
 }
 

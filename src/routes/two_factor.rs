@@ -14,7 +14,7 @@ use crate::app::two_factor::{
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::guard::{
-    CsrfProtected, DeviceCookie, FormSecret, PendingLoginCookie, PublicForm, SessionCookie,
+    CsrfProtected, DeviceCookie, FormSecret, Hold, PendingLoginCookie, PublicForm, SessionCookie,
     SessionForEnrolment, SessionForm,
 };
 use crate::auth::{safe_next, CurrentSession};
@@ -92,9 +92,7 @@ async fn account_page(
     extras: PageExtras,
 ) -> AppResult<(Status, Template)> {
     let state = two_factor::status(app, current).await?;
-    let held = app.two_factor.required_for_admins
-        && current.session.user_role == crate::users::Role::Admin
-        && !current.session.two_factor_enabled;
+    let hold = Hold::of_session(&current.session, app.two_factor.required_for_admins);
     let (on, since, codes_left, enrolment) = match &state {
         TwoFactorStatus::On {
             since,
@@ -107,7 +105,8 @@ async fn account_page(
         ),
         TwoFactorStatus::Enrolling(enrolment) => (false, None, 0, Some(enrolment)),
     };
-    let held = held && !on;
+    // Just switched on in this request: the hold lifts with the next one.
+    let held = hold == Some(Hold::TwoFactorEnrolment) && !on;
     Ok((
         status,
         Template::render(

@@ -113,16 +113,12 @@ impl TwoFactorRow {
     /// Removes the factor and its recovery codes; whether there was a switched-on one.
     pub async fn remove(conn: &mut AnyConnection, user_id: UserId) -> Result<bool, sqlx::Error> {
         RecoveryCodes::delete_for_user(conn, user_id).await?;
-        let removed =
-            sqlx::query("DELETE FROM two_factor WHERE user_id = $1 AND enabled_at IS NOT NULL")
+        let removed: Option<Option<i64>> =
+            sqlx::query_scalar("DELETE FROM two_factor WHERE user_id = $1 RETURNING enabled_at")
                 .bind(user_id)
-                .execute(&mut *conn)
+                .fetch_optional(&mut *conn)
                 .await?;
-        sqlx::query("DELETE FROM two_factor WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?;
-        Ok(removed.rows_affected() == 1)
+        Ok(matches!(removed, Some(Some(_))))
     }
 
     /// Which of `user_ids` have the factor switched on (for the users list: one query a page).
