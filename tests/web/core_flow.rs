@@ -280,6 +280,10 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(backend
     browser.signs_in_as("root@example.com", PASSWORD).await;
     let victim = app.new_browser().await;
     victim.signs_in_as("ada@example.com", PASSWORD).await;
+    // Both first sign-ins are announced by mail; let the delivery task finish (it writes the
+    // `mail_sent` events) before the snapshot that must not change.
+    app.eventually("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL", 2)
+        .await;
     let victim_handle: String =
         sqlx::query_scalar("SELECT handle FROM sessions WHERE user_id = $1")
             .bind(ada.id)

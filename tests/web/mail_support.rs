@@ -106,7 +106,12 @@ fn read_all(dir: &Path) -> Vec<String> {
                     .is_some_and(|n| n.to_string_lossy().starts_with('.'))
         })
         .collect();
-    files.sort();
+    // In arrival order: neither maildir names (seconds, then unpadded microseconds) nor
+    // `message-<id>.eml` sort that way as text.
+    files.sort_by_key(|p| {
+        let written = std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        (written, p.clone())
+    });
     files
         .iter()
         .filter_map(|p| std::fs::read_to_string(p).ok())
