@@ -70,6 +70,11 @@ event_kinds! {
     TwoFactorReset => "two_factor_reset", "Two-factor reset by an administrator";
     RecoveryCodesRenewed => "recovery_codes_renewed", "New recovery codes";
     DeviceForgotten => "device_forgotten", "Trusted device removed";
+    PasskeyAdded => "passkey_added", "Passkey added";
+    PasskeyRenamed => "passkey_renamed", "Passkey renamed";
+    PasskeyRemoved => "passkey_removed", "Passkey removed";
+    PasskeyRefused => "passkey_refused", "Passkey registration refused";
+    PasskeyCloneSuspected => "passkey_clone_suspected", "Passkey refused: it may have been copied";
 }
 
 impl EventKind {

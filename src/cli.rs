@@ -288,13 +288,11 @@ async fn run_recovery(app: &App, command: UserCommand) -> anyhow::Result<()> {
             else {
                 return Err(no_account(&email));
             };
-            let what = match reset.had_two_factor {
-                true => "two-factor sign-in removed",
-                false => "two-factor was not on",
-            };
             println!(
-                "{}: {what}; {} session(s) ended.",
-                reset.user.email, reset.ended
+                "{}: {}; {} session(s) ended.",
+                reset.user.email,
+                reset.summary(),
+                reset.ended
             );
         }
         other => bail!("not a recovery command: {other:?}"),

@@ -121,7 +121,7 @@ impl Default for AppConfig {
             mail_transport: MailTransportKind::File,
             smtp_url: None,
             mail_from: "HR Portal <hr-portal@localhost>".to_string(),
-            public_url: "http://127.0.0.1:8000".to_string(),
+            public_url: "http://localhost:8000".to_string(),
             password_reset_ttl: 1800,
             invitation_ttl: 7 * 86_400,
             mail_retry_delay: 30,

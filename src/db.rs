@@ -132,6 +132,15 @@ impl Db {
 }
 
 /// Whether a statement failed on a UNIQUE constraint (both engines report it alike).
+/// `$first, $first+1, …` for `count` values of an `IN (…)` list: numbered placeholders that both
+/// engines read (only their count varies; every value is bound).
+pub fn numbered_placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }

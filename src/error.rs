@@ -13,6 +13,10 @@ pub enum AppError {
     Database(#[from] sqlx::Error),
     #[error("password hashing failed")]
     Hashing(#[source] HashError),
+    /// The server could not start a passkey ceremony or store its state (a fault, never the
+    /// browser's answer: answers that do not check out are refusals, not errors).
+    #[error("passkey ceremony failed")]
+    Passkey(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the server is busy")]
     Busy { retry_after: u64 },
     #[error("too many attempts")]
@@ -33,7 +37,9 @@ pub enum AppError {
 impl AppError {
     pub fn status(&self) -> Status {
         match self {
-            AppError::Database(_) | AppError::Hashing(_) => Status::InternalServerError,
+            AppError::Database(_) | AppError::Hashing(_) | AppError::Passkey(_) => {
+                Status::InternalServerError
+            }
             AppError::Busy { .. } => Status::ServiceUnavailable,
             AppError::Throttled { .. } => Status::TooManyRequests,
             AppError::Csrf => Status::Forbidden,
@@ -55,7 +61,7 @@ impl AppError {
     /// What the page says: specific for client errors, generic for server faults.
     pub fn public_message(&self) -> String {
         match self {
-            AppError::Database(_) | AppError::Hashing(_) => {
+            AppError::Database(_) | AppError::Hashing(_) | AppError::Passkey(_) => {
                 "Something went wrong on our side. Please try again.".to_string()
             }
             AppError::Busy { .. } => {
@@ -112,6 +118,18 @@ impl From<HashError> for AppError {
             HashError::Busy => AppError::Busy { retry_after: 5 },
             other => AppError::Hashing(other),
         }
+    }
+}
+
+impl From<webauthn_rs::prelude::WebauthnError> for AppError {
+    fn from(error: webauthn_rs::prelude::WebauthnError) -> Self {
+        AppError::Passkey(Box::new(error))
+    }
+}
+
+impl From<serde_json::Error> for AppError {
+    fn from(error: serde_json::Error) -> Self {
+        AppError::Passkey(Box::new(error))
     }
 }
 

@@ -87,3 +87,7 @@ id_type!(
     /// A browser known to have signed in to an account (`known_devices.id`).
     DeviceId
 );
+id_type!(
+    /// A registered passkey (`passkeys.id`); pages use its public handle.
+    PasskeyId
+);

@@ -11,11 +11,13 @@
 //! - [`people`]: employees and departments, the directory, profiles, the dashboard, the demo
 //! - [`recovery`]: reset links, invitations, set-password, unlock, one's own activity
 //! - [`two_factor`]: enrolling, the code step of a sign-in, the admin reset, known devices
+//! - [`passkeys`]: registering, naming and removing passkeys, and signing in with one
 //! - [`mail`]: delivering the outbox (the background task's one use case)
 
 pub mod accounts;
 pub mod actor;
 pub mod mail;
+pub mod passkeys;
 pub mod people;
 pub mod recovery;
 pub mod sessions;
@@ -31,6 +33,7 @@ use rocket::tokio::sync::Notify;
 pub use actor::Actor;
 
 use crate::audit::{self, Event};
+use crate::auth::relying_party::RelyingParty;
 use crate::auth::session::SessionLimits;
 use crate::auth::throttle::{ThrottlePolicy, ThrottleScope};
 use crate::clock::Clock;
@@ -74,6 +77,8 @@ pub struct Services {
     pub mail: MailService,
     pub recovery: RecoveryPolicy,
     pub two_factor: TwoFactorPolicy,
+    /// Passkeys: the WebAuthn relying party built from `public_url` (or why there is none).
+    pub passkeys: RelyingParty,
 }
 
 /// What two-factor sign-in needs: the key that seals TOTP secrets and the admin rule.
@@ -165,8 +170,10 @@ impl App {
         clock: Clock,
         hashing: HashingCapacity,
     ) -> anyhow::Result<App> {
+        let settings = MailSettings::from_config(config)?;
+        let passkeys = RelyingParty::from_public_url(&settings.public_url);
         let mail = MailService {
-            settings: MailSettings::from_config(config)?,
+            settings,
             transport: Transport::from_config(config)?,
             sealer: Sealer::derive(secret_key.as_bytes(), "hr-portal outbox v1"),
             queued: Notify::new(),
@@ -213,6 +220,7 @@ impl App {
                 sealer: Sealer::derive(secret_key.as_bytes(), "hr-portal totp secret v1"),
                 required_for_admins: config.require_two_factor_for_admins,
             },
+            passkeys,
         })))
     }
 

@@ -4,7 +4,8 @@
 use super::{AccountRef, Actor, App};
 use crate::app::accounts::NewAccountForm;
 use crate::audit::{self, Event, EventKind, Origin};
-use crate::auth::pending_login;
+use crate::auth::{passkey_ceremony, pending_login};
+use crate::auth::throttle::Attempt;
 use crate::auth::session::{self, IssuedSession, SessionCounts, SessionOrigin, SessionSummary};
 use crate::auth::CurrentSession;
 use crate::error::{AppError, AppResult};
@@ -99,23 +100,55 @@ pub(super) async fn count_guess(
     origin: &Origin,
     now: i64,
 ) -> AppResult<()> {
+    count_guess_with(app, email, device, Address::CountNow, origin, now).await
+}
+
+/// Whether a guess's address is still to be counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Address {
+    CountNow,
+    /// Counted already: a passkey's, when its challenge was issued.
+    Counted,
+}
+
+/// [`count_guess`], for a guess whose address may have been counted already.
+pub(super) async fn count_guess_with(
+    app: &App,
+    email: &str,
+    device: Option<&KnownDevice>,
+    address: Address,
+    origin: &Origin,
+    now: i64,
+) -> AppResult<()> {
     let mut tx = app.db.begin_write().await?;
-    let attempt = match device {
-        Some(device) => {
-            app.throttle
-                .register_device_attempt(&mut tx, device.id, now)
-                .await?
+    let throttle = &app.throttle;
+    let attempt = match (device, address) {
+        (Some(device), _) => throttle.register_device_attempt(&mut tx, device.id, now).await?,
+        (None, Address::CountNow) => {
+            let ip = origin.ip.as_deref();
+            throttle.register_attempt(&mut tx, email, ip, now).await?
         }
-        None => {
-            app.throttle
-                .register_attempt(&mut tx, email, origin.ip.as_deref(), now)
-                .await?
-        }
+        (None, Address::Counted) => throttle.register_account_attempt(&mut tx, email, now).await?,
     };
+    refuse_over_limit(app, tx, attempt, Some(email), origin, now).await
+}
+
+/// Commits a counted attempt, or — when a limit refuses it — its `login_throttled` event too, and
+/// answers `Err(Throttled)`.
+pub(super) async fn refuse_over_limit(
+    app: &App,
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    attempt: Attempt,
+    email: Option<&str>,
+    origin: &Origin,
+    now: i64,
+) -> AppResult<()> {
     if let Some(retry_after) = attempt.refused() {
-        let event = Event::new(EventKind::LoginThrottled, origin)
-            .email(email)
+        let mut event = Event::new(EventKind::LoginThrottled, origin)
             .detail(format!("retry after {retry_after} s"));
+        if let Some(email) = email {
+            event = event.email(email);
+        }
         audit::record(&mut tx, now, event).await?;
         tx.commit().await?;
         let scope = app.throttle.scope;
@@ -215,7 +248,7 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
         remember: attempt.remember,
         replacing: attempt.replacing,
         device: device.as_ref(),
-        method: None,
+        factors: Factors::Password,
     };
     let Some(signed_in) = start_session(app, &mut tx, &user, completion, origin, now).await? else {
         // Disabled or re-passworded while this sign-in was being checked: it fails.
@@ -236,8 +269,39 @@ pub(super) struct Completion<'a> {
     pub replacing: Option<&'a str>,
     /// The known device the browser proved for this account, if any.
     pub device: Option<&'a KnownDevice>,
-    /// The second factor used, for the event ("authenticator code", "recovery code").
-    pub method: Option<&'static str>,
+    pub factors: Factors,
+}
+
+/// What the person proved to sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Factors {
+    /// The password of an account without two-factor (checked in the same transaction).
+    Password,
+    /// The password and a second factor: "authenticator code" or "recovery code".
+    PasswordAndCode(&'static str),
+    /// A passkey with user verification: two factors in one. `totp_on`: the account also has an
+    /// authenticator app (which its password sign-ins need).
+    Passkey { totp_on: bool },
+}
+
+impl Factors {
+    /// Whether the account signs in with two factors when it uses its password.
+    fn totp_on(self) -> bool {
+        match self {
+            Factors::Password => false,
+            Factors::PasswordAndCode(_) => true,
+            Factors::Passkey { totp_on } => totp_on,
+        }
+    }
+
+    /// How the sign-in went, for its event (nothing for a password alone).
+    fn method(self) -> Option<&'static str> {
+        match self {
+            Factors::Password => None,
+            Factors::PasswordAndCode(method) => Some(method),
+            Factors::Passkey { .. } => Some("passkey"),
+        }
+    }
 }
 
 /// Everything after the last factor, in the caller's transaction: the session (replacing the
@@ -269,8 +333,7 @@ pub(super) async fn start_session(
     let Some(mut issued) = issued else {
         return Ok(None);
     };
-    // A second factor was given exactly when the account has one (checked in this transaction).
-    issued.session.two_factor_enabled = completion.method.is_some();
+    issued.session.two_factor_enabled = completion.factors.totp_on();
     let ip = origin.ip.as_deref();
     let new_device = match completion.device {
         Some(device) => {
@@ -291,7 +354,7 @@ pub(super) async fn start_session(
         }
     };
     let mut details = Vec::new();
-    if let Some(method) = completion.method {
+    if let Some(method) = completion.factors.method() {
         details.push(method);
     }
     if completion.remember {
@@ -716,12 +779,14 @@ pub async fn purge_expired(app: &App) -> AppResult<u64> {
     Ok(purged)
 }
 
-/// Throttle counters, password links, pending sign-ins and known devices past their time.
+/// Throttle counters, password links, pending sign-ins, known devices and passkey ceremonies past
+/// their time.
 async fn purge_small_tables(conn: &mut sqlx::AnyConnection, app: &App, now: i64) -> AppResult<()> {
     app.throttle.purge_stale(conn, now).await?;
     links::purge_expired(conn, now).await?;
     pending_login::purge_expired(conn, now).await?;
     KnownDevice::purge_expired(conn, now).await?;
+    passkey_ceremony::purge_expired(conn, now).await?;
     Ok(())
 }
 

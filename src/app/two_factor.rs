@@ -3,8 +3,8 @@
 //! person's trusted devices and new-sign-in notices.
 
 use super::sessions::{
-    check_current_password, count_guess, own_event, start_session, Completion, PasswordCheck,
-    SignedIn,
+    check_current_password, count_guess, own_event, start_session, Completion, Factors,
+    PasswordCheck, SignedIn,
 };
 use super::{AccountRef, Actor, App};
 use crate::audit::{self, Event, EventKind, Origin};
@@ -16,6 +16,7 @@ use crate::mail::messages;
 use crate::users::devices::{DeviceOwner, KnownDevice};
 use crate::users::password::Password;
 use crate::users::totp::{new_recovery_codes, TotpSecret, TypedCode};
+use crate::users::passkeys::Passkeys;
 use crate::users::two_factor::{RecoveryCodes, TwoFactorRow};
 use crate::users::User;
 
@@ -366,7 +367,7 @@ pub async fn complete_sign_in(
         remember: pending.remember(),
         replacing: attempt.replacing,
         device: device.as_ref(),
-        method: Some(accepted.method()),
+        factors: Factors::PasswordAndCode(accepted.method()),
     };
     let Some(signed_in) = start_session(app, &mut tx, &user, completion, origin, now).await? else {
         tx.rollback().await?;
@@ -512,11 +513,26 @@ pub struct TwoFactorReset {
     /// Whether the account had two-factor on (a reset of an account without it changes nothing
     /// but still ends its sessions, as asked).
     pub had_two_factor: bool,
+    /// How many passkeys were removed with it.
+    pub passkeys_removed: u64,
     pub ended: u64,
 }
 
-/// Removes an account's second factor and recovery codes, cancels its pending sign-ins, ends every
-/// session, and mails the person: the next sign-in needs the password alone. `None`: no account.
+impl TwoFactorReset {
+    /// What was removed, for the event, the page and the command line.
+    pub fn summary(&self) -> String {
+        match (self.had_two_factor, self.passkeys_removed) {
+            (false, 0) => "no second factor was on".to_string(),
+            (true, 0) => "authenticator and recovery codes removed".to_string(),
+            (false, n) => format!("{n} passkey(s) removed"),
+            (true, n) => format!("authenticator, recovery codes and {n} passkey(s) removed"),
+        }
+    }
+}
+
+/// Removes an account's second factor, recovery codes and passkeys, cancels its pending sign-ins,
+/// ends every session, and mails the person: the next sign-in needs the password alone. `None`:
+/// no account.
 pub async fn reset(
     app: &App,
     actor: &Actor,
@@ -530,30 +546,26 @@ pub async fn reset(
         return Ok(None);
     };
     let had_two_factor = TwoFactorRow::remove(&mut tx, user.id).await?;
+    let passkeys_removed = Passkeys::delete_for_user(&mut tx, user.id).await?;
     pending_login::delete_for_user(&mut tx, user.id).await?;
     KnownDevice::delete_for_user(&mut tx, user.id).await?;
     let ended = session::delete_for_user(&mut tx, user.id, None).await?;
-    let event = actor
-        .event(EventKind::TwoFactorReset)
-        .subject(user.id)
-        .detail(format!(
-            "{}; {ended} session(s) ended",
-            if had_two_factor {
-                "authenticator and recovery codes removed"
-            } else {
-                "two-factor was not on"
-            }
-        ));
-    audit::record(&mut tx, now, event).await?;
-    let letter = messages::two_factor_reset(&app.mail.settings, &user, now);
-    app.queue_mail(&mut tx, &user, letter, now).await?;
-    tx.commit().await?;
-    app.mail_queued();
-    Ok(Some(TwoFactorReset {
+    let reset = TwoFactorReset {
         user,
         had_two_factor,
+        passkeys_removed,
         ended,
-    }))
+    };
+    let event = actor
+        .event(EventKind::TwoFactorReset)
+        .subject(reset.user.id)
+        .detail(format!("{}; {ended} session(s) ended", reset.summary()));
+    audit::record(&mut tx, now, event).await?;
+    let letter = messages::two_factor_reset(&app.mail.settings, &reset.user, now);
+    app.queue_mail(&mut tx, &reset.user, letter, now).await?;
+    tx.commit().await?;
+    app.mail_queued();
+    Ok(Some(reset))
 }
 
 /// Which of these accounts have two-factor on (the users list).

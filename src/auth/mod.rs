@@ -4,7 +4,9 @@
 pub mod csrf;
 pub mod guard;
 pub mod next;
+pub mod passkey_ceremony;
 pub mod pending_login;
+pub mod relying_party;
 pub mod session;
 pub mod throttle;
 

@@ -144,12 +144,8 @@ impl ThrottlePolicy {
         device: DeviceId,
         now: i64,
     ) -> Result<Attempt, sqlx::Error> {
-        let (window_start, attempts) = self.count(conn, &device_key(device), now).await?;
-        Ok(Attempt {
-            account_wait: (attempts > self.per_account)
-                .then(|| (window_start + self.window - now).max(1)),
-            ip_wait: None,
-        })
+        self.count_under_account_limit(conn, &device_key(device), now)
+            .await
     }
 
     /// After a correct password (and code) from a known device: clears that device's counter only.
@@ -181,13 +177,10 @@ impl ThrottlePolicy {
             .iter()
             .map(|email| account_key(self.scope, email))
             .collect();
-        // `$3, $4, …`: numbered placeholders that both engines read (only their count varies;
-        // every value is bound).
-        let placeholders: Vec<String> = (3..3 + keys.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT key, window_start FROM login_throttle \
              WHERE failures >= $1 AND window_start > $2 AND key IN ({})",
-            placeholders.join(", ")
+            crate::db::numbered_placeholders(3, keys.len())
         );
         let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
             .bind(self.per_account)
@@ -268,6 +261,33 @@ impl ThrottlePolicy {
         .execute(&mut *conn)
         .await?;
         Ok(())
+    }
+
+    /// Counts one attempt against the account alone: a passkey sign-in, whose address was counted
+    /// when its challenge was issued.
+    pub async fn register_account_attempt(
+        &self,
+        conn: &mut AnyConnection,
+        email: &str,
+        now: i64,
+    ) -> Result<Attempt, sqlx::Error> {
+        self.count_under_account_limit(conn, &account_key(self.scope, email), now)
+            .await
+    }
+
+    /// Counts one attempt against `key` alone, under the per-account limit.
+    async fn count_under_account_limit(
+        &self,
+        conn: &mut AnyConnection,
+        key: &str,
+        now: i64,
+    ) -> Result<Attempt, sqlx::Error> {
+        let (window_start, attempts) = self.count(conn, key, now).await?;
+        Ok(Attempt {
+            account_wait: (attempts > self.per_account)
+                .then(|| (window_start + self.window - now).max(1)),
+            ip_wait: None,
+        })
     }
 
     /// Counts one attempt against the address alone (a request that names no account).

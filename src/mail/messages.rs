@@ -130,6 +130,22 @@ pub fn two_factor_changed(settings: &MailSettings, user: &User, what: &str, at: 
     )
 }
 
+/// A passkey was added to or removed from the account (`what`: `The passkey "work laptop" was
+/// added`).
+pub fn passkeys_changed(settings: &MailSettings, user: &User, what: &str, at: i64) -> Letter {
+    let passkeys = settings.link("/account/passkeys");
+    letter(
+        user,
+        "Your HR Portal passkeys changed",
+        format!(
+            "{what} on {}.\n\
+             If this was not you, reset your password and tell your administrator.\n\
+             Your passkeys: {passkeys}\n",
+            format_timestamp(at)
+        ),
+    )
+}
+
 /// New recovery codes replaced the old ones.
 pub fn recovery_codes_renewed(settings: &MailSettings, user: &User, at: i64) -> Letter {
     let security = settings.link("/account/two-factor");
@@ -153,9 +169,10 @@ pub fn two_factor_reset(settings: &MailSettings, user: &User, at: i64) -> Letter
         user,
         "Your HR Portal two-factor sign-in was reset",
         format!(
-            "An administrator reset two-factor sign-in for your HR Portal account on {} and\n\
-             ended every session. You can now sign in with your password alone; set up a new\n\
-             authenticator at {security}\n",
+            "An administrator reset two-factor sign-in for your HR Portal account on {}: your\n\
+             authenticator app, recovery codes and passkeys were removed and every session\n\
+             ended. You can now sign in with your password alone; set up a new authenticator\n\
+             at {security}\n",
             format_timestamp(at)
         ),
     )

@@ -12,7 +12,7 @@ use crate::app::accounts::{self, AccountAction, AccountOutcome, CreateAccount, N
 use crate::app::mail;
 use crate::app::recovery::{self, Delivery, Invitation, InvitationForm, ResetLink, Unlock};
 use crate::app::sessions::{self, Revoke};
-use crate::app::two_factor;
+use crate::app::{passkeys, two_factor};
 use crate::app::{AccountRef, Actor, App};
 use crate::audit::{EventFilter, EventKind};
 use crate::auth::guard::{CsrfProtected, SessionCookie, SessionForm};
@@ -146,6 +146,8 @@ struct UserRow {
     must_change_password: bool,
     /// Signs in with a second factor.
     two_factor: bool,
+    /// How many passkeys the account has registered.
+    passkeys: i64,
     /// Refused sign-in after too many failures, until then.
     locked_until: Option<String>,
     created: String,
@@ -219,6 +221,7 @@ async fn users_listing(
     let locks = recovery::locked_until(app, &users).await?;
     let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let with_two_factor = two_factor::enabled_among(app, &ids).await?;
+    let passkey_counts = passkeys::counts_among(app, &ids).await?;
     let rows: Vec<UserRow> = users
         .into_iter()
         .zip(locks)
@@ -233,6 +236,10 @@ async fn users_listing(
             disabled: u.disabled,
             must_change_password: u.must_change_password,
             two_factor: with_two_factor.contains(&u.id),
+            passkeys: passkey_counts
+                .iter()
+                .find(|(id, _)| *id == u.id)
+                .map_or(0, |(_, count)| *count),
             locked_until: locked_until.map(when),
             created: when(u.created_at),
         })
@@ -422,13 +429,11 @@ async fn reset_two_factor(
     let Some(reset) = two_factor::reset(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
     };
-    let what = match reset.had_two_factor {
-        true => "two-factor sign-in was reset",
-        false => "had no two-factor sign-in",
-    };
     let done = format!(
-        "{}: {what}; {} session(s) signed out.",
-        reset.user.name, reset.ended
+        "{}: {}; {} session(s) signed out.",
+        reset.user.name,
+        reset.summary(),
+        reset.ended
     );
     let own = "Your two-factor sign-in was reset and your sessions were signed out.";
     let back = uri!(users_page(_, _));

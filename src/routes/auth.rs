@@ -48,6 +48,7 @@ fn login_form(
     secret: &FormSecret,
     fields: &LoginFields,
     error: Option<&str>,
+    app: &App,
 ) -> (Status, Template) {
     (
         status,
@@ -60,6 +61,7 @@ fn login_form(
                 next: safe_next(&fields.next).unwrap_or(""),
                 remember: fields.remember,
                 error,
+                passkeys: app.passkeys.is_available(),
             },
         ),
     )
@@ -73,19 +75,36 @@ fn login_page(
     signed_in: Option<&CurrentSession>,
     secret: FormSecret,
     flash: Option<FlashMessage<'_>>,
+    app: &State<App>,
 ) -> (Status, Template) {
     let layout = match signed_in {
         Some(current) => Layout::signed_in(current, flash),
         None => Layout::anonymous(flash),
     };
-    let blank = LoginFields {
+    login_form(Status::Ok, layout, &secret, &blank(next), None, app)
+}
+
+/// The login form as first shown, leading on to `next`.
+fn blank(next: Option<&str>) -> LoginFields {
+    LoginFields {
         email: String::new(),
         password: Password::new(String::new()),
         remember: false,
         next: next.unwrap_or("").to_string(),
         csrf_token: String::new(),
-    };
-    login_form(Status::Ok, layout, &secret, &blank, None)
+    }
+}
+
+/// The login page again after a sign-in that did not happen (a passkey refused), saying why.
+pub(super) fn login_refused(
+    app: &App,
+    secret: &FormSecret,
+    next: &str,
+    message: &str,
+) -> (Status, Template) {
+    let layout = Layout::anonymous(None);
+    let fields = blank(Some(next));
+    login_form(Status::Unauthorized, layout, secret, &fields, Some(message), app)
 }
 
 #[post("/login", data = "<form>")]
@@ -107,6 +126,7 @@ async fn login(
             &secret,
             &fields,
             Some(message),
+            app,
         )))
     };
     if fields.email.trim().is_empty() || fields.password.is_empty() {

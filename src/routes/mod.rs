@@ -8,6 +8,7 @@ pub mod bench;
 pub mod dashboard;
 pub mod employees;
 pub mod health;
+pub mod passkeys;
 pub mod recovery;
 pub mod setup;
 pub mod two_factor;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<Route> {
     routes.extend(auth::routes());
     routes.extend(setup::routes());
     routes.extend(two_factor::routes());
+    routes.extend(passkeys::routes());
     routes.extend(recovery::routes());
     routes.extend(dashboard::routes());
     routes.extend(employees::routes());

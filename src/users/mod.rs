@@ -4,6 +4,7 @@
 pub mod devices;
 pub mod email;
 pub mod links;
+pub mod passkeys;
 pub mod password;
 pub mod totp;
 pub mod two_factor;

@@ -129,10 +129,9 @@ impl TwoFactorRow {
         if user_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (1..=user_ids.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT user_id FROM two_factor WHERE enabled_at IS NOT NULL AND user_id IN ({})",
-            placeholders.join(", ")
+            crate::db::numbered_placeholders(1, user_ids.len())
         );
         let mut query = sqlx::query_scalar::<_, UserId>(&sql);
         for id in user_ids {

@@ -8,7 +8,7 @@ use rocket::{Request, Response};
 pub struct SecurityHeaders;
 
 const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+    "default-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {

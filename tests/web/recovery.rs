@@ -90,7 +90,7 @@ async fn a_reset_mailed_over_real_smtp_ends_every_session_and_the_link(backend: 
     let messages = smtp.wait_for(1).await;
     let message = &messages[0];
     assert!(header(message, "To").is_some_and(|to| to.contains("<dana@example.com>")));
-    assert!(message.contains("http://127.0.0.1:8000/password/reset/"));
+    assert!(message.contains("http://localhost:8000/password/reset/"));
     let link = link_in(message);
     let done = app
         .browser
@@ -486,7 +486,7 @@ async fn the_cli_prints_reset_and_invitation_links_that_work(backend: Backend) {
     };
     let (ok, out) = hr_portal(&app, &["user", "reset-link", "dana@example.com"], "");
     assert!(
-        ok && out.contains("http://127.0.0.1:8000/password/reset/"),
+        ok && out.contains("http://localhost:8000/password/reset/"),
         "{out}"
     );
     let dana_browser = app.new_browser().await;

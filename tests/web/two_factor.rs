@@ -517,7 +517,10 @@ async fn the_cli_resets_two_factor(backend: Backend) {
     };
     let (ok, output) = hr_portal(&app, &["user", "reset-two-factor", "dana@example.com"], "");
     assert!(ok, "{output}");
-    assert!(output.contains("two-factor sign-in removed"), "{output}");
+    assert!(
+        output.contains("authenticator and recovery codes removed"),
+        "{output}"
+    );
     assert!(!laptop.is_signed_in().await);
     assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 0);
     let browser = app.browser_signed_in_as(&dana).await;

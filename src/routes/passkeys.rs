@@ -1,0 +1,320 @@
+//! Passkeys: /account/passkeys (add, rename, remove) and "Sign in with a passkey" on the login
+//! page. Each ceremony is two posts: the challenge (answered as JSON to `static/passkeys.js`,
+//! which hands it to the browser's WebAuthn prompt) and the browser's answer (an ordinary form
+//! post that ends in a page or a redirect).
+
+use rocket::form::FromForm;
+use rocket::http::{ContentType, Status};
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, uri, Either, Route, State};
+use rocket_dyn_templates::{context, Template};
+use serde::Serialize;
+
+use crate::app::passkeys::{
+    self, Begun, PasskeyAttempt, PasskeyChange, PasskeyStep, Registration,
+};
+use crate::app::App;
+use crate::audit::Origin;
+use crate::auth::guard::{
+    CsrfProtected, DeviceCookie, FormSecret, PublicForm, SessionCookie, SessionForm,
+};
+use crate::auth::CurrentSession;
+use crate::clock::format_timestamp;
+use crate::error::{AppError, AppResult};
+use crate::users::password::Password;
+use crate::web::page::{self, Layout};
+
+/// Asking for a registration challenge: the new passkey's name, and the password when the
+/// sign-in is not fresh. (`Debug` redacts the password.)
+#[derive(Debug, FromForm)]
+pub struct ChallengeFields {
+    #[field(default = "")]
+    name: String,
+    password: Password,
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+/// The browser's answer to a challenge: the ceremony's token and the credential as JSON.
+#[derive(FromForm)]
+pub struct AnswerFields {
+    #[field(default = "")]
+    ceremony: String,
+    #[field(default = "")]
+    credential: String,
+    #[field(default = false)]
+    remember: bool,
+    #[field(default = "")]
+    next: String,
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+impl std::fmt::Debug for AnswerFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnswerFields")
+            .field("ceremony", &"<redacted>")
+            .field("remember", &self.remember)
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, FromForm)]
+pub struct RenameFields {
+    #[field(default = "")]
+    name: String,
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+#[derive(Debug, FromForm)]
+pub struct RemoveFields {
+    password: Password,
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+#[derive(Debug, FromForm)]
+pub struct CsrfOnly {
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+macro_rules! csrf_protected {
+    ($($form:ty),*) => {$(
+        impl CsrfProtected for $form {
+            fn csrf_token(&self) -> &str {
+                &self.csrf_token
+            }
+        }
+    )*};
+}
+
+csrf_protected!(ChallengeFields, AnswerFields, RenameFields, RemoveFields, CsrfOnly);
+
+/// One passkey as the page lists it.
+#[derive(Debug, Serialize)]
+struct PasskeyRow {
+    handle: String,
+    name: String,
+    created: String,
+    last_used: Option<String>,
+}
+
+async fn account_page(
+    status: Status,
+    current: &CurrentSession,
+    app: &App,
+    flash: Option<FlashMessage<'_>>,
+    error: Option<&str>,
+) -> AppResult<(Status, Template)> {
+    let page = passkeys::page(app, current).await?;
+    let rows: Vec<PasskeyRow> = page
+        .passkeys
+        .into_iter()
+        .map(|p| PasskeyRow {
+            handle: p.handle,
+            name: p.name,
+            created: format_timestamp(p.created_at),
+            last_used: p.last_used_at.map(format_timestamp),
+        })
+        .collect();
+    Ok((
+        status,
+        Template::render(
+            "account_passkeys.html",
+            context! {
+                layout: Layout::signed_in(current, flash),
+                csrf_token: current.csrf_token(),
+                passkeys: rows,
+                unavailable: page.unavailable,
+                password_needed: page.password_needed,
+                error,
+            },
+        ),
+    ))
+}
+
+/// The person's passkeys, and the form that adds one.
+#[get("/account/passkeys")]
+async fn account_passkeys(
+    current: &CurrentSession,
+    app: &State<App>,
+    flash: Option<FlashMessage<'_>>,
+) -> AppResult<(Status, Template)> {
+    account_page(Status::Ok, current, app, flash, None).await
+}
+
+/// A challenge as JSON for the script, or why there is none (`{"error": …}`, 4xx).
+fn challenge_json(begun: Begun) -> (Status, (ContentType, String)) {
+    match begun {
+        Begun::Challenge(challenge) => {
+            let body = format!(
+                "{{\"ceremony\":{},\"options\":{}}}",
+                serde_json::Value::String(challenge.ceremony),
+                challenge.options
+            );
+            (Status::Ok, (ContentType::JSON, body))
+        }
+        Begun::Refused(why) => {
+            let body = serde_json::json!({ "error": why }).to_string();
+            (Status::UnprocessableEntity, (ContentType::JSON, body))
+        }
+    }
+}
+
+/// The first half of adding a passkey: a challenge for this session.
+#[post("/account/passkeys/challenge", data = "<form>")]
+async fn registration_challenge(
+    form: SessionForm<ChallengeFields>,
+    app: &State<App>,
+) -> AppResult<(Status, (ContentType, String))> {
+    let SessionForm {
+        session,
+        form: fields,
+        origin,
+    } = form;
+    let begun =
+        passkeys::begin_registration(app, &session, &fields.name, &fields.password, &origin)
+            .await?;
+    Ok(challenge_json(begun))
+}
+
+/// The second half: the browser's answer. Stored, or the page again with why not.
+#[post("/account/passkeys", data = "<form>")]
+async fn register(
+    form: SessionForm<AnswerFields>,
+    app: &State<App>,
+) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+    let SessionForm {
+        session,
+        form: fields,
+        origin,
+    } = form;
+    let done =
+        passkeys::finish_registration(app, &session, &fields.ceremony, &fields.credential, &origin)
+            .await?;
+    match done {
+        Registration::Added { name } => Ok(Either::Left(page::done(
+            uri!(account_passkeys),
+            format!("The passkey “{name}” was added. You can now sign in with it."),
+        ))),
+        Registration::Refused(why) => {
+            let status = Status::UnprocessableEntity;
+            let page = account_page(status, &session, app, None, Some(why)).await?;
+            Ok(Either::Right(page))
+        }
+    }
+}
+
+/// After a rename or a removal: back to the list, or the page again with why not.
+async fn after_change(
+    change: PasskeyChange,
+    done: &str,
+    session: &CurrentSession,
+    app: &App,
+) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+    match change {
+        PasskeyChange::Done { name } => Ok(Either::Left(page::done(
+            uri!(account_passkeys),
+            format!("The passkey “{name}” {done}."),
+        ))),
+        PasskeyChange::NotFound => Err(AppError::NotFound),
+        PasskeyChange::Refused(why) => {
+            let status = Status::UnprocessableEntity;
+            let page = account_page(status, session, app, None, Some(why)).await?;
+            Ok(Either::Right(page))
+        }
+    }
+}
+
+#[post("/account/passkeys/<handle>/rename", data = "<form>")]
+async fn rename(
+    handle: &str,
+    form: SessionForm<RenameFields>,
+    app: &State<App>,
+) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+    let SessionForm {
+        session,
+        form: fields,
+        origin,
+    } = form;
+    let change = passkeys::rename(app, &session, handle, &fields.name, &origin).await?;
+    after_change(change, "was renamed", &session, app).await
+}
+
+#[post("/account/passkeys/<handle>/remove", data = "<form>")]
+async fn remove(
+    handle: &str,
+    form: SessionForm<RemoveFields>,
+    app: &State<App>,
+) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+    let SessionForm {
+        session,
+        form: fields,
+        origin,
+    } = form;
+    let change = passkeys::remove(app, &session, handle, &fields.password, &origin).await?;
+    after_change(change, "was removed and no longer signs you in", &session, app).await
+}
+
+/// The first half of signing in with a passkey: a challenge any registered passkey may answer.
+#[post("/login/passkey/challenge", data = "<form>")]
+async fn sign_in_challenge(
+    form: PublicForm<CsrfOnly>,
+    origin: Origin,
+    app: &State<App>,
+) -> AppResult<(Status, (ContentType, String))> {
+    let _ = form;
+    Ok(challenge_json(passkeys::begin_sign_in(app, &origin).await?))
+}
+
+/// The second half: the browser's answer. The session starts exactly as after a password.
+#[post("/login/passkey", data = "<form>")]
+async fn sign_in(
+    form: PublicForm<AnswerFields>,
+    secret: FormSecret,
+    origin: Origin,
+    cookie: SessionCookie<'_>,
+    devices: DeviceCookie<'_>,
+    app: &State<App>,
+) -> AppResult<Either<Redirect, (Status, Template)>> {
+    let fields = form.0;
+    let previous = cookie.presented();
+    let device_tokens = devices.tokens();
+    let attempt = PasskeyAttempt {
+        ceremony: &fields.ceremony,
+        credential: &fields.credential,
+        remember: fields.remember,
+        replacing: previous.as_deref(),
+        device_tokens: &device_tokens,
+    };
+    match passkeys::finish_sign_in(app, attempt, &origin).await? {
+        PasskeyStep::SignedIn(signed_in) => Ok(Either::Left(super::auth::enter(
+            *signed_in,
+            &cookie,
+            &devices,
+            &fields.next,
+        ))),
+        PasskeyStep::Refused(refusal) => Ok(Either::Right(super::auth::login_refused(
+            app,
+            &secret,
+            &fields.next,
+            refusal.message(),
+        ))),
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        account_passkeys,
+        registration_challenge,
+        register,
+        rename,
+        remove,
+        sign_in_challenge,
+        sign_in
+    ]
+}
