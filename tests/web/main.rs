@@ -44,4 +44,6 @@ mod lifetime;
 mod mail_support;
 mod recovery;
 mod throttle;
+mod passkeys;
+mod soft_authenticator;
 mod two_factor;

@@ -48,7 +48,7 @@ fn recovery_codes_in(html: &str) -> Vec<String> {
 
 /// What a person does around two-factor sign-in.
 #[allow(async_fn_in_trait)]
-trait UsesTwoFactor {
+pub(crate) trait UsesTwoFactor {
     /// Sets up an authenticator on /account/two-factor: the secret shown and the recovery codes.
     async fn enrols(&self, app: &TestApp) -> (String, Vec<String>);
     /// Types `code` on the sign-in's code step.
