@@ -184,7 +184,9 @@ pub async fn begin_registration(
 /// How a registration's second half went.
 #[derive(Debug)]
 pub enum Registration {
-    Added { name: String },
+    Added {
+        name: String,
+    },
     /// Nothing was stored; the message says why.
     Refused(&'static str),
 }
@@ -280,7 +282,9 @@ async fn take_ceremony(app: &App, token: &str, purpose: Purpose, now: i64) -> Ap
 /// How renaming or removing one of one's passkeys went.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PasskeyChange {
-    Done { name: String },
+    Done {
+        name: String,
+    },
     /// Not one of the person's passkeys (or gone already).
     NotFound,
     /// Nothing changed; the message says why.
@@ -501,7 +505,7 @@ pub async fn finish_sign_in(
             .await?;
         return Ok(PasskeyStep::Refused(PasskeyRefusal::NotAccepted));
     }
-        // The account is counted like a password guess (or the browser's known device for it); the
+    // The account is counted like a password guess (or the browser's known device for it); the
     // address was counted when the challenge was issued.
     let email = user.email.as_str();
     count_guess_with(app, email, device.as_ref(), Address::Counted, origin, now).await?;

@@ -4,10 +4,10 @@
 use super::{AccountRef, Actor, App};
 use crate::app::accounts::NewAccountForm;
 use crate::audit::{self, Event, EventKind, Origin};
-use crate::auth::{passkey_ceremony, pending_login};
-use crate::auth::throttle::Attempt;
 use crate::auth::session::{self, IssuedSession, SessionCounts, SessionOrigin, SessionSummary};
+use crate::auth::throttle::Attempt;
 use crate::auth::CurrentSession;
+use crate::auth::{passkey_ceremony, pending_login};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages;
 use crate::users::devices::{DeviceOwner, KnownDevice, NewDevice};
@@ -123,12 +123,20 @@ pub(super) async fn count_guess_with(
     let mut tx = app.db.begin_write().await?;
     let throttle = &app.throttle;
     let attempt = match (device, address) {
-        (Some(device), _) => throttle.register_device_attempt(&mut tx, device.id, now).await?,
+        (Some(device), _) => {
+            throttle
+                .register_device_attempt(&mut tx, device.id, now)
+                .await?
+        }
         (None, Address::CountNow) => {
             let ip = origin.ip.as_deref();
             throttle.register_attempt(&mut tx, email, ip, now).await?
         }
-        (None, Address::Counted) => throttle.register_account_attempt(&mut tx, email, now).await?,
+        (None, Address::Counted) => {
+            throttle
+                .register_account_attempt(&mut tx, email, now)
+                .await?
+        }
     };
     refuse_over_limit(app, tx, attempt, Some(email), origin, now).await
 }

@@ -14,9 +14,9 @@ use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::mail::messages;
 use crate::users::devices::{DeviceOwner, KnownDevice};
+use crate::users::passkeys::Passkeys;
 use crate::users::password::Password;
 use crate::users::totp::{new_recovery_codes, TotpSecret, TypedCode};
-use crate::users::passkeys::Passkeys;
 use crate::users::two_factor::{RecoveryCodes, TwoFactorRow};
 use crate::users::User;
 

@@ -104,7 +104,14 @@ pub(super) fn login_refused(
 ) -> (Status, Template) {
     let layout = Layout::anonymous(None);
     let fields = blank(Some(next));
-    login_form(Status::Unauthorized, layout, secret, &fields, Some(message), app)
+    login_form(
+        Status::Unauthorized,
+        layout,
+        secret,
+        &fields,
+        Some(message),
+        app,
+    )
 }
 
 #[post("/login", data = "<form>")]

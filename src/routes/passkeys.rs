@@ -11,9 +11,7 @@ use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use crate::app::passkeys::{
-    self, Begun, PasskeyAttempt, PasskeyChange, PasskeyStep, Registration,
-};
+use crate::app::passkeys::{self, Begun, PasskeyAttempt, PasskeyChange, PasskeyStep, Registration};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::guard::{
@@ -92,7 +90,13 @@ macro_rules! csrf_protected {
     )*};
 }
 
-csrf_protected!(ChallengeFields, AnswerFields, RenameFields, RemoveFields, CsrfOnly);
+csrf_protected!(
+    ChallengeFields,
+    AnswerFields,
+    RenameFields,
+    RemoveFields,
+    CsrfOnly
+);
 
 /// One passkey as the page lists it.
 #[derive(Debug, Serialize)]
@@ -257,7 +261,13 @@ async fn remove(
         origin,
     } = form;
     let change = passkeys::remove(app, &session, handle, &fields.password, &origin).await?;
-    after_change(change, "was removed and no longer signs you in", &session, app).await
+    after_change(
+        change,
+        "was removed and no longer signs you in",
+        &session,
+        app,
+    )
+    .await
 }
 
 /// The first half of signing in with a passkey: a challenge any registered passkey may answer.

@@ -276,6 +276,9 @@ mod tests {
         assert!(clean_name("   ").is_err());
         assert!(clean_name(&"x".repeat(61)).is_err());
         assert!(clean_name("tab\there").is_err());
-        assert_eq!(clean_name("Dana’s YubiKey 5C").unwrap(), "Dana’s YubiKey 5C");
+        assert_eq!(
+            clean_name("Dana’s YubiKey 5C").unwrap(),
+            "Dana’s YubiKey 5C"
+        );
     }
 }

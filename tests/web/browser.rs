@@ -108,25 +108,32 @@ async fn open_browser(driver: &Driver) -> Client {
     panic!("could not start a Chromium session through chromedriver");
 }
 
-/// Serves the test app on a real port for the browser.
+/// Serves the test app on a real port for the browser, at http://127.0.0.1:<port>.
 async fn serve(app: &TestApp) -> String {
+    serve_as(app, "127.0.0.1").await
+}
+
+/// Serves the test app on a real port, opened (and linked, as `public_url`) by `host` — a name
+/// such as `localhost` where passkeys must work (WebAuthn refuses IP addresses).
+async fn serve_as(app: &TestApp, host: &str) -> String {
     let port = free_port();
+    let public_url = format!("http://{host}:{port}");
     let figment = app
         .figment()
         .merge(("port", port))
-        .merge(("address", "127.0.0.1"));
+        .merge(("address", "127.0.0.1"))
+        .merge(("public_url", public_url.as_str()));
     let rocket = hr_portal::rocket_with_clock(figment, app.clock.clone());
     rocket::tokio::spawn(async move {
         let _ = rocket.launch().await;
     });
-    let base = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
         rocket::tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    base
+    public_url
 }
 
 /// docs/screenshots/ when `HR_PORTAL_UPDATE_SCREENSHOTS=1` asks to refresh the README's pictures,
@@ -440,5 +447,112 @@ async fn a_person_turns_on_two_factor_and_signs_in_with_a_code_in_chromium() {
     .await;
     let page = browser.source().await.unwrap();
     assert!(page.contains("Welcome, Dana Scully"));
+    browser.close().await.unwrap();
+}
+
+/// Chromium's virtual authenticator (the WebDriver WebAuthn extension): a platform authenticator
+/// that keeps discoverable credentials and verifies its user without asking.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/webauthn/authenticator"))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let options = serde_json::json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+            "automaticPresenceSimulation": true,
+        });
+        (http::Method::POST, Some(options.to_string()))
+    }
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[rocket::async_test]
+async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_removes_it_in_chromium() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
+        .await;
+    let base = serve_as(&app, "localhost").await;
+    let browser = open_browser(&driver).await;
+    browser
+        .issue_cmd(AddVirtualAuthenticator)
+        .await
+        .expect("chromedriver adds a virtual authenticator");
+    sign_in(&browser, &base, "dana@example.com", PASSWORD).await;
+    assert_eq!(path_of(&browser).await, "/dashboard");
+
+    // Register: the script asks for a challenge, the authenticator answers, the form posts it.
+    browser
+        .goto(&format!("{base}/account/passkeys"))
+        .await
+        .unwrap();
+    fill_and_press(&browser, "passkey-name", "work laptop", "add-passkey").await;
+    wait_until(&browser, "the passkey in the list", |_, page| {
+        page.contains("data-passkey=\"work laptop\"")
+    })
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+
+    // Sign out, then in with the passkey alone: no e-mail, no password, no code.
+    click(&browser, "#sign-out").await;
+    wait_until(&browser, "the login page", |url, _| url.path() == "/login").await;
+    click(&browser, "#sign-in-with-passkey").await;
+    wait_until(&browser, "the dashboard", |url, _| {
+        url.path() == "/dashboard"
+    })
+    .await;
+    let page = browser.source().await.unwrap();
+    assert!(page.contains("Welcome, Dana Scully"));
+    let method: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE kind = 'login_succeeded' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap();
+    assert!(method.contains("passkey"), "{method}");
+
+    // Remove it (within ten minutes of signing in: no password asked); it signs in no more.
+    browser
+        .goto(&format!("{base}/account/passkeys"))
+        .await
+        .unwrap();
+    save_screenshot(&browser, "passkeys.png").await;
+    click(&browser, "form[action$='/remove'] button").await;
+    wait_until(&browser, "the removal", |_, page| {
+        page.contains("no longer signs you in")
+    })
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
+    click(&browser, "#sign-out").await;
+    wait_until(&browser, "the login page", |url, _| url.path() == "/login").await;
+    click(&browser, "#sign-in-with-passkey").await;
+    wait_until(&browser, "the refusal", |_, page| {
+        page.contains("not registered here")
+    })
+    .await;
+    browser.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert_eq!(path_of(&browser).await, "/login", "not signed in");
     browser.close().await.unwrap();
 }

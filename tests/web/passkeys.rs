@@ -28,8 +28,10 @@ pub trait UsesPasskeys {
     /// Posts an answer to a sign-in ceremony from the login page.
     async fn answers_sign_in(&self, ceremony: &str, credential: &str) -> LocalResponse<'_>;
     /// The whole passkey sign-in: challenge, the authenticator's answer, the post.
-    async fn signs_in_with_passkey(&self, authenticator: &mut SoftAuthenticator)
-        -> LocalResponse<'_>;
+    async fn signs_in_with_passkey(
+        &self,
+        authenticator: &mut SoftAuthenticator,
+    ) -> LocalResponse<'_>;
 }
 
 impl UsesPasskeys for Client {
@@ -100,7 +102,9 @@ async fn dana_with_a_passkey(
         Status::SeeOther
     );
     let mut authenticator = SoftAuthenticator::new();
-    let added = browser.adds_passkey(&mut authenticator, "work laptop").await;
+    let added = browser
+        .adds_passkey(&mut authenticator, "work laptop")
+        .await;
     assert_eq!(added, Status::SeeOther, "the passkey is added");
     Some((app, dana, authenticator))
 }
@@ -141,7 +145,10 @@ async fn a_person_adds_a_passkey_and_then_signs_in_with_it_alone(backend: Backen
     .fetch_one(&app.db().pool)
     .await
     .unwrap();
-    assert!(detail.contains("passkey"), "the method is audited: {detail}");
+    assert!(
+        detail.contains("passkey"),
+        "the method is audited: {detail}"
+    );
     assert!(detail.contains("new device"), "{detail}");
     let (_, page) = laptop.opens("/account/passkeys").await;
     assert!(!page.contains("never"), "the last use is shown");
@@ -178,7 +185,10 @@ async fn an_answer_collected_by_another_origin_is_refused() {
     assert!(!phished.is_signed_in().await);
     assert_eq!(app.sessions_of(&dana).await, 1);
     let why = last_failure(&app).await;
-    assert!(why.contains("work laptop") && why.contains("origin does not match"), "{why}");
+    assert!(
+        why.contains("work laptop") && why.contains("origin does not match"),
+        "{why}"
+    );
 }
 
 /// The detail of the latest refused sign-in.
@@ -202,7 +212,10 @@ async fn an_answer_signed_for_another_relying_party_is_refused() {
     assert!(!browser.is_signed_in().await);
     assert_eq!(app.sessions_of(&dana).await, 1);
     let why = last_failure(&app).await;
-    assert!(why.contains("work laptop") && why.contains("relying party id hash does not match"), "{why}");
+    assert!(
+        why.contains("work laptop") && why.contains("relying party id hash does not match"),
+        "{why}"
+    );
 }
 
 #[rocket::async_test]
@@ -256,10 +269,7 @@ async fn a_removed_passkey_signs_in_no_more() {
     let (_, page) = app.browser.opens("/account/passkeys").await;
     let handle = passkey_handle(&page);
     let action = format!("/account/passkeys/{handle}/remove");
-    let removed = app
-        .browser
-        .submits("/account/passkeys", &action, &[])
-        .await;
+    let removed = app.browser.submits("/account/passkeys", &action, &[]).await;
     assert_eq!(removed.status(), Status::SeeOther);
     drop(removed);
     assert_eq!(app.events_of_kind("passkey_removed").await, 1);
@@ -286,15 +296,16 @@ async fn ten_minutes_after_signing_in_removing_a_passkey_needs_the_password() {
     let (_, page) = app.browser.opens("/account/passkeys").await;
     assert!(page.contains("Your password"), "the form asks for it");
     let action = format!("/account/passkeys/{}/remove", passkey_handle(&page));
-    let without = app
-        .browser
-        .submits("/account/passkeys", &action, &[])
-        .await;
+    let without = app.browser.submits("/account/passkeys", &action, &[]).await;
     assert_eq!(without.status(), Status::UnprocessableEntity);
     drop(without);
     let wrong = app
         .browser
-        .submits("/account/passkeys", &action, &[("password", "not my password")])
+        .submits(
+            "/account/passkeys",
+            &action,
+            &[("password", "not my password")],
+        )
         .await;
     assert_eq!(wrong.status(), Status::UnprocessableEntity);
     drop(wrong);
@@ -375,7 +386,9 @@ async fn a_disabled_account_cannot_sign_in_with_its_passkey() {
 #[rocket::async_test]
 async fn an_administrators_two_factor_reset_removes_the_passkeys_the_users_list_counted() {
     let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
-    let admin = app.create_user("root@example.com", "Root", hr_portal::users::Role::Admin).await;
+    let admin = app
+        .create_user("root@example.com", "Root", hr_portal::users::Role::Admin)
+        .await;
     let admin_browser = app.browser_signed_in_as(&admin).await;
     let (_, users) = admin_browser.opens("/admin/users").await;
     assert!(
@@ -404,7 +417,10 @@ async fn passkey_challenges_count_against_the_address_like_password_guesses() {
         .asks_challenge("/login", "/login/passkey/challenge", &[])
         .await;
     assert_eq!(status, Status::TooManyRequests);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkey_ceremonies").await, 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM passkey_ceremonies").await,
+        3
+    );
 }
 
 #[rocket::async_test]

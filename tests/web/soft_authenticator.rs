@@ -132,10 +132,13 @@ impl SoftAuthenticator {
 
     /// Answers the options of `POST /account/passkeys/challenge`: the credential JSON to post.
     pub fn register(&mut self, options: &Value) -> String {
-        let user_id = options["publicKey"]["user"]["id"].as_str().expect("user id");
+        let user_id = options["publicKey"]["user"]["id"]
+            .as_str()
+            .expect("user id");
         self.user_handle = Some(unb64(user_id));
         let client_data = self.client_data("webauthn.create", options);
-        let mut auth_data = self.authenticator_data(USER_PRESENT | USER_VERIFIED | ATTESTED_CREDENTIAL);
+        let mut auth_data =
+            self.authenticator_data(USER_PRESENT | USER_VERIFIED | ATTESTED_CREDENTIAL);
         auth_data.extend([0u8; 16]); // AAGUID: none
         auth_data.extend((self.credential_id.len() as u16).to_be_bytes());
         auth_data.extend(&self.credential_id);
