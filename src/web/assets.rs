@@ -63,6 +63,10 @@ mod tests {
             static_file("style.css").map(|(t, _)| t),
             Some(ContentType::CSS)
         );
+        assert_eq!(
+            static_file("passkeys.js").map(|(t, _)| t),
+            Some(ContentType::JavaScript)
+        );
         assert!(static_file("../Cargo.toml").is_none());
     }
 }

@@ -369,18 +369,36 @@ async fn a_passkey_can_be_renamed() {
 #[rocket::async_test]
 async fn a_disabled_account_cannot_sign_in_with_its_passkey() {
     let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
-    let mut conn = app.db().read().await.unwrap();
     sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1")
         .bind(dana.id)
-        .execute(&mut *conn)
+        .execute(&app.db().pool)
         .await
         .unwrap();
-    drop(conn);
     let browser = app.new_browser().await;
     let response = browser.signs_in_with_passkey(&mut authenticator).await;
     assert_eq!(response.status(), Status::Unauthorized);
     drop(response);
     assert!(!browser.is_signed_in().await);
+}
+
+#[rocket::async_test]
+async fn a_held_account_signing_in_with_a_passkey_lands_on_the_password_page() {
+    let (app, _dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    sqlx::query("UPDATE users SET must_change_password = 1")
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    let browser = app.new_browser().await;
+    let response = browser.signs_in_with_passkey(&mut authenticator).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response), Some("/account/password"));
+    drop(response);
+    let (status, _) = browser.opens("/dashboard").await;
+    assert_ne!(
+        status,
+        Status::Ok,
+        "the hold applies to a passkey session too"
+    );
 }
 
 #[rocket::async_test]
