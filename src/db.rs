@@ -131,7 +131,6 @@ impl Db {
     }
 }
 
-/// Whether a statement failed on a UNIQUE constraint (both engines report it alike).
 /// `$first, $first+1, …` for `count` values of an `IN (…)` list: numbered placeholders that both
 /// engines read (only their count varies; every value is bound).
 pub fn numbered_placeholders(first: usize, count: usize) -> String {
@@ -141,6 +140,7 @@ pub fn numbered_placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// Whether a statement failed on a UNIQUE constraint (both engines report it alike).
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }

@@ -154,8 +154,8 @@
         function (options) { return navigator.credentials.create(creationOptions(options)); },
         registrationAnswer,
         function (form) {
-          // The name and password were sent with the challenge; the answer carries neither.
-          ["name", "password"].forEach(function (field) {
+          // The name, password and code were sent with the challenge; the answer carries none.
+          ["name", "password", "code"].forEach(function (field) {
             if (form.elements[field]) form.elements[field].disabled = true;
           });
         }

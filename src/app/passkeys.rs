@@ -17,6 +17,7 @@ use super::sessions::{
     check_current_password, count_guess_with, own_event, refuse_over_limit, start_session, Address,
     Completion, Factors, PasswordCheck, SignedIn,
 };
+use super::two_factor::confirm_password_and_code;
 use super::App;
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::passkey_ceremony::{self, NewCeremony, Purpose, Taken};
@@ -41,47 +42,91 @@ pub struct PasskeyPage {
     pub passkeys: Vec<PasskeySummary>,
     /// Why passkeys cannot be used on this deployment, if they cannot.
     pub unavailable: Option<String>,
-    /// Whether adding or removing one asks for the password now.
-    pub password_needed: bool,
+    /// What adding or removing one asks for now.
+    pub step_up: StepUp,
+}
+
+/// What a change to one's passkeys asks for (a passkey is a way in: adding or removing one is
+/// as sensitive as changing the password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepUp {
+    /// Signed in within [`FRESH_SIGN_IN_SECONDS`]: that sign-in was proof enough.
+    Nothing,
+    /// The password.
+    Password,
+    /// The password and a current code (the account has an authenticator app).
+    PasswordAndCode,
 }
 
 /// The person's passkeys and what changing them asks for.
 pub async fn page(app: &App, current: &CurrentSession) -> AppResult<PasskeyPage> {
     let mut conn = app.db.read().await?;
+    let passkeys = Passkeys::list_for_user(&mut conn, current.session.user_id).await?;
+    drop(conn);
     Ok(PasskeyPage {
-        passkeys: Passkeys::list_for_user(&mut conn, current.session.user_id).await?,
+        passkeys,
         unavailable: app.passkeys.webauthn().err().map(str::to_string),
-        password_needed: !signed_in_recently(app, current),
+        step_up: step_up(app, current),
     })
 }
 
-fn signed_in_recently(app: &App, current: &CurrentSession) -> bool {
-    app.clock.now() - current.session.created_at < FRESH_SIGN_IN_SECONDS
+fn step_up(app: &App, current: &CurrentSession) -> StepUp {
+    let session = &current.session;
+    if app.clock.now() - session.created_at < FRESH_SIGN_IN_SECONDS {
+        StepUp::Nothing
+    } else if session.two_factor_enabled {
+        StepUp::PasswordAndCode
+    } else {
+        StepUp::Password
+    }
 }
 
-/// A fresh sign-in, or else the right password (a throttled guess like any other). `Err` says
-/// what the person must do.
+/// What the person typed to confirm a change (`Debug` redacts both).
+pub struct Confirmation<'a> {
+    pub password: &'a Password,
+    pub code: &'a str,
+}
+
+impl std::fmt::Debug for Confirmation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Confirmation(<redacted>)")
+    }
+}
+
+/// A fresh sign-in, or else the right password — and a current code when the account has an
+/// authenticator app (each a throttled guess like any other). `Err` says what the person must do.
 async fn confirm_presence(
     app: &App,
     current: &CurrentSession,
-    password: &Password,
+    confirmation: &Confirmation<'_>,
     origin: &Origin,
 ) -> AppResult<Result<(), &'static str>> {
-    if signed_in_recently(app, current) {
-        return Ok(Ok(()));
+    let password = confirmation.password;
+    match step_up(app, current) {
+        StepUp::Nothing => Ok(Ok(())),
+        _ if password.is_empty() => Ok(Err(
+            "You signed in more than ten minutes ago: reload this page and confirm with your \
+             password.",
+        )),
+        StepUp::Password => {
+            let check = PasswordCheck::Complete;
+            Ok(
+                match check_current_password(app, current, password, origin, check).await? {
+                    Some(_) => Ok(()),
+                    None => Err("Your password is incorrect."),
+                },
+            )
+        }
+        StepUp::PasswordAndCode if confirmation.code.trim().is_empty() => Ok(Err(
+            "Enter a current code from your authenticator app (or a recovery code) with your \
+             password.",
+        )),
+        StepUp::PasswordAndCode => {
+            let code = confirmation.code;
+            confirm_password_and_code(app, current, password, code, origin).await
+        }
     }
-    if password.is_empty() {
-        return Ok(Err(
-            "Enter your password: you signed in more than ten minutes ago.",
-        ));
-    }
-    let check = PasswordCheck::Complete;
-    Ok(
-        match check_current_password(app, current, password, origin, check).await? {
-            Some(_) => Ok(()),
-            None => Err("Your password is incorrect."),
-        },
-    )
 }
 
 /// A challenge for the browser: the token naming the ceremony and the options (JSON) for
@@ -121,7 +166,7 @@ pub async fn begin_registration(
     app: &App,
     current: &CurrentSession,
     name: &str,
-    password: &Password,
+    confirmation: &Confirmation<'_>,
     origin: &Origin,
 ) -> AppResult<Begun> {
     let webauthn = match app.passkeys.webauthn() {
@@ -132,7 +177,7 @@ pub async fn begin_registration(
         Ok(name) => name,
         Err(why) => return Ok(Begun::Refused(why.to_string())),
     };
-    if let Err(why) = confirm_presence(app, current, password, origin).await? {
+    if let Err(why) = confirm_presence(app, current, confirmation, origin).await? {
         return Ok(Begun::Refused(why.to_string()));
     }
     let session = &current.session;
@@ -213,13 +258,13 @@ pub async fn finish_registration(
     let refused = |why: &str| own_event(current, EventKind::PasskeyRefused, origin).detail(why);
     let ceremony = match taken {
         Taken::Open(ceremony) if ceremony.session_id == Some(session.id) => ceremony,
-        Taken::Open(_) | Taken::Unknown => {
-            let why = "no such challenge for this session (already answered, or never issued)";
+        gone => {
+            count_address(app, origin, now).await?;
+            let why = match gone {
+                Taken::Expired => "challenge expired",
+                _ => "no such challenge for this session (already answered, or never issued)",
+            };
             app.record_alone(refused(why)).await?;
-            return Ok(Registration::Refused(CEREMONY_GONE));
-        }
-        Taken::Expired => {
-            app.record_alone(refused("challenge expired")).await?;
             return Ok(Registration::Refused(CEREMONY_GONE));
         }
     };
@@ -253,6 +298,16 @@ pub async fn finish_registration(
     let Some(user) = User::find_by_id(&mut tx, session.user_id).await? else {
         return Err(AppError::NoLongerAllowed);
     };
+    // Counted again in the transaction that stores it: parallel registrations cannot pass the
+    // limit together.
+    if Passkeys::count_for_user(&mut tx, user.id).await? >= MAX_PASSKEYS_PER_ACCOUNT {
+        tx.rollback().await?;
+        app.record_alone(refused("the account has the most passkeys allowed"))
+            .await?;
+        return Ok(Registration::Refused(
+            "Your account has the most passkeys allowed: remove one first.",
+        ));
+    }
     if Passkeys::insert(&mut tx, &new, now).await?.is_none() {
         tx.rollback().await?;
         app.record_alone(refused("credential already registered"))
@@ -269,6 +324,18 @@ pub async fn finish_registration(
     tx.commit().await?;
     app.mail_queued();
     Ok(Registration::Added { name })
+}
+
+/// Counts one request against the client's address (a challenge asked for, or an answer to none),
+/// so one client can neither pile up ceremonies nor flood the audit log with refusals; 429 past
+/// the limit.
+async fn count_address(app: &App, origin: &Origin, now: i64) -> AppResult<()> {
+    let mut tx = app.db.begin_write().await?;
+    let attempt = app
+        .throttle
+        .register_address_attempt(&mut tx, origin.ip.as_deref(), now)
+        .await?;
+    refuse_over_limit(app, tx, attempt, None, origin, now).await
 }
 
 /// Takes a ceremony back (deleting it, committed at once: a refused answer used it up too).
@@ -309,6 +376,11 @@ pub async fn rename(
         tx.rollback().await?;
         return Ok(PasskeyChange::NotFound);
     };
+    if before == name {
+        // Nothing changed: nothing to record.
+        tx.rollback().await?;
+        return Ok(PasskeyChange::Done { name });
+    }
     let event = own_event(current, EventKind::PasskeyRenamed, origin)
         .detail(format!("\"{before}\" is now \"{name}\""));
     audit::record(&mut tx, app.clock.now(), event).await?;
@@ -322,10 +394,10 @@ pub async fn remove(
     app: &App,
     current: &CurrentSession,
     handle: &str,
-    password: &Password,
+    confirmation: &Confirmation<'_>,
     origin: &Origin,
 ) -> AppResult<PasskeyChange> {
-    if let Err(why) = confirm_presence(app, current, password, origin).await? {
+    if let Err(why) = confirm_presence(app, current, confirmation, origin).await? {
         return Ok(PasskeyChange::Refused(why));
     }
     let now = app.clock.now();
@@ -357,12 +429,7 @@ pub async fn begin_sign_in(app: &App, origin: &Origin) -> AppResult<Begun> {
         Err(why) => return Ok(Begun::Refused(why.to_string())),
     };
     let now = app.clock.now();
-    let mut tx = app.db.begin_write().await?;
-    let attempt = app
-        .throttle
-        .register_address_attempt(&mut tx, origin.ip.as_deref(), now)
-        .await?;
-    refuse_over_limit(app, tx, attempt, None, origin, now).await?;
+    count_address(app, origin, now).await?;
     let (mut options, state) = webauthn.start_discoverable_authentication()?;
     // The library marks this challenge for the browser's autofill ("conditional mediation"); it
     // is answered from a button here, so the browser shows its ordinary passkey prompt.
@@ -455,35 +522,22 @@ pub async fn finish_sign_in(
     let state = match take_ceremony(app, attempt.ceremony, Purpose::SignIn, now).await? {
         Taken::Open(ceremony) => ceremony.state,
         gone => {
-            // Counted before it is audited, so posts without a challenge write at most the
-            // address limit's worth of rows.
-            let mut tx = app.db.begin_write().await?;
-            let counted = app
-                .throttle
-                .register_address_attempt(&mut tx, origin.ip.as_deref(), now)
-                .await?;
-            refuse_over_limit(app, tx, counted, None, origin, now).await?;
+            count_address(app, origin, now).await?;
             let why = match gone {
                 Taken::Expired => "passkey: challenge expired",
                 _ => "passkey: no such challenge (already answered, or never issued)",
             };
-            app.record_alone(failed(why)).await?;
-            return Ok(PasskeyStep::Refused(PasskeyRefusal::Expired));
+            return refuse(app, failed(why), PasskeyRefusal::Expired).await;
         }
     };
     let state: DiscoverableAuthentication = serde_json::from_str(&state)?;
     let Ok(answer) = serde_json::from_str::<PublicKeyCredential>(attempt.credential) else {
-        app.record_alone(failed("passkey: the browser's answer does not read"))
-            .await?;
-        return Ok(PasskeyStep::Refused(PasskeyRefusal::NotAccepted));
+        let why = "passkey: the browser's answer does not read";
+        return refuse(app, failed(why), PasskeyRefusal::NotAccepted).await;
     };
-    let stored = match find_credential(app, webauthn, &answer).await? {
-        Some(stored) => stored,
-        None => {
-            app.record_alone(failed("passkey: not registered here"))
-                .await?;
-            return Ok(PasskeyStep::Refused(PasskeyRefusal::NotRegistered));
-        }
+    let Some(stored) = find_credential(app, webauthn, &answer).await? else {
+        let why = "passkey: not registered here";
+        return refuse(app, failed(why), PasskeyRefusal::NotRegistered).await;
     };
     let mut conn = app.db.read().await?;
     let user = User::find_by_id(&mut conn, stored.user_id).await?;
@@ -499,52 +553,49 @@ pub async fn finish_sign_in(
             .email(user.email.as_str())
             .detail(why)
     };
+    let not_accepted = PasskeyRefusal::NotAccepted;
     if user.disabled {
         let why = "passkey: account disabled".to_string();
-        app.record_alone(refused(EventKind::LoginFailed, why))
-            .await?;
-        return Ok(PasskeyStep::Refused(PasskeyRefusal::NotAccepted));
+        return refuse(app, refused(EventKind::LoginFailed, why), not_accepted).await;
     }
     // The account is counted like a password guess (or the browser's known device for it); the
     // address was counted when the challenge was issued.
     let email = user.email.as_str();
     count_guess_with(app, email, device.as_ref(), Address::Counted, origin, now).await?;
+    let name = &stored.name;
     let Some(mut passkey) = stored.passkey() else {
-        let why = format!("passkey \"{}\": stored record unreadable", stored.name);
-        app.record_alone(refused(EventKind::LoginFailed, why))
-            .await?;
-        return Ok(PasskeyStep::Refused(PasskeyRefusal::NotAccepted));
+        let why = format!("passkey \"{name}\": stored record unreadable");
+        return refuse(app, refused(EventKind::LoginFailed, why), not_accepted).await;
     };
     let result = match webauthn.finish_discoverable_authentication_v2(&answer, state, &passkey) {
         Ok(result) if result.user_verified() => result,
         Ok(_) => {
-            let why = format!("passkey \"{}\": user not verified", stored.name);
-            app.record_alone(refused(EventKind::LoginFailed, why))
-                .await?;
-            return Ok(PasskeyStep::Refused(PasskeyRefusal::NotAccepted));
+            let why = format!("passkey \"{name}\": user not verified");
+            return refuse(app, refused(EventKind::LoginFailed, why), not_accepted).await;
         }
         Err(WebauthnError::CredentialPossibleCompromise) => {
             let why = format!(
-                "passkey \"{}\": its signature counter did not go up, so a copy of it may be in \
-                 use",
-                stored.name
+                "passkey \"{name}\": its signature counter did not go up, so a copy of it may \
+                 be in use"
             );
-            app.record_alone(refused(EventKind::PasskeyCloneSuspected, why))
-                .await?;
-            return Ok(PasskeyStep::Refused(PasskeyRefusal::NotAccepted));
+            let event = refused(EventKind::PasskeyCloneSuspected, why);
+            let mut tx = app.db.begin_write().await?;
+            audit::record(&mut tx, now, event).await?;
+            let letter = messages::passkey_clone_suspected(&app.mail.settings, &user, name, now);
+            app.queue_mail(&mut tx, &user, letter, now).await?;
+            tx.commit().await?;
+            app.mail_queued();
+            return Ok(PasskeyStep::Refused(not_accepted));
         }
         Err(error) => {
-            let why = format!("passkey \"{}\": {error}", stored.name);
-            app.record_alone(refused(EventKind::LoginFailed, why))
-                .await?;
-            return Ok(PasskeyStep::Refused(PasskeyRefusal::NotAccepted));
+            let why = format!("passkey \"{name}\": {error}");
+            return refuse(app, refused(EventKind::LoginFailed, why), not_accepted).await;
         }
     };
     // The counter and backup state as of this use (the library refused one that went back).
-    let updated = passkey.update_credential(&result) == Some(true);
+    passkey.update_credential(&result);
     let mut tx = app.db.begin_write().await?;
-    let still_there =
-        Passkeys::record_use(&mut tx, stored.id, updated.then_some(&passkey), now).await?;
+    let still_there = Passkeys::record_use(&mut tx, &stored, &passkey, now).await?;
     let totp_on = TwoFactorRow::find(&mut tx, user.id)
         .await?
         .is_some_and(|row| row.is_enabled());
@@ -559,12 +610,11 @@ pub async fn finish_sign_in(
         false => None,
     };
     let Some(signed_in) = signed_in else {
-        // Removed, disabled or reset while this sign-in was being checked: it fails.
+        // Removed, used by a parallel sign-in, disabled or reset while this sign-in was being
+        // checked: it fails.
         tx.rollback().await?;
         let why = "passkey: account or passkey changed during sign-in".to_string();
-        app.record_alone(refused(EventKind::LoginFailed, why))
-            .await?;
-        return Ok(PasskeyStep::Refused(PasskeyRefusal::NotAccepted));
+        return refuse(app, refused(EventKind::LoginFailed, why), not_accepted).await;
     };
     if device.is_some() {
         // The challenge's count on the address goes back (a known device's sign-in does not
@@ -578,6 +628,12 @@ pub async fn finish_sign_in(
         app.mail_queued();
     }
     Ok(PasskeyStep::SignedIn(Box::new(signed_in)))
+}
+
+/// Records why a passkey sign-in was refused, and says so.
+async fn refuse(app: &App, event: Event, refusal: PasskeyRefusal) -> AppResult<PasskeyStep> {
+    app.record_alone(event).await?;
+    Ok(PasskeyStep::Refused(refusal))
 }
 
 /// The registered passkey the answer names: its credential id, and the WebAuthn user id the

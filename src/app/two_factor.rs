@@ -429,6 +429,30 @@ async fn with_password_and_code(
     }
 }
 
+/// Checks the password and a current code, and spends the code (with the guesses settled): the
+/// step-up a sensitive change asks of an account with two-factor. `Err` says what was wrong.
+pub(super) async fn confirm_password_and_code(
+    app: &App,
+    current: &CurrentSession,
+    password: &Password,
+    code: &str,
+    origin: &Origin,
+) -> AppResult<Result<(), &'static str>> {
+    let (user, accepted) =
+        match with_password_and_code(app, current, password, code, origin).await? {
+            Ok(checked) => checked,
+            Err(message) => return Ok(Err(message)),
+        };
+    let mut tx = app.db.begin_write().await?;
+    if !accepted.spend(&mut tx, user.id, app.clock.now()).await? {
+        tx.rollback().await?;
+        return Ok(Err("That code was already used."));
+    }
+    settle_guesses(app, &mut tx, &user, origin).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
 /// Both the password and the code were right: the account's failures are cleared and the code
 /// guess's slot goes back to the address (the password's went back already).
 async fn settle_guesses(

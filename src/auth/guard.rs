@@ -400,8 +400,9 @@ async fn any_session<'r>(request: &'r Request<'_>) -> request::Outcome<&'r Curre
 pub enum Hold {
     /// An administrator set the password: the person picks their own on /account/password.
     PasswordChange,
-    /// `require_two_factor_for_admins` is on and this administrator has no second factor yet:
-    /// /account/two-factor is the one page open.
+    /// `require_two_factor_for_admins` is on and this administrator has no authenticator app
+    /// yet: /account/two-factor is the one page open. (A passkey does not lift it: the password
+    /// would still sign the account in alone.)
     TwoFactorEnrolment,
 }
 

@@ -100,6 +100,7 @@ pub fn new_sign_in(
 ) -> Letter {
     let sessions = settings.link("/account/sessions");
     let forgot = settings.link("/password/forgot");
+    let passkeys = settings.link("/account/passkeys");
     letter(
         user,
         "New sign-in to your HR Portal account",
@@ -108,7 +109,8 @@ pub fn new_sign_in(
              {device}, from {}, on {}\n\n\
              If this was you, there is nothing to do.\n\
              Not you? End all sessions: {sessions}\n\
-             and choose a new password: {forgot}\n",
+             choose a new password: {forgot}\n\
+             and remove any passkey you do not recognise: {passkeys}\n",
             ip.unwrap_or("an unknown address"),
             format_timestamp(at)
         ),
@@ -139,8 +141,31 @@ pub fn passkeys_changed(settings: &MailSettings, user: &User, what: &str, at: i6
         "Your HR Portal passkeys changed",
         format!(
             "{what} on {}.\n\
-             If this was not you, reset your password and tell your administrator.\n\
-             Your passkeys: {passkeys}\n",
+             If this was not you, remove any passkey you do not recognise at {passkeys} (a\n\
+             passkey signs in without your password), change your password, and tell your\n\
+             administrator: their \"Reset two-factor\" removes every passkey at once.\n",
+            format_timestamp(at)
+        ),
+    )
+}
+
+/// A sign-in with a passkey was refused because its signature counter went backwards: a copy of
+/// the key may be in use.
+pub fn passkey_clone_suspected(
+    settings: &MailSettings,
+    user: &User,
+    passkey: &str,
+    at: i64,
+) -> Letter {
+    let passkeys = settings.link("/account/passkeys");
+    letter(
+        user,
+        "A sign-in with one of your HR Portal passkeys was refused",
+        format!(
+            "On {} a sign-in with your passkey \"{passkey}\" was refused: its signature counter\n\
+             was behind the one we saw last, which happens when a copy of the key is used.\n\
+             If you did not restore or copy that authenticator, remove the passkey at\n\
+             {passkeys} and tell your administrator.\n",
             format_timestamp(at)
         ),
     )

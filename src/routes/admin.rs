@@ -221,7 +221,10 @@ async fn users_listing(
     let locks = recovery::locked_until(app, &users).await?;
     let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let with_two_factor = two_factor::enabled_among(app, &ids).await?;
-    let passkey_counts = passkeys::counts_among(app, &ids).await?;
+    let passkey_counts: std::collections::HashMap<UserId, i64> = passkeys::counts_among(app, &ids)
+        .await?
+        .into_iter()
+        .collect();
     let rows: Vec<UserRow> = users
         .into_iter()
         .zip(locks)
@@ -236,10 +239,7 @@ async fn users_listing(
             disabled: u.disabled,
             must_change_password: u.must_change_password,
             two_factor: with_two_factor.contains(&u.id),
-            passkeys: passkey_counts
-                .iter()
-                .find(|(id, _)| *id == u.id)
-                .map_or(0, |(_, count)| *count),
+            passkeys: passkey_counts.get(&u.id).copied().unwrap_or(0),
             locked_until: locked_until.map(when),
             created: when(u.created_at),
         })

@@ -11,7 +11,9 @@ use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use crate::app::passkeys::{self, Begun, PasskeyAttempt, PasskeyChange, PasskeyStep, Registration};
+use crate::app::passkeys::{
+    self, Begun, Confirmation, PasskeyAttempt, PasskeyChange, PasskeyStep, Registration,
+};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::guard::{
@@ -23,15 +25,25 @@ use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
 
-/// Asking for a registration challenge: the new passkey's name, and the password when the
-/// sign-in is not fresh. (`Debug` redacts the password.)
-#[derive(Debug, FromForm)]
+/// Asking for a registration challenge: the new passkey's name, and the password (and a code)
+/// when the sign-in is not fresh. (`Debug` redacts the password and the code.)
+#[derive(FromForm)]
 pub struct ChallengeFields {
     #[field(default = "")]
     name: String,
     password: Password,
     #[field(default = "")]
+    code: String,
+    #[field(default = "")]
     csrf_token: String,
+}
+
+impl std::fmt::Debug for ChallengeFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChallengeFields")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The browser's answer to a challenge: the ceremony's token and the credential as JSON.
@@ -67,11 +79,21 @@ pub struct RenameFields {
     csrf_token: String,
 }
 
-#[derive(Debug, FromForm)]
+/// Removing a passkey: the password (and a code) when the sign-in is not fresh. (`Debug`
+/// redacts both.)
+#[derive(FromForm)]
 pub struct RemoveFields {
     password: Password,
     #[field(default = "")]
+    code: String,
+    #[field(default = "")]
     csrf_token: String,
+}
+
+impl std::fmt::Debug for RemoveFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RemoveFields(<redacted>)")
+    }
 }
 
 #[derive(Debug, FromForm)]
@@ -134,7 +156,7 @@ async fn account_page(
                 csrf_token: current.csrf_token(),
                 passkeys: rows,
                 unavailable: page.unavailable,
-                password_needed: page.password_needed,
+                step_up: page.step_up,
                 error,
             },
         ),
@@ -180,9 +202,12 @@ async fn registration_challenge(
         form: fields,
         origin,
     } = form;
+    let confirmation = Confirmation {
+        password: &fields.password,
+        code: &fields.code,
+    };
     let begun =
-        passkeys::begin_registration(app, &session, &fields.name, &fields.password, &origin)
-            .await?;
+        passkeys::begin_registration(app, &session, &fields.name, &confirmation, &origin).await?;
     Ok(challenge_json(begun))
 }
 
@@ -205,12 +230,19 @@ async fn register(
             uri!(account_passkeys),
             format!("The passkey “{name}” was added. You can now sign in with it."),
         ))),
-        Registration::Refused(why) => {
-            let status = Status::UnprocessableEntity;
-            let page = account_page(status, &session, app, None, Some(why)).await?;
-            Ok(Either::Right(page))
-        }
+        Registration::Refused(why) => refused(&session, app, why).await,
     }
+}
+
+/// The page again, 422, saying why nothing changed.
+async fn refused(
+    session: &CurrentSession,
+    app: &App,
+    why: &str,
+) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+    let status = Status::UnprocessableEntity;
+    let page = account_page(status, session, app, None, Some(why)).await?;
+    Ok(Either::Right(page))
 }
 
 /// After a rename or a removal: back to the list, or the page again with why not.
@@ -226,11 +258,7 @@ async fn after_change(
             format!("The passkey “{name}” {done}."),
         ))),
         PasskeyChange::NotFound => Err(AppError::NotFound),
-        PasskeyChange::Refused(why) => {
-            let status = Status::UnprocessableEntity;
-            let page = account_page(status, session, app, None, Some(why)).await?;
-            Ok(Either::Right(page))
-        }
+        PasskeyChange::Refused(why) => refused(session, app, why).await,
     }
 }
 
@@ -260,7 +288,11 @@ async fn remove(
         form: fields,
         origin,
     } = form;
-    let change = passkeys::remove(app, &session, handle, &fields.password, &origin).await?;
+    let confirmation = Confirmation {
+        password: &fields.password,
+        code: &fields.code,
+    };
+    let change = passkeys::remove(app, &session, handle, &confirmation, &origin).await?;
     after_change(
         change,
         "was removed and no longer signs you in",

@@ -91,9 +91,10 @@ impl Passkeys {
         .await
     }
 
-    /// What a new registration needs to know of the account's passkeys: the WebAuthn user id
-    /// they share (if any), how many there are, and their credential ids (the browser refuses to
-    /// register one of those again).
+    /// What a new registration needs to know of the account's passkeys: the WebAuthn user id of
+    /// the first (new ones reuse it; two registrations racing from nothing may each pick one, and
+    /// a sign-in checks each credential against its own), how many there are, and their
+    /// credential ids (the browser refuses to register one of those again).
     pub async fn registered_for(
         conn: &mut AnyConnection,
         user_id: UserId,
@@ -159,37 +160,32 @@ impl Passkeys {
         .await
     }
 
-    /// Records a sign-in with the passkey, and its updated record when the counter or the backup
-    /// state moved. False if the passkey was removed meanwhile.
+    /// Records a sign-in with the passkey and its record after it (counter, backup state) — only
+    /// if the record is still the one the sign-in was checked against. False when a parallel
+    /// sign-in moved the counter first (so a counter can never be written backwards) or the
+    /// passkey was removed meanwhile.
     pub async fn record_use(
         conn: &mut AnyConnection,
-        id: PasskeyId,
-        updated: Option<&Passkey>,
+        checked: &StoredPasskey,
+        after: &Passkey,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
-        let done = match updated {
-            Some(passkey) => {
-                let credential = serde_json::to_string(passkey)
-                    .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-                sqlx::query("UPDATE passkeys SET last_used_at = $1, credential = $2 WHERE id = $3")
-                    .bind(now)
-                    .bind(credential)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?
-            }
-            None => {
-                sqlx::query("UPDATE passkeys SET last_used_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?
-            }
-        };
+        let credential =
+            serde_json::to_string(after).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+        let done = sqlx::query(
+            "UPDATE passkeys SET last_used_at = $1, credential = $2 WHERE id = $3 AND credential = $4",
+        )
+        .bind(now)
+        .bind(credential)
+        .bind(checked.id)
+        .bind(&checked.credential)
+        .execute(&mut *conn)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Renames one of the account's passkeys; its name before, or `None` if it is not theirs.
+    /// (Renaming to the same name changes nothing; the caller tells by comparing.)
     pub async fn rename_own(
         conn: &mut AnyConnection,
         user_id: UserId,
@@ -236,6 +232,17 @@ impl Passkeys {
             .execute(&mut *conn)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// How many passkeys the account has (checked again as a new one is stored).
+    pub async fn count_for_user(
+        conn: &mut AnyConnection,
+        user_id: UserId,
+    ) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await
     }
 
     /// How many passkeys each of these accounts has (accounts without any are left out).

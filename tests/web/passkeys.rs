@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 use crate::soft_authenticator::SoftAuthenticator;
-use crate::two_factor::UsesTwoFactor;
+use crate::two_factor::{code_for, UsesTwoFactor};
 
 /// What a person does with passkeys, so the tests read as sentences.
 #[allow(async_fn_in_trait)] // test-only
@@ -260,6 +260,11 @@ async fn a_copied_authenticator_whose_counter_goes_back_is_refused_and_audited()
     drop(response);
     assert!(!copy.is_signed_in().await);
     assert_eq!(app.events_of_kind("passkey_clone_suspected").await, 1);
+    app.eventually(
+        "SELECT COUNT(*) FROM outbox WHERE subject LIKE '%passkeys was refused'",
+        1,
+    )
+    .await;
     assert_eq!(app.sessions_of(&dana).await, 2);
 }
 
@@ -316,6 +321,44 @@ async fn ten_minutes_after_signing_in_removing_a_passkey_needs_the_password() {
         .await;
     assert_eq!(right.status(), Status::SeeOther);
     drop(right);
+    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
+}
+
+#[rocket::async_test]
+async fn with_an_authenticator_app_a_late_change_also_needs_a_current_code() {
+    let (app, _dana, _authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (secret, _codes) = app.browser.enrols(&app).await;
+    app.clock.advance(11 * 60);
+    let (_, page) = app.browser.opens("/account/passkeys").await;
+    assert!(page.contains("Current code"), "the form asks for a code");
+    let action = format!("/account/passkeys/{}/remove", passkey_handle(&page));
+    let password_alone = app
+        .browser
+        .submits("/account/passkeys", &action, &[("password", PASSWORD)])
+        .await;
+    assert_eq!(password_alone.status(), Status::UnprocessableEntity);
+    drop(password_alone);
+    let (status, refused) = app
+        .browser
+        .asks_challenge(
+            "/account/passkeys",
+            "/account/passkeys/challenge",
+            &[("name", "phone"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity, "{refused}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+    let code = code_for(&secret, app.clock.now());
+    let with_code = app
+        .browser
+        .submits(
+            "/account/passkeys",
+            &action,
+            &[("password", PASSWORD), ("code", code.as_str())],
+        )
+        .await;
+    assert_eq!(with_code.status(), Status::SeeOther);
+    drop(with_code);
     assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
 }
 
@@ -461,4 +504,27 @@ async fn an_ip_address_as_public_url_means_no_passkeys_and_says_why() {
         .await;
     assert_eq!(status, Status::UnprocessableEntity);
     assert!(refused["error"].as_str().unwrap().contains("IP address"));
+}
+
+#[rocket::async_test]
+async fn a_sign_in_checked_against_a_stale_counter_cannot_write_it_back() {
+    use hr_portal::users::passkeys::Passkeys;
+    let (app, _dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let mut conn = app.db().read().await.unwrap();
+    let stale = Passkeys::find_by_credential(&mut conn, &authenticator.credential_id)
+        .await
+        .unwrap()
+        .expect("registered");
+    drop(conn);
+    let browser = app.new_browser().await;
+    let response = browser.signs_in_with_passkey(&mut authenticator).await;
+    assert_eq!(response.status(), Status::SeeOther, "the counter moves on");
+    drop(response);
+    // A parallel sign-in that read the record before that one cannot overwrite the newer counter.
+    let mut conn = app.db().read().await.unwrap();
+    let older = stale.passkey().unwrap();
+    let written = Passkeys::record_use(&mut conn, &stale, &older, app.clock.now())
+        .await
+        .unwrap();
+    assert!(!written);
 }

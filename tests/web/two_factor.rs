@@ -16,7 +16,7 @@ use crate::helpers::*;
 use crate::mail_support::*;
 
 /// The code an authenticator app shows for `base32` at unix time `at`.
-fn code_for(base32: &str, at: i64) -> String {
+pub(crate) fn code_for(base32: &str, at: i64) -> String {
     let bytes = Secret::Encoded(base32.to_string())
         .to_bytes()
         .expect("the page shows valid base32");
