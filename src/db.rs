@@ -140,6 +140,20 @@ pub fn numbered_placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// Deletes every row of `table` that belongs to the account (its `user_id`); how many. `table`
+/// is always one of the app's own names, never input.
+pub async fn delete_rows_of_user(
+    conn: &mut sqlx::AnyConnection,
+    table: &'static str,
+    user_id: crate::ids::UserId,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Whether a statement failed on a UNIQUE constraint (both engines report it alike).
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())

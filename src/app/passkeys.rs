@@ -209,21 +209,21 @@ pub async fn begin_registration(
         selection.require_resident_key = true;
     }
     let state = serde_json::to_string(&RegistrationState { user_handle, state })?;
-    let now = app.clock.now();
-    let mut tx = app.db.begin_write().await?;
-    passkey_ceremony::delete_for_session(&mut tx, session.id).await?;
     let new = NewCeremony {
         purpose: Purpose::Register,
         session_id: Some(session.id),
         passkey_name: Some(&name),
         state: &state,
     };
-    let ceremony = passkey_ceremony::create(&mut tx, &new, now).await?;
+    issue_challenge(app, &new, serde_json::to_string(&options)?).await
+}
+
+/// Stores a ceremony and hands the browser its token and options.
+async fn issue_challenge(app: &App, new: &NewCeremony<'_>, options: String) -> AppResult<Begun> {
+    let mut tx = app.db.begin_write().await?;
+    let ceremony = passkey_ceremony::create(&mut tx, new, app.clock.now()).await?;
     tx.commit().await?;
-    Ok(Begun::Challenge(Challenge {
-        ceremony,
-        options: serde_json::to_string(&options)?,
-    }))
+    Ok(Begun::Challenge(Challenge { ceremony, options }))
 }
 
 /// How a registration's second half went.
@@ -316,14 +316,45 @@ pub async fn finish_registration(
             "That passkey is already registered here.",
         ));
     }
-    let event = own_event(current, EventKind::PasskeyAdded, origin).detail(&name);
+    let change = Change {
+        kind: EventKind::PasskeyAdded,
+        name: &name,
+        what: "added to",
+    };
+    record_change(app, tx, current, &user, change, origin, now).await?;
+    Ok(Registration::Added { name })
+}
+
+/// A passkey added or removed, for its event and its mail.
+struct Change<'a> {
+    kind: EventKind,
+    name: &'a str,
+    /// "added to" or "removed from" (the account).
+    what: &'static str,
+}
+
+/// Finishes a change to the person's passkeys in its transaction: the event, the mail to the
+/// person, the commit, and the wake-up of the mailer.
+async fn record_change(
+    app: &App,
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    current: &CurrentSession,
+    user: &User,
+    change: Change<'_>,
+    origin: &Origin,
+    now: i64,
+) -> AppResult<()> {
+    let event = own_event(current, change.kind, origin).detail(change.name);
     audit::record(&mut tx, now, event).await?;
-    let what = format!("The passkey \"{name}\" was added to your HR Portal account");
-    let letter = messages::passkeys_changed(&app.mail.settings, &user, &what, now);
-    app.queue_mail(&mut tx, &user, letter, now).await?;
+    let what = format!(
+        "The passkey \"{}\" was {} your HR Portal account",
+        change.name, change.what
+    );
+    let letter = messages::passkeys_changed(&app.mail.settings, user, &what, now);
+    app.queue_mail(&mut tx, user, letter, now).await?;
     tx.commit().await?;
     app.mail_queued();
-    Ok(Registration::Added { name })
+    Ok(())
 }
 
 /// Counts one request against the client's address (a challenge asked for, or an answer to none),
@@ -410,13 +441,12 @@ pub async fn remove(
         tx.rollback().await?;
         return Ok(PasskeyChange::NotFound);
     };
-    let event = own_event(current, EventKind::PasskeyRemoved, origin).detail(&name);
-    audit::record(&mut tx, now, event).await?;
-    let what = format!("The passkey \"{name}\" was removed from your HR Portal account");
-    let letter = messages::passkeys_changed(&app.mail.settings, &user, &what, now);
-    app.queue_mail(&mut tx, &user, letter, now).await?;
-    tx.commit().await?;
-    app.mail_queued();
+    let change = Change {
+        kind: EventKind::PasskeyRemoved,
+        name: &name,
+        what: "removed from",
+    };
+    record_change(app, tx, current, &user, change, origin, now).await?;
     Ok(PasskeyChange::Done { name })
 }
 
@@ -435,19 +465,13 @@ pub async fn begin_sign_in(app: &App, origin: &Origin) -> AppResult<Begun> {
     // is answered from a button here, so the browser shows its ordinary passkey prompt.
     options.mediation = None;
     let state = serde_json::to_string(&state)?;
-    let mut tx = app.db.begin_write().await?;
     let new = NewCeremony {
         purpose: Purpose::SignIn,
         session_id: None,
         passkey_name: None,
         state: &state,
     };
-    let ceremony = passkey_ceremony::create(&mut tx, &new, now).await?;
-    tx.commit().await?;
-    Ok(Begun::Challenge(Challenge {
-        ceremony,
-        options: serde_json::to_string(&options)?,
-    }))
+    issue_challenge(app, &new, serde_json::to_string(&options)?).await
 }
 
 /// A passkey sign-in as posted. (`Debug` by hand: the tokens are secrets.)

@@ -271,6 +271,46 @@ impl<'r> FromRequest<'r> for DeviceCookie<'r> {
     }
 }
 
+/// What a sign-in reads from the browser and leaves in it: the session cookie it replaces (never
+/// upgrades) and sets, and the device cookie it proves and extends. The values are read as the
+/// request arrives.
+pub struct SignInCookies<'r> {
+    pub session: SessionCookie<'r>,
+    pub devices: DeviceCookie<'r>,
+    replacing: Option<String>,
+    device_tokens: Vec<String>,
+}
+
+impl SignInCookies<'_> {
+    /// The session token this browser holds, if any: a sign-in replaces that session.
+    pub fn replacing(&self) -> Option<&str> {
+        self.replacing.as_deref()
+    }
+
+    /// The device tokens this browser carries.
+    pub fn device_tokens(&self) -> &[String] {
+        &self.device_tokens
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SignInCookies<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        jar_and_policy(request).map(|(jar, policy)| {
+            let session = SessionCookie { jar, policy };
+            let devices = DeviceCookie { jar, policy };
+            SignInCookies {
+                replacing: session.presented(),
+                device_tokens: devices.tokens(),
+                session,
+                devices,
+            }
+        })
+    }
+}
+
 /// The cookie that carries a sign-in from the password step to the code step: a random token,
 /// private (so it cannot be forged or read), gone after five minutes.
 pub struct PendingLoginCookie<'r> {

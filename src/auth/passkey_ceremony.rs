@@ -57,12 +57,16 @@ pub struct NewCeremony<'a> {
     pub state: &'a str,
 }
 
-/// Stores a ceremony; the token for the browser.
+/// Stores a ceremony (replacing the session's unfinished one: at most one per session); the token
+/// for the browser.
 pub async fn create(
     conn: &mut AnyConnection,
     new: &NewCeremony<'_>,
     now: i64,
 ) -> Result<String, sqlx::Error> {
+    if let Some(session_id) = new.session_id {
+        delete_for_session(conn, session_id).await?;
+    }
     let token = random_token();
     sqlx::query(
         "INSERT INTO passkey_ceremonies (token_hash, purpose, session_id, passkey_name, state, \
@@ -102,8 +106,8 @@ pub async fn take(
     })
 }
 
-/// Drops a session's unfinished registrations (a new one replaces them: at most one per session).
-pub async fn delete_for_session(
+/// Drops a session's unfinished registration.
+async fn delete_for_session(
     conn: &mut AnyConnection,
     session_id: SessionId,
 ) -> Result<(), sqlx::Error> {

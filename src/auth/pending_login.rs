@@ -81,10 +81,7 @@ pub async fn consume(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Er
 }
 
 pub async fn delete_for_user(conn: &mut AnyConnection, user_id: UserId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM pending_logins WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+    crate::db::delete_rows_of_user(conn, "pending_logins", user_id).await?;
     Ok(())
 }
 

@@ -11,8 +11,8 @@ use crate::app::sessions::{self, SignIn, SignInAttempt, SignedIn};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::guard::{
-    CsrfProtected, DeviceCookie, FormSecret, PendingLoginCookie, PublicForm, SessionCookie,
-    SessionForm,
+    CsrfProtected, FormSecret, PendingLoginCookie, PublicForm, SessionCookie, SessionForm,
+    SignInCookies,
 };
 use crate::auth::{safe_next, CurrentSession};
 use crate::error::AppResult;
@@ -119,8 +119,7 @@ async fn login(
     form: PublicForm<LoginFields>,
     secret: FormSecret,
     origin: Origin,
-    cookie: SessionCookie<'_>,
-    devices: DeviceCookie<'_>,
+    cookies: SignInCookies<'_>,
     pending: PendingLoginCookie<'_>,
     app: &State<App>,
 ) -> AppResult<Either<Redirect, (Status, Template)>> {
@@ -141,22 +140,15 @@ async fn login(
         return again(Status::UnprocessableEntity, message);
     }
     // Whatever session this browser had is replaced, never upgraded (fixation).
-    let previous = cookie.presented();
-    let device_tokens = devices.tokens();
     let attempt = SignInAttempt {
         email: &fields.email,
         password: &fields.password,
         remember: fields.remember,
-        replacing: previous.as_deref(),
-        device_tokens: &device_tokens,
+        replacing: cookies.replacing(),
+        device_tokens: cookies.device_tokens(),
     };
     match sessions::sign_in(app, attempt, &origin).await? {
-        SignIn::SignedIn(signed_in) => Ok(Either::Left(enter(
-            *signed_in,
-            &cookie,
-            &devices,
-            &fields.next,
-        ))),
+        SignIn::SignedIn(signed_in) => Ok(Either::Left(enter(*signed_in, &cookies, &fields.next))),
         SignIn::CodeNeeded(token) => {
             pending.set(token.0);
             let code_step = match safe_next(&fields.next) {
@@ -172,18 +164,13 @@ async fn login(
 /// After the last factor: the session cookie (kept across browser restarts for "keep me signed
 /// in"), the device token if this browser is new to the account, and the way in — the password
 /// page for a held account, else where the person was going.
-pub(super) fn enter(
-    signed_in: SignedIn,
-    cookie: &SessionCookie<'_>,
-    devices: &DeviceCookie<'_>,
-    next: &str,
-) -> Redirect {
+pub(super) fn enter(signed_in: SignedIn, cookies: &SignInCookies<'_>, next: &str) -> Redirect {
     let SignedIn { issued, new_device } = signed_in;
     let held = issued.session.must_change_password;
-    cookie.set(issued.token, issued.session.remember);
+    cookies.session.set(issued.token, issued.session.remember);
     match new_device {
-        Some(made) => devices.add(made.token),
-        None => devices.refresh(),
+        Some(made) => cookies.devices.add(made.token),
+        None => cookies.devices.refresh(),
     }
     let destination = match held {
         true => "/account/password",

@@ -16,9 +16,7 @@ use crate::app::passkeys::{
 };
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{
-    CsrfProtected, DeviceCookie, FormSecret, PublicForm, SessionCookie, SessionForm,
-};
+use crate::auth::guard::{CsrfProtected, FormSecret, PublicForm, SessionForm, SignInCookies};
 use crate::auth::CurrentSession;
 use crate::clock::format_timestamp;
 use crate::error::{AppError, AppResult};
@@ -268,13 +266,9 @@ async fn rename(
     form: SessionForm<RenameFields>,
     app: &State<App>,
 ) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
-    let SessionForm {
-        session,
-        form: fields,
-        origin,
-    } = form;
-    let change = passkeys::rename(app, &session, handle, &fields.name, &origin).await?;
-    after_change(change, "was renamed", &session, app).await
+    let (session, name) = (&form.session, &form.form.name);
+    let change = passkeys::rename(app, session, handle, name, &form.origin).await?;
+    after_change(change, "was renamed", session, app).await
 }
 
 #[post("/account/passkeys/<handle>/remove", data = "<form>")]
@@ -283,23 +277,14 @@ async fn remove(
     form: SessionForm<RemoveFields>,
     app: &State<App>,
 ) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
-    let SessionForm {
-        session,
-        form: fields,
-        origin,
-    } = form;
     let confirmation = Confirmation {
-        password: &fields.password,
-        code: &fields.code,
+        password: &form.form.password,
+        code: &form.form.code,
     };
-    let change = passkeys::remove(app, &session, handle, &confirmation, &origin).await?;
-    after_change(
-        change,
-        "was removed and no longer signs you in",
-        &session,
-        app,
-    )
-    .await
+    let session = &form.session;
+    let change = passkeys::remove(app, session, handle, &confirmation, &form.origin).await?;
+    let done = "was removed and no longer signs you in";
+    after_change(change, done, session, app).await
 }
 
 /// The first half of signing in with a passkey: a challenge any registered passkey may answer.
@@ -319,25 +304,21 @@ async fn sign_in(
     form: PublicForm<AnswerFields>,
     secret: FormSecret,
     origin: Origin,
-    cookie: SessionCookie<'_>,
-    devices: DeviceCookie<'_>,
+    cookies: SignInCookies<'_>,
     app: &State<App>,
 ) -> AppResult<Either<Redirect, (Status, Template)>> {
     let fields = form.0;
-    let previous = cookie.presented();
-    let device_tokens = devices.tokens();
     let attempt = PasskeyAttempt {
         ceremony: &fields.ceremony,
         credential: &fields.credential,
         remember: fields.remember,
-        replacing: previous.as_deref(),
-        device_tokens: &device_tokens,
+        replacing: cookies.replacing(),
+        device_tokens: cookies.device_tokens(),
     };
     match passkeys::finish_sign_in(app, attempt, &origin).await? {
         PasskeyStep::SignedIn(signed_in) => Ok(Either::Left(super::auth::enter(
             *signed_in,
-            &cookie,
-            &devices,
+            &cookies,
             &fields.next,
         ))),
         PasskeyStep::Refused(refusal) => Ok(Either::Right(super::auth::login_refused(

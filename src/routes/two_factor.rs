@@ -14,8 +14,8 @@ use crate::app::two_factor::{
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::guard::{
-    CsrfProtected, DeviceCookie, FormSecret, Hold, PendingLoginCookie, PublicForm, SessionCookie,
-    SessionForEnrolment, SessionForm,
+    CsrfProtected, FormSecret, Hold, PendingLoginCookie, PublicForm, SessionForEnrolment,
+    SessionForm, SignInCookies,
 };
 use crate::auth::{safe_next, CurrentSession};
 use crate::clock::format_timestamp;
@@ -291,25 +291,22 @@ async fn submit_code(
     form: PublicForm<CodeFields>,
     secret: FormSecret,
     origin: Origin,
-    cookie: SessionCookie<'_>,
-    devices: DeviceCookie<'_>,
+    cookies: SignInCookies<'_>,
     pending: PendingLoginCookie<'_>,
     app: &State<App>,
 ) -> AppResult<Either<Redirect, (Status, Template)>> {
     let fields = form.0;
     let pending_token = pending.token();
-    let previous = cookie.presented();
-    let device_tokens = devices.tokens();
     let attempt = CodeAttempt {
         pending: pending_token.as_deref(),
         code: &fields.code,
-        replacing: previous.as_deref(),
-        device_tokens: &device_tokens,
+        replacing: cookies.replacing(),
+        device_tokens: cookies.device_tokens(),
     };
     match two_factor::complete_sign_in(app, attempt, &origin).await? {
         CodeStep::SignedIn(signed_in) => {
             pending.clear();
-            let entered = super::auth::enter(*signed_in, &cookie, &devices, &fields.next);
+            let entered = super::auth::enter(*signed_in, &cookies, &fields.next);
             Ok(Either::Left(entered))
         }
         CodeStep::WrongCode => {

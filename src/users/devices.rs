@@ -208,11 +208,7 @@ impl KnownDevice {
         conn: &mut AnyConnection,
         user_id: UserId,
     ) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM known_devices WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?;
-        Ok(done.rows_affected())
+        crate::db::delete_rows_of_user(conn, "known_devices", user_id).await
     }
 
     /// Housekeeping: devices not seen for a whole lifetime.

@@ -158,11 +158,7 @@ pub async fn consume(
 
 /// Deletes every link of an account (a password change, a disable, a newer link).
 pub async fn delete_for_user(conn: &mut AnyConnection, user: UserId) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM password_links WHERE user_id = $1")
-        .bind(user)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected())
+    crate::db::delete_rows_of_user(conn, "password_links", user).await
 }
 
 /// Deletes links that expired (housekeeping with the session purge).

@@ -227,11 +227,7 @@ impl Passkeys {
         conn: &mut AnyConnection,
         user_id: UserId,
     ) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?;
-        Ok(done.rows_affected())
+        crate::db::delete_rows_of_user(conn, "passkeys", user_id).await
     }
 
     /// How many passkeys the account has (checked again as a new one is stored).

@@ -197,10 +197,7 @@ impl RecoveryCodes {
     }
 
     async fn delete_for_user(conn: &mut AnyConnection, user_id: UserId) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?;
+        crate::db::delete_rows_of_user(conn, "recovery_codes", user_id).await?;
         Ok(())
     }
 }
