@@ -229,7 +229,8 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
         .find(|a| a.role == Role::Employee)
         .unwrap()
         .clone();
-    let base = serve(&app).await;
+    // Opened by name, as people do (the login page then offers passkeys too).
+    let base = serve_as(&app, "localhost").await;
 
     let user = open_browser(&driver).await;
     user.goto(&format!("{base}/login")).await.unwrap();
