@@ -41,7 +41,15 @@ impl UsesPasskeys for Client {
         action: &str,
         fields: &[(&str, &str)],
     ) -> (Status, Value) {
-        let response = self.submits(form_page, action, fields).await;
+        // The token of the form whose script asks at `action` (a signed-in page has others).
+        let (_, html) = self.opens(form_page).await;
+        let form = html
+            .find(&format!("data-challenge=\"{action}\""))
+            .map_or(html.as_str(), |at| &html[at..]);
+        let token = csrf_token_in(form);
+        let mut all = fields.to_vec();
+        all.push(("csrf_token", &token));
+        let response = self.posts(action, &all).await;
         let status = response.status();
         let json = serde_json::from_str(&body(response).await).unwrap_or(Value::Null);
         (status, json)
@@ -478,10 +486,26 @@ async fn passkey_challenges_count_against_the_address_like_password_guesses() {
         .asks_challenge("/login", "/login/passkey/challenge", &[])
         .await;
     assert_eq!(status, Status::TooManyRequests);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM passkey_ceremonies").await,
-        3
-    );
+    let ceremonies = "SELECT COUNT(*) FROM passkey_ceremonies";
+    assert_eq!(app.count(ceremonies).await, 3);
+    // Unanswered challenges go with the housekeeping once their five minutes are over.
+    app.clock.advance(5 * 60);
+    hr_portal::app::sessions::purge_expired(app.app())
+        .await
+        .unwrap();
+    assert_eq!(app.count(ceremonies).await, 0);
+}
+
+#[rocket::async_test]
+async fn a_passkey_sign_in_replaces_the_session_the_browser_had() {
+    let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let before = app.browser.session_token().expect("signed in");
+    let response = app.browser.signs_in_with_passkey(&mut authenticator).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    drop(response);
+    let after = app.browser.session_token().expect("signed in");
+    assert_ne!(before, after, "a new token, never the old one upgraded");
+    assert_eq!(app.sessions_of(&dana).await, 1, "the old session is gone");
 }
 
 #[rocket::async_test]
