@@ -33,7 +33,7 @@ use crate::users::two_factor::TwoFactorRow;
 use crate::users::User;
 
 /// Within this long of signing in, adding or removing a passkey needs no password (GitHub's
-/// "sudo mode"); after it, the password is asked again.
+/// "sudo mode"); after it, the password is asked again (and a code, see [`StepUp`]).
 pub const FRESH_SIGN_IN_SECONDS: i64 = 10 * 60;
 
 /// What /account/passkeys shows.

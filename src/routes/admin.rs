@@ -15,7 +15,7 @@ use crate::app::sessions::{self, Revoke};
 use crate::app::{passkeys, two_factor};
 use crate::app::{AccountRef, Actor, App};
 use crate::audit::{EventFilter, EventKind};
-use crate::auth::guard::{CsrfProtected, SessionCookie, SessionForm};
+use crate::auth::guard::{SessionCookie, SessionForm};
 use crate::auth::session::is_handle;
 use crate::auth::AdminUser;
 use crate::error::{AppError, AppResult};
@@ -292,11 +292,7 @@ pub struct NewUserFields {
     csrf_token: String,
 }
 
-impl CsrfProtected for NewUserFields {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
+csrf_protected!(NewUserFields);
 
 #[post("/admin/users", data = "<form>")]
 async fn create_user(
@@ -346,11 +342,7 @@ pub struct InvitationFields {
     csrf_token: String,
 }
 
-impl CsrfProtected for InvitationFields {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
+csrf_protected!(InvitationFields);
 
 #[post("/admin/users/invite", data = "<form>")]
 async fn invite_user(
@@ -538,11 +530,7 @@ pub struct RoleFields {
     csrf_token: String,
 }
 
-impl CsrfProtected for RoleFields {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
+csrf_protected!(RoleFields);
 
 #[post("/admin/users/<user_id>/role", data = "<form>")]
 async fn change_role(

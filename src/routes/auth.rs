@@ -33,11 +33,7 @@ pub struct LoginFields {
     csrf_token: String,
 }
 
-impl CsrfProtected for LoginFields {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
+csrf_protected!(LoginFields);
 
 const GENERIC_FAILURE: &str = "The e-mail address or password is incorrect.";
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::app::people::{self, EmployeeFormData, EmployeeSave};
 use crate::app::{Actor, App};
-use crate::auth::guard::{CsrfProtected, SessionForm};
+use crate::auth::guard::SessionForm;
 use crate::auth::{AdminUser, CurrentSession, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::hr::{
@@ -225,11 +225,7 @@ pub struct EmployeeFormFields {
     csrf_token: String,
 }
 
-impl CsrfProtected for EmployeeFormFields {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
+csrf_protected!(EmployeeFormFields);
 
 impl EmployeeFormFields {
     fn draft(&self) -> EmployeeDraft<'_> {

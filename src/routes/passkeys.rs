@@ -11,12 +11,13 @@ use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
+use super::CsrfOnly;
 use crate::app::passkeys::{
     self, Begun, Confirmation, PasskeyAttempt, PasskeyChange, PasskeyStep, Registration,
 };
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{CsrfProtected, FormSecret, PublicForm, SessionForm, SignInCookies};
+use crate::auth::guard::{FormSecret, PublicForm, SessionForm, SignInCookies};
 use crate::auth::CurrentSession;
 use crate::clock::format_timestamp;
 use crate::error::{AppError, AppResult};
@@ -94,29 +95,7 @@ impl std::fmt::Debug for RemoveFields {
     }
 }
 
-#[derive(Debug, FromForm)]
-pub struct CsrfOnly {
-    #[field(default = "")]
-    csrf_token: String,
-}
-
-macro_rules! csrf_protected {
-    ($($form:ty),*) => {$(
-        impl CsrfProtected for $form {
-            fn csrf_token(&self) -> &str {
-                &self.csrf_token
-            }
-        }
-    )*};
-}
-
-csrf_protected!(
-    ChallengeFields,
-    AnswerFields,
-    RenameFields,
-    RemoveFields,
-    CsrfOnly
-);
+csrf_protected!(ChallengeFields, AnswerFields, RenameFields, RemoveFields);
 
 /// One passkey as the page lists it.
 #[derive(Debug, Serialize)]

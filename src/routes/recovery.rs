@@ -10,7 +10,7 @@ use rocket_dyn_templates::{context, Template};
 use crate::app::recovery::{self, LinkHolder, LinkUse};
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{CsrfProtected, FormSecret, LinkCookie, PublicForm};
+use crate::auth::guard::{FormSecret, LinkCookie, PublicForm};
 use crate::error::AppResult;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
@@ -24,11 +24,7 @@ pub struct ForgotFields {
     csrf_token: String,
 }
 
-impl CsrfProtected for ForgotFields {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
+csrf_protected!(ForgotFields);
 
 fn forgot_form(status: Status, secret: &FormSecret, error: Option<&str>) -> (Status, Template) {
     let page = Template::render(
@@ -138,11 +134,7 @@ pub struct NewPasswordFields {
     csrf_token: String,
 }
 
-impl CsrfProtected for NewPasswordFields {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
+csrf_protected!(NewPasswordFields);
 
 #[post("/password/reset", data = "<form>")]
 async fn use_link(

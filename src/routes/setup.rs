@@ -11,7 +11,7 @@ use crate::app::accounts::NewAccountForm;
 use crate::app::sessions::{self, Setup, SetupForm};
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{CsrfProtected, FormSecret, PublicForm, SessionCookie};
+use crate::auth::guard::{FormSecret, PublicForm, SessionCookie};
 use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::users::Role;
@@ -33,11 +33,7 @@ pub struct SetupFields {
     csrf_token: String,
 }
 
-impl CsrfProtected for SetupFields {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
+csrf_protected!(SetupFields);
 
 fn setup_form(
     status: Status,

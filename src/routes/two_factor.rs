@@ -53,11 +53,7 @@ pub struct PasswordAndCode {
     csrf_token: String,
 }
 
-impl CsrfProtected for PasswordAndCode {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
+csrf_protected!(PasswordAndCode);
 
 impl std::fmt::Debug for CodeFields {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
