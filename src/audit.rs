@@ -1,7 +1,8 @@
 //! The append-only trail of what happened: sign-ins, sessions ended, accounts and employees
 //! changed. Events are written only by the application layer, inside the transaction of the change
 //! they describe ([`record`] takes that transaction's connection), so a change and its event
-//! commit together or not at all. There is no code path that edits or deletes an event.
+//! commit together or not at all. There is no code path that edits an event; the only deletion is
+//! retention ([`purge_older_than`]): events older than `audit_retention_days` go, oldest first.
 
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
@@ -14,7 +15,7 @@ use crate::users::MAX_EMAIL_LEN;
 macro_rules! event_kinds {
     ($($variant:ident => $stored:literal, $label:literal;)*) => {
         /// Every kind of event the trail records.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum EventKind {
             $($variant,)*
         }
@@ -190,6 +191,23 @@ pub async fn record(conn: &mut AnyConnection, at: i64, event: Event) -> Result<(
     Ok(())
 }
 
+/// Deletes up to `batch` events older than `before`, oldest first; how many (retention).
+pub async fn purge_older_than(
+    conn: &mut AnyConnection,
+    before: i64,
+    batch: i64,
+) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query(
+        "DELETE FROM audit_events WHERE id IN \
+         (SELECT id FROM audit_events WHERE at < $1 ORDER BY at, id LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(&mut *conn)
+    .await?;
+    Ok(deleted.rows_affected())
+}
+
 /// A stored event with the names of the people involved, for the audit page.
 #[derive(Debug, Clone, Serialize, FromRow)]
 pub struct EventRecord {
@@ -236,47 +254,114 @@ macro_rules! events_with_people {
     };
 }
 
-/// The joins and the filter both audit queries share ($1 kind or '', $2 user term or '', $3 its
-/// LIKE pattern).
-macro_rules! filtered_events {
-    () => {
-        "WHERE ($1 = '' OR e.kind = $1) AND ($2 = '' OR s.email LIKE $3 ESCAPE '\\' \
-         OR a.email LIKE $3 ESCAPE '\\' OR LOWER(e.email) LIKE $3 ESCAPE '\\')"
-    };
+/// At most this many matching events are counted; the page says "more than" past it. Counting
+/// every match of a million-row trail on each page view would cost more than the page.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// Accounts a user term may stand for; a term matching more is too vague to narrow by.
+const MAX_MATCHED_ACCOUNTS: i64 = 200;
+
+/// A value bound to a filter placeholder.
+enum Bound {
+    Text(String),
+    Id(i64),
+}
+
+/// The `WHERE` clause of a filter and its values, built so that every condition can use an index
+/// (`audit_by_kind_time`, `audit_by_subject`, `audit_by_actor`, `audit_by_typed_email`): a filter
+/// written as `($1 = '' OR kind = $1)` would read the whole table instead.
+struct FilterSql {
+    clause: String,
+    values: Vec<Bound>,
+}
+
+impl FilterSql {
+    /// The user term stands for the accounts whose address contains it, and for the typed
+    /// address equal to it (attempts on addresses without an account).
+    async fn build(conn: &mut AnyConnection, filter: &EventFilter) -> Result<FilterSql, sqlx::Error> {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        if let Some(kind) = filter.kind {
+            values.push(Bound::Text(kind.as_str().to_string()));
+            conditions.push(format!("e.kind = ${}", values.len()));
+        }
+        if !filter.user.is_empty() {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM users WHERE email LIKE $1 ESCAPE '\\' ORDER BY id LIMIT $2",
+            )
+            .bind(like_pattern(&filter.user))
+            .bind(MAX_MATCHED_ACCOUNTS)
+            .fetch_all(&mut *conn)
+            .await?;
+            values.push(Bound::Text(crate::text::fold(&filter.user)));
+            let mut either = vec![format!("LOWER(e.email) = ${}", values.len())];
+            if !ids.is_empty() {
+                let first = values.len() + 1;
+                let list = crate::db::numbered_placeholders(first, ids.len());
+                values.extend(ids.iter().map(|id| Bound::Id(*id)));
+                either.push(format!("e.subject_user_id IN ({list})"));
+                either.push(format!("e.actor_user_id IN ({list})"));
+            }
+            conditions.push(format!("({})", either.join(" OR ")));
+        }
+        let clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {} ", conditions.join(" AND "))
+        };
+        Ok(FilterSql { clause, values })
+    }
+
+    fn bind<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for value in &self.values {
+            query = match value {
+                Bound::Text(text) => query.bind(text.as_str()),
+                Bound::Id(id) => query.bind(*id),
+            };
+        }
+        query
+    }
+
+    /// The next free placeholder number.
+    fn next(&self) -> usize {
+        self.values.len() + 1
+    }
 }
 
 impl EventRecord {
-    /// One page of events, newest first, and how many match.
+    /// One page of events, newest first, and how many match (at most [`COUNT_CAP`] + 1).
     pub async fn page(
         conn: &mut AnyConnection,
         filter: &EventFilter,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<EventRecord>, i64), sqlx::Error> {
-        let pattern = like_pattern(&filter.user);
-        let kind = filter.kind.map_or("", EventKind::as_str);
-        let rows: Vec<EventRecord> = sqlx::query_as(concat!(
+        let filter = FilterSql::build(conn, filter).await?;
+        let n = filter.next();
+        let sql = format!(
+            "{}{}ORDER BY e.at DESC, e.id DESC LIMIT ${n} OFFSET ${}",
             event_record_columns!(),
-            filtered_events!(),
-            " ORDER BY e.at DESC, e.id DESC LIMIT $4 OFFSET $5"
-        ))
-        .bind(kind)
-        .bind(&filter.user)
-        .bind(&pattern)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&mut *conn)
-        .await?;
-        let total: i64 = sqlx::query_scalar(concat!(
-            "SELECT COUNT(*) ",
-            events_with_people!(),
-            filtered_events!()
-        ))
-        .bind(kind)
-        .bind(&filter.user)
-        .bind(&pattern)
-        .fetch_one(&mut *conn)
-        .await?;
+            filter.clause,
+            n + 1
+        );
+        let query = filter.bind(sqlx::query(&sql)).bind(limit).bind(offset);
+        let rows = query
+            .try_map(|row: sqlx::any::AnyRow| EventRecord::from_row(&row))
+            .fetch_all(&mut *conn)
+            .await?;
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM audit_events e {}LIMIT ${n}) capped",
+            filter.clause
+        );
+        let total: i64 = filter
+            .bind(sqlx::query(&sql))
+            .bind(COUNT_CAP + 1)
+            .try_map(|row: sqlx::any::AnyRow| sqlx::Row::try_get(&row, 0))
+            .fetch_one(&mut *conn)
+            .await?;
         Ok((rows, total))
     }
 

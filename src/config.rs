@@ -38,6 +38,12 @@ pub struct AppConfig {
     pub password_hash_queue_timeout_ms: u64,
     /// Maximum pooled database connections.
     pub database_max_connections: u32,
+    /// Milliseconds a request waits for the database (a pooled connection, or SQLite's write
+    /// lock) before it is answered 503 with `Retry-After`. Short on purpose: when the database is
+    /// gone, every answer and /healthz come back within about this long instead of piling up.
+    pub database_timeout_ms: u64,
+    /// Days audit events are kept; the purge deletes older ones.
+    pub audit_retention_days: i64,
     /// Header a trusted reverse proxy sets to the client address (e.g. `X-Real-IP`). Unset: the
     /// socket peer address is used and any such header is ignored, so clients cannot forge it.
     pub proxy_ip_header: Option<String>,
@@ -117,6 +123,8 @@ impl Default for AppConfig {
             password_hash_concurrency: 0,
             password_hash_queue_timeout_ms: 5_000,
             database_max_connections: 16,
+            database_timeout_ms: 1_000,
+            audit_retention_days: 365,
             proxy_ip_header: None,
             mail_transport: MailTransportKind::File,
             smtp_url: None,
@@ -162,6 +170,7 @@ impl AppConfig {
             ("password_reset_ttl", config.password_reset_ttl),
             ("invitation_ttl", config.invitation_ttl),
             ("mail_retry_delay", config.mail_retry_delay),
+            ("audit_retention_days", config.audit_retention_days),
         ] {
             if value <= 0 {
                 return Err(ConfigError::NotPositive(name));
@@ -182,6 +191,10 @@ impl AppConfig {
             (
                 "database_max_connections",
                 i64::from(config.database_max_connections),
+            ),
+            (
+                "database_timeout_ms",
+                i64::try_from(config.database_timeout_ms).unwrap_or(i64::MAX),
             ),
         ] {
             if value < 1 {

@@ -17,6 +17,10 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 use crate::config::AppConfig;
+use crate::private_files::{private_database_file, private_dir};
+
+/// Bytes SQLite's WAL file is truncated to after a checkpoint.
+const WAL_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -45,7 +49,7 @@ pub enum DbError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot create the database folder {path}")]
+    #[error("cannot create or restrict the database file in {path}")]
     DatabaseDir {
         path: String,
         #[source]
@@ -70,30 +74,38 @@ impl Db {
             return Err(DbError::UnsupportedUrl);
         };
         if backend == Backend::Sqlite {
-            std::fs::create_dir_all(&config.data_dir).map_err(|source| DbError::DataDir {
+            private_dir(&config.data_dir).map_err(|source| DbError::DataDir {
                 path: config.data_dir.display().to_string(),
                 source,
             })?;
             url = create_if_missing(&url)?;
         }
+        let timeout = Duration::from_millis(config.database_timeout_ms);
+        let busy_timeout = format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
+             PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};",
+            config.database_timeout_ms
+        );
         // Statement logging would write e-mail addresses and session lookups to the console.
         let options = AnyConnectOptions::from_str(&url)
             .map_err(DbError::Connect)?
             .disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(config.database_max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            // A request waits this long for a connection, then is answered 503: when the database
+            // is gone, answers come back within about a second instead of piling up.
+            .acquire_timeout(timeout)
             .after_connect(move |conn, _meta| {
+                let pragmas = busy_timeout.clone();
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the single writer; NORMAL is durable in WAL
                         // except for the last commits on power loss; busy_timeout makes writers
-                        // queue instead of failing with "database is locked".
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
+                        // queue (up to the database timeout) instead of failing at once with
+                        // "database is locked"; journal_size_limit gives the WAL file back after
+                        // each checkpoint, so a burst of writes does not leave it large for good.
+                        conn.execute(pragmas.as_str()).await?;
                     }
                     Ok(())
                 })
@@ -131,6 +143,45 @@ impl Db {
     }
 }
 
+/// A kind of write that must run one at a time across every instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteLock {
+    /// Every administrative change (browser or command line). Each one locks the acting admin's
+    /// rows and then, for a role or disable change, every admin row; two of them taking those in
+    /// different orders deadlocked on PostgreSQL. Taken first, this lock is the one order.
+    AdminChanges,
+    /// Creating the first account or the demo company: "only while the table is empty" is a
+    /// check-then-insert that READ COMMITTED lets two transactions pass at once.
+    FirstRun,
+}
+
+impl WriteLock {
+    /// The advisory-lock key (arbitrary constants, spelled so they are recognisable in
+    /// `pg_locks`).
+    fn key(self) -> i64 {
+        match self {
+            WriteLock::AdminChanges => 0x6872_0001,
+            WriteLock::FirstRun => 0x6872_0002,
+        }
+    }
+}
+
+/// Takes `lock` until the caller's transaction ends. On PostgreSQL a transaction-scoped advisory
+/// lock, released by commit or rollback (never leaked by an early return); on SQLite nothing is
+/// needed: a write transaction (`BEGIN IMMEDIATE`) already holds the one database write lock.
+pub async fn lock_for_transaction(
+    conn: &mut sqlx::AnyConnection,
+    lock: WriteLock,
+) -> Result<(), sqlx::Error> {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(lock.key())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// `$first, $first+1, …` for `count` values of an `IN (…)` list: numbered placeholders that both
 /// engines read (only their count varies; every value is bound).
 pub fn numbered_placeholders(first: usize, count: usize) -> String {
@@ -152,6 +203,29 @@ pub async fn delete_rows_of_user(
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected())
+}
+
+/// Whether an error means "the database cannot be reached or is locked right now", not "this
+/// request is wrong": no connection within the timeout, the server gone or shutting down, too many
+/// connections, or SQLite's write lock held past the timeout. Those are answered 503 with
+/// `Retry-After`; everything else stays a 500.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| unavailable_code(&code)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL SQLSTATEs of a lost or refused connection (class 08), a server shutting down
+/// (57P01–57P03) or out of connections (53300); SQLite's BUSY (5) and LOCKED (6) families.
+fn unavailable_code(code: &str) -> bool {
+    if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300") {
+        return true;
+    }
+    code.parse::<u32>()
+        .is_ok_and(|sqlite| matches!(sqlite & 0xff, 5 | 6))
 }
 
 /// Whether a statement failed on a UNIQUE constraint (both engines report it alike).
@@ -189,13 +263,16 @@ fn create_if_missing(url: &str) -> Result<String, DbError> {
     if matches!(mode, None | Some("rwc")) {
         // sqlx's own parser names the file (percent-decoded), so the folder is the one it opens.
         let options = SqliteConnectOptions::from_str(&url).map_err(DbError::Connect)?;
-        let folder = options.get_filename().parent().unwrap_or(Path::new(""));
-        if !folder.as_os_str().is_empty() {
-            std::fs::create_dir_all(folder).map_err(|source| DbError::DatabaseDir {
-                path: folder.display().to_string(),
-                source,
-            })?;
+        let file = options.get_filename();
+        let folder = file.parent().unwrap_or(Path::new(""));
+        let in_folder = |source| DbError::DatabaseDir {
+            path: folder.display().to_string(),
+            source,
+        };
+        if !folder.as_os_str().is_empty() && !folder.exists() {
+            private_dir(folder).map_err(in_folder)?;
         }
+        private_database_file(file).map_err(in_folder)?;
     }
     Ok(url)
 }

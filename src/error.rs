@@ -37,6 +37,7 @@ pub enum AppError {
 impl AppError {
     pub fn status(&self) -> Status {
         match self {
+            AppError::Database(e) if crate::db::is_unavailable(e) => Status::ServiceUnavailable,
             AppError::Database(_) | AppError::Hashing(_) | AppError::Passkey(_) => {
                 Status::InternalServerError
             }
@@ -53,6 +54,9 @@ impl AppError {
     pub fn retry_after(&self) -> Option<String> {
         match self {
             AppError::Busy { retry_after } => Some(retry_after.to_string()),
+            AppError::Database(e) if crate::db::is_unavailable(e) => {
+                Some(DATABASE_RETRY_AFTER.to_string())
+            }
             AppError::Throttled { retry_after, .. } => Some((*retry_after).max(1).to_string()),
             _ => None,
         }
@@ -61,6 +65,11 @@ impl AppError {
     /// What the page says: specific for client errors, generic for server faults.
     pub fn public_message(&self) -> String {
         match self {
+            AppError::Database(e) if crate::db::is_unavailable(e) => {
+                "The service cannot reach its database right now. Nothing was changed; please try \
+                 again in a moment."
+                    .to_string()
+            }
             AppError::Database(_) | AppError::Hashing(_) | AppError::Passkey(_) => {
                 "Something went wrong on our side. Please try again.".to_string()
             }
@@ -89,6 +98,9 @@ impl AppError {
         }
     }
 }
+
+/// Seconds a client is asked to wait when the database is unavailable.
+pub const DATABASE_RETRY_AFTER: u64 = 5;
 
 /// "3 minutes", "40 seconds": a wait people can read.
 pub fn describe_wait(seconds: i64) -> String {

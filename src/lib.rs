@@ -13,6 +13,7 @@ pub mod error;
 pub mod hr;
 pub mod ids;
 pub mod mail;
+pub mod private_files;
 pub mod routes;
 pub mod sealed;
 pub mod secret_key;
@@ -102,7 +103,8 @@ fn prepare_figment(figment: Figment) -> (Figment, Option<String>) {
     // The pages are embedded in the binary (web::assets); Rocket's template fairing still wants
     // an existing folder to scan, so it gets an empty one inside data_dir.
     let template_dir = config.data_dir.join("templates");
-    if let Err(error) = std::fs::create_dir_all(&template_dir) {
+    let private = private_files::private_dir(&config.data_dir);
+    if let Err(error) = private.and_then(|()| std::fs::create_dir_all(&template_dir)) {
         let problem = format!("cannot create {}: {error}", template_dir.display());
         return (figment, Some(problem));
     }
@@ -115,10 +117,30 @@ fn prepare_figment(figment: Figment) -> (Figment, Option<String>) {
             None => rocket::figment::value::Value::from(false),
         },
     ));
+    figment = with_bounded_bodies(figment);
     match secret_key::with_secret_key(&figment, &config) {
         Ok(with_key) => (with_key, None),
         Err(error) => (figment, Some(error.to_string())),
     }
+}
+
+/// Caps every body kind Rocket reads (multipart forms and their fields, files, JSON, strings) at
+/// the form limit: otherwise a multipart body could carry 2 MiB where the same URL-encoded form
+/// is refused at 32 KiB. Limits already smaller stay as they are.
+fn with_bounded_bodies(figment: Figment) -> Figment {
+    use rocket::data::{ByteUnit, ToByteUnit};
+    let configured = figment.extract::<rocket::Config>().unwrap_or_default().limits;
+    let form = configured.get("form").unwrap_or(32.kibibytes());
+    let mut figment = figment;
+    for kind in ["data-form", "file", "json", "msgpack", "string", "bytes"] {
+        let limit: ByteUnit = configured.get(kind).map_or(form, |limit| limit.min(form));
+        let key = format!("limits.{kind}");
+        figment = figment.merge(rocket::figment::providers::Serialized::global(
+            &key,
+            limit.as_u64(),
+        ));
+    }
+    figment
 }
 
 /// Everything the routes take from managed state: the application, the cookie policy and the

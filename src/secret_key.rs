@@ -61,7 +61,7 @@ pub fn load_or_create(path: &Path) -> Result<String, SecretKeyError> {
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).map_err(io)?;
+                crate::private_files::private_dir(parent).map_err(io)?;
             }
             let mut bytes = [0u8; 64];
             rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -69,13 +69,8 @@ pub fn load_or_create(path: &Path) -> Result<String, SecretKeyError> {
             // Written whole to a private temporary file, then linked into place: an instance
             // starting at the same moment sees either no file or a complete one, never half.
             let temporary = path.with_extension(format!("key.tmp-{}", std::process::id()));
-            let mut options = fs::OpenOptions::new();
+            let mut options = crate::private_files::private_file_options();
             options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
             let mut file = options.open(&temporary).map_err(io)?;
             file.write_all(key.as_bytes()).map_err(io)?;
             file.sync_all().map_err(io)?;

@@ -81,6 +81,10 @@ pub async fn create_account(
             tx.rollback().await?;
             return Ok(CreateAccount::EmailTaken);
         }
+        Err(CreateUserError::LooksLike(existing)) => {
+            tx.rollback().await?;
+            return Ok(CreateAccount::Invalid(looks_like_message(&existing)));
+        }
         Err(CreateUserError::Database(e)) => return Err(e.into()),
     };
     let event = actor
@@ -90,6 +94,14 @@ pub async fn create_account(
     audit::record(&mut tx, now, event).await?;
     tx.commit().await?;
     Ok(CreateAccount::Created(user))
+}
+
+/// Why an address that reads like another account's is refused.
+pub(crate) fn looks_like_message(existing: &Email) -> String {
+    format!(
+        "That address looks the same as the existing account {existing} (it uses characters that \
+         read alike), so people could mistake one for the other. Use a different address."
+    )
 }
 
 /// What is being changed about an account.

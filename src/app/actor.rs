@@ -3,6 +3,7 @@
 use crate::audit::{Event, EventKind, Origin};
 use crate::auth::session;
 use crate::auth::AdminUser;
+use crate::db::{lock_for_transaction, WriteLock};
 use crate::error::{AppError, AppResult};
 use crate::ids::{SessionId, UserId};
 use crate::users::User;
@@ -75,7 +76,12 @@ impl Actor {
     /// checks are writes that change nothing: on SQLite the transaction already holds the write
     /// lock, on PostgreSQL they lock the session and user rows, so a concurrent revocation or
     /// demotion waits for this transaction instead of slipping past it.
+    ///
+    /// Every administrative change, from a browser or the command line, first takes the one
+    /// admin-changes lock ([`WriteLock::AdminChanges`]): with it, two admins acting at once queue
+    /// instead of locking each other's rows in opposite orders (a PostgreSQL deadlock).
     pub async fn confirm(&self, conn: &mut sqlx::AnyConnection) -> AppResult<()> {
+        lock_for_transaction(conn, WriteLock::AdminChanges).await?;
         let ActorKind::Admin {
             user_id,
             session_id,

@@ -33,6 +33,7 @@ use rocket::tokio::sync::Notify;
 pub use actor::Actor;
 
 use crate::audit::{self, Event};
+use crate::auth::refusals::RefusalTally;
 use crate::auth::relying_party::RelyingParty;
 use crate::auth::session::SessionLimits;
 use crate::auth::throttle::{ThrottlePolicy, ThrottleScope};
@@ -71,6 +72,10 @@ pub struct Services {
     pub clock: Clock,
     pub limits: SessionLimits,
     pub throttle: ThrottlePolicy,
+    /// Refusals past the first of their window, counted until the purge writes them.
+    pub refusals: RefusalTally,
+    /// Days the audit trail keeps an event.
+    pub audit_retention_days: i64,
     pub passwords: PasswordService,
     pub company: CompanyFiguresCache,
     pub setup: SetupToken,
@@ -199,6 +204,8 @@ impl App {
                 per_ip: config.login_failures_per_ip,
                 window: config.throttle_window,
             },
+            refusals: RefusalTally::default(),
+            audit_retention_days: config.audit_retention_days,
             db,
             clock,
             passwords,

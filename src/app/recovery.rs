@@ -73,6 +73,13 @@ pub async fn request_reset(app: &App, typed_email: &str, origin: &Origin) -> App
         let scope = app.recovery.requests.scope;
         return Err(AppError::Throttled { retry_after, scope });
     }
+    if attempt.repeat {
+        // The account's limit refused an earlier request in this window, which was audited; this
+        // one is only counted (the purge writes the count), so a flood writes no row each.
+        let kind = EventKind::PasswordResetRequested;
+        app.refusals.note(kind, Some(typed_email), origin, now);
+        return Ok(());
+    }
     let request = ResetRequest {
         email,
         event: Event::new(EventKind::PasswordResetRequested, origin).email(typed_email),
@@ -386,6 +393,11 @@ pub async fn invite(
     let user = match User::create(&mut tx, &new, None, now).await {
         Ok(user) => user,
         Err(CreateUserError::EmailTaken) => return Ok(Invitation::EmailTaken),
+        Err(CreateUserError::LooksLike(existing)) => {
+            return Ok(Invitation::Invalid(
+                crate::app::accounts::looks_like_message(&existing),
+            ))
+        }
         Err(CreateUserError::Database(e)) => return Err(e.into()),
     };
     let event = actor

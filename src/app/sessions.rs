@@ -152,14 +152,23 @@ pub(super) async fn refuse_over_limit(
     now: i64,
 ) -> AppResult<()> {
     if let Some(retry_after) = attempt.refused() {
-        let mut event = Event::new(EventKind::LoginThrottled, origin)
-            .detail(format!("retry after {retry_after} s"));
+        let scope = app.throttle.scope;
+        if attempt.repeat {
+            // Already refused before: nothing was written; the purge writes the count.
+            tx.commit().await?;
+            app.refusals
+                .note(EventKind::LoginThrottled, email, origin, now);
+            return Err(AppError::Throttled { retry_after, scope });
+        }
+        let mut event = Event::new(EventKind::LoginThrottled, origin).detail(format!(
+            "retry after {retry_after} s; further refusals in this window are counted, not \
+             recorded one by one"
+        ));
         if let Some(email) = email {
             event = event.email(email);
         }
         audit::record(&mut tx, now, event).await?;
         tx.commit().await?;
-        let scope = app.throttle.scope;
         return Err(AppError::Throttled { retry_after, scope });
     }
     tx.commit().await?;
@@ -430,9 +439,9 @@ pub enum RevokeOwn {
     Ended {
         was_current: bool,
     },
-    AlreadyEnded,
-    /// Someone else's session: answered as if it did not exist.
-    NotYours,
+    /// Not among the person's live sessions: ended already, or someone else's. The two get one
+    /// answer, so the form cannot be used to learn whether another person's session exists.
+    NotLive,
 }
 
 /// Ends one of the signed-in person's sessions by its handle.
@@ -445,13 +454,8 @@ pub async fn revoke_own(
     let owner = current.session.user_id;
     let mut tx = app.db.begin_write().await?;
     if !session::delete_own(&mut tx, owner, handle).await? {
-        let exists = session::handle_exists(&mut tx, handle).await?;
         tx.rollback().await?;
-        return Ok(if exists {
-            RevokeOwn::NotYours
-        } else {
-            RevokeOwn::AlreadyEnded
-        });
+        return Ok(RevokeOwn::NotLive);
     }
     let event = Event::new(EventKind::SessionRevoked, origin)
         .actor(owner)
@@ -771,20 +775,62 @@ pub async fn sessions_of(
 }
 
 /// Deletes every session that is no longer live, in small batches that keep each write short
-/// (requests never queue behind a purge), the throttle counters whose window ended, and the
-/// password links, pending sign-ins and known devices that expired.
+/// (requests never queue behind a purge), the throttle counters whose window ended, the
+/// password links, pending sign-ins and known devices that expired, and audit events past their
+/// retention; then writes the tallied refusals as one summary row per source.
 /// Housekeeping of rows that no longer mean anything: not audited. Returns the sessions purged.
 pub async fn purge_expired(app: &App) -> AppResult<u64> {
-    // Both run even when one fails; the first failure is reported.
+    // Each runs even when another fails; the first failure is reported.
     let sessions = purge_sessions(app).await;
     let now = app.clock.now();
     let others = match app.db.read().await {
         Ok(mut conn) => purge_small_tables(&mut conn, app, now).await,
         Err(error) => Err(error.into()),
     };
+    let audit = purge_old_events(app, now).await;
+    let refusals = write_tallied_refusals(app, now).await;
     let purged = sessions?;
     others?;
+    audit?;
+    refusals?;
     Ok(purged)
+}
+
+/// Events older than the retention, in batches like the sessions.
+async fn purge_old_events(app: &App, now: i64) -> AppResult<u64> {
+    const BATCH: i64 = 1_000;
+    let before = now - app.audit_retention_days * 86_400;
+    let mut total = 0;
+    loop {
+        let deleted =
+            audit::purge_older_than(&mut *app.db.read().await?, before, BATCH).await?;
+        total += deleted;
+        if deleted < BATCH as u64 {
+            return Ok(total);
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// One summary row per source of refusals counted since the last purge, in one transaction;
+/// counts that could not be written wait for the next purge.
+async fn write_tallied_refusals(app: &App, now: i64) -> AppResult<()> {
+    let tallied = app.refusals.take();
+    if tallied.is_empty() {
+        return Ok(());
+    }
+    let written = async {
+        let mut tx = app.db.begin_write().await?;
+        for refusals in &tallied {
+            audit::record(&mut tx, now, refusals.event(now)).await?;
+        }
+        tx.commit().await
+    }
+    .await;
+    if written.is_err() {
+        app.refusals.put_back(tallied);
+    }
+    Ok(written?)
 }
 
 /// Throttle counters, password links, pending sign-ins, known devices and passkey ceremonies past

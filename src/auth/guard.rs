@@ -22,6 +22,17 @@ use crate::ids::UserId;
 use crate::users::devices::{DEVICE_LIFETIME, MAX_TOKENS_PER_BROWSER};
 use crate::users::{Email, Role};
 
+/// Seconds a one-time message waits for the page it is for.
+const NOTICE_COOKIE_SECONDS: i64 = 60;
+
+/// Gives a persistent cookie its lifetime as both `Max-Age` and `Expires`, agreeing. (Rocket
+/// adds a one-week `Expires` to a private cookie that has none, which contradicted a longer
+/// `Max-Age`; browsers that read only `Expires` then dropped a 30-day cookie after 7.)
+fn set_lifetime(cookie: &mut Cookie<'static>, seconds: i64) {
+    cookie.set_max_age(Duration::seconds(seconds));
+    cookie.set_expires(rocket::time::OffsetDateTime::now_utc() + Duration::seconds(seconds));
+}
+
 /// How cookies are named and flagged; managed state built from the settings.
 #[derive(Debug, Clone, Copy)]
 pub struct CookiePolicy {
@@ -62,7 +73,7 @@ impl CookiePolicy {
     pub fn session_cookie(&self, token: String, remember: bool) -> Cookie<'static> {
         let mut cookie = self.base_cookie(self.session_cookie_name(), token);
         if remember {
-            cookie.set_max_age(Duration::seconds(self.remember_max_age));
+            set_lifetime(&mut cookie, self.remember_max_age);
         } else {
             cookie.set_expires(rocket::http::private::cookie::Expiration::Session);
         }
@@ -111,6 +122,22 @@ impl CookiePolicy {
         } else {
             "hr_pending"
         }
+    }
+
+    /// The cookie of a one-time message carried over a redirect (see `web::page::Notice`).
+    pub fn notice_cookie_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-hr_notice"
+        } else {
+            "hr_notice"
+        }
+    }
+
+    /// A one-minute cookie: the message is for the very next page.
+    pub fn notice_cookie(&self, value: String) -> Cookie<'static> {
+        let mut cookie = self.base_cookie(self.notice_cookie_name(), value);
+        set_lifetime(&mut cookie, NOTICE_COOKIE_SECONDS);
+        cookie
     }
 
     fn form_cookie(&self, secret: String) -> Cookie<'static> {
@@ -184,7 +211,7 @@ impl LinkCookie<'_> {
     pub fn set(&self, token: &str) {
         let name = self.policy.link_cookie_name();
         let mut cookie = self.policy.base_cookie(name, token.to_string());
-        cookie.set_max_age(Duration::seconds(LINK_COOKIE_SECONDS));
+        set_lifetime(&mut cookie, LINK_COOKIE_SECONDS);
         self.jar.add_private(cookie);
     }
 
@@ -257,7 +284,7 @@ impl DeviceCookie<'_> {
         let value = tokens.join(&DEVICE_TOKEN_SEPARATOR.to_string());
         let name = self.policy.device_cookie_name();
         let mut cookie = self.policy.base_cookie(name, value);
-        cookie.set_max_age(Duration::seconds(DEVICE_LIFETIME));
+        set_lifetime(&mut cookie, DEVICE_LIFETIME);
         self.jar.add_private(cookie);
     }
 }
@@ -322,7 +349,7 @@ impl PendingLoginCookie<'_> {
     pub fn set(&self, token: String) {
         let name = self.policy.pending_cookie_name();
         let mut cookie = self.policy.base_cookie(name, token);
-        cookie.set_max_age(Duration::seconds(PENDING_LOGIN_SECONDS));
+        set_lifetime(&mut cookie, PENDING_LOGIN_SECONDS);
         self.jar.add_private(cookie);
     }
 

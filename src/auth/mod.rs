@@ -6,6 +6,7 @@ pub mod guard;
 pub mod next;
 pub mod passkey_ceremony;
 pub mod pending_login;
+pub mod refusals;
 pub mod relying_party;
 pub mod session;
 pub mod throttle;

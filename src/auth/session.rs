@@ -448,15 +448,6 @@ pub async fn delete_own(
     Ok(result.rows_affected() > 0)
 }
 
-/// Whether any session (of anyone) has this handle.
-pub async fn handle_exists(conn: &mut AnyConnection, handle: &str) -> Result<bool, sqlx::Error> {
-    let found: Option<SessionId> = sqlx::query_scalar("SELECT id FROM sessions WHERE handle = $1")
-        .bind(handle)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(found.is_some())
-}
-
 /// Ends every session of a user except `keep` (none kept when `keep` is `None`). Returns how
 /// many ended.
 pub async fn delete_for_user(

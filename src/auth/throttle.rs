@@ -59,6 +59,9 @@ pub struct ThrottlePolicy {
 pub struct Attempt {
     pub account_wait: Option<i64>,
     pub ip_wait: Option<i64>,
+    /// Refused by a counter that was already over its limit before this attempt: not the first
+    /// refusal of the window, so it is tallied, not audited on its own row.
+    pub repeat: bool,
 }
 
 impl Attempt {
@@ -68,6 +71,28 @@ impl Attempt {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+/// Where one counter stands after an attempt.
+#[derive(Debug, Clone, Copy)]
+struct Count {
+    window_start: i64,
+    attempts: i64,
+    limit: i64,
+    /// It was over the limit before this attempt (so this attempt was not written).
+    repeat: bool,
+}
+
+impl Count {
+    fn refused(&self) -> bool {
+        self.attempts > self.limit
+    }
+
+    /// Seconds until the window ends, when the limit refuses.
+    fn wait(&self, window: i64, now: i64) -> Option<i64> {
+        self.refused()
+            .then(|| (self.window_start + window - now).max(1))
     }
 }
 
@@ -115,23 +140,23 @@ impl ThrottlePolicy {
         ip: Option<&str>,
         now: i64,
     ) -> Result<Attempt, sqlx::Error> {
-        let wait = |(window_start, attempts): (i64, i64), limit: i64| {
-            (attempts > limit).then(|| (window_start + self.window - now).max(1))
-        };
-        let address = self.count(conn, &ip_key(self.scope, ip), now).await?;
-        let ip_wait = wait(address, self.per_ip);
-        if ip_wait.is_some() {
+        let address = self
+            .count(conn, &ip_key(self.scope, ip), self.per_ip, now)
+            .await?;
+        if address.refused() {
             return Ok(Attempt {
                 account_wait: None,
-                ip_wait,
+                ip_wait: address.wait(self.window, now),
+                repeat: address.repeat,
             });
         }
         let account = self
-            .count(conn, &account_key(self.scope, email), now)
+            .count(conn, &account_key(self.scope, email), self.per_account, now)
             .await?;
         Ok(Attempt {
-            account_wait: wait(account, self.per_account),
-            ip_wait,
+            account_wait: account.wait(self.window, now),
+            ip_wait: None,
+            repeat: account.repeat,
         })
     }
 
@@ -214,14 +239,32 @@ impl ThrottlePolicy {
     }
 
     /// Adds one to `key`'s counter (starting a new window when the old one ended) in a single
-    /// statement, and returns the window start and the new count.
+    /// statement, and says where it stands against `limit`. A counter already over the limit in
+    /// its window is only read: the attempt is refused either way, and writing it again would let
+    /// a flood of refused requests grow the write-ahead log and keep the write lock busy.
     async fn count(
         &self,
         conn: &mut AnyConnection,
         key: &str,
+        limit: i64,
         now: i64,
-    ) -> Result<(i64, i64), sqlx::Error> {
-        sqlx::query_as(
+    ) -> Result<Count, sqlx::Error> {
+        let current: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT window_start, failures FROM login_throttle WHERE key = $1 AND window_start > $2",
+        )
+        .bind(key)
+        .bind(now - self.window)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((window_start, attempts)) = current.filter(|(_, n)| *n > limit) {
+            return Ok(Count {
+                window_start,
+                attempts,
+                limit,
+                repeat: true,
+            });
+        }
+        let (window_start, attempts): (i64, i64) = sqlx::query_as(
             "INSERT INTO login_throttle (key, window_start, failures) VALUES ($1, $2, 1) \
              ON CONFLICT (key) DO UPDATE SET \
              failures = CASE WHEN login_throttle.window_start <= $3 THEN 1 ELSE login_throttle.failures + 1 END, \
@@ -232,7 +275,14 @@ impl ThrottlePolicy {
         .bind(now)
         .bind(now - self.window)
         .fetch_one(&mut *conn)
-        .await
+        .await?;
+        Ok(Count {
+            window_start,
+            attempts,
+            limit,
+            // Two racing attempts may both pass the read; only the one that crossed is first.
+            repeat: attempts > limit + 1,
+        })
     }
 
     /// After a correct password: clears the account's counter and takes this attempt back off the
@@ -282,11 +332,11 @@ impl ThrottlePolicy {
         key: &str,
         now: i64,
     ) -> Result<Attempt, sqlx::Error> {
-        let (window_start, attempts) = self.count(conn, key, now).await?;
+        let count = self.count(conn, key, self.per_account, now).await?;
         Ok(Attempt {
-            account_wait: (attempts > self.per_account)
-                .then(|| (window_start + self.window - now).max(1)),
+            account_wait: count.wait(self.window, now),
             ip_wait: None,
+            repeat: count.repeat,
         })
     }
 
@@ -297,10 +347,13 @@ impl ThrottlePolicy {
         ip: Option<&str>,
         now: i64,
     ) -> Result<Attempt, sqlx::Error> {
-        let (window_start, attempts) = self.count(conn, &ip_key(self.scope, ip), now).await?;
+        let count = self
+            .count(conn, &ip_key(self.scope, ip), self.per_ip, now)
+            .await?;
         Ok(Attempt {
             account_wait: None,
-            ip_wait: (attempts > self.per_ip).then(|| (window_start + self.window - now).max(1)),
+            ip_wait: count.wait(self.window, now),
+            repeat: count.repeat,
         })
     }
 

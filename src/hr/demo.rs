@@ -693,7 +693,9 @@ async fn install(
         let created = User::create(&mut tx, &new, Some(employee_ids[index]), now).await;
         let user = match created {
             Ok(user) => user,
-            Err(CreateUserError::EmailTaken) => return Err(DemoError::NotEmpty),
+            Err(CreateUserError::EmailTaken | CreateUserError::LooksLike(_)) => {
+                return Err(DemoError::NotEmpty)
+            }
             Err(CreateUserError::Database(e)) => return Err(e.into()),
         };
         let event = Event::new(EventKind::UserCreated, &Origin::command_line())

@@ -83,6 +83,7 @@ impl Department {
         conn: &mut AnyConnection,
         name: &str,
     ) -> Result<Option<DepartmentId>, sqlx::Error> {
+        crate::db::lock_for_transaction(conn, crate::db::WriteLock::FirstRun).await?;
         sqlx::query_scalar(
             "INSERT INTO departments (name, name_key) SELECT $1, $2 \
              WHERE NOT EXISTS (SELECT 1 FROM departments) \

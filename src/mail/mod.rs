@@ -202,29 +202,11 @@ pub fn build(settings: &MailSettings, letter: &Letter) -> Result<Message, SendEr
 /// Writes `<dir>/<id>.eml` whole (temporary file, then rename), readable by the owner only.
 fn write_message_file(dir: &Path, id: i64, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut folder = std::fs::DirBuilder::new();
-    folder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        folder.mode(0o700);
-    }
-    folder.create(dir)?;
-    #[cfg(unix)]
-    {
-        // A folder that already existed keeps its old mode otherwise.
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
+    crate::private_files::private_dir(dir)?;
     let name = format!("message-{id:08}.eml");
     let temporary = dir.join(format!(".{name}.tmp"));
-    let mut options = std::fs::OpenOptions::new();
+    let mut options = crate::private_files::private_file_options();
     options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
     let mut file = options.open(&temporary)?;
     file.write_all(bytes)?;
     file.sync_all()?;

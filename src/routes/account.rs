@@ -2,8 +2,6 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
@@ -17,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::views::{DeviceRow, EventRow, SessionRow};
+use crate::web::page::{Notice, NoticeRedirect};
 
 use super::CsrfOnly;
 
@@ -24,7 +23,7 @@ use super::CsrfOnly;
 pub(crate) async fn sessions_page(
     user: CurrentUser,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<Template> {
     let own = sessions::own_sessions(app, &user.session).await?;
     let rows = SessionRow::rows(own.sessions, &user.session);
@@ -46,7 +45,7 @@ async fn revoke_own(
     form: SessionForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     if !is_handle(handle) {
         return Err(AppError::NotFound);
     }
@@ -59,9 +58,7 @@ async fn revoke_own(
         RevokeOwn::Ended { was_current: false } => {
             Ok(page::done(here, "That session has been signed out."))
         }
-        RevokeOwn::AlreadyEnded => Ok(page::done(here, "That session had already ended.")),
-        // Someone else's session is not this person's business: answer as if it did not exist.
-        RevokeOwn::NotYours => Err(AppError::NotFound),
+        RevokeOwn::NotLive => Ok(page::done(here, "That session is no longer signed in.")),
     }
 }
 
@@ -69,7 +66,7 @@ async fn revoke_own(
 async fn revoke_others(
     form: SessionForm<CsrfOnly>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     let message = match sessions::revoke_others(app, &form.session, &form.origin).await? {
         0 => "There were no other sessions to sign out.".to_string(),
         1 => "Signed out 1 other session.".to_string(),
@@ -85,7 +82,7 @@ async fn forget_device(
     handle: &str,
     form: SessionForm<CsrfOnly>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     if !is_handle(handle) {
         return Err(AppError::NotFound);
     }
@@ -101,7 +98,7 @@ async fn forget_device(
 async fn dismiss_notices(
     form: SessionForm<CsrfOnly>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     two_factor::dismiss_notices(app, &form.session).await?;
     Ok(page::done(uri!("/dashboard"), "Notice dismissed."))
 }
@@ -127,7 +124,7 @@ impl CsrfProtected for PasswordFields {
 fn password_form(
     status: Status,
     current: &CurrentSession,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
     error: Option<String>,
 ) -> (Status, Template) {
     (
@@ -148,7 +145,7 @@ fn password_form(
 #[get("/account/password")]
 fn password_page(
     session: SessionEvenIfHeld,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> (Status, Template) {
     password_form(Status::Ok, &session.0, flash, None)
 }
@@ -161,7 +158,7 @@ async fn activity_page(
     user: CurrentUser,
     page: Option<i64>,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<Template> {
     let (page, offset) = page_window(page, ACTIVITY_PER_PAGE);
     let (events, total) =
@@ -182,7 +179,7 @@ async fn change_password(
     form: SessionForm<PasswordFields>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let SessionForm {
         session: current,
         form: fields,

@@ -2,8 +2,6 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
@@ -27,6 +25,7 @@ use crate::users::password::Password;
 use crate::users::{Role, User};
 use crate::web::page::{self, page_window, when, Layout, Pagination};
 use crate::web::views::{EventRow, SelectOption, SessionRow};
+use crate::web::page::{Notice, NoticeRedirect};
 
 use super::CsrfOnly;
 
@@ -41,7 +40,7 @@ async fn sessions_page(
     email: Option<&str>,
     page: Option<i64>,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<Template> {
     let current = &admin.0.session;
     let filter = search_term(email);
@@ -77,7 +76,7 @@ async fn revoke_session(
     form: SessionForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     if !is_handle(handle) {
         return Err(AppError::NotFound);
     }
@@ -99,7 +98,7 @@ async fn force_logout(
     form: SessionForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     let actor = Actor::admin(&admin, form.origin);
     let Some(out) = sessions::force_logout(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
@@ -125,7 +124,7 @@ fn after_ending_all(
     own: &str,
     back: rocket::http::uri::Origin<'static>,
     message: String,
-) -> Flash<Redirect> {
+) -> NoticeRedirect {
     if after_ending(user.id == admin.0.id, cookie) {
         return page::done(uri!("/login"), own);
     }
@@ -194,7 +193,7 @@ async fn refused(
     app: &App,
     status: Status,
     forms: UserForms,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let page = users_listing(admin, app, "", None, None, forms).await?;
     Ok(Either::Right((status, page)))
 }
@@ -212,7 +211,7 @@ async fn users_listing(
     app: &App,
     query: &str,
     page: Option<i64>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
     forms: UserForms,
 ) -> AppResult<Template> {
     let current = &admin.0.session;
@@ -268,7 +267,7 @@ async fn users_page(
     q: Option<&str>,
     page: Option<i64>,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<Template> {
     let forms = UserForms::default();
     users_listing(&admin, app, &search_term(q), page, flash, forms).await
@@ -299,7 +298,7 @@ async fn create_user(
     admin: AdminUser,
     form: SessionForm<NewUserFields>,
     app: &State<App>,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let SessionForm {
         form: fields,
         origin,
@@ -349,7 +348,7 @@ async fn invite_user(
     admin: AdminUser,
     form: SessionForm<InvitationFields>,
     app: &State<App>,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let SessionForm {
         form: fields,
         origin,
@@ -386,7 +385,7 @@ async fn send_reset_link(
     user_id: UserId,
     form: SessionForm<CsrfOnly>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     let actor = Actor::admin(&admin, form.origin);
     let here = uri!(users_page(_, _));
     let target = AccountRef::Id(user_id);
@@ -416,7 +415,7 @@ async fn reset_two_factor(
     form: SessionForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     let actor = Actor::admin(&admin, form.origin);
     let Some(reset) = two_factor::reset(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
@@ -446,7 +445,7 @@ async fn unlock_user(
     user_id: UserId,
     form: SessionForm<CsrfOnly>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     let actor = Actor::admin(&admin, form.origin);
     let here = uri!(users_page(_, _));
     match recovery::unlock(app, &actor, AccountRef::Id(user_id)).await? {
@@ -470,7 +469,7 @@ async fn change_account(
     actor: Actor,
     cookie: &SessionCookie<'_>,
     app: &App,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     let here = uri!(users_page(_, _));
     let (user, ended) =
         match accounts::change_account(app, &actor, AccountRef::Id(user_id), action).await? {
@@ -512,7 +511,7 @@ async fn switch_access(
     form: SessionForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     let action = match access {
         "disable" => AccountAction::Disable,
         "enable" => AccountAction::Enable,
@@ -539,7 +538,7 @@ async fn change_role(
     form: SessionForm<RoleFields>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     let Some(role) = Role::parse(&form.form.role) else {
         return Err(AppError::BadRequest("Unknown role.".into()));
     };
@@ -560,7 +559,7 @@ async fn mail_page(
     admin: AdminUser,
     page: Option<i64>,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<Template> {
     let current = &admin.0.session;
     let (page, offset) = page_window(page, MESSAGES_PER_PAGE);
@@ -610,7 +609,7 @@ async fn audit_page(
     kind: Option<&str>,
     page: Option<i64>,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<Template> {
     let current = &admin.0.session;
     let filter = EventFilter {
@@ -633,6 +632,7 @@ async fn audit_page(
             kind_filter,
             kinds,
             events: rows,
+            count_cap: crate::audit::COUNT_CAP,
             pagination: Pagination::new(page, EVENTS_PER_PAGE, total)
                 .with_query("user", &filter.user)
                 .with_query("kind", kind_filter),

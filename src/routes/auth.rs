@@ -2,8 +2,7 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect};
+use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
@@ -18,6 +17,7 @@ use crate::auth::{safe_next, CurrentSession};
 use crate::error::AppResult;
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
+use crate::web::page::{Notice, NoticeRedirect};
 
 /// The login form (its `Debug` redacts the password).
 #[derive(Debug, FromForm)]
@@ -70,7 +70,7 @@ fn login_page(
     next: Option<&str>,
     signed_in: Option<&CurrentSession>,
     secret: FormSecret,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
     app: &State<App>,
 ) -> (Status, Template) {
     let layout = match signed_in {
@@ -196,7 +196,7 @@ async fn logout(
     form: SessionForm<SignOutFields>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<NoticeRedirect> {
     sessions::sign_out(app, &form.session, &form.origin).await?;
     cookie.clear();
     Ok(page::done(uri!(login_page(_)), "You have been signed out."))

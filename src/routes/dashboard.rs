@@ -1,6 +1,5 @@
 //! The front door and the signed-in home page.
 
-use rocket::request::FlashMessage;
 use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
@@ -12,6 +11,7 @@ use crate::error::AppResult;
 use crate::hr::{display_date, Anniversary, DepartmentHeadcount};
 use crate::web::page::{when, Layout};
 use crate::web::views::DeviceRow;
+use crate::web::page::Notice;
 
 use super::employees::EmployeeView;
 
@@ -80,7 +80,7 @@ fn views<V: From<T>, T>(items: Vec<T>) -> Vec<V> {
 async fn dashboard(
     user: CurrentUser,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<Template> {
     let people::Dashboard {
         figures,

@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
@@ -25,6 +23,7 @@ use crate::ids::{DepartmentId, EmployeeId};
 use crate::text::search_term;
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::views::SelectOption;
+use crate::web::page::{Notice, NoticeRedirect};
 
 pub const EMPLOYEES_PER_PAGE: i64 = 25;
 
@@ -94,7 +93,7 @@ async fn directory(
     sort: Option<&str>,
     page: Option<i64>,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<Template> {
     let search = search_term(q);
     let sort = DirectorySort::parse(sort);
@@ -143,7 +142,7 @@ async fn profile(
     user: CurrentUser,
     id: &str,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<Template> {
     let Some(found) = people::profile(app, employee_id(id)?).await? else {
         return Err(AppError::NotFound);
@@ -330,7 +329,7 @@ async fn edit_form(admin: AdminUser, id: &str, app: &State<App>) -> AppResult<(S
     employee_form(Status::Ok, &admin.0.session, app, id, None, no_errors).await
 }
 
-type FormOutcome = AppResult<Either<Flash<Redirect>, (Status, Template)>>;
+type FormOutcome = AppResult<Either<NoticeRedirect, (Status, Template)>>;
 
 /// Renders how saving went: to the profile when saved, the form again when refused.
 async fn after_save(

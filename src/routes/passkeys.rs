@@ -5,8 +5,7 @@
 
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Status};
-use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect};
+use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
@@ -23,6 +22,7 @@ use crate::clock::format_timestamp;
 use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
+use crate::web::page::{Notice, NoticeRedirect};
 
 /// Asking for a registration challenge: the new passkey's name, and the password (and a code)
 /// when the sign-in is not fresh. (`Debug` redacts the password and the code.)
@@ -110,7 +110,7 @@ async fn account_page(
     status: Status,
     current: &CurrentSession,
     app: &App,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
     error: Option<&str>,
 ) -> AppResult<(Status, Template)> {
     let page = passkeys::page(app, current).await?;
@@ -145,7 +145,7 @@ async fn account_page(
 async fn account_passkeys(
     current: &CurrentSession,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<(Status, Template)> {
     account_page(Status::Ok, current, app, flash, None).await
 }
@@ -193,7 +193,7 @@ async fn registration_challenge(
 async fn register(
     form: SessionForm<AnswerFields>,
     app: &State<App>,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let SessionForm {
         session,
         form: fields,
@@ -216,7 +216,7 @@ async fn refused(
     session: &CurrentSession,
     app: &App,
     why: &str,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let status = Status::UnprocessableEntity;
     let page = account_page(status, session, app, None, Some(why)).await?;
     Ok(Either::Right(page))
@@ -228,7 +228,7 @@ async fn after_change(
     done: &str,
     session: &CurrentSession,
     app: &App,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     match change {
         PasskeyChange::Done { name } => Ok(Either::Left(page::done(
             uri!(account_passkeys),
@@ -244,7 +244,7 @@ async fn rename(
     handle: &str,
     form: SessionForm<RenameFields>,
     app: &State<App>,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let (session, name) = (&form.session, &form.form.name);
     let change = passkeys::rename(app, session, handle, name, &form.origin).await?;
     after_change(change, "was renamed", session, app).await
@@ -255,7 +255,7 @@ async fn remove(
     handle: &str,
     form: SessionForm<RemoveFields>,
     app: &State<App>,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let confirmation = Confirmation {
         password: &form.form.password,
         code: &form.form.code,

@@ -3,7 +3,7 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::response::{Flash, Redirect};
+use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
@@ -15,6 +15,7 @@ use crate::error::AppResult;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
+use crate::web::page::NoticeRedirect;
 
 #[derive(Debug, FromForm)]
 pub struct ForgotFields {
@@ -143,7 +144,7 @@ async fn use_link(
     secret: FormSecret,
     origin: Origin,
     app: &State<App>,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let fields = form.0;
     let Some(token) = link.token() else {
         return Ok(Either::Right(dead_link()));

@@ -3,7 +3,6 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
@@ -16,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::users::Role;
 use crate::web::page::{self, Layout};
+use crate::web::page::NoticeRedirect;
 
 /// The set-up form (its `Debug` redacts the passwords; the token is never logged either, as
 /// nothing logs forms).
@@ -79,7 +79,7 @@ async fn setup(
     origin: Origin,
     cookie: SessionCookie<'_>,
     app: &State<App>,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let fields = form.0;
     let submitted = SetupForm {
         token: &fields.token,

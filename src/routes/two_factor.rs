@@ -3,8 +3,7 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect};
+use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
@@ -22,6 +21,7 @@ use crate::clock::format_timestamp;
 use crate::error::AppResult;
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
+use crate::web::page::{Notice, NoticeRedirect};
 
 /// A form with a code (confirming an enrolment, or the sign-in's second step). Its `Debug`
 /// redacts the code (it may be a recovery code).
@@ -84,7 +84,7 @@ async fn account_page(
     status: Status,
     current: &CurrentSession,
     app: &App,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
     extras: PageExtras,
 ) -> AppResult<(Status, Template)> {
     let state = two_factor::status(app, current).await?;
@@ -130,7 +130,7 @@ async fn account_page(
 async fn account_two_factor(
     session: SessionForEnrolment,
     app: &State<App>,
-    flash: Option<FlashMessage<'_>>,
+    flash: Option<Notice>,
 ) -> AppResult<(Status, Template)> {
     account_page(Status::Ok, &session.0, app, flash, PageExtras::default()).await
 }
@@ -140,7 +140,7 @@ async fn account_two_factor(
 async fn confirm_two_factor(
     form: SessionForm<CodeFields>,
     app: &State<App>,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let current = &form.session;
     match two_factor::confirm(app, current, &form.form.code, &form.origin).await? {
         Confirmation::On { recovery_codes } => {
@@ -177,7 +177,7 @@ const WRONG_CODE: &str =
 async fn disable_two_factor(
     form: SessionForm<PasswordAndCode>,
     app: &State<App>,
-) -> AppResult<Either<Flash<Redirect>, (Status, Template)>> {
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let SessionForm {
         session,
         form: fields,

@@ -24,8 +24,12 @@ pub fn normalize_email(raw: &str) -> String {
 pub struct Email(String);
 
 impl Email {
-    /// Normalizes and checks typed input.
+    /// Normalizes and checks typed input. Invisible characters are refused here, in input only:
+    /// a stored address is never re-judged (see [`super::lookalike`]).
     pub fn parse(raw: &str) -> Result<Email, InvalidEmail> {
+        if super::lookalike::has_invisible(raw) {
+            return Err(InvalidEmail::Invisible);
+        }
         parse_email(raw).map(Email)
     }
 
@@ -97,6 +101,8 @@ pub enum InvalidEmail {
     TooLong,
     #[error("That does not look like an e-mail address.")]
     Shape,
+    #[error("The e-mail address contains invisible characters (such as a zero-width space); type it again without them.")]
+    Invisible,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod devices;
 pub mod email;
 pub mod links;
+pub mod lookalike;
 pub mod passkeys;
 pub mod password;
 pub mod totp;
@@ -148,6 +149,9 @@ pub struct NewUser<'a> {
 pub enum CreateUserError {
     #[error("an account with that e-mail address already exists")]
     EmailTaken,
+    /// Another account's address reads the same (see [`lookalike::skeleton`]).
+    #[error("the address looks like the existing account {0}")]
+    LooksLike(Email),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -161,8 +165,8 @@ pub fn parse_name(raw: &str) -> Result<String, &'static str> {
     if name.chars().count() > MAX_NAME_CHARS {
         return Err("The name must be at most 100 characters long.");
     }
-    if name.chars().any(char::is_control) {
-        return Err("The name contains characters that are not allowed.");
+    if name.chars().any(char::is_control) || lookalike::has_invisible(name) {
+        return Err("The name contains invisible or control characters, which are not allowed.");
     }
     Ok(name.to_string())
 }
@@ -227,6 +231,9 @@ impl User {
         employee_id: Option<crate::ids::EmployeeId>,
         now: i64,
     ) -> Result<User, CreateUserError> {
+        if let Some(existing) = Self::looking_like(conn, new.email).await? {
+            return Err(CreateUserError::LooksLike(existing));
+        }
         let row: UserRow = sqlx::query_as(concat!(
             "INSERT INTO users (email, name, password_hash, role, disabled, created_at, \
              password_changed_at, employee_id, must_change_password) \
@@ -252,13 +259,33 @@ impl User {
         Ok(User::try_from(row)?)
     }
 
+    /// Another account whose address reads like `email` without being it (a Cyrillic `а` for an
+    /// `a`, `rn` for `m`…). Every address is compared: accounts are created rarely, and an HR
+    /// company's accounts fit in one scan.
+    async fn looking_like(
+        conn: &mut AnyConnection,
+        email: &Email,
+    ) -> Result<Option<Email>, sqlx::Error> {
+        let wanted = lookalike::skeleton(email.as_str());
+        let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM users")
+            .fetch_all(&mut *conn)
+            .await?;
+        emails
+            .into_iter()
+            .find(|other| other != email.as_str() && lookalike::skeleton(other) == wanted)
+            .map(Email::from_stored)
+            .transpose()
+    }
+
     /// Creates the first account, an admin — only while the table is empty, checked in the same
-    /// statement so two racing set-up forms cannot both succeed.
+    /// statement, after the first-run lock, so two racing set-up forms cannot both succeed (on
+    /// PostgreSQL the statement alone would not do: under READ COMMITTED both see no user).
     pub async fn create_first_admin(
         conn: &mut AnyConnection,
         new: &NewUser<'_>,
         now: i64,
     ) -> Result<Option<User>, sqlx::Error> {
+        crate::db::lock_for_transaction(conn, crate::db::WriteLock::FirstRun).await?;
         let row: Option<UserRow> = sqlx::query_as(concat!(
             "INSERT INTO users (email, name, password_hash, role, disabled, created_at, password_changed_at) \
              SELECT $1, $2, $3, 'admin', 0, $4, $4 WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING ",

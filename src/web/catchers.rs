@@ -66,17 +66,35 @@ fn forbidden(request: &Request<'_>) -> Either<Redirect, (Status, Template)> {
     ))
 }
 
+/// Every other status: the error page. A 503 (the database unreachable while a guard looked up
+/// the session) says when to come back, as the handlers' own 503s do.
 #[catch(default)]
-fn any_error(status: Status, request: &Request<'_>) -> (Status, Template) {
+fn any_error(status: Status, request: &Request<'_>) -> ErrorPage {
     let status = if status.code < 400 {
         Status::InternalServerError
     } else {
         status
     };
-    (
+    ErrorPage {
         status,
-        error_page(request, status, default_message(request, status)),
-    )
+        page: error_page(request, status, default_message(request, status)),
+    }
+}
+
+struct ErrorPage {
+    status: Status,
+    page: Template,
+}
+
+impl<'r> Responder<'r, 'static> for ErrorPage {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = (self.status, self.page).respond_to(request)?;
+        if self.status == Status::ServiceUnavailable {
+            let seconds = crate::error::DATABASE_RETRY_AFTER.to_string();
+            response.set_header(Header::new("Retry-After", seconds));
+        }
+        Ok(response)
+    }
 }
 
 pub fn catchers() -> Vec<Catcher> {

@@ -4,6 +4,8 @@ use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::{Request, Response};
 
+use crate::auth::guard::CookiePolicy;
+
 /// Adds CSP, no-store caching for every dynamic page, and the usual hardening headers.
 pub struct SecurityHeaders;
 
@@ -43,5 +45,17 @@ impl Fairing for SecurityHeaders {
         response.set_header(Header::new("Referrer-Policy", referrer));
         response.set_header(Header::new("X-Frame-Options", "DENY"));
         response.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
+        // Secure cookies mean the site is served over HTTPS: tell browsers never to try plain
+        // HTTP for it again, where a network attacker could strip TLS before the first redirect.
+        let secure = request
+            .rocket()
+            .state::<CookiePolicy>()
+            .is_some_and(|policy| policy.secure);
+        if secure {
+            response.set_header(Header::new(
+                "Strict-Transport-Security",
+                "max-age=31536000; includeSubDomains",
+            ));
+        }
     }
 }

@@ -3,12 +3,12 @@
 
 use rocket::http::uri::Reference;
 use rocket::http::Status;
-use rocket::request::{FlashMessage, Request};
-use rocket::response::{Flash, Redirect};
+use rocket::request::{self, FromRequest, Request};
+use rocket::response::{self as response, Redirect, Responder};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use crate::auth::guard::{Refusal, SessionLookup};
+use crate::auth::guard::{CookiePolicy, Refusal, SessionLookup};
 use crate::auth::CurrentSession;
 use crate::clock::format_timestamp;
 use crate::users::Role;
@@ -38,7 +38,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn anonymous(flash: Option<FlashMessage<'_>>) -> Layout {
+    pub fn anonymous(flash: Option<Notice>) -> Layout {
         Layout {
             user: None,
             csrf_token: None,
@@ -46,7 +46,7 @@ impl Layout {
         }
     }
 
-    pub fn signed_in(current: &CurrentSession, flash: Option<FlashMessage<'_>>) -> Layout {
+    pub fn signed_in(current: &CurrentSession, flash: Option<Notice>) -> Layout {
         let session = &current.session;
         Layout {
             user: Some(LayoutUser {
@@ -60,34 +60,119 @@ impl Layout {
     }
 }
 
-fn flash_view(flash: FlashMessage<'_>) -> FlashView {
-    let kind = match flash.kind() {
-        "error" => "error",
-        "warning" => "warning",
-        _ => "success",
-    };
+fn flash_view(notice: Notice) -> FlashView {
     FlashView {
-        kind: kind.to_string(),
-        message: flash.message().to_string(),
+        kind: notice.kind.as_str().to_string(),
+        message: notice.message,
+    }
+}
+
+/// How a one-time message reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Success,
+    Warning,
+    Error,
+}
+
+impl NoticeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Success => "success",
+            NoticeKind::Warning => "warning",
+            NoticeKind::Error => "error",
+        }
+    }
+
+    fn parse(value: &str) -> Option<NoticeKind> {
+        [NoticeKind::Success, NoticeKind::Warning, NoticeKind::Error]
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+    }
+}
+
+/// The one-time message a redirect left for the page it leads to (a request guard that reads and
+/// removes it). It travels in a private cookie — encrypted and authenticated, HttpOnly, `Secure`
+/// and `__Host-` when cookies are — so no script, and no cookie planted from a sibling domain,
+/// can read or forge the message a page shows. (Rocket's own flash cookie is none of those.)
+#[derive(Debug)]
+pub struct Notice {
+    kind: NoticeKind,
+    message: String,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Notice {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Notice, ()> {
+        let Some(policy) = request.rocket().state::<CookiePolicy>() else {
+            return request::Outcome::Forward(Status::InternalServerError);
+        };
+        let cookies = request.cookies();
+        let Some(cookie) = cookies.get_private(policy.notice_cookie_name()) else {
+            return request::Outcome::Forward(Status::NotFound);
+        };
+        cookies.remove_private(policy.notice_cookie(String::new()));
+        let notice = cookie.value().split_once(':').and_then(|(kind, message)| {
+            Some(Notice {
+                kind: NoticeKind::parse(kind)?,
+                message: message.to_string(),
+            })
+        });
+        match notice {
+            Some(notice) => request::Outcome::Success(notice),
+            None => request::Outcome::Forward(Status::NotFound),
+        }
+    }
+}
+
+/// A redirect (303) that leaves a [`Notice`] for the next page.
+#[derive(Debug)]
+pub struct NoticeRedirect {
+    to: Redirect,
+    kind: NoticeKind,
+    message: String,
+}
+
+impl<'r> Responder<'r, 'static> for NoticeRedirect {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        if let Some(policy) = request.rocket().state::<CookiePolicy>() {
+            let value = format!("{}:{}", self.kind.as_str(), self.message);
+            request.cookies().add_private(policy.notice_cookie(value));
+        }
+        self.to.respond_to(request)
+    }
+}
+
+fn notice<U: TryInto<Reference<'static>>>(
+    to: U,
+    kind: NoticeKind,
+    message: impl Into<String>,
+) -> NoticeRedirect {
+    NoticeRedirect {
+        to: Redirect::to(to),
+        kind,
+        message: message.into(),
     }
 }
 
 /// A redirect (303) carrying a success message; `to` is usually a `uri!` of the target route.
-pub fn done<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -> Flash<Redirect> {
-    Flash::success(Redirect::to(to), message.into())
+pub fn done<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -> NoticeRedirect {
+    notice(to, NoticeKind::Success, message)
 }
 
 /// A redirect (303) carrying a warning.
-pub fn warn<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -> Flash<Redirect> {
-    Flash::warning(Redirect::to(to), message.into())
+pub fn warn<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -> NoticeRedirect {
+    notice(to, NoticeKind::Warning, message)
 }
 
 /// A redirect (303) carrying an error message.
 pub fn failed<U: TryInto<Reference<'static>>>(
     to: U,
     message: impl Into<String>,
-) -> Flash<Redirect> {
-    Flash::error(Redirect::to(to), message.into())
+) -> NoticeRedirect {
+    notice(to, NoticeKind::Error, message)
 }
 
 /// Friendly title for a status.
@@ -98,6 +183,7 @@ fn title_for(status: Status) -> &'static str {
         403 => "Not allowed",
         404 => "Not found",
         413 => "Too large",
+        415 => "Unsupported form",
         422 => "Invalid form",
         429 => "Too many attempts",
         503 => "Busy",
@@ -134,8 +220,11 @@ pub fn default_message(request: &Request<'_>, status: Status) -> &'static str {
         404 => "That page or item does not exist.",
         413 => "What you sent is too large.",
         422 => "The form was incomplete or contained invalid values. Please go back and try again.",
+        415 => "This page accepts only the form it shows, sent the way the page sends it.",
         429 => "Too many requests. Please wait a little and try again.",
         503 => "The service is temporarily unavailable. Please try again in a moment.",
+        // A refusal of what the client sent is never "our side" going wrong.
+        400..=499 => "The request was refused. Please go back and try again.",
         _ => "Something went wrong on our side. Please try again.",
     }
 }

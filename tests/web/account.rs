@@ -40,7 +40,9 @@ async fn a_person_sees_their_sessions_and_signs_out_the_others_but_keeps_this_on
     assert!(bob.is_signed_in().await);
 }
 
-async fn posting_another_users_session_handle_changes_nothing(backend: Backend) {
+async fn posting_another_users_session_handle_changes_nothing_and_answers_as_for_an_unknown_one(
+    backend: Backend,
+) {
     let Some(app) = spawn_on(backend).await else {
         return;
     };
@@ -57,11 +59,19 @@ async fn posting_another_users_session_handle_changes_nothing(backend: Backend) 
     .fetch_one(&app.db().pool)
     .await
     .unwrap();
+    let answer = |response: rocket::local::asynchronous::LocalResponse<'_>| {
+        let location = response.headers().get_one("Location").map(str::to_string);
+        (response.status(), location)
+    };
     let action = format!("/account/sessions/{bobs_handle}/revoke");
-    let response = app.browser.submits("/account/sessions", &action, &[]).await;
-    assert_eq!(response.status(), Status::NotFound);
+    let theirs = answer(app.browser.submits("/account/sessions", &action, &[]).await);
     assert!(bob.is_signed_in().await);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 2);
+    let unknown_handle: String = bobs_handle.chars().rev().collect();
+    let action = format!("/account/sessions/{unknown_handle}/revoke");
+    let unknown = answer(app.browser.submits("/account/sessions", &action, &[]).await);
+    assert_eq!(theirs, unknown, "no way to tell a live handle from an unknown one");
+    assert_eq!(theirs.0, Status::SeeOther);
 }
 
 async fn signing_out_one_own_session_from_the_list_ends_it(backend: Backend) {
@@ -168,7 +178,7 @@ async fn a_wrong_current_password_or_weak_new_one_changes_nothing(backend: Backe
 
 on_every_backend!(
     a_person_sees_their_sessions_and_signs_out_the_others_but_keeps_this_one,
-    posting_another_users_session_handle_changes_nothing,
+    posting_another_users_session_handle_changes_nothing_and_answers_as_for_an_unknown_one,
     signing_out_one_own_session_from_the_list_ends_it,
     a_password_change_ends_the_other_sessions_and_rotates_this_one,
     a_wrong_current_password_or_weak_new_one_changes_nothing,

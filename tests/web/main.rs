@@ -38,6 +38,7 @@ mod cli;
 mod core_flow;
 mod faults;
 mod first_day;
+mod hardening;
 mod hr;
 mod instances;
 mod lifetime;

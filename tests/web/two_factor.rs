@@ -397,8 +397,9 @@ async fn failures_from_elsewhere_do_not_lock_out_the_owners_known_browser(backen
     .await
     .unwrap();
     assert_eq!(
-        account_failures, 50,
-        "attempts refused by the address limit are not also counted against the account"
+        account_failures, 6,
+        "the account is counted up to its first refusal; attempts refused after that (by the \
+         account or the address limit) are not written again"
     );
 
     let stranger = app.new_browser().await;
