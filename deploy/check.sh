@@ -311,8 +311,9 @@ app_rss_before=$(rss_kib "$app_pid")
 python3 deploy/stall.py --port "$tls_port" --sni localhost --raw "$STALL_RAW" --tls "$STALL_TLS" \
     --watch $((HEADER_TIMEOUT + 15)) --status "$tmp/stall.json" --result "$tmp/stall-result.json" &
 stall_pid=$!
+# Field $2 (dotted path) of JSON file $1; "-" when absent.
 json() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): d = d[k]
+for k in sys.argv[2].split("."): d = d.get(k, "-") if isinstance(d, dict) else "-"
 print(d)' "$@"; }
 phase=''
 for _ in $(seq 600); do

@@ -43,6 +43,7 @@ mod hr;
 mod instances;
 mod lifetime;
 mod mail_support;
+mod outage;
 mod passkeys;
 mod recovery;
 mod soft_authenticator;
