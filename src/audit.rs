@@ -265,61 +265,81 @@ const MAX_MATCHED_ACCOUNTS: i64 = 200;
 enum Bound {
     Text(String),
     Id(i64),
+    /// How many rows each branch of a user filter may read: the page's end, or the count's cap.
+    Depth,
 }
 
-/// The `WHERE` clause of a filter and its values, built so that every condition can use an index
-/// (`audit_by_kind_time`, `audit_by_subject`, `audit_by_actor`, `audit_by_typed_email`): a filter
-/// written as `($1 = '' OR kind = $1)` would read the whole table instead.
+/// The `WHERE` clause of a filter and its values, built so that every condition reads an index
+/// that returns its rows newest first (`audit_by_kind_time`, `audit_by_subject_time`,
+/// `audit_by_actor`, `audit_by_typed_email`, migration 0007) and stops after the rows it needs:
+/// a filter written as `($1 = '' OR kind = $1)`, or one `OR` over three columns, would read and
+/// sort every match in the table.
 struct FilterSql {
     clause: String,
     values: Vec<Bound>,
 }
 
 impl FilterSql {
-    /// The user term stands for the accounts whose address contains it, and for the typed
-    /// address equal to it (attempts on addresses without an account).
-    async fn build(conn: &mut AnyConnection, filter: &EventFilter) -> Result<FilterSql, sqlx::Error> {
-        let mut conditions = Vec::new();
+    /// The user term stands for the accounts whose address contains it (events about them or by
+    /// them), and for the typed address equal to it (attempts on addresses without an account).
+    /// Each of the three is read newest first up to the depth, and their union is the candidate
+    /// set the outer query orders.
+    async fn build(
+        conn: &mut AnyConnection,
+        filter: &EventFilter,
+    ) -> Result<FilterSql, sqlx::Error> {
         let mut values = Vec::new();
-        if let Some(kind) = filter.kind {
+        let kind = filter.kind.map(|kind| {
             values.push(Bound::Text(kind.as_str().to_string()));
-            conditions.push(format!("e.kind = ${}", values.len()));
+            format!("kind = ${}", values.len())
+        });
+        if filter.user.is_empty() {
+            let clause = kind.map_or(String::new(), |kind| format!("WHERE e.{kind} "));
+            return Ok(FilterSql { clause, values });
         }
-        if !filter.user.is_empty() {
-            let ids: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM users WHERE email LIKE $1 ESCAPE '\\' ORDER BY id LIMIT $2",
-            )
-            .bind(like_pattern(&filter.user))
-            .bind(MAX_MATCHED_ACCOUNTS)
-            .fetch_all(&mut *conn)
-            .await?;
-            values.push(Bound::Text(crate::text::fold(&filter.user)));
-            let mut either = vec![format!("LOWER(e.email) = ${}", values.len())];
-            if !ids.is_empty() {
-                let first = values.len() + 1;
-                let list = crate::db::numbered_placeholders(first, ids.len());
-                values.extend(ids.iter().map(|id| Bound::Id(*id)));
-                either.push(format!("e.subject_user_id IN ({list})"));
-                either.push(format!("e.actor_user_id IN ({list})"));
-            }
-            conditions.push(format!("({})", either.join(" OR ")));
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM users WHERE email LIKE $1 ESCAPE '\\' ORDER BY id LIMIT $2",
+        )
+        .bind(like_pattern(&filter.user))
+        .bind(MAX_MATCHED_ACCOUNTS)
+        .fetch_all(&mut *conn)
+        .await?;
+        values.push(Bound::Depth);
+        let depth = values.len();
+        values.push(Bound::Text(crate::text::fold(&filter.user)));
+        let mut conditions = vec![format!("LOWER(email) = ${}", values.len())];
+        if !ids.is_empty() {
+            let list = crate::db::numbered_placeholders(values.len() + 1, ids.len());
+            values.extend(ids.iter().map(|id| Bound::Id(*id)));
+            conditions.push(format!("subject_user_id IN ({list})"));
+            conditions.push(format!("actor_user_id IN ({list})"));
         }
-        let clause = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {} ", conditions.join(" AND "))
-        };
+        let and_kind = kind.map_or(String::new(), |kind| format!(" AND {kind}"));
+        let branches: Vec<String> = conditions
+            .iter()
+            .enumerate()
+            .map(|(n, condition)| {
+                format!(
+                    "SELECT id FROM (SELECT id FROM audit_events WHERE {condition}{and_kind} \
+                     ORDER BY at DESC, id DESC LIMIT ${depth}) branch{n}"
+                )
+            })
+            .collect();
+        let clause = format!("WHERE e.id IN ({}) ", branches.join(" UNION "));
         Ok(FilterSql { clause, values })
     }
 
+    /// Binds the filter's values, reading at most `depth` rows per branch.
     fn bind<'q>(
         &'q self,
         mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        depth: i64,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
         for value in &self.values {
             query = match value {
                 Bound::Text(text) => query.bind(text.as_str()),
                 Bound::Id(id) => query.bind(*id),
+                Bound::Depth => query.bind(depth),
             };
         }
         query
@@ -347,8 +367,10 @@ impl EventRecord {
             filter.clause,
             n + 1
         );
-        let query = filter.bind(sqlx::query(&sql)).bind(limit).bind(offset);
-        let rows = query
+        let rows = filter
+            .bind(sqlx::query(&sql), offset + limit)
+            .bind(limit)
+            .bind(offset)
             .try_map(|row: sqlx::any::AnyRow| EventRecord::from_row(&row))
             .fetch_all(&mut *conn)
             .await?;
@@ -357,7 +379,7 @@ impl EventRecord {
             filter.clause
         );
         let total: i64 = filter
-            .bind(sqlx::query(&sql))
+            .bind(sqlx::query(&sql), COUNT_CAP + 1)
             .bind(COUNT_CAP + 1)
             .try_map(|row: sqlx::any::AnyRow| sqlx::Row::try_get(&row, 0))
             .fetch_one(&mut *conn)
@@ -375,7 +397,7 @@ impl EventRecord {
     ) -> Result<(Vec<EventRecord>, i64), sqlx::Error> {
         let rows: Vec<EventRecord> = sqlx::query_as(concat!(
             event_record_columns!(),
-            "WHERE e.subject_user_id = $1 ORDER BY e.id DESC LIMIT $2 OFFSET $3"
+            "WHERE e.subject_user_id = $1 ORDER BY e.at DESC, e.id DESC LIMIT $2 OFFSET $3"
         ))
         .bind(subject)
         .bind(limit)

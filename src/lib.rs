@@ -129,7 +129,10 @@ fn prepare_figment(figment: Figment) -> (Figment, Option<String>) {
 /// is refused at 32 KiB. Limits already smaller stay as they are.
 fn with_bounded_bodies(figment: Figment) -> Figment {
     use rocket::data::{ByteUnit, ToByteUnit};
-    let configured = figment.extract::<rocket::Config>().unwrap_or_default().limits;
+    let configured = figment
+        .extract::<rocket::Config>()
+        .unwrap_or_default()
+        .limits;
     let form = configured.get("form").unwrap_or(32.kibibytes());
     let mut figment = figment;
     for kind in ["data-form", "file", "json", "msgpack", "string", "bytes"] {

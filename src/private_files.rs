@@ -56,7 +56,11 @@ pub fn restrict(path: &Path, mode: u32) -> io::Result<()> {
 /// the `-wal` and `-shm` files it creates the database file's mode; ones left over from an older
 /// run are restricted here too.
 pub fn private_database_file(file: &Path) -> io::Result<()> {
-    match private_file_options().write(true).create_new(true).open(file) {
+    match private_file_options()
+        .write(true)
+        .create_new(true)
+        .open(file)
+    {
         Ok(_) => Ok(()),
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
             restrict(file, PRIVATE_FILE_MODE)?;

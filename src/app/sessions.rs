@@ -802,8 +802,7 @@ async fn purge_old_events(app: &App, now: i64) -> AppResult<u64> {
     let before = now - app.audit_retention_days * 86_400;
     let mut total = 0;
     loop {
-        let deleted =
-            audit::purge_older_than(&mut *app.db.read().await?, before, BATCH).await?;
+        let deleted = audit::purge_older_than(&mut *app.db.read().await?, before, BATCH).await?;
         total += deleted;
         if deleted < BATCH as u64 {
             return Ok(total);

@@ -120,14 +120,23 @@ mod tests {
     fn refusals_from_one_source_become_one_row_with_their_count() {
         let tally = RefusalTally::default();
         for _ in 0..1_000 {
-            tally.note(EventKind::LoginThrottled, Some("dana@example.com"), &from("192.0.2.7"), 100);
+            tally.note(
+                EventKind::LoginThrottled,
+                Some("dana@example.com"),
+                &from("192.0.2.7"),
+                100,
+            );
         }
         tally.note(EventKind::LoginThrottled, None, &from("192.0.2.8"), 130);
         let mut rows: Vec<Event> = tally.take().iter().map(|t| t.event(160)).collect();
         rows.sort_by(|a, b| a.ip.cmp(&b.ip));
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].email.as_deref(), Some("dana@example.com"));
-        assert!(rows[0].detail.as_deref().unwrap().starts_with("1000 more refused in the last 60 s"));
+        assert!(rows[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .starts_with("1000 more refused in the last 60 s"));
         assert!(tally.take().is_empty(), "taking empties the tally");
     }
 
@@ -135,7 +144,12 @@ mod tests {
     fn the_tally_stays_bounded_however_many_sources_there_are() {
         let tally = RefusalTally::default();
         for n in 0..(MAX_KEYS + 500) {
-            tally.note(EventKind::LoginThrottled, None, &from(&format!("10.0.{}.{}", n / 256, n % 256)), 0);
+            tally.note(
+                EventKind::LoginThrottled,
+                None,
+                &from(&format!("10.0.{}.{}", n / 256, n % 256)),
+                0,
+            );
         }
         let taken = tally.take();
         assert_eq!(taken.len(), MAX_KEYS + 1, "the rest share one row");

@@ -14,8 +14,8 @@ use crate::auth::{CurrentSession, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::web::page::{self, page_window, Layout, Pagination};
-use crate::web::views::{DeviceRow, EventRow, SessionRow};
 use crate::web::page::{Notice, NoticeRedirect};
+use crate::web::views::{DeviceRow, EventRow, SessionRow};
 
 use super::CsrfOnly;
 
@@ -63,10 +63,7 @@ async fn revoke_own(
 }
 
 #[post("/account/sessions/revoke-others", data = "<form>")]
-async fn revoke_others(
-    form: SessionForm<CsrfOnly>,
-    app: &State<App>,
-) -> AppResult<NoticeRedirect> {
+async fn revoke_others(form: SessionForm<CsrfOnly>, app: &State<App>) -> AppResult<NoticeRedirect> {
     let message = match sessions::revoke_others(app, &form.session, &form.origin).await? {
         0 => "There were no other sessions to sign out.".to_string(),
         1 => "Signed out 1 other session.".to_string(),
@@ -143,10 +140,7 @@ fn password_form(
 
 /// The password page: also the one page open while an administrator's password must be replaced.
 #[get("/account/password")]
-fn password_page(
-    session: SessionEvenIfHeld,
-    flash: Option<Notice>,
-) -> (Status, Template) {
+fn password_page(session: SessionEvenIfHeld, flash: Option<Notice>) -> (Status, Template) {
     password_form(Status::Ok, &session.0, flash, None)
 }
 

@@ -24,8 +24,8 @@ use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::users::{Role, User};
 use crate::web::page::{self, page_window, when, Layout, Pagination};
-use crate::web::views::{EventRow, SelectOption, SessionRow};
 use crate::web::page::{Notice, NoticeRedirect};
+use crate::web::views::{EventRow, SelectOption, SessionRow};
 
 use super::CsrfOnly;
 

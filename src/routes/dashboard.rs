@@ -9,9 +9,9 @@ use crate::app::{people, App};
 use crate::auth::{CurrentSession, CurrentUser};
 use crate::error::AppResult;
 use crate::hr::{display_date, Anniversary, DepartmentHeadcount};
+use crate::web::page::Notice;
 use crate::web::page::{when, Layout};
 use crate::web::views::DeviceRow;
-use crate::web::page::Notice;
 
 use super::employees::EmployeeView;
 

@@ -22,8 +22,8 @@ use crate::hr::{
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::text::search_term;
 use crate::web::page::{self, page_window, Layout, Pagination};
-use crate::web::views::SelectOption;
 use crate::web::page::{Notice, NoticeRedirect};
+use crate::web::views::SelectOption;
 
 pub const EMPLOYEES_PER_PAGE: i64 = 25;
 

@@ -14,8 +14,8 @@ use crate::auth::guard::{FormSecret, LinkCookie, PublicForm};
 use crate::error::AppResult;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
-use crate::web::page::{self, Layout};
 use crate::web::page::NoticeRedirect;
+use crate::web::page::{self, Layout};
 
 #[derive(Debug, FromForm)]
 pub struct ForgotFields {

@@ -14,8 +14,8 @@ use crate::auth::guard::{FormSecret, PublicForm, SessionCookie};
 use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::users::Role;
-use crate::web::page::{self, Layout};
 use crate::web::page::NoticeRedirect;
+use crate::web::page::{self, Layout};
 
 /// The set-up form (its `Debug` redacts the passwords; the token is never logged either, as
 /// nothing logs forms).

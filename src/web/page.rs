@@ -168,10 +168,7 @@ pub fn warn<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -
 }
 
 /// A redirect (303) carrying an error message.
-pub fn failed<U: TryInto<Reference<'static>>>(
-    to: U,
-    message: impl Into<String>,
-) -> NoticeRedirect {
+pub fn failed<U: TryInto<Reference<'static>>>(to: U, message: impl Into<String>) -> NoticeRedirect {
     notice(to, NoticeKind::Error, message)
 }
 
@@ -222,9 +219,9 @@ pub fn default_message(request: &Request<'_>, status: Status) -> &'static str {
         422 => "The form was incomplete or contained invalid values. Please go back and try again.",
         415 => "This page accepts only the form it shows, sent the way the page sends it.",
         429 => "Too many requests. Please wait a little and try again.",
-        503 => "The service is temporarily unavailable. Please try again in a moment.",
         // A refusal of what the client sent is never "our side" going wrong.
-        400..=499 => "The request was refused. Please go back and try again.",
+        401..=499 => "The request was refused. Please go back and try again.",
+        503 => "The service is temporarily unavailable. Please try again in a moment.",
         _ => "Something went wrong on our side. Please try again.",
     }
 }

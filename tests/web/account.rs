@@ -70,7 +70,10 @@ async fn posting_another_users_session_handle_changes_nothing_and_answers_as_for
     let unknown_handle: String = bobs_handle.chars().rev().collect();
     let action = format!("/account/sessions/{unknown_handle}/revoke");
     let unknown = answer(app.browser.submits("/account/sessions", &action, &[]).await);
-    assert_eq!(theirs, unknown, "no way to tell a live handle from an unknown one");
+    assert_eq!(
+        theirs, unknown,
+        "no way to tell a live handle from an unknown one"
+    );
     assert_eq!(theirs.0, Status::SeeOther);
 }
 

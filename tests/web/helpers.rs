@@ -358,6 +358,17 @@ pub async fn body(response: LocalResponse<'_>) -> String {
     response.into_string().await.unwrap_or_default()
 }
 
+/// The `Set-Cookie` header a response sends for the cookie `name`, whole (with its attributes).
+#[allow(dead_code)] // used by some test modules only
+pub fn set_cookie(response: &LocalResponse<'_>, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    response
+        .headers()
+        .get("Set-Cookie")
+        .find(|c| c.starts_with(&prefix))
+        .map(str::to_string)
+}
+
 pub fn location<'a>(response: &'a LocalResponse<'_>) -> Option<&'a str> {
     response.headers().get_one("Location")
 }

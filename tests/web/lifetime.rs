@@ -78,12 +78,7 @@ async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own(backen
             ("remember", "true"),
         ])
         .await;
-    let cookie = response
-        .headers()
-        .get("Set-Cookie")
-        .find(|c| c.starts_with("hr_session="))
-        .unwrap()
-        .to_string();
+    let cookie = set_cookie(&response, "hr_session").unwrap();
     assert!(
         cookie.contains("Max-Age=2592000"),
         "a persistent cookie: {cookie}"

@@ -20,7 +20,10 @@ const PROMPT: Duration = Duration::from_millis(2_500);
 async fn timed_get(browser: &Client, path: &str) -> (Status, Option<String>, Duration) {
     let started = Instant::now();
     let response = browser.get(path.to_string()).dispatch().await;
-    let retry_after = response.headers().get_one("Retry-After").map(str::to_string);
+    let retry_after = response
+        .headers()
+        .get_one("Retry-After")
+        .map(str::to_string);
     (response.status(), retry_after, started.elapsed())
 }
 
@@ -56,7 +59,10 @@ impl OwnPostgres {
             assert!(status.success());
         }
         let data = server.data_dir();
-        server.run("initdb", &["-D", &data, "-U", "postgres", "--auth=trust", "--no-sync"]);
+        server.run(
+            "initdb",
+            &["-D", &data, "-U", "postgres", "--auth=trust", "--no-sync"],
+        );
         server.start();
         Some(server)
     }
@@ -77,7 +83,10 @@ impl OwnPostgres {
         );
         let log = self.dir.path().join("server.log").display().to_string();
         let data = self.data_dir();
-        self.run("pg_ctl", &["-D", &data, "-o", &options, "-l", &log, "-w", "start"]);
+        self.run(
+            "pg_ctl",
+            &["-D", &data, "-o", &options, "-l", &log, "-w", "start"],
+        );
     }
 
     fn stop(&self) {
@@ -85,24 +94,28 @@ impl OwnPostgres {
         self.run("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"]);
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// A PostgreSQL tool, run as the cluster's owner.
+    fn tool(&self, program: &str) -> Command {
         let program = self.bin.join(program);
-        let mut command = if running_as_root() {
+        if running_as_root() {
             let mut command = Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(&program);
             command
         } else {
             Command::new(&program)
-        };
-        let output = command
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self
+            .tool(program)
             .args(args)
             .current_dir(self.dir.path())
             .output()
             .expect("run a PostgreSQL tool");
         assert!(
             output.status.success(),
-            "{} failed: {}",
-            program.display(),
+            "{program} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
     }
@@ -111,15 +124,8 @@ impl OwnPostgres {
 impl Drop for OwnPostgres {
     fn drop(&mut self) {
         let data = self.data_dir();
-        let program = self.bin.join("pg_ctl");
-        let mut command = if running_as_root() {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&program);
-            command
-        } else {
-            Command::new(&program)
-        };
-        let _ = command
+        let _ = self
+            .tool("pg_ctl")
             .args(["-D", &data, "-m", "immediate", "stop"])
             .output();
     }
@@ -196,7 +202,11 @@ async fn a_postgresql_outage_is_answered_within_a_second_and_service_resumes_wit
 
     server.start();
     let (status, _, _) = timed_get(&app.browser, "/dashboard").await;
-    assert_eq!(status, Status::Ok, "the first request after the database returns");
+    assert_eq!(
+        status,
+        Status::Ok,
+        "the first request after the database returns"
+    );
     let (status, _, _) = timed_get(&anonymous, "/healthz").await;
     assert_eq!(status, Status::Ok);
 }
@@ -232,7 +242,11 @@ async fn a_sqlite_database_held_by_someone_else_is_answered_within_a_second_and_
     let response = app.browser.submits("/dashboard", "/logout", &[]).await;
     assert_eq!(response.status(), Status::ServiceUnavailable);
     assert!(response.headers().get_one("Retry-After").is_some());
-    assert!(started.elapsed() < PROMPT + PROMPT, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < PROMPT + PROMPT,
+        "took {:?}",
+        started.elapsed()
+    );
     drop(response);
     assert_eq!(timed_get(&app.browser, "/dashboard").await.0, Status::Ok);
     drop(holder);
