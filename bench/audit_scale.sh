@@ -9,6 +9,7 @@
 # in the PostgreSQL migrations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 ROWS="${AUDIT_ROWS:-1000000}"
 PORT="${BENCH_PORT:-18095}"
@@ -43,11 +44,9 @@ PY
 
 "$BIN" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 300); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.2; done
+await_server 300
 JAR="$WORK/cookies"
-TOKEN=$(curl -fs -c "$JAR" -b "$JAR" "$BASE/login" | grep -o 'name="csrf_token" value="[^"]*"' | tail -n1 | sed 's/.*value="//; s/"$//')
-curl -fs -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "email=bench@example.com" \
-  --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$TOKEN" "$BASE/login"
+sign_in_bench_admin
 
 median_ms() { # path
   for _ in $(seq 1 15); do

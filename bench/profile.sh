@@ -7,6 +7,7 @@
 # Needs valgrind and python3. Uses the bench-routes build like bench/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 REQUESTS="${PROFILE_REQUESTS:-1000}"
 PORT="${PROFILE_PORT:-18090}"
@@ -25,12 +26,10 @@ echo "$PASSWORD" | "$BIN" user add bench@example.com --name "Bench Admin" --admi
 
 valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.%p" "$BIN" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 600); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.2; done
+await_server 600
 
 JAR="$WORK/cookies"
-TOKEN=$(curl -fs -c "$JAR" -b "$JAR" "$BASE/login" | grep -o 'name="csrf_token" value="[^"]*"' | tail -n1 | sed 's/.*value="//; s/"$//')
-curl -fs -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "email=bench@example.com" \
-  --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$TOKEN" "$BASE/login"
+sign_in_bench_admin
 SESSION=$(awk '$6=="hr_session"{print $7}' "$JAR")
 
 # Sends N keep-alive GETs of a path (with or without the session cookie).

@@ -8,6 +8,7 @@
 # 127.0.0.1; every wrk run is bounded by -d. Figures go to stdout; the server log to $WORK/server.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 DURATION="${BENCH_DURATION:-10s}"
 PORT="${BENCH_PORT:-18080}"
@@ -49,14 +50,11 @@ for i in $(seq 0 $((STORM_ACCOUNTS - 1))); do
 done
 "$BIN" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+await_server 50
 
 # Sign in once with curl; wrk replays the cookie.
 JAR="$WORK/cookies"
-csrf() { grep -o 'name="csrf_token" value="[^"]*"' | tail -n1 | sed 's/.*value="//; s/"$//'; }
-TOKEN=$(curl -fs -c "$JAR" -b "$JAR" "$BASE/login" | csrf)
-curl -fs -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "email=bench@example.com" \
-  --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$TOKEN" "$BASE/login"
+sign_in_bench_admin
 SESSION=$(awk '$6=="hr_session"{print $7}' "$JAR")
 FORM=$(awk '$6=="hr_form"{print $7}' "$JAR")
 [ -n "$SESSION" ] || { echo "login failed" >&2; exit 1; }

@@ -9,16 +9,20 @@
 # mktemp folder, free high ports; it never reads or writes /etc/nginx, never binds port 80/443 and
 # runs beside any system nginx), then:
 #
-#   - port 80 only redirects; HSTS on answers; an unknown TLS server name is refused; a 100 KB body
-#     gets 413 from nginx;
+#   - port 80 only redirects; HSTS exactly once on answers (nginx's own 413 included); HTTP/2; an
+#     unknown TLS server name and TLS 1.1 are refused; a 100 KB body gets 413 from nginx;
 #   - a forged X-Real-IP sent through nginx does not reach the app: the session the sign-in creates
 #     records 127.0.0.1 (read back with `hr-portal sessions list`), while the same forged header sent
 #     straight to the app IS believed — the overwrite in nginx is what protects;
+#   - 30 rapid sign-in POSTs from one address: the burst reaches the app, the rest get 429 from
+#     nginx's limit_req, and GET /login is still served;
 #   - deploy/stall.py holds 5000 stalled connections (4000 with half a TLS ClientHello, 1000 with a
 #     finished TLS handshake and half an HTTP request); meanwhile /healthz through nginx answers 200 in
 #     under a second, five times, and the app answers directly too;
 #   - nginx closes every stalled connection after client_header_timeout (10 s, the production value;
 #     the test copy is not shortened);
+#   - 25 slow POST bodies from one address: 20 (limit_conn) are held by nginx and ended after
+#     client_body_timeout, the other 5 get 429; meanwhile another address (127.0.0.2) is served;
 #   - resident memory of nginx and of the app before, during and after.
 #
 # Exits non-zero if anything fails. Needs bash, cargo, python3, openssl; installs nginx-light and curl
@@ -31,9 +35,24 @@ repo=$PWD
 STALL_RAW=${STALL_RAW:-4000}           # connections that never finish the TLS handshake
 STALL_TLS=${STALL_TLS:-1000}           # TLS connections that never finish the request header
 HEADER_TIMEOUT=10                      # client_header_timeout in deploy/nginx/hr-portal.conf
+BODY_TIMEOUT=10                        # client_body_timeout in deploy/nginx/hr-portal.conf
 CHECKS=5                               # /healthz requests while the stalls are held
 
 say() { printf '\n==> %s\n' "$*"; }
+# Waits (tries × 0.1 s) until `curl… URL` answers 200 while process PID lives; else shows LOG and fails.
+await_healthz() { # name pid log tries curl-command…
+    local name=$1 pid=$2 log=$3 tries=$4 code=
+    shift 4
+    for _ in $(seq "$tries"); do
+        code=$("$@" -o /dev/null -w '%{http_code}' || true)
+        [ "$code" = 200 ] && return 0
+        kill -0 "$pid" 2>/dev/null || { cat "$log"; die "$name exited"; }
+        sleep 0.1
+    done
+    cat "$log"
+    die "/healthz through $name never answered 200"
+}
+
 results=()
 failed=0
 pass() { results+=("PASS  $*"); printf 'PASS  %s\n' "$*"; }
@@ -150,13 +169,7 @@ app_env=(
 say "Starting hr-portal on 127.0.0.1:$app_port"
 env "${app_env[@]}" "$bin" serve >"$tmp/app.log" 2>&1 &
 app_pid=$!
-for _ in $(seq 300); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$app_port/healthz" || true)
-    [ "$code" = 200 ] && break
-    kill -0 "$app_pid" 2>/dev/null || { cat "$tmp/app.log"; die "hr-portal exited"; }
-    sleep 0.1
-done
-[ "$code" = 200 ] || { cat "$tmp/app.log"; die "hr-portal /healthz never answered 200"; }
+await_healthz "hr-portal" "$app_pid" "$tmp/app.log" 300 curl -s "http://127.0.0.1:$app_port/healthz"
 
 # --- nginx: the production file, rendered for this private instance ----------------------------------
 say "Starting nginx on 127.0.0.1:$tls_port (TLS) and 127.0.0.1:$http_port (redirect)"
@@ -179,6 +192,10 @@ fi
     die "expected two TLS listen lines in deploy/nginx/hr-portal.conf"
 grep -q "client_header_timeout ${HEADER_TIMEOUT}s;" "$tmp/nginx/hr-portal.conf" ||
     die "client_header_timeout is no longer ${HEADER_TIMEOUT}s; update HEADER_TIMEOUT in check.sh"
+grep -q "client_body_timeout ${BODY_TIMEOUT}s;" "$tmp/nginx/hr-portal.conf" ||
+    die "client_body_timeout is no longer ${BODY_TIMEOUT}s; update BODY_TIMEOUT in check.sh"
+CONN_LIMIT=$(sed -n 's/^[[:space:]]*limit_conn hr_portal_addr \([0-9][0-9]*\);.*/\1/p' "$tmp/nginx/hr-portal.conf")
+[ -n "$CONN_LIMIT" ] || die "no 'limit_conn hr_portal_addr N;' in deploy/nginx/hr-portal.conf"
 user_line=''
 [ "$(id -u)" = 0 ] && id www-data >/dev/null 2>&1 && user_line='user www-data;'
 # The main/events values recommended in hr-portal.conf's header (worker_rlimit_nofile capped to
@@ -211,13 +228,7 @@ nginx_pid=$!
 
 curl_tls=(curl -sk --resolve "localhost:$tls_port:127.0.0.1")
 base="https://localhost:$tls_port"
-for _ in $(seq 100); do
-    code=$("${curl_tls[@]}" -o /dev/null -w '%{http_code}' "$base/healthz" || true)
-    [ "$code" = 200 ] && break
-    kill -0 "$nginx_pid" 2>/dev/null || { cat "$tmp/nginx/logs/error.log"; die "nginx exited"; }
-    sleep 0.1
-done
-[ "$code" = 200 ] || { cat "$tmp/nginx/logs/error.log"; die "/healthz through nginx never answered 200"; }
+await_healthz "nginx" "$nginx_pid" "$tmp/nginx/logs/error.log" 100 "${curl_tls[@]}" "$base/healthz"
 
 # --- Functional checks -------------------------------------------------------------------------------
 say "Front door"
@@ -304,6 +315,19 @@ else
     printf 'NOTE  control inconclusive: %s / %s\n' "$direct" "${ips:-none}"
 fi
 
+# --- Sign-in rate per address (limit_req) -------------------------------------------------------------
+say "Sign-in POST rate per address"
+codes=$(for _ in $(seq 30); do
+    "${curl_tls[@]}" -o /dev/null -w '%{http_code}\n' -d 'email=nobody%40example.com&password=x' "$base/login"
+done | sort | uniq -c | awk '{ printf "%s%s×%s", sep, $2, $1; sep = ", " }')
+login_get=$("${curl_tls[@]}" -o /dev/null -w '%{http_code}' "$base/login")
+# The burst (20) reaches the app (which refuses them: no CSRF token); beyond it nginx answers 429.
+if [[ $codes = *"429×"* ]] && [[ $codes != *"429×30"* ]] && [ "$login_get" = 200 ]; then
+    pass "30 rapid sign-in POSTs from one address: $codes; GET /login still 200"
+else
+    fail "30 rapid sign-in POSTs from one address: $codes; GET /login $login_get"
+fi
+
 # --- Slowloris ----------------------------------------------------------------------------------------
 say "Holding $((STALL_RAW + STALL_TLS)) stalled connections against nginx's TLS port"
 nginx_rss_before=$(rss_kib "$nginx_pid")
@@ -347,7 +371,7 @@ total=$((STALL_RAW + STALL_TLS))
 if ((held == total)); then
     pass "$held/$total stalled connections held open during the checks"
 else
-    fail "only $held/$total stalled connections were open during the checks"
+    fail "only $held/$total stalled connections were open during the checks (stall.py took $(json "$tmp/stall.json" opened_in) s to open them; past ${HEADER_TIMEOUT} s the first ones are already closed — a busy machine?)"
 fi
 if ((slow == 0)); then
     pass "/healthz through nginx while they were held: 200 in ${times[*]} s"
@@ -381,6 +405,50 @@ sleep 1
 nginx_rss_after=$(rss_kib "$nginx_pid")
 app_rss_after=$(rss_kib "$app_pid")
 
+# --- Slow bodies from one address: limit_conn and client_body_timeout ---------------------------------
+# A request whose body trickles in is a request in progress: limit_conn counts it, nginx (not the app)
+# waits for the body, and client_body_timeout ends it.
+body_stalls=$((CONN_LIMIT + 5))
+say "$body_stalls slow POST bodies from one address (limit_conn $CONN_LIMIT, client_body_timeout ${BODY_TIMEOUT}s)"
+# Posted to /logout: outside the sign-in limit_req, so every 429 here is limit_conn's.
+python3 deploy/stall.py --port "$tls_port" --sni localhost --raw 0 --tls 0 --body "$body_stalls" \
+    --body-path /logout --watch $((BODY_TIMEOUT + 10)) --status "$tmp/body.json" --result "$tmp/body-result.json" &
+stall_pid=$!
+phase=''
+for _ in $(seq 300); do
+    [ -s "$tmp/body.json" ] && phase=$(json "$tmp/body.json" phase)
+    [ "$phase" = held ] || [ "$phase" = done ] && break
+    kill -0 "$stall_pid" 2>/dev/null || break
+    sleep 0.1
+done
+[ "$phase" = held ] || die "stall.py did not get its slow bodies sent (phase '$phase')"
+same_addr=$("${curl_tls[@]}" --max-time 1 -o /dev/null -w '%{http_code}' "$base/healthz" || true)
+other_addr=$("${curl_tls[@]}" --interface 127.0.0.2 --max-time 1 -o /dev/null -w '%{http_code} %{time_total}' \
+    "$base/healthz" || true)
+wait "$stall_pid" || true
+stall_pid=''
+refused=$(json "$tmp/body-result.json" kinds.body.statuses.429)
+silent=$(json "$tmp/body-result.json" kinds.body.statuses.none)
+body_span="$(json "$tmp/body-result.json" kinds.body.silent_min_s)–$(json "$tmp/body-result.json" kinds.body.silent_max_s)"
+if [ "$refused" = 5 ] && [ "$silent" = "$CONN_LIMIT" ]; then
+    pass "one address: $CONN_LIMIT slow bodies in progress, the next 5 refused with 429"
+else
+    fail "one address: expected $CONN_LIMIT held and 5 refused with 429, got held $silent, refused $refused"
+fi
+if [ "$same_addr" = 429 ] && [[ $other_addr = "200 "* ]]; then
+    pass "meanwhile that address gets 429, another (127.0.0.2) gets /healthz: 200 in ${other_addr#* } s"
+else
+    fail "while one address is at its limit: same address '$same_addr', another address '$other_addr'"
+fi
+if [ "$(json "$tmp/body-result.json" kinds.body.still_open)" = 0 ] &&
+    awk -v a="$(json "$tmp/body-result.json" kinds.body.silent_min_s)" \
+        -v b="$(json "$tmp/body-result.json" kinds.body.silent_max_s)" -v t="$BODY_TIMEOUT" \
+        'BEGIN { exit !(a >= t - 1 && b <= t + 5) }'; then
+    pass "nginx ended the $CONN_LIMIT stalled bodies after $body_span s (client_body_timeout)"
+else
+    fail "stalled bodies: still open $(json "$tmp/body-result.json" kinds.body.still_open), closed after $body_span s"
+fi
+
 # --- Summary -----------------------------------------------------------------------------------------
 per_conn=$(awk -v a="$nginx_rss_before" -v b="$nginx_rss_held" -v n="$total" \
     'BEGIN { printf "%.1f", (b - a) / n }')
@@ -391,6 +459,8 @@ printf 'stalled connections held:  %s of %s (raw half-ClientHello %s, TLS half-r
     "$held" "$total" "$STALL_RAW" "$STALL_TLS" "$(json "$tmp/stall-result.json" opened_in)"
 printf 'healthz via nginx (held):  %s s\n' "${times[*]}"
 printf 'closed by nginx:           %s of %s after client_header_timeout %ss\n' "$closed" "$opened" "$HEADER_TIMEOUT"
+printf 'slow bodies, one address:  %s held, %s refused with 429, held ones ended after %s s\n' \
+    "$silent" "$refused" "$body_span"
 printf 'nginx RSS (all processes): before %s, held %s (~%s KiB per stalled connection), after %s\n' \
     "$(mib "$nginx_rss_before")" "$(mib "$nginx_rss_held")" "$per_conn" "$(mib "$nginx_rss_after")"
 printf 'app RSS:                   before %s, held %s, after %s\n' \
