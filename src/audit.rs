@@ -258,7 +258,7 @@ macro_rules! events_with_people {
 /// every match of a million-row trail on each page view would cost more than the page.
 pub const COUNT_CAP: i64 = 10_000;
 
-/// Accounts a user term may stand for; a term matching more is too vague to narrow by.
+/// Accounts a user term is resolved to by id; a vaguer term is matched by a subquery instead.
 const MAX_MATCHED_ACCOUNTS: i64 = 200;
 
 /// A value bound to a filter placeholder.
@@ -297,22 +297,38 @@ impl FilterSql {
             let clause = kind.map_or(String::new(), |kind| format!("WHERE e.{kind} "));
             return Ok(FilterSql { clause, values });
         }
+        let pattern = like_pattern(&filter.user);
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM users WHERE email LIKE $1 ESCAPE '\\' ORDER BY id LIMIT $2",
         )
-        .bind(like_pattern(&filter.user))
-        .bind(MAX_MATCHED_ACCOUNTS)
+        .bind(&pattern)
+        .bind(MAX_MATCHED_ACCOUNTS + 1)
         .fetch_all(&mut *conn)
         .await?;
         values.push(Bound::Depth);
         let depth = values.len();
-        values.push(Bound::Text(crate::text::fold(&filter.user)));
-        let mut conditions = vec![format!("LOWER(email) = ${}", values.len())];
-        if !ids.is_empty() {
+        // Both sides through the engine's own LOWER, so the comparison means what the index it
+        // reads means (SQLite's LOWER folds ASCII only, PostgreSQL's everything).
+        values.push(Bound::Text(filter.user.clone()));
+        let mut conditions = vec![format!("LOWER(email) = LOWER(${})", values.len())];
+        let accounts = if ids.len() as i64 > MAX_MATCHED_ACCOUNTS {
+            // A vague term (half the company): the same accounts as a subquery — slower, never
+            // incomplete.
+            values.push(Bound::Text(pattern));
+            Some(format!(
+                "SELECT id FROM users WHERE email LIKE ${} ESCAPE '\\'",
+                values.len()
+            ))
+        } else if ids.is_empty() {
+            None
+        } else {
             let list = crate::db::numbered_placeholders(values.len() + 1, ids.len());
             values.extend(ids.iter().map(|id| Bound::Id(*id)));
-            conditions.push(format!("subject_user_id IN ({list})"));
-            conditions.push(format!("actor_user_id IN ({list})"));
+            Some(list)
+        };
+        if let Some(accounts) = accounts {
+            conditions.push(format!("subject_user_id IN ({accounts})"));
+            conditions.push(format!("actor_user_id IN ({accounts})"));
         }
         let and_kind = kind.map_or(String::new(), |kind| format!(" AND {kind}"));
         let branches: Vec<String> = conditions

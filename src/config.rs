@@ -201,6 +201,19 @@ impl AppConfig {
                 return Err(ConfigError::TooSmall(name));
             }
         }
+        // Upper bounds: beyond them a value is a mistake (and would overflow a computation).
+        for (name, value, most) in [
+            ("audit_retention_days", config.audit_retention_days, 36_500),
+            (
+                "database_timeout_ms",
+                i64::try_from(config.database_timeout_ms).unwrap_or(i64::MAX),
+                600_000,
+            ),
+        ] {
+            if value > most {
+                return Err(ConfigError::Invalid(name, format!("at most {most}")));
+            }
+        }
         Ok(config)
     }
 
@@ -228,5 +241,31 @@ impl AppConfig {
     /// Path of the persisted Rocket secret key.
     pub fn secret_key_path(&self) -> PathBuf {
         self.data_dir.join("secret.key")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(key: &str, value: i64) -> Result<AppConfig, ConfigError> {
+        AppConfig::from_figment(&Figment::new().merge((key, value)))
+    }
+
+    #[test]
+    fn values_beyond_sense_stop_the_launch() {
+        assert!(with("audit_retention_days", 365).is_ok());
+        assert!(matches!(
+            with("audit_retention_days", i64::MAX),
+            Err(ConfigError::Invalid("audit_retention_days", _))
+        ));
+        assert!(matches!(
+            with("audit_retention_days", 0),
+            Err(ConfigError::NotPositive("audit_retention_days"))
+        ));
+        assert!(matches!(
+            with("database_timeout_ms", 3_000_000_000),
+            Err(ConfigError::Invalid("database_timeout_ms", _))
+        ));
     }
 }

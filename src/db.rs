@@ -19,6 +19,10 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 use crate::config::AppConfig;
 use crate::private_files::{private_database_file, private_dir};
 
+/// The shortest PostgreSQL `lock_timeout`: administrative changes queue on one lock, and a short
+/// queue of them must not be refused.
+const LOCK_TIMEOUT_FLOOR_MS: u64 = 5_000;
+
 /// Bytes SQLite's WAL file is truncated to after a checkpoint.
 const WAL_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
 
@@ -81,12 +85,18 @@ impl Db {
             url = create_if_missing(&url)?;
         }
         let timeout = Duration::from_millis(config.database_timeout_ms);
-        let busy_timeout = format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
-             PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};",
-            config.database_timeout_ms
-        );
+        let session_settings = match backend {
+            Backend::Sqlite => format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
+                 PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};",
+                config.database_timeout_ms
+            ),
+            Backend::Postgres => format!(
+                "SET lock_timeout = {}",
+                config.database_timeout_ms.max(LOCK_TIMEOUT_FLOOR_MS)
+            ),
+        };
         // Statement logging would write e-mail addresses and session lookups to the console.
         let options = AnyConnectOptions::from_str(&url)
             .map_err(DbError::Connect)?
@@ -97,15 +107,20 @@ impl Db {
             // is gone, answers come back within about a second instead of piling up.
             .acquire_timeout(timeout)
             .after_connect(move |conn, _meta| {
-                let pragmas = busy_timeout.clone();
+                let settings = session_settings.clone();
                 Box::pin(async move {
+                    if backend == Backend::Postgres {
+                        // A request never waits on a row or advisory lock for longer than this:
+                        // past it, 503 and "try again" rather than a request hanging.
+                        conn.execute(settings.as_str()).await?;
+                    }
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the single writer; NORMAL is durable in WAL
                         // except for the last commits on power loss; busy_timeout makes writers
                         // queue (up to the database timeout) instead of failing at once with
                         // "database is locked"; journal_size_limit gives the WAL file back after
                         // each checkpoint, so a burst of writes does not leave it large for good.
-                        conn.execute(pragmas.as_str()).await?;
+                        conn.execute(settings.as_str()).await?;
                     }
                     Ok(())
                 })
@@ -219,11 +234,15 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
 }
 
 /// PostgreSQL SQLSTATEs of a lost or refused connection (class 08), a server shutting down
-/// (57P01–57P03) or out of connections (53300); SQLite's BUSY (5) and LOCKED (6) families.
+/// (57P01–57P03), out of connections (53300) or a lock not granted within `lock_timeout` (55P03);
+/// SQLite's BUSY (5) and LOCKED (6) families.
 fn unavailable_code(code: &str) -> bool {
-    if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300") {
-        return true;
+    if code.len() == 5 {
+        // A PostgreSQL SQLSTATE (always five characters; some are all digits, like 42501).
+        return code.starts_with("08")
+            || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "55P03");
     }
+    // A SQLite result code: its primary code is the low byte of the extended one.
     code.parse::<u32>()
         .is_ok_and(|sqlite| matches!(sqlite & 0xff, 5 | 6))
 }
@@ -275,4 +294,20 @@ fn create_if_missing(url: &str) -> Result<String, DbError> {
         private_database_file(file).map_err(in_folder)?;
     }
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unavailable_code;
+
+    #[test]
+    fn only_outage_codes_read_as_unavailable() {
+        for outage in ["08006", "57P01", "53300", "55P03", "5", "517", "6", "262"] {
+            assert!(unavailable_code(outage), "{outage}");
+        }
+        // All-digit PostgreSQL SQLSTATEs are faults, not outages, whatever their low byte.
+        for fault in ["42501", "22021", "22022", "23505", "1555", "19"] {
+            assert!(!unavailable_code(fault), "{fault}");
+        }
+    }
 }

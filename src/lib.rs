@@ -210,7 +210,14 @@ fn start_purge_task(rocket: &Rocket<rocket::Orbit>) {
         loop {
             rocket::tokio::select! {
                 _ = rocket::tokio::time::sleep(interval) => {}
-                _ = &mut shutdown => return,
+                _ = &mut shutdown => {
+                    // Refusals counted since the last purge go on record before the process ends.
+                    let now = app.clock.now();
+                    if let Err(error) = app::sessions::write_tallied_refusals(&app, now).await {
+                        rocket::warn!("tallied refusals could not be written: {error}");
+                    }
+                    return;
+                }
             }
             match app::sessions::purge_expired(&app).await {
                 Ok(0) => {}

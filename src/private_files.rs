@@ -14,7 +14,7 @@ pub const PRIVATE_FILE_MODE: u32 = 0o600;
 /// Creates `dir` (and missing parents) as a private folder, and makes an existing one private:
 /// a folder that already existed would otherwise keep whatever mode it was made with.
 pub fn private_dir(dir: &Path) -> io::Result<()> {
-    if dir.as_os_str().is_empty() {
+    if dir.as_os_str().is_empty() || dir == Path::new(".") {
         return Ok(()); // the current folder: not ours to change
     }
     let mut builder = DirBuilder::new();
@@ -25,7 +25,24 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
         builder.mode(PRIVATE_DIR_MODE);
     }
     builder.create(dir)?;
-    restrict(dir, PRIVATE_DIR_MODE)
+    restrict_if_owned(dir, PRIVATE_DIR_MODE)
+}
+
+/// [`restrict`], except that a path the service may not change (another user's folder or file,
+/// e.g. a data folder an operator prepared) is left as it is, with a warning: refusing to start
+/// over it would turn a hardening step into an outage.
+fn restrict_if_owned(path: &Path, mode: u32) -> io::Result<()> {
+    match restrict(path, mode) {
+        Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
+            rocket::warn!(
+                "{} is not the service's own, so its mode was left as is ({error}); make it \
+                 {mode:o}",
+                path.display()
+            );
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Options that create a file readable by the owner only (the mode applies when it is created).
@@ -63,11 +80,11 @@ pub fn private_database_file(file: &Path) -> io::Result<()> {
     {
         Ok(_) => Ok(()),
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-            restrict(file, PRIVATE_FILE_MODE)?;
+            restrict_if_owned(file, PRIVATE_FILE_MODE)?;
             for suffix in ["-wal", "-shm", "-journal"] {
                 let mut companion = file.as_os_str().to_owned();
                 companion.push(suffix);
-                match restrict(Path::new(&companion), PRIVATE_FILE_MODE) {
+                match restrict_if_owned(Path::new(&companion), PRIVATE_FILE_MODE) {
                     Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
                     _ => {}
                 }

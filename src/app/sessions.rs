@@ -799,7 +799,7 @@ pub async fn purge_expired(app: &App) -> AppResult<u64> {
 /// Events older than the retention, in batches like the sessions.
 async fn purge_old_events(app: &App, now: i64) -> AppResult<u64> {
     const BATCH: i64 = 1_000;
-    let before = now - app.audit_retention_days * 86_400;
+    let before = now.saturating_sub(app.audit_retention_days.saturating_mul(86_400));
     let mut total = 0;
     loop {
         let deleted = audit::purge_older_than(&mut *app.db.read().await?, before, BATCH).await?;
@@ -811,25 +811,30 @@ async fn purge_old_events(app: &App, now: i64) -> AppResult<u64> {
     }
 }
 
-/// One summary row per source of refusals counted since the last purge, in one transaction;
-/// counts that could not be written wait for the next purge.
-async fn write_tallied_refusals(app: &App, now: i64) -> AppResult<()> {
-    let tallied = app.refusals.take();
-    if tallied.is_empty() {
-        return Ok(());
-    }
-    let written = async {
-        let mut tx = app.db.begin_write().await?;
-        for refusals in &tallied {
-            audit::record(&mut tx, now, refusals.event(now)).await?;
+/// One summary row per source of refusals counted since the last purge, a few hundred per
+/// transaction (so the write lock is never held long); counts that could not be written wait for
+/// the next purge.
+pub async fn write_tallied_refusals(app: &App, now: i64) -> AppResult<()> {
+    const CHUNK: usize = 200;
+    let mut tallied = app.refusals.take();
+    while !tallied.is_empty() {
+        let rest = tallied.split_off(tallied.len().min(CHUNK));
+        let written = async {
+            let mut tx = app.db.begin_write().await?;
+            for refusals in &tallied {
+                audit::record(&mut tx, now, refusals.event(now)).await?;
+            }
+            tx.commit().await
         }
-        tx.commit().await
+        .await;
+        if let Err(error) = written {
+            tallied.extend(rest);
+            app.refusals.put_back(tallied);
+            return Err(error.into());
+        }
+        tallied = rest;
     }
-    .await;
-    if written.is_err() {
-        app.refusals.put_back(tallied);
-    }
-    Ok(written?)
+    Ok(())
 }
 
 /// Throttle counters, password links, pending sign-ins, known devices and passkey ceremonies past

@@ -618,7 +618,13 @@ async fn audit_page(
     };
     let (page, offset) = page_window(page, EVENTS_PER_PAGE);
     let (events, total) = accounts::audit_page(app, &filter, EVENTS_PER_PAGE, offset).await?;
+    let full_page = events.len() as i64 == EVENTS_PER_PAGE;
     let rows: Vec<EventRow> = events.into_iter().map(EventRow::from).collect();
+    let mut pagination = Pagination::new(page, EVENTS_PER_PAGE, total);
+    if total > crate::audit::COUNT_CAP && full_page {
+        // The count stops at the cap; the trail goes on as long as pages come back full.
+        pagination.next = Some(page + 1);
+    }
     let kinds: Vec<SelectOption> = EventKind::ALL
         .iter()
         .map(|k| SelectOption::new(k.as_str(), k.label(), filter.kind == Some(*k)))
@@ -633,7 +639,7 @@ async fn audit_page(
             kinds,
             events: rows,
             count_cap: crate::audit::COUNT_CAP,
-            pagination: Pagination::new(page, EVENTS_PER_PAGE, total)
+            pagination: pagination
                 .with_query("user", &filter.user)
                 .with_query("kind", kind_filter),
         },

@@ -20,6 +20,13 @@ pub fn has_invisible(text: &str) -> bool {
     text.chars().any(is_invisible)
 }
 
+/// [`has_invisible`] for a person's name: the zero-width non-joiner and joiner (U+200C, U+200D)
+/// are allowed there, because Persian and several Indic scripts need them to spell names right.
+pub fn has_invisible_in_name(name: &str) -> bool {
+    name.chars()
+        .any(|c| is_invisible(c) && !matches!(c, '\u{200C}' | '\u{200D}'))
+}
+
 fn is_invisible(c: char) -> bool {
     matches!(c as u32,
         0x00AD | 0x034F | 0x061C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F
@@ -124,6 +131,11 @@ mod tests {
         assert!(has_invisible("da\u{202E}na"));
         assert!(has_invisible("Dana\u{FE0F}"));
         assert!(!has_invisible("Zoë Ångström-Łukasz 王小明"));
+        assert!(has_invisible("dana\u{200C}@example.com"));
+        assert!(!has_invisible_in_name(
+            "\u{0645}\u{06CC}\u{200C}\u{0631}\u{0648}\u{062F}"
+        ));
+        assert!(has_invisible_in_name("Dana\u{202E}"));
     }
 
     #[test]

@@ -165,7 +165,7 @@ pub fn parse_name(raw: &str) -> Result<String, &'static str> {
     if name.chars().count() > MAX_NAME_CHARS {
         return Err("The name must be at most 100 characters long.");
     }
-    if name.chars().any(char::is_control) || lookalike::has_invisible(name) {
+    if name.chars().any(char::is_control) || lookalike::has_invisible_in_name(name) {
         return Err("The name contains invisible or control characters, which are not allowed.");
     }
     Ok(name.to_string())
@@ -231,6 +231,9 @@ impl User {
         employee_id: Option<crate::ids::EmployeeId>,
         now: i64,
     ) -> Result<User, CreateUserError> {
+        // Every account creation queues behind a first-run set-up or demo fill in progress, so
+        // "only while no account exists" holds for those on PostgreSQL too.
+        crate::db::lock_for_transaction(conn, crate::db::WriteLock::FirstRun).await?;
         if let Some(existing) = Self::looking_like(conn, new.email).await? {
             return Err(CreateUserError::LooksLike(existing));
         }
