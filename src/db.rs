@@ -23,6 +23,11 @@ use crate::private_files::{private_database_file, private_dir};
 /// queue of them must not be refused.
 const LOCK_TIMEOUT_FLOOR_MS: u64 = 5_000;
 
+/// The shortest wait for SQLite's write lock (`busy_timeout`). Another writer holding it is load,
+/// not an outage: sixteen instances signing people in at once on a busy machine wait longer than a
+/// second for their turn, and must not be refused. (Connections still fail fast.)
+const WRITE_LOCK_WAIT_FLOOR_MS: u64 = 5_000;
+
 /// Bytes SQLite's WAL file is truncated to after a checkpoint.
 const WAL_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
 
@@ -90,7 +95,7 @@ impl Db {
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                  PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
                  PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};",
-                config.database_timeout_ms
+                config.database_timeout_ms.max(WRITE_LOCK_WAIT_FLOOR_MS)
             ),
             Backend::Postgres => format!(
                 "SET lock_timeout = {}",
@@ -117,7 +122,7 @@ impl Db {
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the single writer; NORMAL is durable in WAL
                         // except for the last commits on power loss; busy_timeout makes writers
-                        // queue (up to the database timeout) instead of failing at once with
+                        // queue (at least 5 s) instead of failing at once with
                         // "database is locked"; journal_size_limit gives the WAL file back after
                         // each checkpoint, so a burst of writes does not leave it large for good.
                         conn.execute(settings.as_str()).await?;
