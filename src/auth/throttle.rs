@@ -240,8 +240,8 @@ impl ThrottlePolicy {
 
     /// Adds one to `key`'s counter (starting a new window when the old one ended) in a single
     /// statement, and says where it stands against `limit`. A counter already over the limit in
-    /// its window is only read: the attempt is refused either way, and writing it again would let
-    /// a flood of refused requests grow the write-ahead log and keep the write lock busy.
+    /// its window is not written again: the attempt is refused either way, and writing it would
+    /// let a flood of refused requests grow the write-ahead log.
     async fn count(
         &self,
         conn: &mut AnyConnection,
@@ -249,39 +249,42 @@ impl ThrottlePolicy {
         limit: i64,
         now: i64,
     ) -> Result<Count, sqlx::Error> {
-        let current: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT window_start, failures FROM login_throttle WHERE key = $1 AND window_start > $2",
-        )
-        .bind(key)
-        .bind(now - self.window)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some((window_start, attempts)) = current.filter(|(_, n)| *n > limit) {
-            return Ok(Count {
-                window_start,
-                attempts,
-                limit,
-                repeat: true,
-            });
-        }
-        let (window_start, attempts): (i64, i64) = sqlx::query_as(
+        // One statement in the common case. The update's WHERE leaves a counter that is already
+        // over the limit in its window untouched (no row comes back), so racing attempts cannot
+        // both be "first", and a refused flood writes nothing.
+        let counted: Option<(i64, i64)> = sqlx::query_as(
             "INSERT INTO login_throttle (key, window_start, failures) VALUES ($1, $2, 1) \
              ON CONFLICT (key) DO UPDATE SET \
              failures = CASE WHEN login_throttle.window_start <= $3 THEN 1 ELSE login_throttle.failures + 1 END, \
              window_start = CASE WHEN login_throttle.window_start <= $3 THEN $2 ELSE login_throttle.window_start END \
+             WHERE login_throttle.window_start <= $3 OR login_throttle.failures <= $4 \
              RETURNING window_start, failures",
         )
         .bind(key)
         .bind(now)
         .bind(now - self.window)
-        .fetch_one(&mut *conn)
+        .bind(limit)
+        .fetch_optional(&mut *conn)
         .await?;
+        if let Some((window_start, attempts)) = counted {
+            return Ok(Count {
+                window_start,
+                attempts,
+                limit,
+                repeat: false,
+            });
+        }
+        // Refused before this attempt: only its window is needed, for Retry-After.
+        let (window_start, attempts) =
+            sqlx::query_as("SELECT window_start, failures FROM login_throttle WHERE key = $1")
+                .bind(key)
+                .fetch_one(&mut *conn)
+                .await?;
         Ok(Count {
             window_start,
             attempts,
             limit,
-            // Two racing attempts may both pass the read; only the one that crossed is first.
-            repeat: attempts > limit + 1,
+            repeat: true,
         })
     }
 
