@@ -6,17 +6,20 @@
 //! The price — no compile-time checked queries, no chrono/bool decoding — is paid once in the
 //! schema conventions; the migrations are per backend because DDL differs.
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Transaction};
 
 use crate::config::AppConfig;
+use crate::generation::{Bracket, Generation};
 use crate::private_files::{private_database_file, private_dir};
 
 /// The shortest PostgreSQL `lock_timeout`: administrative changes queue on one lock, and a short
@@ -46,6 +49,9 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The write generation every commit bumps (SQLite files; off otherwise): what in-memory
+    /// caches are checked against.
+    pub generation: Arc<Generation>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +74,8 @@ pub enum DbError {
     Connect(#[source] sqlx::Error),
     #[error("cannot apply database migrations")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot open the generation counter beside the database")]
+    Generation(#[source] std::io::Error),
 }
 
 impl Db {
@@ -82,12 +90,16 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl);
         };
+        let mut generation = Generation::off();
         if backend == Backend::Sqlite {
             private_dir(&config.data_dir).map_err(|source| DbError::DataDir {
                 path: config.data_dir.display().to_string(),
                 source,
             })?;
             url = create_if_missing(&url)?;
+            if let Some(file) = sqlite_file(&url)? {
+                generation = Generation::beside(&file).map_err(DbError::Generation)?;
+            }
         }
         let timeout = Duration::from_millis(config.database_timeout_ms);
         let session_settings = match backend {
@@ -133,7 +145,11 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(DbError::Connect)?;
-        let db = Db { pool, backend };
+        let db = Db {
+            pool,
+            backend,
+            generation: Arc::new(generation),
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -155,11 +171,62 @@ impl Db {
     /// A write transaction. On SQLite `BEGIN IMMEDIATE` takes the write lock up front: a deferred
     /// transaction that read first could not upgrade once another connection had written, and
     /// would fail instead of waiting for `busy_timeout`. PostgreSQL locks rows as they are written.
-    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        match self.backend {
+    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
+        let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
+        }?;
+        Ok(WriteTx {
+            tx,
+            generation: Arc::clone(&self.generation),
+        })
+    }
+}
+
+/// A write transaction whose commit bumps the write generation (see [`crate::generation`]), so
+/// no in-memory cache serves what was loaded before it. Every write to sessions, accounts and
+/// people goes through one, which is what makes the session cache exact.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    generation: Arc<Generation>,
+}
+
+impl WriteTx {
+    /// Commits inside the generation's bracket: counter odd, commit, counter even. When the
+    /// counter cannot be made odd the transaction is rolled back and nothing changes.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        let bracket = self.generation.bracket().await.map_err(sqlx::Error::Io)?;
+        let committed = self.tx.commit().await;
+        if let Bracket::Open(open) = bracket {
+            open.close();
         }
+        committed
+    }
+
+    /// Undoes the transaction (nothing was committed: no cache is affected).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+
+    /// Commits without bumping the generation: only for transactions that write nothing any
+    /// cache holds — audit events, throttle counters, the outbox. Under a flood of failed sign-ins
+    /// the cached sessions of everyone else stay warm.
+    pub async fn commit_leaving_caches_valid(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
     }
 }
 
@@ -255,6 +322,16 @@ fn unavailable_code(code: &str) -> bool {
 /// Whether a statement failed on a UNIQUE constraint (both engines report it alike).
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+/// The file a SQLite URL opens, or `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>, DbError> {
+    let options = SqliteConnectOptions::from_str(url).map_err(DbError::Connect)?;
+    let file = options.get_filename();
+    // sqlx names an in-memory database `file:sqlx-in-memory-N`, and keeps the flag private.
+    let in_memory =
+        file.as_os_str().is_empty() || url.contains(":memory:") || url.contains("mode=memory");
+    Ok((!in_memory).then(|| file.to_path_buf()))
 }
 
 /// Makes a SQLite URL open its file the way the built-in default does: created when missing,

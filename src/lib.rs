@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod generation;
 pub mod hr;
 pub mod ids;
 pub mod mail;

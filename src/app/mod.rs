@@ -36,6 +36,7 @@ use crate::audit::{self, Event};
 use crate::auth::refusals::RefusalTally;
 use crate::auth::relying_party::RelyingParty;
 use crate::auth::session::SessionLimits;
+use crate::auth::session_cache::SessionCache;
 use crate::auth::throttle::{ThrottlePolicy, ThrottleScope};
 use crate::clock::Clock;
 use crate::config::AppConfig;
@@ -71,6 +72,8 @@ pub struct Services {
     pub db: Db,
     pub clock: Clock,
     pub limits: SessionLimits,
+    /// Sessions kept in memory under the database's write generation (SQLite files only).
+    pub session_cache: SessionCache,
     pub throttle: ThrottlePolicy,
     /// Refusals past the first of their window, counted until the purge writes them.
     pub refusals: RefusalTally,
@@ -205,6 +208,7 @@ impl App {
                 window: config.throttle_window,
             },
             refusals: RefusalTally::default(),
+            session_cache: SessionCache::default(),
             audit_retention_days: config.audit_retention_days,
             db,
             clock,
@@ -252,7 +256,8 @@ impl App {
     async fn record_alone(&self, event: Event) -> AppResult<()> {
         let mut tx = self.db.begin_write().await?;
         audit::record(&mut tx, self.clock.now(), event).await?;
-        tx.commit().await?;
+        // An audit event alone changes nothing a cache holds.
+        tx.commit_leaving_caches_valid().await?;
         Ok(())
     }
 }

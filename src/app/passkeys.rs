@@ -337,7 +337,7 @@ struct Change<'a> {
 /// person, the commit, and the wake-up of the mailer.
 async fn record_change(
     app: &App,
-    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    mut tx: crate::db::WriteTx,
     current: &CurrentSession,
     user: &User,
     change: Change<'_>,

@@ -7,7 +7,7 @@ use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::session::{self, IssuedSession, SessionCounts, SessionOrigin, SessionSummary};
 use crate::auth::throttle::Attempt;
 use crate::auth::CurrentSession;
-use crate::auth::{passkey_ceremony, pending_login};
+use crate::auth::{hash_token, passkey_ceremony, pending_login};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages;
 use crate::users::devices::{DeviceOwner, KnownDevice, NewDevice};
@@ -145,17 +145,18 @@ pub(super) async fn count_guess_with(
 /// answers `Err(Throttled)`.
 pub(super) async fn refuse_over_limit(
     app: &App,
-    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    mut tx: crate::db::WriteTx,
     attempt: Attempt,
     email: Option<&str>,
     origin: &Origin,
     now: i64,
 ) -> AppResult<()> {
+    // Throttle counters and audit events: nothing a cache holds.
     if let Some(retry_after) = attempt.refused() {
         let scope = app.throttle.scope;
         if attempt.repeat {
             // Already refused before: nothing was written; the purge writes the count.
-            tx.commit().await?;
+            tx.commit_leaving_caches_valid().await?;
             app.refusals
                 .note(EventKind::LoginThrottled, email, origin, now);
             return Err(AppError::Throttled { retry_after, scope });
@@ -168,10 +169,10 @@ pub(super) async fn refuse_over_limit(
             event = event.email(email);
         }
         audit::record(&mut tx, now, event).await?;
-        tx.commit().await?;
+        tx.commit_leaving_caches_valid().await?;
         return Err(AppError::Throttled { retry_after, scope });
     }
-    tx.commit().await?;
+    tx.commit_leaving_caches_valid().await?;
     Ok(())
 }
 
@@ -408,10 +409,49 @@ async fn refuse(
     Ok(SignIn::Refused)
 }
 
-/// The live session behind a cookie token (the request guard's one call).
+/// The live session behind a cookie token (the request guard's one call): from memory while the
+/// write generation says nothing changed since it was loaded (see [`crate::generation`]),
+/// otherwise from the database.
 pub async fn current(app: &App, token: &str) -> AppResult<Option<session::ActiveSession>> {
+    let now = app.clock.now();
+    let token_hash = hash_token(token);
+    // Read before the database: whatever is loaded below is tagged with it, so a commit that
+    // lands in between leaves the entry unusable.
+    let generation = app.db.generation.read();
+    if let Some(generation) = generation {
+        if let Some(cached) = app.session_cache.get(&token_hash, generation) {
+            // The entry's activity time is never later than the row's, so an entry live by its
+            // own timestamps is live in the database too; one that looks idle is read again (the
+            // row may have been used on another instance).
+            let live = app.limits.live_at(now);
+            if live.admits(cached.expires_at, cached.last_seen_at, cached.remember) {
+                return Ok(Some(touch_cached(app, &token_hash, cached, now).await?));
+            }
+        }
+    }
     let mut conn = app.db.read().await?;
-    Ok(session::find_active(&mut conn, token, &app.limits, app.clock.now()).await?)
+    let found = session::find_active(&mut conn, &token_hash, &app.limits, now).await?;
+    if let (Some(generation), Some(session)) = (generation, &found) {
+        app.session_cache
+            .put(token_hash, generation, session.clone());
+    }
+    Ok(found)
+}
+
+/// Writes a cached session's activity time when it is due (the only database work a cached
+/// request may do), and remembers it in the entry.
+async fn touch_cached(
+    app: &App,
+    token_hash: &str,
+    mut cached: session::ActiveSession,
+    now: i64,
+) -> AppResult<session::ActiveSession> {
+    if app.limits.touch_due(&cached, now) {
+        session::touch(&mut *app.db.read().await?, cached.id, now).await?;
+        app.session_cache.seen(token_hash, now);
+        cached.last_seen_at = now;
+    }
+    Ok(cached)
 }
 
 /// An event of `kind` by the signed-in person about their own session.
@@ -824,7 +864,7 @@ pub async fn write_tallied_refusals(app: &App, now: i64) -> AppResult<()> {
             for refusals in &tallied {
                 audit::record(&mut tx, now, refusals.event(now)).await?;
             }
-            tx.commit().await
+            tx.commit_leaving_caches_valid().await
         }
         .await;
         if let Err(error) = written {

@@ -2,8 +2,10 @@
 //! and end them. Every function takes the caller's connection (a pooled one or the transaction
 //! of a use case in `app::sessions`), so a change and its audit event can commit together.
 //!
-//! A session is a row; ending it is a `DELETE`. Nothing caches rows between requests, so the
-//! request after a revocation — on this instance or any other sharing the database — is anonymous.
+//! A session is a row; ending it is a `DELETE`. The rows a request loads may be kept in memory
+//! ([`super::session_cache`]), but only under the write generation that every such `DELETE`
+//! bumps, so the request after a revocation — on this instance or any other sharing the
+//! database — is anonymous.
 
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
@@ -53,6 +55,11 @@ impl SessionLimits {
     /// keeps a session alive, rarely enough that most requests write nothing.
     fn touch_interval(&self, remember: bool) -> i64 {
         (self.idle_for(remember) / 10).clamp(1, 60)
+    }
+
+    /// Whether a request at `now` should rewrite the session's `last_seen_at`.
+    pub fn touch_due(&self, session: &ActiveSession, now: i64) -> bool {
+        now - session.last_seen_at >= self.touch_interval(session.remember)
     }
 
     /// The cut-offs that decide, at `now`, which rows are live.
@@ -315,9 +322,11 @@ pub async fn create(
 /// only when `last_seen_at` is stale enough to need refreshing, or the row turned out expired or
 /// its account disabled (deleted when met: disabling deletes them too, but a login racing the
 /// disable must not leave one dormant).
+/// The live session whose token hashes to `token_hash` ([`hash_token`]), with its activity time
+/// refreshed when due; a row found dead is deleted.
 pub async fn find_active(
     conn: &mut AnyConnection,
-    token: &str,
+    token_hash: &str,
     limits: &SessionLimits,
     now: i64,
 ) -> Result<Option<ActiveSession>, sqlx::Error> {
@@ -329,7 +338,7 @@ pub async fn find_active(
          AS two_factor_enabled FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1",
     )
-    .bind(hash_token(token))
+    .bind(token_hash)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -344,17 +353,7 @@ pub async fn find_active(
             .await?;
         return Ok(None);
     }
-    let mut last_seen_at = row.last_seen_at;
-    if now - last_seen_at >= limits.touch_interval(remember) {
-        // Conditional so that concurrent requests of one browser write once, not once each.
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
-            .bind(now)
-            .bind(row.id)
-            .execute(&mut *conn)
-            .await?;
-        last_seen_at = now;
-    }
-    Ok(Some(ActiveSession {
+    let mut session = ActiveSession {
         id: row.id,
         handle: row.handle,
         user_id: row.user_id,
@@ -362,14 +361,30 @@ pub async fn find_active(
         user_name: row.name,
         user_role: Role::from_stored(&row.role)?,
         created_at: row.created_at,
-        last_seen_at,
+        last_seen_at: row.last_seen_at,
         expires_at: row.expires_at,
         remember,
         previous_sign_in_at: row.previous_sign_in_at,
         must_change_password: row.must_change_password != 0,
         two_factor_enabled: row.two_factor_enabled != 0,
         csrf_secret: row.csrf_secret,
-    }))
+    };
+    if limits.touch_due(&session, now) {
+        touch(conn, session.id, now).await?;
+        session.last_seen_at = now;
+    }
+    Ok(Some(session))
+}
+
+/// Records activity at `now`. Conditional, so that concurrent requests of one browser write once,
+/// not once each, and an activity time never moves back.
+pub async fn touch(conn: &mut AnyConnection, id: SessionId, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Whether the session still exists, locking its row for the rest of the transaction (a write

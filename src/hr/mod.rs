@@ -62,7 +62,7 @@ fn decode_date(text: &str) -> Result<NaiveDate, sqlx::Error> {
 /// and would fail instead of waiting for `busy_timeout`. On PostgreSQL the table lock does the
 /// same, so two edits checked against each other's old state (a reporting loop made of two
 /// "valid" manager changes) cannot both commit.
-pub async fn begin_hr_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+pub async fn begin_hr_write(db: &Db) -> Result<crate::db::WriteTx, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     if db.backend == Backend::Postgres {
         sqlx::query("LOCK TABLE employees IN SHARE ROW EXCLUSIVE MODE")

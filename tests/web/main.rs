@@ -46,6 +46,7 @@ mod mail_support;
 mod outage;
 mod passkeys;
 mod recovery;
+mod session_cache;
 mod soft_authenticator;
 mod throttle;
 mod two_factor;

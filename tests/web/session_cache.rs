@@ -1,0 +1,394 @@
+//! The in-memory session cache never outlives a session: for every way a session ends, a loop
+//! makes a session hot in the cache (proved by the cache's hit count on SQLite), ends it, and
+//! sends the very next request — started after the ending call returned — which must be
+//! anonymous. Every iteration, no exceptions. The victim's requests go to one instance of the app,
+//! the administrator's to another over the same database, and the command line is a third process.
+//!
+//! The cache exists only on SQLite files (PostgreSQL reads the row on every request), so the
+//! loops run 1 000 times on SQLite and a few dozen times on PostgreSQL, where they show the same
+//! answers without a cache.
+
+use hr_portal::app::App;
+use hr_portal::auth::{hash_token, random_token};
+use hr_portal::ids::UserId;
+use hr_portal::users::{Role, User};
+use rocket::http::{ContentType, Cookie, Status};
+use rocket::local::asynchronous::Client;
+
+use crate::cli::hr_portal;
+use crate::helpers::*;
+
+/// Iterations per way of ending a session where the cache is on.
+const LOOPS_WITH_CACHE: usize = 1_000;
+/// Iterations on PostgreSQL, which has no cache: the same answers, shown more briefly.
+const LOOPS_WITHOUT_CACHE: usize = 30;
+/// A page that needs a session and reads nothing else.
+const PAGE: &str = "/account/password";
+
+fn loops(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => LOOPS_WITH_CACHE,
+        Backend::Postgres => LOOPS_WITHOUT_CACHE,
+    }
+}
+
+/// A session row with a real token, planted straight into the table (no argon2 per iteration).
+struct Hot {
+    token: String,
+    handle: String,
+}
+
+/// The victim's browser: its own instance of the app, sending the planted cookie.
+struct Victim {
+    client: Client,
+}
+
+impl Victim {
+    async fn on(app: &TestApp) -> Victim {
+        Victim {
+            client: app.new_browser().await,
+        }
+    }
+
+    fn app(&self) -> &App {
+        self.client.rocket().state::<App>().expect("app managed")
+    }
+
+    async fn opens(&self, hot: &Hot) -> (Status, String) {
+        let response = self
+            .client
+            .get(PAGE)
+            .private_cookie(Cookie::new("hr_session", hot.token.clone()))
+            .dispatch()
+            .await;
+        let status = response.status();
+        (status, body(response).await)
+    }
+
+    async fn is_signed_in(&self, hot: &Hot) -> bool {
+        match self.opens(hot).await.0 {
+            Status::Ok => true,
+            Status::SeeOther => false,
+            other => panic!("{PAGE} answered {other}"),
+        }
+    }
+
+    /// Plants a session for `user` and opens a page with it twice: the first request loads it,
+    /// the second is answered from memory (checked where there is a cache). Returns the session
+    /// and the page's CSRF token.
+    async fn hot_session(&self, app: &TestApp, user: UserId) -> (Hot, String) {
+        let hot = plant(app, user).await;
+        let (status, html) = self.opens(&hot).await;
+        assert_eq!(status, Status::Ok, "a planted session opens the page");
+        let hits = self.app().session_cache.hits();
+        assert!(self.is_signed_in(&hot).await);
+        if app.db().generation.is_on() {
+            assert_eq!(
+                self.app().session_cache.hits(),
+                hits + 1,
+                "the second request was answered from memory"
+            );
+        }
+        (hot, csrf_token_in(&html))
+    }
+
+    async fn posts(&self, hot: &Hot, action: &str, fields: &[(&str, &str)]) -> Status {
+        self.client
+            .post(action.to_string())
+            .private_cookie(Cookie::new("hr_session", hot.token.clone()))
+            .header(ContentType::Form)
+            .body(form_body(fields))
+            .dispatch()
+            .await
+            .status()
+    }
+}
+
+async fn plant(app: &TestApp, user: UserId) -> Hot {
+    let token = random_token();
+    let handle = random_token()[..22].to_string();
+    let now = app.clock.now();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, \
+         remember, csrf_secret) VALUES ($1, $2, $3, $4, $4, $5, 0, $6)",
+    )
+    .bind(hash_token(&token))
+    .bind(&handle)
+    .bind(user)
+    .bind(now)
+    .bind(now + 3_600)
+    .bind(random_token())
+    .execute(&app.db().pool)
+    .await
+    .unwrap();
+    Hot { token, handle }
+}
+
+/// An account straight in the database (its password is never used).
+async fn plant_user(app: &TestApp, n: usize) -> UserId {
+    sqlx::query_scalar(
+        "INSERT INTO users (email, name, role, password_hash, created_at, password_changed_at) \
+         VALUES ($1, $2, 'employee', 'unused', $3, $3) RETURNING id",
+    )
+    .bind(format!("person{n}@example.com"))
+    .bind(format!("Person {n}"))
+    .bind(app.clock.now())
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap()
+}
+
+/// The administrator's signed-in browser (another instance) and its CSRF token.
+async fn admin_of(app: &TestApp) -> (User, String) {
+    let root = app.sign_in_as_admin().await;
+    let (_, html) = app.browser.opens("/admin/users").await;
+    (root, csrf_token_in(&html))
+}
+
+async fn admin_posts(app: &TestApp, csrf: &str, action: &str, fields: &[(&str, &str)]) {
+    let mut all = fields.to_vec();
+    all.push(("csrf_token", csrf));
+    let response = app.browser.posts(action, &all).await;
+    assert_eq!(response.status(), Status::SeeOther, "{action} was accepted");
+}
+
+async fn a_session_signed_out_is_anonymous_on_the_next_request(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let victim = Victim::on(&app).await;
+    for i in 0..loops(backend) {
+        let (hot, csrf) = victim.hot_session(&app, ada.id).await;
+        let status = victim
+            .posts(&hot, "/logout", &[("csrf_token", &csrf)])
+            .await;
+        assert_eq!(status, Status::SeeOther);
+        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
+    }
+}
+
+async fn a_session_revoked_by_an_admin_is_anonymous_on_the_next_request(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let (_, csrf) = admin_of(&app).await;
+    let victim = Victim::on(&app).await;
+    for i in 0..loops(backend) {
+        let (hot, _) = victim.hot_session(&app, ada.id).await;
+        let action = format!("/admin/sessions/{}/revoke", hot.handle);
+        admin_posts(&app, &csrf, &action, &[]).await;
+        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
+    }
+}
+
+async fn a_force_logout_is_seen_by_the_next_request(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let (_, csrf) = admin_of(&app).await;
+    let victim = Victim::on(&app).await;
+    let action = format!("/admin/users/{}/sessions/revoke", ada.id);
+    for i in 0..loops(backend) {
+        let (hot, _) = victim.hot_session(&app, ada.id).await;
+        admin_posts(&app, &csrf, &action, &[]).await;
+        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
+    }
+}
+
+async fn signing_out_other_sessions_ends_them_for_the_next_request(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let own = app.browser_signed_in_as(&ada).await;
+    let (_, html) = own.opens("/account/sessions").await;
+    let csrf = csrf_token_in(&html);
+    let victim = Victim::on(&app).await;
+    for i in 0..loops(backend) {
+        let (hot, _) = victim.hot_session(&app, ada.id).await;
+        let fields = [("csrf_token", csrf.as_str())];
+        let response = own.posts("/account/sessions/revoke-others", &fields).await;
+        assert_eq!(response.status(), Status::SeeOther);
+        drop(response);
+        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
+    }
+    assert!(own.is_signed_in().await, "the session that asked stays");
+}
+
+async fn a_password_change_ends_the_other_sessions_for_the_next_request(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let own = app.browser_signed_in_as(&ada).await;
+    let victim = Victim::on(&app).await;
+    let passwords = [PASSWORD, "another long passphrase 2"];
+    for i in 0..loops(backend) {
+        let (hot, _) = victim.hot_session(&app, ada.id).await;
+        let (current, new) = (passwords[i % 2], passwords[(i + 1) % 2]);
+        let response = own.changes_password(current, new, new).await;
+        assert_eq!(response.status(), Status::SeeOther, "iteration {i}");
+        drop(response);
+        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
+    }
+}
+
+async fn disabling_an_account_is_seen_by_the_next_request(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let (_, csrf) = admin_of(&app).await;
+    let victim = Victim::on(&app).await;
+    for i in 0..loops(backend) {
+        let (hot, _) = victim.hot_session(&app, ada.id).await;
+        admin_posts(
+            &app,
+            &csrf,
+            &format!("/admin/users/{}/disable", ada.id),
+            &[],
+        )
+        .await;
+        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
+        admin_posts(&app, &csrf, &format!("/admin/users/{}/enable", ada.id), &[]).await;
+    }
+}
+
+async fn a_role_change_is_seen_by_the_next_request(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let (_, csrf) = admin_of(&app).await;
+    let victim = Victim::on(&app).await;
+    let action = format!("/admin/users/{}/role", ada.id);
+    for i in 0..loops(backend) {
+        let (hot, _) = victim.hot_session(&app, ada.id).await;
+        let role = if i % 2 == 0 { "admin" } else { "employee" };
+        admin_posts(&app, &csrf, &action, &[("role", role)]).await;
+        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
+    }
+}
+
+async fn an_idle_session_expires_on_the_clock_even_when_cached(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let victim = Victim::on(&app).await;
+    let idle = victim.app().limits.idle;
+    for i in 0..loops(backend) {
+        let (hot, _) = victim.hot_session(&app, ada.id).await;
+        app.clock.advance(idle);
+        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
+    }
+}
+
+async fn revoking_from_the_command_line_is_seen_by_the_next_request(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let victim = Victim::on(&app).await;
+    for i in 0..loops(backend) {
+        let (hot, _) = victim.hot_session(&app, ada.id).await;
+        let (ok, out) = hr_portal(
+            &app,
+            &["sessions", "revoke", "--user", "ada@example.com"],
+            "",
+        );
+        assert!(ok, "{out}");
+        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
+    }
+}
+
+async fn disabling_from_the_command_line_is_seen_by_the_next_request(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let victim = Victim::on(&app).await;
+    for i in 0..loops(backend) {
+        let person = plant_user(&app, i).await;
+        let (hot, _) = victim.hot_session(&app, person).await;
+        let email = format!("person{i}@example.com");
+        let (ok, out) = hr_portal(&app, &["user", "disable", &email], "");
+        assert!(ok, "{out}");
+        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
+    }
+}
+
+on_every_backend!(
+    a_session_signed_out_is_anonymous_on_the_next_request,
+    a_session_revoked_by_an_admin_is_anonymous_on_the_next_request,
+    a_force_logout_is_seen_by_the_next_request,
+    signing_out_other_sessions_ends_them_for_the_next_request,
+    a_password_change_ends_the_other_sessions_for_the_next_request,
+    disabling_an_account_is_seen_by_the_next_request,
+    a_role_change_is_seen_by_the_next_request,
+    an_idle_session_expires_on_the_clock_even_when_cached,
+    revoking_from_the_command_line_is_seen_by_the_next_request,
+    disabling_from_the_command_line_is_seen_by_the_next_request,
+);
+
+/// A writer killed between its two bumps leaves the counter odd: the app then reads every
+/// session from the database (correct, uncached) until the next write completes the count.
+#[rocket::async_test]
+async fn a_writer_that_died_between_its_bumps_turns_the_cache_off_until_the_next_write() {
+    let app = spawn_app().await;
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let (_, csrf) = admin_of(&app).await;
+    let victim = Victim::on(&app).await;
+    let (hot, _) = victim.hot_session(&app, ada.id).await;
+
+    // What the dead writer left: the counter odd, and its commit (the session gone) in the file.
+    let counter = app
+        .db()
+        .generation
+        .path()
+        .expect("SQLite has a counter file");
+    let value = u64::from_le_bytes(std::fs::read(&counter).unwrap()[..8].try_into().unwrap());
+    std::fs::write(&counter, (value | 1).to_le_bytes()).unwrap();
+    sqlx::query("DELETE FROM sessions WHERE handle = $1")
+        .bind(&hot.handle)
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    assert!(!victim.is_signed_in(&hot).await, "not served from memory");
+
+    // Still correct, and uncached, for sessions that live.
+    let other = plant(&app, ada.id).await;
+    let hits = victim.app().session_cache.hits();
+    for _ in 0..3 {
+        assert!(victim.is_signed_in(&other).await);
+    }
+    assert_eq!(victim.app().session_cache.hits(), hits, "the cache is off");
+
+    // The next write anywhere turns it back on.
+    let action = format!("/admin/users/{}/sessions/revoke", ada.id);
+    admin_posts(&app, &csrf, &action, &[]).await;
+    assert!(!victim.is_signed_in(&other).await);
+    victim.hot_session(&app, ada.id).await;
+}
