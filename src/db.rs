@@ -90,16 +90,12 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl);
         };
-        let mut generation = Generation::off();
         if backend == Backend::Sqlite {
             private_dir(&config.data_dir).map_err(|source| DbError::DataDir {
                 path: config.data_dir.display().to_string(),
                 source,
             })?;
             url = create_if_missing(&url)?;
-            if let Some(file) = sqlite_file(&url)? {
-                generation = Generation::beside(&file).map_err(DbError::Generation)?;
-            }
         }
         let timeout = Duration::from_millis(config.database_timeout_ms);
         let session_settings = match backend {
@@ -145,6 +141,11 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(DbError::Connect)?;
+        // After connecting: a database that cannot be opened is reported as such.
+        let generation = match backend {
+            Backend::Sqlite => generation_beside(&url)?,
+            Backend::Postgres => Generation::off(),
+        };
         let db = Db {
             pool,
             backend,
@@ -324,14 +325,19 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
-/// The file a SQLite URL opens, or `None` for an in-memory database.
-fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>, DbError> {
+/// The write generation of a SQLite database: a counter file beside it, or none for an in-memory
+/// database (one process, nothing to share) and a read-only one (it never writes, and must not
+/// create files).
+fn generation_beside(url: &str) -> Result<Generation, DbError> {
     let options = SqliteConnectOptions::from_str(url).map_err(DbError::Connect)?;
     let file = options.get_filename();
     // sqlx names an in-memory database `file:sqlx-in-memory-N`, and keeps the flag private.
     let in_memory =
         file.as_os_str().is_empty() || url.contains(":memory:") || url.contains("mode=memory");
-    Ok((!in_memory).then(|| file.to_path_buf()))
+    if in_memory || url.contains("mode=ro") {
+        return Ok(Generation::off());
+    }
+    Generation::beside(file).map_err(DbError::Generation)
 }
 
 /// Makes a SQLite URL open its file the way the built-in default does: created when missing,

@@ -81,6 +81,8 @@ pub struct Services {
     pub audit_retention_days: i64,
     pub passwords: PasswordService,
     pub company: CompanyFiguresCache,
+    /// Whole dashboards kept in memory under the write generation (SQLite files only).
+    pub dashboards: people::DashboardCache,
     pub setup: SetupToken,
     pub mail: MailService,
     pub recovery: RecoveryPolicy,
@@ -214,6 +216,7 @@ impl App {
             clock,
             passwords,
             company: CompanyFiguresCache::default(),
+            dashboards: people::DashboardCache::default(),
             setup,
             mail,
             recovery: RecoveryPolicy {

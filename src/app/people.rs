@@ -6,14 +6,16 @@ use super::{Actor, App};
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
 use crate::error::AppResult;
+use crate::generation::cache::GenerationCache;
 use crate::hr::demo::{self, DemoError, DemoReport};
 use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
 use crate::hr::{
     begin_hr_write, date_of, DashboardFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
     EmployeeWriteError, InvalidEmployee,
 };
-use crate::ids::EmployeeId;
+use crate::ids::{EmployeeId, UserId};
 use crate::users::devices::KnownDevice;
+use chrono::NaiveDate;
 
 /// How saving an employee went.
 #[derive(Debug)]
@@ -218,6 +220,7 @@ pub async fn employee_form(
 }
 
 /// Everything the dashboard shows beyond the session itself.
+#[derive(Debug, Clone)]
 pub struct Dashboard {
     pub figures: DashboardFigures,
     pub session_count: i64,
@@ -225,18 +228,52 @@ pub struct Dashboard {
     pub new_devices: Vec<KnownDevice>,
 }
 
+/// Most dashboards kept in memory (one per person and day).
+const DASHBOARDS_KEPT: usize = 10_000;
+
+/// Dashboards by person and day, valid under the write generation they were loaded at (SQLite
+/// files only): a page view then costs no database round trip until something is written. Every
+/// figure on it — the company's, the person's record, their sessions, new-device notices —
+/// changes only through a write transaction, which bumps the generation. (Sessions that merely
+/// time out change the count without a write; the cache's thirty-second age limit bounds that.)
+#[derive(Debug)]
+pub struct DashboardCache(GenerationCache<(UserId, NaiveDate), Dashboard>);
+
+impl Default for DashboardCache {
+    fn default() -> Self {
+        DashboardCache(GenerationCache::with_capacity(DASHBOARDS_KEPT))
+    }
+}
+
+impl DashboardCache {
+    /// How many dashboards were served from memory.
+    pub fn hits(&self) -> u64 {
+        self.0.hits()
+    }
+}
+
 pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
     let now = app.clock.now();
+    let key = (user.id, date_of(now));
+    // Read before the database (see `crate::generation`).
+    let generation = app.db.generation.read();
+    if let Some(cached) = generation.and_then(|g| app.dashboards.0.get(&key, g)) {
+        return Ok(cached);
+    }
     let mut conn = app.db.read().await?;
     let live = app.limits.live_at(now);
     let session_count = session::count_for_user(&mut conn, user.id, live).await?;
-    let figures = DashboardFigures::load(&mut conn, &app.company, user.id, date_of(now)).await?;
+    let figures = DashboardFigures::load(&mut conn, &app.company, user.id, key.1).await?;
     let new_devices = KnownDevice::unacknowledged(&mut conn, user.id, now).await?;
-    Ok(Dashboard {
+    let dashboard = Dashboard {
         figures,
         session_count,
         new_devices,
-    })
+    };
+    if let Some(generation) = generation {
+        app.dashboards.0.put(key, generation, dashboard.clone());
+    }
+    Ok(dashboard)
 }
 
 /// Fills an empty database with the demo company and its two accounts (their events in the same
