@@ -369,8 +369,8 @@ async fn a_writer_that_died_between_its_bumps_turns_the_cache_off_until_the_next
         .generation
         .path()
         .expect("SQLite has a counter file");
-    let value = u64::from_le_bytes(std::fs::read(&counter).unwrap()[..8].try_into().unwrap());
-    std::fs::write(&counter, (value | 1).to_le_bytes()).unwrap();
+    let value = u64::from_le_bytes(std::fs::read(counter).unwrap()[..8].try_into().unwrap());
+    std::fs::write(counter, (value | 1).to_le_bytes()).unwrap();
     sqlx::query("DELETE FROM sessions WHERE handle = $1")
         .bind(&hot.handle)
         .execute(&app.db().pool)
