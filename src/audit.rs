@@ -191,6 +191,20 @@ pub async fn record(conn: &mut AnyConnection, at: i64, event: Event) -> Result<(
     Ok(())
 }
 
+/// How many events of `kind` happened at or after `since` (the admin dashboard's failed
+/// sign-ins); read through the kind-then-time index.
+pub async fn count_since(
+    conn: &mut AnyConnection,
+    kind: EventKind,
+    since: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = $1 AND at >= $2")
+        .bind(kind.as_str())
+        .bind(since)
+        .fetch_one(&mut *conn)
+        .await
+}
+
 /// Deletes up to `batch` events older than `before`, oldest first; how many (retention).
 pub async fn purge_older_than(
     conn: &mut AnyConnection,

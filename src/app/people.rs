@@ -2,6 +2,8 @@
 //! and one for a department the edit created), the directory, profiles, the dashboard and the
 //! demo company.
 
+use std::sync::Arc;
+
 use super::{Actor, App};
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
@@ -9,7 +11,7 @@ use crate::error::AppResult;
 use crate::hr::demo::{self, DemoError, DemoReport};
 use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
 use crate::hr::{
-    begin_hr_write, date_of, DashboardFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
+    begin_hr_write, date_of, CompanyFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
     EmployeeWriteError, InvalidEmployee,
 };
 use crate::ids::EmployeeId;
@@ -219,23 +221,59 @@ pub async fn employee_form(
 
 /// Everything the dashboard shows beyond the session itself.
 pub struct Dashboard {
-    pub figures: DashboardFigures,
+    /// The company at a glance, shared by every viewer.
+    pub company: Arc<CompanyFigures>,
+    /// The signed-in person's employee record, when their account is linked to one.
+    pub profile: Option<Employee>,
     pub session_count: i64,
     /// Sign-ins from browsers new to the account that the person has not dismissed yet.
     pub new_devices: Vec<KnownDevice>,
+    /// For administrators only: what needs their attention now.
+    pub security: Option<SecurityFigures>,
 }
+
+/// The administrator's figures on the dashboard, each answered by its admin page. Read fresh on
+/// every view, never cached: they are about sessions and sign-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecurityFigures {
+    pub live_sessions: i64,
+    /// Failed sign-ins within the last `FAILED_SIGN_IN_WINDOW` seconds.
+    pub failed_sign_ins: i64,
+    /// Accounts refused sign-in right now after too many failures.
+    pub locked_accounts: i64,
+}
+
+/// How far back the dashboard counts failed sign-ins: a day.
+pub const FAILED_SIGN_IN_WINDOW: i64 = 24 * 60 * 60;
 
 pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
     let now = app.clock.now();
     let mut conn = app.db.read().await?;
     let live = app.limits.live_at(now);
     let session_count = session::count_for_user(&mut conn, user.id, live).await?;
-    let figures = DashboardFigures::load(&mut conn, &app.company, user.id, date_of(now)).await?;
+    let company = app.company.get(&mut conn, date_of(now)).await?;
+    let profile = Employee::for_user(&mut conn, user.id).await?;
     let new_devices = KnownDevice::unacknowledged(&mut conn, user.id, now).await?;
+    let security = if user.is_admin() {
+        Some(SecurityFigures {
+            live_sessions: session::counts(&mut conn, "", live).await?.live_sessions,
+            failed_sign_ins: audit::count_since(
+                &mut conn,
+                EventKind::LoginFailed,
+                now - FAILED_SIGN_IN_WINDOW,
+            )
+            .await?,
+            locked_accounts: app.throttle.locked_account_count(&mut conn, now).await?,
+        })
+    } else {
+        None
+    };
     Ok(Dashboard {
-        figures,
+        company,
+        profile,
         session_count,
         new_devices,
+        security,
     })
 }
 

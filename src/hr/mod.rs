@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 
 use crate::db::{Backend, Db};
 
-pub use dashboard::{Anniversary, CompanyFiguresCache, DashboardFigures};
+pub use dashboard::{Anniversary, CompanyFigures, CompanyFiguresCache, MonthFlow};
 pub use department::{Department, DepartmentHeadcount};
 pub use employee::{
     DepartmentChoice, DirectoryQuery, DirectorySort, Employee, EmployeeDraft, EmployeeFields,

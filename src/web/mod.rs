@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod catchers;
+pub mod charts;
 pub mod device;
 pub mod error_response;
 pub mod headers;

@@ -29,6 +29,7 @@ macro_rules! on_every_backend {
 
 mod helpers;
 
+mod accessibility;
 mod account;
 mod admin;
 mod atomic;
