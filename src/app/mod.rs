@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod exports;
 pub mod mail;
 pub mod passkeys;
 pub mod people;

@@ -90,6 +90,24 @@ fn sort_options(current: DirectorySort) -> Vec<SelectOption> {
         .collect()
 }
 
+/// The directory's search, department and order as its query string gives them: the page and
+/// its CSV export (`routes::exports`) read them alike.
+pub struct DirectoryFilters {
+    pub search: String,
+    pub department: Option<DepartmentId>,
+    pub sort: DirectorySort,
+}
+
+impl DirectoryFilters {
+    pub fn parse(q: Option<&str>, department: Option<i64>, sort: Option<&str>) -> Self {
+        DirectoryFilters {
+            search: search_term(q),
+            department: department.filter(|id| *id > 0).map(DepartmentId),
+            sort: DirectorySort::parse(sort),
+        }
+    }
+}
+
 #[get("/employees?<q>&<department>&<sort>&<page>")]
 async fn directory(
     user: CurrentUser,
@@ -100,9 +118,11 @@ async fn directory(
     app: &State<App>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
-    let search = search_term(q);
-    let sort = DirectorySort::parse(sort);
-    let department = department.filter(|id| *id > 0).map(DepartmentId);
+    let DirectoryFilters {
+        search,
+        department,
+        sort,
+    } = DirectoryFilters::parse(q, department, sort);
     let (page, offset) = page_window(page, EMPLOYEES_PER_PAGE);
     let query = DirectoryQuery {
         search: &search,

@@ -8,9 +8,60 @@ use crate::audit::{EventKind, EventRecord};
 
 use crate::auth::session::SessionSummary;
 use crate::auth::CurrentSession;
-use crate::ids::UserId;
 use crate::clock::format_timestamp;
-use crate::web::device;
+use crate::ids::UserId;
+use crate::web::{device, provenance};
+
+/// A moment as every page shows it: short and relative ("2 h ago", "in 3 days"), so dense tables
+/// keep one line per row, with the exact time one hover (or one screen-reader step) away. The
+/// `moment` macro in macros.html renders it as `<time datetime="…" title="…">`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moment {
+    /// RFC 3339, for `<time datetime>`.
+    pub iso: String,
+    /// "2026-11-27 06:38 UTC", for the title.
+    pub exact: String,
+    /// "2 h ago", shown.
+    pub relative: String,
+}
+
+impl Moment {
+    /// `unix` as seen at `now` (both unix seconds; `now` from the application clock).
+    pub fn at(unix: i64, now: i64) -> Moment {
+        Moment {
+            iso: chrono::DateTime::from_timestamp(unix, 0)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+            exact: format_timestamp(unix),
+            relative: relative_time(unix, now),
+        }
+    }
+}
+
+/// "just now", "5 min ago", "in 2 h", "3 days ago", "in 4 months", "2 years ago": the largest
+/// unit that gives a whole number, rounded down, so "23 h ago" never reads as "1 day ago".
+pub fn relative_time(unix: i64, now: i64) -> String {
+    const MINUTE: i64 = 60;
+    const HOUR: i64 = 60 * MINUTE;
+    const DAY: i64 = 24 * HOUR;
+    let distance = (unix - now).abs();
+    if distance < MINUTE {
+        return "just now".to_string();
+    }
+    let (count, unit) = match distance {
+        d if d < HOUR => (d / MINUTE, "min"),
+        d if d < DAY => (d / HOUR, "h"),
+        // Up to two months in days: session lifetimes and "last week" read best that way.
+        d if d < 60 * DAY => (d / DAY, if d < 2 * DAY { "day" } else { "days" }),
+        d if d < 730 * DAY => (d / (30 * DAY), "months"),
+        d => (d / (365 * DAY), "years"),
+    };
+    if unix < now {
+        format!("{count} {unit} ago")
+    } else {
+        format!("in {count} {unit}")
+    }
+}
 
 /// A session as a table row: what people need to recognise a device.
 #[derive(Debug, Serialize)]
@@ -138,11 +189,13 @@ pub struct EventRow {
 impl EventRow {
     pub fn new(e: EventRecord, now: i64) -> EventRow {
         let dash = || "—".to_string();
+        let actor = provenance::actor(&e);
+        let device = provenance::device(&e);
         EventRow {
             at: Moment::at(e.at, now),
             label: EventKind::parse(&e.kind).map_or("Other", EventKind::label),
             kind: e.kind,
-            actor: e.actor_email.unwrap_or_else(dash),
+            actor,
             subject: e.subject_email.unwrap_or_else(dash),
             email: e.email.unwrap_or_default(),
             session: e
@@ -150,7 +203,7 @@ impl EventRow {
                 .map(|h| h.chars().take(8).collect())
                 .unwrap_or_default(),
             ip: e.ip.unwrap_or_else(dash),
-            device: device::describe(e.user_agent.as_deref()),
+            device,
             detail: e.detail.unwrap_or_default(),
         }
     }
