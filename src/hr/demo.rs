@@ -530,7 +530,7 @@ pub fn generate(seed: u64, today: NaiveDate) -> DemoCompany {
 /// Leaving days within the last eighteen months, at least a month after each start. They come
 /// from a random stream of their own, so adding them left every other generated value as it was.
 fn give_leavers_a_last_day(employees: &mut [DemoEmployee], seed: u64, today: NaiveDate) {
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x1ea7_e55);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x01ea_7e55);
     for person in employees
         .iter_mut()
         .filter(|p| p.status == EmployeeStatus::Terminated)
