@@ -165,8 +165,8 @@ async fn the_team_of_someone_who_left_starts_its_own_tree(backend: Backend) {
     };
     let reporting = managers(&app).await;
     let manager = reporting
-        .iter()
-        .filter_map(|(_, m)| *m)
+        .values()
+        .filter_map(|m| *m)
         .find(|m| reporting[m].is_some())
         .expect("a manager below the top");
     sqlx::query("UPDATE employees SET status = 'terminated' WHERE id = $1")
