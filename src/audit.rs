@@ -112,6 +112,8 @@ pub struct Event {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub detail: Option<String>,
+    /// Done by the operator at the command line (no account, no browser).
+    pub command_line: bool,
 }
 
 impl Event {
@@ -124,7 +126,8 @@ impl Event {
             session_handle: None,
             ip: origin.ip.clone(),
             user_agent: origin.user_agent.clone(),
-            detail: origin.command_line.then(|| "command line".to_string()),
+            detail: None,
+            command_line: origin.command_line,
         }
     }
 
@@ -175,7 +178,7 @@ impl Event {
 pub async fn record(conn: &mut AnyConnection, at: i64, event: Event) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_events (at, kind, actor_user_id, subject_user_id, email, session_handle, \
-         ip, user_agent, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         ip, user_agent, detail, command_line) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(at)
     .bind(event.kind.as_str())
@@ -186,9 +189,24 @@ pub async fn record(conn: &mut AnyConnection, at: i64, event: Event) -> Result<(
     .bind(event.ip)
     .bind(event.user_agent)
     .bind(event.detail)
+    .bind(i64::from(event.command_line))
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// How many events of `kind` happened at or after `since` (the admin dashboard's failed
+/// sign-ins); read through the kind-then-time index.
+pub async fn count_since(
+    conn: &mut AnyConnection,
+    kind: EventKind,
+    since: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = $1 AND at >= $2")
+        .bind(kind.as_str())
+        .bind(since)
+        .fetch_one(&mut *conn)
+        .await
 }
 
 /// Deletes up to `batch` events older than `before`, oldest first; how many (retention).
@@ -223,6 +241,24 @@ pub struct EventRecord {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub detail: Option<String>,
+    /// 1 when the operator did it at the command line (an integer: sqlx's `Any` driver cannot
+    /// decode SQLite booleans).
+    pub command_line: i64,
+}
+
+impl EventRecord {
+    /// Whether the operator did it at the command line.
+    pub fn from_command_line(&self) -> bool {
+        self.command_line != 0
+    }
+
+    /// Where the event stands in the trail, to continue reading after it.
+    pub fn position(&self) -> TrailPosition {
+        TrailPosition {
+            at: self.at,
+            id: self.id,
+        }
+    }
 }
 
 /// Filters for the audit page; empty means "any".
@@ -240,7 +276,7 @@ macro_rules! event_record_columns {
         concat!(
             "SELECT e.id, e.at, e.kind, e.actor_user_id, a.email AS actor_email, \
              e.subject_user_id, s.email AS subject_email, e.email, e.session_handle, e.ip, \
-             e.user_agent, e.detail ",
+             e.user_agent, e.detail, e.command_line ",
             events_with_people!()
         )
     };
@@ -261,10 +297,19 @@ pub const COUNT_CAP: i64 = 10_000;
 /// Accounts a user term is resolved to by id; a vaguer term is matched by a subquery instead.
 const MAX_MATCHED_ACCOUNTS: i64 = 200;
 
+/// Where an event stands in the trail's newest-first order: a place to continue reading from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrailPosition {
+    pub at: i64,
+    pub id: i64,
+}
+
 /// A value bound to a filter placeholder.
 enum Bound {
     Text(String),
     Id(i64),
+    /// A timestamp or id of a [`TrailPosition`].
+    Position(i64),
     /// How many rows each branch of a user filter may read: the page's end, or the count's cap.
     Depth,
 }
@@ -284,17 +329,37 @@ impl FilterSql {
     /// them), and for the typed address equal to it (attempts on addresses without an account).
     /// Each of the three is read newest first up to the depth, and their union is the candidate
     /// set the outer query orders.
+    ///
+    /// With `after`, only events older than that position match (keyset paging: each branch
+    /// starts reading its index right there, however deep into the trail that is).
     async fn build(
         conn: &mut AnyConnection,
         filter: &EventFilter,
+        after: Option<TrailPosition>,
     ) -> Result<FilterSql, sqlx::Error> {
         let mut values = Vec::new();
-        let kind = filter.kind.map(|kind| {
+        // Conditions on the event's own columns, `{t}` standing for the table's qualifier.
+        let mut own = Vec::new();
+        if let Some(kind) = filter.kind {
             values.push(Bound::Text(kind.as_str().to_string()));
-            format!("kind = ${}", values.len())
-        });
+            own.push(format!("{{t}}kind = ${}", values.len()));
+        }
+        if let Some(after) = after {
+            values.push(Bound::Position(after.at));
+            values.push(Bound::Position(after.id));
+            // A row-value comparison, which both engines read as one range of the (at, id) index.
+            own.push(format!(
+                "({{t}}at, {{t}}id) < (${}, ${})",
+                values.len() - 1,
+                values.len()
+            ));
+        }
         if filter.user.is_empty() {
-            let clause = kind.map_or(String::new(), |kind| format!("WHERE e.{kind} "));
+            let clause = if own.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {} ", own.join(" AND ").replace("{t}", "e."))
+            };
             return Ok(FilterSql { clause, values });
         }
         let pattern = like_pattern(&filter.user);
@@ -330,13 +395,16 @@ impl FilterSql {
             conditions.push(format!("subject_user_id IN ({accounts})"));
             conditions.push(format!("actor_user_id IN ({accounts})"));
         }
-        let and_kind = kind.map_or(String::new(), |kind| format!(" AND {kind}"));
+        let and_own: String = own
+            .iter()
+            .map(|c| format!(" AND {}", c.replace("{t}", "")))
+            .collect();
         let branches: Vec<String> = conditions
             .iter()
             .enumerate()
             .map(|(n, condition)| {
                 format!(
-                    "SELECT id FROM (SELECT id FROM audit_events WHERE {condition}{and_kind} \
+                    "SELECT id FROM (SELECT id FROM audit_events WHERE {condition}{and_own} \
                      ORDER BY at DESC, id DESC LIMIT ${depth}) branch{n}"
                 )
             })
@@ -354,7 +422,7 @@ impl FilterSql {
         for value in &self.values {
             query = match value {
                 Bound::Text(text) => query.bind(text.as_str()),
-                Bound::Id(id) => query.bind(*id),
+                Bound::Id(id) | Bound::Position(id) => query.bind(*id),
                 Bound::Depth => query.bind(depth),
             };
         }
@@ -375,7 +443,7 @@ impl EventRecord {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<EventRecord>, i64), sqlx::Error> {
-        let filter = FilterSql::build(conn, filter).await?;
+        let filter = FilterSql::build(conn, filter, None).await?;
         let n = filter.next();
         let sql = format!(
             "{}{}ORDER BY e.at DESC, e.id DESC LIMIT ${n} OFFSET ${}",
@@ -401,6 +469,31 @@ impl EventRecord {
             .fetch_one(&mut *conn)
             .await?;
         Ok((rows, total))
+    }
+
+    /// Up to `limit` events matching `filter` that come after `after` (from the newest when
+    /// `None`) in newest-first order: a page of a walk through the whole trail whose cost does
+    /// not grow with how far the walk has gone (no OFFSET), and which neither skips nor repeats
+    /// an event when new ones are written meanwhile.
+    pub async fn page_after(
+        conn: &mut AnyConnection,
+        filter: &EventFilter,
+        after: Option<TrailPosition>,
+        limit: i64,
+    ) -> Result<Vec<EventRecord>, sqlx::Error> {
+        let filter = FilterSql::build(conn, filter, after).await?;
+        let sql = format!(
+            "{}{}ORDER BY e.at DESC, e.id DESC LIMIT ${}",
+            event_record_columns!(),
+            filter.clause,
+            filter.next()
+        );
+        filter
+            .bind(sqlx::query(&sql), limit)
+            .bind(limit)
+            .try_map(|row: sqlx::any::AnyRow| EventRecord::from_row(&row))
+            .fetch_all(&mut *conn)
+            .await
     }
 
     /// One page of the events about one account (its subject), whoever caused them, newest

@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod exports;
 pub mod mail;
 pub mod passkeys;
 pub mod people;
@@ -83,6 +84,8 @@ pub struct Services {
     pub company: CompanyFiguresCache,
     /// Whole dashboards kept in memory under the write generation (SQLite files only).
     pub dashboards: people::DashboardCache,
+    /// The administrators' dashboard figures, shared for a few seconds.
+    pub security_figures: people::SecurityFiguresCache,
     pub setup: SetupToken,
     pub mail: MailService,
     pub recovery: RecoveryPolicy,
@@ -217,6 +220,7 @@ impl App {
             passwords,
             company: CompanyFiguresCache::default(),
             dashboards: people::DashboardCache::default(),
+            security_figures: people::SecurityFiguresCache::default(),
             setup,
             mail,
             recovery: RecoveryPolicy {

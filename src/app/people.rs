@@ -2,6 +2,8 @@
 //! and one for a department the edit created), the directory, profiles, the dashboard and the
 //! demo company.
 
+use std::sync::Arc;
+
 use super::{Actor, App};
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
@@ -9,8 +11,9 @@ use crate::error::AppResult;
 use crate::generation::cache::GenerationCache;
 use crate::hr::demo::{self, DemoError, DemoReport};
 use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
+use crate::hr::org_chart::{OrgChart, OrgMember};
 use crate::hr::{
-    begin_hr_write, date_of, DashboardFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
+    begin_hr_write, date_of, CompanyFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
     EmployeeWriteError, InvalidEmployee,
 };
 use crate::ids::{EmployeeId, UserId};
@@ -186,6 +189,27 @@ pub async fn profile(app: &App, id: EmployeeId) -> AppResult<Option<Profile>> {
     }))
 }
 
+/// The reporting tree, and whom its chosen start reports to (for a link up).
+pub struct OrgChartView {
+    pub chart: OrgChart,
+    pub above: Option<OrgMember>,
+}
+
+/// The whole reporting tree, or the part below `root` (`None` when nobody has that id).
+pub async fn org_chart(app: &App, root: Option<EmployeeId>) -> AppResult<Option<OrgChartView>> {
+    let members = OrgMember::all(&mut *app.db.read().await?).await?;
+    let Some(root) = root else {
+        let chart = OrgChart::whole(&members);
+        return Ok(Some(OrgChartView { chart, above: None }));
+    };
+    let Some(chart) = OrgChart::below(&members, root) else {
+        return Ok(None);
+    };
+    let manager_id = chart.entries.first().and_then(|e| e.member.manager_id);
+    let above = members.into_iter().find(|m| Some(m.id) == manager_id);
+    Ok(Some(OrgChartView { chart, above }))
+}
+
 /// What the employee form offers, and the record being edited (for an edit).
 pub struct EmployeeFormData {
     pub employee: Option<Employee>,
@@ -222,10 +246,15 @@ pub async fn employee_form(
 /// Everything the dashboard shows beyond the session itself.
 #[derive(Debug, Clone)]
 pub struct Dashboard {
-    pub figures: DashboardFigures,
+    /// The company at a glance, shared by every viewer.
+    pub company: Arc<CompanyFigures>,
+    /// The signed-in person's employee record, when their account is linked to one.
+    pub profile: Option<Employee>,
     pub session_count: i64,
     /// Sign-ins from browsers new to the account that the person has not dismissed yet.
     pub new_devices: Vec<KnownDevice>,
+    /// For administrators only: what needs their attention now.
+    pub security: Option<SecurityFigures>,
 }
 
 /// Most dashboards kept in memory (one per person and day).
@@ -252,28 +281,105 @@ impl DashboardCache {
     }
 }
 
+/// The administrator's figures on the dashboard, each answered by its admin page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecurityFigures {
+    pub live_sessions: i64,
+    /// Failed sign-ins within the last `FAILED_SIGN_IN_WINDOW` seconds.
+    pub failed_sign_ins: i64,
+    /// Accounts refused sign-in right now after too many failures.
+    pub locked_accounts: i64,
+}
+
+/// How far back the dashboard counts failed sign-ins: a day.
+pub const FAILED_SIGN_IN_WINDOW: i64 = 24 * 60 * 60;
+
 pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
     let now = app.clock.now();
     let key = (user.id, date_of(now));
     // Read before the database (see `crate::generation`).
     let generation = app.db.generation.read();
-    if let Some(cached) = generation.and_then(|g| app.dashboards.0.get(&key, g)) {
+    if let Some(mut cached) = generation.and_then(|g| app.dashboards.0.get(&key, g)) {
+        cached.security = security_figures(app, user, now).await?;
         return Ok(cached);
     }
     let mut conn = app.db.read().await?;
     let live = app.limits.live_at(now);
     let session_count = session::count_for_user(&mut conn, user.id, live).await?;
-    let figures = DashboardFigures::load(&mut conn, &app.company, user.id, key.1).await?;
+    let company = app.company.get(&mut conn, key.1).await?;
+    let profile = Employee::for_user(&mut conn, user.id).await?;
     let new_devices = KnownDevice::unacknowledged(&mut conn, user.id, now).await?;
-    let dashboard = Dashboard {
-        figures,
+    let mut dashboard = Dashboard {
+        company,
+        profile,
         session_count,
         new_devices,
+        security: None,
     };
     if let Some(generation) = generation {
         app.dashboards.0.put(key, generation, dashboard.clone());
     }
+    drop(conn);
+    dashboard.security = security_figures(app, user, now).await?;
     Ok(dashboard)
+}
+
+/// How long the administrators' figures are shared between dashboard views.
+const SECURITY_FIGURES_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The administrators' figures, shared by their dashboards for a few seconds. Failed sign-ins and
+/// locked accounts change without bumping the write generation (audit events and throttle
+/// counters), so the generation cannot keep them; they are counts that point to the admin pages
+/// (which read live), never an input to a decision, so five seconds of age is harmless.
+#[derive(Debug, Default)]
+pub struct SecurityFiguresCache {
+    slot: std::sync::Mutex<Option<(std::time::Instant, SecurityFigures)>>,
+}
+
+/// The administrator's figures (none for anyone else), from the shared slot while it is fresh.
+async fn security_figures(
+    app: &App,
+    user: &CurrentUser,
+    now: i64,
+) -> AppResult<Option<SecurityFigures>> {
+    if !user.is_admin() {
+        return Ok(None);
+    }
+    let fresh = |slot: &Option<(std::time::Instant, SecurityFigures)>| {
+        slot.filter(|(loaded, _)| loaded.elapsed() < SECURITY_FIGURES_TTL)
+    };
+    if let Some((_, figures)) = app
+        .security_figures
+        .slot
+        .lock()
+        .ok()
+        .and_then(|s| fresh(&s))
+    {
+        return Ok(Some(figures));
+    }
+    let figures = load_security_figures(app, &mut *app.db.read().await?, now).await?;
+    if let Ok(mut slot) = app.security_figures.slot.lock() {
+        *slot = Some((std::time::Instant::now(), figures));
+    }
+    Ok(Some(figures))
+}
+
+async fn load_security_figures(
+    app: &App,
+    conn: &mut sqlx::AnyConnection,
+    now: i64,
+) -> AppResult<SecurityFigures> {
+    let live = app.limits.live_at(now);
+    Ok(SecurityFigures {
+        live_sessions: session::counts(conn, "", live).await?.live_sessions,
+        failed_sign_ins: audit::count_since(
+            conn,
+            EventKind::LoginFailed,
+            now - FAILED_SIGN_IN_WINDOW,
+        )
+        .await?,
+        locked_accounts: app.throttle.locked_account_count(conn, now).await?,
+    })
 }
 
 /// Fills an empty database with the demo company and its two accounts (their events in the same

@@ -225,6 +225,26 @@ impl ThrottlePolicy {
             .collect())
     }
 
+    /// How many accounts are refused sign-in right now (the admin dashboard's figure): the
+    /// same rule as [`Self::locked_until`], over every account key of this scope.
+    pub async fn locked_account_count(
+        &self,
+        conn: &mut AnyConnection,
+        now: i64,
+    ) -> Result<i64, sqlx::Error> {
+        // The prefix holds no LIKE wildcard, so it matches itself literally.
+        let prefix = format!("{}%", self.scope.prefixes().0);
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_throttle \
+             WHERE key LIKE $1 AND failures >= $2 AND window_start > $3",
+        )
+        .bind(prefix)
+        .bind(self.per_account)
+        .bind(now - self.window)
+        .fetch_one(&mut *conn)
+        .await
+    }
+
     /// Clears the account's counter (an administrator's unlock); whether there was one.
     pub async fn clear_account(
         &self,

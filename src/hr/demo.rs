@@ -62,6 +62,8 @@ pub struct DemoEmployee {
     pub location: String,
     pub start_date: NaiveDate,
     pub status: EmployeeStatus,
+    /// The last day, for those who left.
+    pub left_on: Option<NaiveDate>,
 }
 
 /// The generated company, before it is written anywhere.
@@ -424,6 +426,7 @@ pub fn generate(seed: u64, today: NaiveDate) -> DemoCompany {
             location: pick(&mut rng, LOCATIONS),
             start_date,
             status: EmployeeStatus::Active,
+            left_on: None,
         });
     }
 
@@ -448,6 +451,7 @@ pub fn generate(seed: u64, today: NaiveDate) -> DemoCompany {
                 location: pick(&mut rng, LOCATIONS),
                 start_date: days_ago(&mut rng, 1, 7),
                 status: EmployeeStatus::Active,
+                left_on: None,
             });
         }
         for member in 0..members - lead_count {
@@ -475,7 +479,8 @@ pub fn generate(seed: u64, today: NaiveDate) -> DemoCompany {
                 days_ago(&mut rng, 0, 6)
             };
             let roll: f64 = rng.gen();
-            let status = if is_demo_employee || roll >= 0.07 {
+            // About one in ten has left: a plausible yearly attrition for the leavers chart.
+            let status = if is_demo_employee || roll >= 0.14 {
                 EmployeeStatus::Active
             } else if roll < 0.04 {
                 EmployeeStatus::OnLeave
@@ -491,9 +496,11 @@ pub fn generate(seed: u64, today: NaiveDate) -> DemoCompany {
                 location: pick(&mut rng, LOCATIONS),
                 start_date,
                 status,
+                left_on: None,
             });
         }
     }
+    give_leavers_a_last_day(&mut employees, seed, today);
 
     // Addresses last: the account holders claim theirs first, everyone else in list order gets
     // a number appended when their plain address is taken.
@@ -517,6 +524,22 @@ pub fn generate(seed: u64, today: NaiveDate) -> DemoCompany {
     DemoCompany {
         departments: DEPARTMENTS.iter().map(|d| d.name.to_string()).collect(),
         employees,
+    }
+}
+
+/// Leaving days within the last eighteen months, at least a month after each start. They come
+/// from a random stream of their own, so adding them left every other generated value as it was.
+fn give_leavers_a_last_day(employees: &mut [DemoEmployee], seed: u64, today: NaiveDate) {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x01ea_7e55);
+    for person in employees
+        .iter_mut()
+        .filter(|p| p.status == EmployeeStatus::Terminated)
+    {
+        let earliest = (person.start_date + Duration::days(30))
+            .max(today - Duration::days(540))
+            .min(today);
+        let span = (today - earliest).num_days();
+        person.left_on = Some(earliest + Duration::days(rng.gen_range(0..=span)));
     }
 }
 
@@ -668,6 +691,7 @@ async fn install(
             location: person.location.clone(),
             start_date: person.start_date,
             status: person.status,
+            left_on: person.left_on,
         };
         let id = Employee::insert(&mut tx, &fields, department_ids[person.department]).await?;
         employee_ids.push(id);
@@ -732,6 +756,16 @@ mod tests {
                 assert_ne!(company.employees[m].status, EmployeeStatus::Terminated);
             }
             assert!(e.start_date <= today());
+            let left = e.status == EmployeeStatus::Terminated;
+            assert_eq!(
+                e.left_on.is_some(),
+                left,
+                "{} has a last day iff they left",
+                e.name
+            );
+            assert!(e
+                .left_on
+                .is_none_or(|day| day >= e.start_date && day <= today()));
             assert!(e.email.ends_with("@larkspur.example") && e.email.is_ascii());
         }
         let emails: HashSet<_> = company.employees.iter().map(|e| &e.email).collect();

@@ -69,6 +69,9 @@ pub struct Employee {
     pub location: String,
     pub start_date: NaiveDate,
     pub status: EmployeeStatus,
+    /// The last day with the company, for someone who left (unknown for people marked as left
+    /// before leaving days were recorded).
+    pub left_on: Option<NaiveDate>,
 }
 
 #[derive(FromRow)]
@@ -84,6 +87,7 @@ struct EmployeeRow {
     location: String,
     start_date: String,
     status: String,
+    left_on: Option<String>,
 }
 
 impl TryFrom<EmployeeRow> for Employee {
@@ -92,6 +96,7 @@ impl TryFrom<EmployeeRow> for Employee {
     fn try_from(row: EmployeeRow) -> Result<Self, sqlx::Error> {
         Ok(Employee {
             start_date: decode_date(&row.start_date)?,
+            left_on: row.left_on.as_deref().map(decode_date).transpose()?,
             // The CHECK constraint allows only the three; anything else is corruption, reported.
             status: EmployeeStatus::parse(&row.status).ok_or_else(|| {
                 sqlx::Error::Decode(format!("unknown stored status {:?}", row.status).into())
@@ -126,7 +131,7 @@ pub enum DirectorySort {
     StartDateDesc,
 }
 
-/// Binds an employee's ten stored columns ($1..$10, in the order the INSERT and UPDATE name them),
+/// Binds an employee's eleven stored columns ($1..$11, in the order the INSERT and UPDATE name them),
 /// so the two statements cannot drift apart.
 trait BindEmployee<'q>: Sized {
     fn bind_value<T>(self, value: T) -> Self
@@ -144,6 +149,7 @@ trait BindEmployee<'q>: Sized {
             .bind_value(fields.location.clone())
             .bind_value(format_date(fields.start_date))
             .bind_value(fields.status.as_str().to_string())
+            .bind_value(fields.left_on.map(format_date))
     }
 }
 
@@ -172,7 +178,8 @@ impl<'q, O> BindEmployee<'q>
 macro_rules! employee_select {
     () => {
         "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
-                e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status \
+                e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status, \
+                e.left_on \
          FROM employees e JOIN departments d ON d.id = e.department_id \
          LEFT JOIN employees m ON m.id = e.manager_id "
     };
@@ -276,6 +283,8 @@ pub struct EmployeeFields {
     pub location: String,
     pub start_date: NaiveDate,
     pub status: EmployeeStatus,
+    /// Set exactly when `status` is `Terminated`.
+    pub left_on: Option<NaiveDate>,
 }
 
 /// The form fields exactly as posted.
@@ -290,6 +299,8 @@ pub struct EmployeeDraft<'a> {
     pub location: &'a str,
     pub start_date: &'a str,
     pub status: &'a str,
+    /// The leaving day; read only when `status` says the person left.
+    pub left_on: &'a str,
 }
 
 /// What is wrong with a draft, per form field (field name → message for people).
@@ -384,8 +395,14 @@ impl EmployeeDraft<'_> {
             "status",
             EmployeeStatus::parse(self.status).ok_or_else(|| "Please choose a status.".into()),
         );
+        let left_on = match (status, start_date) {
+            (Some(status), Some(start_date)) => {
+                note(&mut errors, "left_on", self.left_on(status, start_date))
+            }
+            _ => Some(None),
+        };
         match (
-            name, email, title, department, manager_id, location, start_date, status,
+            name, email, title, department, manager_id, location, start_date, status, left_on,
         ) {
             (
                 Some(name),
@@ -396,6 +413,7 @@ impl EmployeeDraft<'_> {
                 Some(location),
                 Some(start_date),
                 Some(status),
+                Some(left_on),
             ) => Ok(EmployeeFields {
                 name,
                 email,
@@ -405,6 +423,7 @@ impl EmployeeDraft<'_> {
                 location,
                 start_date,
                 status,
+                left_on,
             }),
             _ => Err(InvalidEmployee(errors)),
         }
@@ -437,6 +456,26 @@ impl EmployeeDraft<'_> {
             // Keeps dates within what people mean (and what four-digit years sort correctly as text).
             .filter(|d| (1900..=2199).contains(&d.year()))
             .ok_or_else(|| "Please enter a valid start date (YYYY-MM-DD).".into())
+    }
+
+    /// A leaver needs their last day (on or after the start); for anyone else a leftover date in
+    /// the field is dropped rather than refused, so switching a leaver back to active (a mistake
+    /// undone, a return) needs no second edit to clear it.
+    fn left_on(
+        &self,
+        status: EmployeeStatus,
+        start_date: NaiveDate,
+    ) -> Result<Option<NaiveDate>, String> {
+        if status != EmployeeStatus::Terminated {
+            return Ok(None);
+        }
+        let left_on = parse_date(self.left_on.trim())
+            .filter(|d| (1900..=2199).contains(&d.year()))
+            .ok_or("Please enter the last day with the company (YYYY-MM-DD).")?;
+        if left_on < start_date {
+            return Err("The last day cannot be before the start date.".into());
+        }
+        Ok(Some(left_on))
     }
 }
 
@@ -612,8 +651,8 @@ impl Employee {
         let result = sqlx::query(
             "UPDATE employees SET name = $1, name_key = $2, search_key = $3, email = $4, \
                     title = $5, department_id = $6, manager_id = $7, location = $8, \
-                    start_date = $9, status = $10 \
-             WHERE id = $11",
+                    start_date = $9, status = $10, left_on = $11 \
+             WHERE id = $12",
         )
         .bind_employee(fields, department.id)
         .bind(id)
@@ -631,8 +670,8 @@ impl Employee {
     ) -> Result<EmployeeId, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO employees (name, name_key, search_key, email, title, department_id, \
-                                    manager_id, location, start_date, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                                    manager_id, location, start_date, status, left_on) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind_employee(fields, department_id)
         .fetch_one(&mut *conn)
@@ -673,6 +712,8 @@ impl Employee {
             self.status.label().to_string(),
             after.status.label().to_string(),
         );
+        let left_on = |e: &Employee| e.left_on.map_or_else(|| "none".to_string(), display_date);
+        compare("last day", left_on(self), left_on(after));
         changes
     }
 }
@@ -798,6 +839,7 @@ mod tests {
             location: "Arlington",
             start_date: "1943-12-01",
             status: "active",
+            left_on: "",
         }
     }
 
@@ -838,6 +880,7 @@ mod tests {
             location: "",
             start_date: "2023-02-29",
             status: "boss",
+            left_on: "",
         }
         .validate()
         .unwrap_err();
@@ -855,6 +898,32 @@ mod tests {
                 "title"
             ]
         );
+    }
+
+    #[test]
+    fn a_leaver_needs_a_last_day_on_or_after_the_start() {
+        let leaver = |left_on| EmployeeDraft {
+            status: "terminated",
+            left_on,
+            ..draft()
+        };
+        let missing = leaver("").validate().unwrap_err();
+        assert!(missing.0.contains_key("left_on"));
+        let too_early = leaver("1943-11-30").validate().unwrap_err();
+        assert!(too_early.0.contains_key("left_on"));
+        let fields = leaver("1986-08-14").validate().unwrap();
+        assert_eq!(fields.left_on, NaiveDate::from_ymd_opt(1986, 8, 14));
+    }
+
+    #[test]
+    fn someone_still_here_keeps_no_last_day() {
+        let fields = EmployeeDraft {
+            left_on: "1986-08-14",
+            ..draft()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(fields.left_on, None);
     }
 
     #[test]

@@ -9,12 +9,13 @@ pub mod dashboard;
 pub mod demo;
 pub mod department;
 pub mod employee;
+pub mod org_chart;
 
 use chrono::NaiveDate;
 
 use crate::db::{Backend, Db};
 
-pub use dashboard::{Anniversary, CompanyFiguresCache, DashboardFigures};
+pub use dashboard::{Anniversary, CompanyFigures, CompanyFiguresCache, MonthFlow};
 pub use department::{Department, DepartmentHeadcount};
 pub use employee::{
     DepartmentChoice, DirectoryQuery, DirectorySort, Employee, EmployeeDraft, EmployeeFields,

@@ -26,7 +26,8 @@ pub(crate) async fn sessions_page(
     flash: Option<Notice>,
 ) -> AppResult<Template> {
     let own = sessions::own_sessions(app, &user.session).await?;
-    let rows = SessionRow::rows(own.sessions, &user.session);
+    let now = app.clock.now();
+    let rows = SessionRow::rows(own.sessions, &user.session, now);
     Ok(Template::render(
         "account_sessions.html",
         context! {
@@ -34,7 +35,7 @@ pub(crate) async fn sessions_page(
             csrf_token: user.session.csrf_token(),
             others: rows.iter().filter(|r| !r.is_current).count(),
             sessions: rows,
-            devices: DeviceRow::rows(own.devices),
+            devices: DeviceRow::rows(own.devices, now),
         },
     ))
 }
@@ -157,7 +158,11 @@ async fn activity_page(
     let (page, offset) = page_window(page, ACTIVITY_PER_PAGE);
     let (events, total) =
         recovery::own_activity(app, &user.session, ACTIVITY_PER_PAGE, offset).await?;
-    let events: Vec<EventRow> = events.into_iter().map(EventRow::for_subject).collect();
+    let now = app.clock.now();
+    let events: Vec<EventRow> = events
+        .into_iter()
+        .map(|e| EventRow::for_subject(e, now))
+        .collect();
     Ok(Template::render(
         "account_activity.html",
         context! {

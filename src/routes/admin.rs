@@ -23,9 +23,9 @@ use crate::text::search_term;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::users::{Role, User};
-use crate::web::page::{self, page_window, when, Layout, Pagination};
+use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::page::{Notice, NoticeRedirect};
-use crate::web::views::{EventRow, SelectOption, SessionRow};
+use crate::web::views::{EventRow, Moment, SelectOption, SessionRow};
 
 use super::CsrfOnly;
 
@@ -55,7 +55,7 @@ async fn sessions_page(
             counts,
             pagination: Pagination::new(page, SESSIONS_PER_PAGE, counts.live_sessions)
                 .with_query("email", &filter),
-            sessions: SessionRow::rows(rows, current),
+            sessions: SessionRow::rows(rows, current, app.clock.now()),
         },
     ))
 }
@@ -148,8 +148,8 @@ struct UserRow {
     /// How many passkeys the account has registered.
     passkeys: i64,
     /// Refused sign-in after too many failures, until then.
-    locked_until: Option<String>,
-    created: String,
+    locked_until: Option<Moment>,
+    created: Moment,
     is_self: bool,
 }
 
@@ -224,6 +224,7 @@ async fn users_listing(
         .await?
         .into_iter()
         .collect();
+    let now = app.clock.now();
     let rows: Vec<UserRow> = users
         .into_iter()
         .zip(locks)
@@ -239,8 +240,8 @@ async fn users_listing(
             must_change_password: u.must_change_password,
             two_factor: with_two_factor.contains(&u.id),
             passkeys: passkey_counts.get(&u.id).copied().unwrap_or(0),
-            locked_until: locked_until.map(when),
-            created: when(u.created_at),
+            locked_until: locked_until.map(|until| Moment::at(until, now)),
+            created: Moment::at(u.created_at, now),
         })
         .collect();
     let roles: Vec<SelectOption> = Role::ALL
@@ -564,7 +565,11 @@ async fn mail_page(
     let current = &admin.0.session;
     let (page, offset) = page_window(page, MESSAGES_PER_PAGE);
     let (messages, counts) = mail::undelivered(app, MESSAGES_PER_PAGE, offset).await?;
-    let rows: Vec<MessageRow> = messages.into_iter().map(MessageRow::from).collect();
+    let now = app.clock.now();
+    let rows: Vec<MessageRow> = messages
+        .into_iter()
+        .map(|m| MessageRow::new(m, now))
+        .collect();
     Ok(Template::render(
         "admin_mail.html",
         context! {
@@ -581,22 +586,22 @@ async fn mail_page(
 struct MessageRow {
     recipient: String,
     subject: String,
-    queued: String,
+    queued: Moment,
     attempts: i64,
     failed: bool,
-    next_attempt: String,
+    next_attempt: Moment,
     last_error: String,
 }
 
-impl From<QueuedMessage> for MessageRow {
-    fn from(m: QueuedMessage) -> Self {
+impl MessageRow {
+    fn new(m: QueuedMessage, now: i64) -> Self {
         MessageRow {
             recipient: m.recipient,
             subject: m.subject,
-            queued: when(m.created_at),
+            queued: Moment::at(m.created_at, now),
             attempts: m.attempts,
             failed: m.failed_at.is_some(),
-            next_attempt: when(m.next_attempt_at),
+            next_attempt: Moment::at(m.next_attempt_at, now),
             last_error: m.last_error.unwrap_or_default(),
         }
     }
@@ -619,7 +624,8 @@ async fn audit_page(
     let (page, offset) = page_window(page, EVENTS_PER_PAGE);
     let (events, total) = accounts::audit_page(app, &filter, EVENTS_PER_PAGE, offset).await?;
     let full_page = events.len() as i64 == EVENTS_PER_PAGE;
-    let rows: Vec<EventRow> = events.into_iter().map(EventRow::from).collect();
+    let now = app.clock.now();
+    let rows: Vec<EventRow> = events.into_iter().map(|e| EventRow::new(e, now)).collect();
     let mut pagination = Pagination::new(page, EVENTS_PER_PAGE, total);
     if total > crate::audit::COUNT_CAP && full_page {
         // The count stops at the cap; the trail goes on as long as pages come back full.

@@ -5,13 +5,15 @@ use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use crate::app::{people, App};
+use crate::app::people::{self, SecurityFigures};
+use crate::app::App;
 use crate::auth::{CurrentSession, CurrentUser};
 use crate::error::AppResult;
-use crate::hr::{display_date, Anniversary, DepartmentHeadcount};
+use crate::hr::{display_date, Anniversary, CompanyFigures};
+use crate::web::charts::{FlowChart, HeadcountChart};
+use crate::web::page::Layout;
 use crate::web::page::Notice;
-use crate::web::page::{when, Layout};
-use crate::web::views::DeviceRow;
+use crate::web::views::{DeviceRow, Moment};
 
 use super::employees::EmployeeView;
 
@@ -22,34 +24,6 @@ fn index(signed_in: Option<&CurrentSession>) -> Redirect {
         Some(_) => Redirect::to("/dashboard"),
         None => Redirect::to("/login"),
     }
-}
-
-/// One bar of the headcount chart. `width` is the bar's share of the longest bar (0–100), drawn
-/// as an SVG `width` attribute: the CSP forbids inline styles, not presentation attributes.
-#[derive(Debug, Serialize)]
-struct HeadcountBar {
-    id: crate::ids::DepartmentId,
-    name: String,
-    headcount: i64,
-    width: i64,
-}
-
-fn headcount_bars(headcounts: Vec<DepartmentHeadcount>) -> Vec<HeadcountBar> {
-    let largest = headcounts
-        .iter()
-        .map(|d| d.headcount)
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    headcounts
-        .into_iter()
-        .map(|d| HeadcountBar {
-            width: d.headcount * 100 / largest,
-            id: d.id,
-            name: d.name,
-            headcount: d.headcount,
-        })
-        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -71,9 +45,105 @@ impl From<Anniversary> for AnniversaryView {
     }
 }
 
-/// Each of `items` as its page view.
-fn views<V: From<T>, T>(items: Vec<T>) -> Vec<V> {
-    items.into_iter().map(V::from).collect()
+/// A change since a year ago, in words and as a direction the stylesheet marks.
+#[derive(Debug, Serialize)]
+struct Trend {
+    /// "up", "down" or "flat".
+    direction: &'static str,
+    /// "+11", "−3", "±0".
+    change: String,
+}
+
+impl Trend {
+    fn between(before: i64, now: i64) -> Trend {
+        let change = now - before;
+        match change.signum() {
+            1 => Trend {
+                direction: "up",
+                change: format!("+{change}"),
+            },
+            -1 => Trend {
+                direction: "down",
+                change: format!("\u{2212}{}", -change),
+            },
+            _ => Trend {
+                direction: "flat",
+                change: "±0".to_string(),
+            },
+        }
+    }
+}
+
+/// "4.2 years" or, in a young company, "7 months".
+fn tenure(days: i64) -> String {
+    if days < 365 {
+        let months = days * 12 / 365;
+        return format!("{months} month{}", if months == 1 { "" } else { "s" });
+    }
+    format!("{:.1} years", days as f64 / 365.25)
+}
+
+/// The company part of the page, in the shape the template draws.
+#[derive(Debug, Serialize)]
+struct CompanyView {
+    today: String,
+    headcount: i64,
+    headcount_year_ago: i64,
+    headcount_trend: Trend,
+    joined_this_month: i64,
+    left_this_month: i64,
+    joined_last_12_months: i64,
+    left_last_12_months: i64,
+    average_tenure: Option<String>,
+    department_count: usize,
+    headcount_chart: HeadcountChart,
+    flow_chart: FlowChart,
+    recent_hires: Vec<EmployeeView>,
+    anniversaries: Vec<AnniversaryView>,
+    /// Anniversaries in the window beyond those listed (worked out here: Tera's filters bind
+    /// looser than its arithmetic).
+    anniversaries_more: usize,
+}
+
+impl CompanyView {
+    fn new(figures: &CompanyFigures) -> CompanyView {
+        let figures = figures.clone();
+        CompanyView {
+            today: display_date(figures.today),
+            headcount_trend: Trend::between(figures.headcount_year_ago, figures.headcount),
+            headcount: figures.headcount,
+            headcount_year_ago: figures.headcount_year_ago,
+            joined_this_month: figures.joined_this_month,
+            left_this_month: figures.left_this_month,
+            joined_last_12_months: figures.joined_last_12_months,
+            left_last_12_months: figures.left_last_12_months,
+            average_tenure: figures.average_tenure_days.map(tenure),
+            department_count: figures.departments.len(),
+            headcount_chart: HeadcountChart::new(&figures.departments),
+            flow_chart: FlowChart::new(&figures.months),
+            anniversaries_more: figures.anniversaries_total - figures.anniversaries.len(),
+            recent_hires: figures.recent_hires.into_iter().map(Into::into).collect(),
+            anniversaries: figures.anniversaries.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// The administrator's figures as the template shows them.
+#[derive(Debug, Serialize)]
+struct SecurityView {
+    live_sessions: i64,
+    failed_sign_ins: i64,
+    locked_accounts: i64,
+}
+
+impl From<SecurityFigures> for SecurityView {
+    fn from(s: SecurityFigures) -> Self {
+        SecurityView {
+            live_sessions: s.live_sessions,
+            failed_sign_ins: s.failed_sign_ins,
+            locked_accounts: s.locked_accounts,
+        }
+    }
 }
 
 #[get("/dashboard")]
@@ -83,13 +153,13 @@ async fn dashboard(
     flash: Option<Notice>,
 ) -> AppResult<Template> {
     let people::Dashboard {
-        figures,
+        company,
+        profile,
         session_count,
         new_devices,
+        security,
     } = people::dashboard(app, &user).await?;
-    // Counts are worked out here: Tera's filters bind looser than its arithmetic.
-    let anniversaries_more = figures.anniversaries_total - figures.anniversaries.len();
-    let department_count = figures.headcounts.len();
+    let now = app.clock.now();
     let session = &user.session.session;
     Ok(Template::render(
         "dashboard.html",
@@ -98,25 +168,35 @@ async fn dashboard(
             name: &user.name,
             email: user.email.as_str(),
             role: user.role.label(),
-            is_admin: user.is_admin(),
-            session_started: when(session.created_at),
-            session_expires: when(session.expires_at),
+            session_started: Moment::at(session.created_at, now),
+            session_expires: Moment::at(session.expires_at, now),
             remembered: session.remember,
             session_count,
             csrf_token: user.session.csrf_token(),
-            new_devices: DeviceRow::rows(new_devices),
-            previous_sign_in: session.previous_sign_in_at.map(when),
-            profile: figures.profile.map(EmployeeView::from),
-            headcount_total: figures.headcount_total,
-            headcounts: headcount_bars(figures.headcounts),
-            recent_hires: views::<EmployeeView, _>(figures.recent_hires),
-            anniversaries: views::<AnniversaryView, _>(figures.anniversaries),
-            anniversaries_more,
-            department_count,
+            new_devices: DeviceRow::rows(new_devices, now),
+            previous_sign_in: session.previous_sign_in_at.map(|at| Moment::at(at, now)),
+            profile: profile.map(EmployeeView::from),
+            company: CompanyView::new(&company),
+            security: security.map(SecurityView::from),
         },
     ))
 }
 
 pub fn routes() -> Vec<Route> {
     routes![index, dashboard]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trends_carry_their_sign_and_tenure_reads_in_years_or_months() {
+        assert_eq!(Trend::between(171, 182).change, "+11");
+        assert_eq!(Trend::between(10, 7).direction, "down");
+        assert_eq!(Trend::between(5, 5).change, "±0");
+        assert_eq!(tenure(1534), "4.2 years");
+        assert_eq!(tenure(220), "7 months");
+        assert_eq!(tenure(31), "1 month");
+    }
 }

@@ -45,6 +45,9 @@ pub struct EmployeeView {
     pub started: String,
     pub status: &'static str,
     pub status_label: &'static str,
+    /// ISO and human forms of the last day, for someone who left on a known day.
+    pub left_on: Option<String>,
+    pub left: Option<String>,
 }
 
 impl From<Employee> for EmployeeView {
@@ -55,6 +58,8 @@ impl From<Employee> for EmployeeView {
             started: display_date(e.start_date),
             status: e.status.as_str(),
             status_label: e.status.label(),
+            left_on: e.left_on.map(format_date),
+            left: e.left_on.map(display_date),
             name: e.name,
             email: e.email,
             title: e.title,
@@ -85,6 +90,24 @@ fn sort_options(current: DirectorySort) -> Vec<SelectOption> {
         .collect()
 }
 
+/// The directory's search, department and order as its query string gives them: the page and
+/// its CSV export (`routes::exports`) read them alike.
+pub struct DirectoryFilters {
+    pub search: String,
+    pub department: Option<DepartmentId>,
+    pub sort: DirectorySort,
+}
+
+impl DirectoryFilters {
+    pub fn parse(q: Option<&str>, department: Option<i64>, sort: Option<&str>) -> Self {
+        DirectoryFilters {
+            search: search_term(q),
+            department: department.filter(|id| *id > 0).map(DepartmentId),
+            sort: DirectorySort::parse(sort),
+        }
+    }
+}
+
 #[get("/employees?<q>&<department>&<sort>&<page>")]
 async fn directory(
     user: CurrentUser,
@@ -95,9 +118,11 @@ async fn directory(
     app: &State<App>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
-    let search = search_term(q);
-    let sort = DirectorySort::parse(sort);
-    let department = department.filter(|id| *id > 0).map(DepartmentId);
+    let DirectoryFilters {
+        search,
+        department,
+        sort,
+    } = DirectoryFilters::parse(q, department, sort);
     let (page, offset) = page_window(page, EMPLOYEES_PER_PAGE);
     let query = DirectoryQuery {
         search: &search,
@@ -171,6 +196,7 @@ struct Draft {
     location: String,
     start_date: String,
     status: String,
+    left_on: String,
 }
 
 impl Draft {
@@ -188,6 +214,7 @@ impl Draft {
             location: employee.location.clone(),
             start_date: format_date(employee.start_date),
             status: employee.status.as_str().to_string(),
+            left_on: employee.left_on.map(format_date).unwrap_or_default(),
         }
     }
 
@@ -221,6 +248,8 @@ pub struct EmployeeFormFields {
     #[field(default = "")]
     status: String,
     #[field(default = "")]
+    left_on: String,
+    #[field(default = "")]
     csrf_token: String,
 }
 
@@ -238,6 +267,7 @@ impl EmployeeFormFields {
             location: &self.location,
             start_date: &self.start_date,
             status: &self.status,
+            left_on: &self.left_on,
         }
     }
 
@@ -252,6 +282,7 @@ impl EmployeeFormFields {
             location: self.location,
             start_date: self.start_date,
             status: self.status,
+            left_on: self.left_on,
         }
     }
 }

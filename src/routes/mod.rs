@@ -19,7 +19,9 @@ pub mod auth;
 pub mod bench;
 pub mod dashboard;
 pub mod employees;
+pub mod exports;
 pub mod health;
+pub mod org_chart;
 pub mod passkeys;
 pub mod recovery;
 pub mod setup;
@@ -38,6 +40,8 @@ pub fn all() -> Vec<Route> {
     routes.extend(recovery::routes());
     routes.extend(dashboard::routes());
     routes.extend(employees::routes());
+    routes.extend(org_chart::routes());
+    routes.extend(exports::routes());
     routes.extend(account::routes());
     routes.extend(admin::routes());
     routes.extend(health::routes());

@@ -18,11 +18,11 @@ use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::guard::{FormSecret, PublicForm, SessionForm, SignInCookies};
 use crate::auth::CurrentSession;
-use crate::clock::format_timestamp;
 use crate::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
+use crate::web::views::Moment;
 
 /// Asking for a registration challenge: the new passkey's name, and the password (and a code)
 /// when the sign-in is not fresh. (`Debug` redacts the password and the code.)
@@ -102,8 +102,8 @@ csrf_protected!(ChallengeFields, AnswerFields, RenameFields, RemoveFields);
 struct PasskeyRow {
     handle: String,
     name: String,
-    created: String,
-    last_used: Option<String>,
+    created: Moment,
+    last_used: Option<Moment>,
 }
 
 async fn account_page(
@@ -114,14 +114,15 @@ async fn account_page(
     error: Option<&str>,
 ) -> AppResult<(Status, Template)> {
     let page = passkeys::page(app, current).await?;
+    let now = app.clock.now();
     let rows: Vec<PasskeyRow> = page
         .passkeys
         .into_iter()
         .map(|p| PasskeyRow {
             handle: p.handle,
             name: p.name,
-            created: format_timestamp(p.created_at),
-            last_used: p.last_used_at.map(format_timestamp),
+            created: Moment::at(p.created_at, now),
+            last_used: p.last_used_at.map(|at| Moment::at(at, now)),
         })
         .collect();
     Ok((

@@ -2,8 +2,11 @@
 
 pub mod assets;
 pub mod catchers;
+pub mod charts;
+pub mod csv;
 pub mod device;
 pub mod error_response;
 pub mod headers;
 pub mod page;
+pub mod provenance;
 pub mod views;

@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use crate::auth::guard::{CookiePolicy, Refusal, SessionLookup};
 use crate::auth::CurrentSession;
-use crate::clock::format_timestamp;
 use crate::users::Role;
 
 /// The signed-in person as the top bar shows them.
@@ -272,9 +271,4 @@ impl Pagination {
         self.query.push('&');
         self
     }
-}
-
-/// A timestamp as shown in tables.
-pub fn when(unix: i64) -> String {
-    format_timestamp(unix)
 }

@@ -8,9 +8,60 @@ use crate::audit::{EventKind, EventRecord};
 
 use crate::auth::session::SessionSummary;
 use crate::auth::CurrentSession;
+use crate::clock::format_timestamp;
 use crate::ids::UserId;
-use crate::web::device;
-use crate::web::page::when;
+use crate::web::{device, provenance};
+
+/// A moment as every page shows it: short and relative ("2 h ago", "in 3 days"), so dense tables
+/// keep one line per row, with the exact time one hover (or one screen-reader step) away. The
+/// `moment` macro in macros.html renders it as `<time datetime="…" title="…">`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moment {
+    /// RFC 3339, for `<time datetime>`.
+    pub iso: String,
+    /// "2026-11-27 06:38 UTC", for the title.
+    pub exact: String,
+    /// "2 h ago", shown.
+    pub relative: String,
+}
+
+impl Moment {
+    /// `unix` as seen at `now` (both unix seconds; `now` from the application clock).
+    pub fn at(unix: i64, now: i64) -> Moment {
+        Moment {
+            iso: chrono::DateTime::from_timestamp(unix, 0)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+            exact: format_timestamp(unix),
+            relative: relative_time(unix, now),
+        }
+    }
+}
+
+/// "just now", "5 min ago", "in 2 h", "3 days ago", "in 4 months", "2 years ago": the largest
+/// unit that gives a whole number, rounded down, so "23 h ago" never reads as "1 day ago".
+pub fn relative_time(unix: i64, now: i64) -> String {
+    const MINUTE: i64 = 60;
+    const HOUR: i64 = 60 * MINUTE;
+    const DAY: i64 = 24 * HOUR;
+    let distance = (unix - now).abs();
+    if distance < MINUTE {
+        return "just now".to_string();
+    }
+    let (count, unit) = match distance {
+        d if d < HOUR => (d / MINUTE, "min"),
+        d if d < DAY => (d / HOUR, "h"),
+        // Up to two months in days: session lifetimes and "last week" read best that way.
+        d if d < 60 * DAY => (d / DAY, if d < 2 * DAY { "day" } else { "days" }),
+        d if d < 730 * DAY => (d / (30 * DAY), "months"),
+        d => (d / (365 * DAY), "years"),
+    };
+    if unix < now {
+        format!("{count} {unit} ago")
+    } else {
+        format!("in {count} {unit}")
+    }
+}
 
 /// A session as a table row: what people need to recognise a device.
 #[derive(Debug, Serialize)]
@@ -21,22 +72,22 @@ pub struct SessionRow {
     pub user_email: String,
     pub device: String,
     pub ip: String,
-    pub created: String,
-    pub last_seen: String,
-    pub expires: String,
+    pub created: Moment,
+    pub last_seen: Moment,
+    pub expires: Moment,
     pub remembered: bool,
     pub is_current: bool,
 }
 
 impl SessionRow {
-    pub fn from_summary(summary: SessionSummary, current: &CurrentSession) -> SessionRow {
+    pub fn from_summary(summary: SessionSummary, current: &CurrentSession, now: i64) -> SessionRow {
         SessionRow {
             is_current: summary.id == current.session.id,
             device: device::describe(summary.user_agent.as_deref()),
             ip: summary.ip.unwrap_or_else(|| "—".into()),
-            created: when(summary.created_at),
-            last_seen: when(summary.last_seen_at),
-            expires: when(summary.expires_at),
+            created: Moment::at(summary.created_at, now),
+            last_seen: Moment::at(summary.last_seen_at, now),
+            expires: Moment::at(summary.expires_at, now),
             remembered: summary.remember != 0,
             handle: summary.handle,
             user_id: summary.user_id,
@@ -45,10 +96,14 @@ impl SessionRow {
         }
     }
 
-    pub fn rows(summaries: Vec<SessionSummary>, current: &CurrentSession) -> Vec<SessionRow> {
+    pub fn rows(
+        summaries: Vec<SessionSummary>,
+        current: &CurrentSession,
+        now: i64,
+    ) -> Vec<SessionRow> {
         summaries
             .into_iter()
-            .map(|s| SessionRow::from_summary(s, current))
+            .map(|s| SessionRow::from_summary(s, current, now))
             .collect()
     }
 }
@@ -59,25 +114,26 @@ pub struct DeviceRow {
     pub handle: String,
     pub device: String,
     pub ip: String,
-    pub first_seen: String,
-    pub last_seen: String,
-}
-
-impl From<KnownDevice> for DeviceRow {
-    fn from(known: KnownDevice) -> Self {
-        DeviceRow {
-            device: device::describe(known.user_agent.as_deref()),
-            ip: known.ip.unwrap_or_else(|| "—".into()),
-            first_seen: when(known.created_at),
-            last_seen: when(known.last_seen_at),
-            handle: known.handle,
-        }
-    }
+    pub first_seen: Moment,
+    pub last_seen: Moment,
 }
 
 impl DeviceRow {
-    pub fn rows(devices: Vec<KnownDevice>) -> Vec<DeviceRow> {
-        devices.into_iter().map(DeviceRow::from).collect()
+    pub fn new(known: KnownDevice, now: i64) -> DeviceRow {
+        DeviceRow {
+            device: device::describe(known.user_agent.as_deref()),
+            ip: known.ip.unwrap_or_else(|| "—".into()),
+            first_seen: Moment::at(known.created_at, now),
+            last_seen: Moment::at(known.last_seen_at, now),
+            handle: known.handle,
+        }
+    }
+
+    pub fn rows(devices: Vec<KnownDevice>, now: i64) -> Vec<DeviceRow> {
+        devices
+            .into_iter()
+            .map(|known| DeviceRow::new(known, now))
+            .collect()
     }
 }
 
@@ -103,10 +159,10 @@ impl EventRow {
     /// The event as its subject sees it on their own activity page: where a person acted from is
     /// theirs to know only when it was them (or an anonymous attempt on their account); an
     /// administrator's address and device stay on the admin audit page.
-    pub fn for_subject(event: EventRecord) -> EventRow {
+    pub fn for_subject(event: EventRecord, now: i64) -> EventRow {
         let someone_else =
             event.actor_user_id.is_some() && event.actor_user_id != event.subject_user_id;
-        let mut row = EventRow::from(event);
+        let mut row = EventRow::new(event, now);
         if someone_else {
             row.ip = "—".to_string();
             row.device = "—".to_string();
@@ -118,7 +174,7 @@ impl EventRow {
 /// An audit event as the audit table shows it.
 #[derive(Debug, Serialize)]
 pub struct EventRow {
-    at: String,
+    at: Moment,
     kind: String,
     label: &'static str,
     actor: String,
@@ -130,14 +186,16 @@ pub struct EventRow {
     detail: String,
 }
 
-impl From<EventRecord> for EventRow {
-    fn from(e: EventRecord) -> Self {
+impl EventRow {
+    pub fn new(e: EventRecord, now: i64) -> EventRow {
         let dash = || "—".to_string();
+        let actor = provenance::actor(&e);
+        let device = provenance::device(&e);
         EventRow {
-            at: when(e.at),
+            at: Moment::at(e.at, now),
             label: EventKind::parse(&e.kind).map_or("Other", EventKind::label),
             kind: e.kind,
-            actor: e.actor_email.unwrap_or_else(dash),
+            actor,
             subject: e.subject_email.unwrap_or_else(dash),
             email: e.email.unwrap_or_default(),
             session: e
@@ -145,8 +203,40 @@ impl From<EventRecord> for EventRow {
                 .map(|h| h.chars().take(8).collect())
                 .unwrap_or_default(),
             ip: e.ip.unwrap_or_else(dash),
-            device: device::describe(e.user_agent.as_deref()),
+            device,
             detail: e.detail.unwrap_or_default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn recent_and_coming_moments_read_in_the_largest_whole_unit() {
+        let cases = [
+            (NOW - 20, "just now"),
+            (NOW - 5 * 60, "5 min ago"),
+            (NOW - 2 * 3600 - 59 * 60, "2 h ago"),
+            (NOW - 23 * 3600, "23 h ago"),
+            (NOW - 30 * 3600, "1 day ago"),
+            (NOW + 3 * 86_400, "in 3 days"),
+            (NOW - 90 * 86_400, "3 months ago"),
+            (NOW + 800 * 86_400, "in 2 years"),
+        ];
+        for (at, expected) in cases {
+            assert_eq!(relative_time(at, NOW), expected, "{}", at - NOW);
+        }
+    }
+
+    #[test]
+    fn a_moment_keeps_the_exact_time_for_the_title_and_the_datetime_attribute() {
+        let moment = Moment::at(0, 7200);
+        assert_eq!(moment.iso, "1970-01-01T00:00:00Z");
+        assert_eq!(moment.exact, "1970-01-01 00:00 UTC");
+        assert_eq!(moment.relative, "2 h ago");
     }
 }

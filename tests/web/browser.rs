@@ -19,9 +19,9 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// chromedriver as a child process, killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     process: Child,
-    url: String,
+    pub(crate) url: String,
     _profile: tempfile::TempDir,
 }
 
@@ -40,7 +40,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts chromedriver, or explains why the browser tests cannot run here.
-fn start_driver() -> Option<Driver> {
+pub(crate) fn start_driver() -> Option<Driver> {
     let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
         .into_iter()
         .filter(|p| !Path::new(p).exists())
@@ -74,7 +74,7 @@ fn start_driver() -> Option<Driver> {
 
 /// A headless Chromium window with a fresh profile (inside the driver's temporary folder, which
 /// is deleted with it).
-async fn open_browser(driver: &Driver) -> Client {
+pub(crate) async fn open_browser(driver: &Driver) -> Client {
     let profile = tempfile::Builder::new()
         .prefix("profile")
         .tempdir_in(driver._profile.path())
@@ -109,13 +109,13 @@ async fn open_browser(driver: &Driver) -> Client {
 }
 
 /// Serves the test app on a real port for the browser, at http://127.0.0.1:<port>.
-async fn serve(app: &TestApp) -> String {
+pub(crate) async fn serve(app: &TestApp) -> String {
     serve_as(app, "127.0.0.1").await
 }
 
 /// Serves the test app on a real port, opened (and linked, as `public_url`) by `host` — a name
 /// such as `localhost` where passkeys must work (WebAuthn refuses IP addresses).
-async fn serve_as(app: &TestApp, host: &str) -> String {
+pub(crate) async fn serve_as(app: &TestApp, host: &str) -> String {
     let port = free_port();
     let public_url = format!("http://{host}:{port}");
     let figment = app
@@ -139,7 +139,7 @@ async fn serve_as(app: &TestApp, host: &str) -> String {
 /// docs/screenshots/ when `HR_PORTAL_UPDATE_SCREENSHOTS=1` asks to refresh the README's pictures,
 /// otherwise `tmp/screenshots/` in the build's target folder (Cargo's `CARGO_TARGET_TMPDIR`, which
 /// follows `CARGO_TARGET_DIR`).
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     let dir = if std::env::var("HR_PORTAL_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("docs")
@@ -151,12 +151,12 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-async fn save_screenshot(browser: &Client, name: &str) {
+pub(crate) async fn save_screenshot(browser: &Client, name: &str) {
     let png = browser.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_dir().join(name), png).expect("write screenshot");
 }
 
-async fn sign_in(browser: &Client, base: &str, email: &str, password: &str) {
+pub(crate) async fn sign_in(browser: &Client, base: &str, email: &str, password: &str) {
     browser.goto(&format!("{base}/login")).await.unwrap();
     browser
         .find(Locator::Id("email"))
@@ -186,7 +186,11 @@ async fn sign_in(browser: &Client, base: &str, email: &str, password: &str) {
 }
 
 /// Waits (up to 10 s) until the page after a click has loaded and satisfies `done`.
-async fn wait_until(browser: &Client, what: &str, done: impl Fn(&url::Url, &str) -> bool) {
+pub(crate) async fn wait_until(
+    browser: &Client,
+    what: &str,
+    done: impl Fn(&url::Url, &str) -> bool,
+) {
     for _ in 0..200 {
         if let (Ok(url), Ok(source)) = (browser.current_url().await, browser.source().await) {
             if done(&url, &source) {
@@ -198,7 +202,7 @@ async fn wait_until(browser: &Client, what: &str, done: impl Fn(&url::Url, &str)
     panic!("timed out waiting for {what}");
 }
 
-async fn path_of(browser: &Client) -> String {
+pub(crate) async fn path_of(browser: &Client) -> String {
     browser.current_url().await.unwrap().path().to_string()
 }
 
@@ -241,11 +245,10 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
     assert!(page.contains(&format!("Welcome, {}", employee.name)));
     // The headcount chart is drawn on the server: one bar per department.
     let bars = user
-        .find_all(Locator::Css("#headcount svg.bar rect"))
+        .find_all(Locator::Css("#headcount-chart rect.bar"))
         .await
         .unwrap();
     assert_eq!(bars.len(), demo.departments);
-    save_screenshot(&user, "dashboard.png").await;
     // At a phone's width the layout reflows instead of scrolling sideways.
     user.set_window_size(390, 844).await.unwrap();
     let overflow = user
@@ -479,7 +482,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
     }
 }
 
-async fn click(browser: &Client, css: &str) {
+pub(crate) async fn click(browser: &Client, css: &str) {
     browser
         .find(Locator::Css(css))
         .await

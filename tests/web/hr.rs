@@ -942,10 +942,11 @@ async fn the_dashboard_shows_the_profile_card_and_the_company_figures() {
     assert!(profile.contains(&format!("<a href=\"/employees/{}\">", lead.id)));
     assert!(profile.contains(&format!("datetime=\"{}\"", sam.start_date)));
 
-    // One bar per department, the largest full width, counts without people who left.
+    // One bar per department, the largest the longest, counts without people who left; the
+    // chart's description reads every count to a screen reader.
     let chart = section(&html, "headcount");
     assert_eq!(chart.matches("<rect ").count(), 8);
-    assert!(chart.contains("width=\"100\""));
+    assert!(chart.contains("role=\"img\""));
     let current = |dept: &str| {
         demo.people
             .iter()
@@ -953,7 +954,8 @@ async fn the_dashboard_shows_the_profile_card_and_the_company_figures() {
             .count()
     };
     let engineering = current("Engineering");
-    assert!(chart.contains(&format!("<span class=\"bar-value\">{engineering}</span>")));
+    assert!(chart.contains(&format!("Engineering: {engineering} people")));
+    assert!(chart.contains(&format!("<title>Engineering: {engineering}</title>")));
     let total: usize = demo
         .people
         .iter()
@@ -961,6 +963,7 @@ async fn the_dashboard_shows_the_profile_card_and_the_company_figures() {
         .count();
     assert!(chart.contains(&format!("{total} people in 8 departments")));
     assert!(!chart.contains("style="), "no inline styles under the CSP");
+    assert!(html.contains(&format!("<span class=\"figure-value\">{total}</span>")));
 
     // Recent hires: the newest starters who are still here.
     let today = today_of(&demo.app);
@@ -1049,3 +1052,77 @@ on_every_backend!(
     the_demo_refuses_a_database_that_already_has_accounts_or_employees,
     the_demo_company_is_the_same_for_the_same_seed,
 );
+
+#[rocket::async_test]
+async fn the_dashboard_counts_joiners_and_leavers_and_shows_admins_what_needs_attention() {
+    let demo = demo_on(Backend::Sqlite).await.expect("sqlite");
+    let today = today_of(&demo.app);
+    let this_month = today.format("%Y-%m").to_string();
+    let count = |sql: &'static str| {
+        let app = &demo.app;
+        let month = this_month.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(month)
+                .fetch_one(&app.db().pool)
+                .await
+                .unwrap()
+        }
+    };
+    let joined = count("SELECT COUNT(*) FROM employees WHERE substr(start_date, 1, 7) = $1").await;
+    let left = count("SELECT COUNT(*) FROM employees WHERE substr(left_on, 1, 7) = $1").await;
+    let leavers = demo
+        .app
+        .count("SELECT COUNT(*) FROM employees WHERE left_on IS NOT NULL")
+        .await;
+    assert!(
+        leavers > 0,
+        "the demo company has people who left, with their last day"
+    );
+
+    // Two failed sign-ins for the administrator to see, then the administrator signs in.
+    let stranger = demo.app.new_browser().await;
+    for _ in 0..2 {
+        stranger
+            .signs_in_with(&[
+                ("email", "nobody@example.com"),
+                ("password", "wrong password!"),
+            ])
+            .await;
+    }
+    demo.sign_in(Role::Admin).await;
+    let (status, html) = demo.app.browser.opens("/dashboard").await;
+    assert_eq!(status, Status::Ok);
+    let figure = |id: &str| {
+        let rest = &html[html.find(&format!("id=\"{id}\"")).expect("figure shown")..];
+        let value = &rest[rest.find("figure-value\">").unwrap() + "figure-value\">".len()..];
+        value[..value.find('<').unwrap()].to_string()
+    };
+    assert_eq!(figure("figure-joined"), joined.to_string());
+    assert_eq!(figure("figure-left"), left.to_string());
+    // The monthly chart describes all twelve months in words.
+    let flow = section(&html, "flow");
+    assert_eq!(
+        flow.matches(" joined, ").count(),
+        2 * 12,
+        "title and description per month"
+    );
+
+    let admin = section(&html, "admin-figures");
+    assert!(admin.contains("href=\"/admin/sessions\""));
+    assert!(admin.contains("href=\"/admin/audit?kind=login_failed\""));
+    assert!(admin.contains("href=\"/admin/users\""));
+    assert!(admin.contains("id=\"admin-failed-sign-ins\">2</span>"));
+    assert!(admin.contains("id=\"admin-live-sessions\">1</span>"));
+    assert!(admin.contains("id=\"admin-locked-accounts\">0</span>"));
+
+    // An employee sees the company, not the administrator's figures.
+    let employee = demo.app.new_browser().await;
+    let account = demo.account(Role::Employee);
+    employee
+        .signs_in_as(&account.email, &account.password)
+        .await;
+    let (_, html) = employee.opens("/dashboard").await;
+    assert!(html.contains("id=\"figure-headcount\""));
+    assert!(!html.contains("id=\"admin-figures\""));
+}

@@ -29,6 +29,7 @@ macro_rules! on_every_backend {
 
 mod helpers;
 
+mod accessibility;
 mod account;
 mod admin;
 mod atomic;
@@ -36,6 +37,7 @@ mod audit_trail;
 mod browser;
 mod cli;
 mod core_flow;
+mod exports;
 mod faults;
 mod first_day;
 mod hardening;
@@ -43,6 +45,7 @@ mod hr;
 mod instances;
 mod lifetime;
 mod mail_support;
+mod org_chart;
 mod outage;
 mod passkeys;
 mod recovery;

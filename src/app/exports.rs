@@ -1,0 +1,72 @@
+//! Exports: the whole directory as a search shows it, and the audit trail page by page.
+
+use rocket::futures::stream::{self, Stream};
+
+use super::App;
+use crate::audit::{EventFilter, EventRecord, TrailPosition};
+use crate::error::AppResult;
+use crate::hr::{DirectoryQuery, DirectorySort, Employee};
+use crate::ids::DepartmentId;
+
+/// Events read per query of an audit export: few enough that a page is a small allocation,
+/// many enough that a million events take a thousand queries, not a million.
+pub const AUDIT_EXPORT_PAGE: i64 = 1000;
+
+/// Everyone the directory finds for `search` in `department`, in `sort` order — every page of
+/// it at once (a directory is as long as the company, which fits in memory).
+pub async fn whole_directory(
+    app: &App,
+    search: &str,
+    department: Option<DepartmentId>,
+    sort: DirectorySort,
+) -> AppResult<Vec<Employee>> {
+    let query = DirectoryQuery {
+        search,
+        department,
+        sort,
+        limit: i64::MAX,
+        offset: 0,
+    };
+    let (employees, _) = Employee::search(&mut *app.db.read().await?, &query).await?;
+    Ok(employees)
+}
+
+/// How far a walk through the trail has come.
+#[derive(Debug, Clone, Copy)]
+enum Walk {
+    Start,
+    After(TrailPosition),
+    Done,
+}
+
+/// The events matching `filter`, newest first, as a stream of pages read only when the consumer
+/// asks for the next: however long the trail, one page is in memory at a time, and no connection
+/// is held between pages (a slow download must not keep one from the pool).
+pub fn audit_trail(
+    app: App,
+    filter: EventFilter,
+) -> impl Stream<Item = AppResult<Vec<EventRecord>>> + Send + 'static {
+    stream::try_unfold(Walk::Start, move |walk| {
+        let app = app.clone();
+        let filter = filter.clone();
+        async move {
+            let after = match walk {
+                Walk::Start => None,
+                Walk::After(position) => Some(position),
+                Walk::Done => return Ok(None),
+            };
+            let page = {
+                let mut conn = app.db.read().await?;
+                EventRecord::page_after(&mut conn, &filter, after, AUDIT_EXPORT_PAGE).await?
+            };
+            let next = match page.last() {
+                Some(last) if page.len() as i64 == AUDIT_EXPORT_PAGE => {
+                    Walk::After(last.position())
+                }
+                Some(_) => Walk::Done,
+                None => return Ok(None),
+            };
+            Ok(Some((page, next)))
+        }
+    })
+}

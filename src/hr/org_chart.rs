@@ -1,0 +1,370 @@
+//! The reporting tree: everyone under the person they report to, from the top of the company or
+//! from one person down.
+//!
+//! The manager column is data, not a promise of a tree: a loop can be planted directly in the
+//! database (the forms refuse one), and a manager can leave or disappear. So the tree is built
+//! here, in one pass with an explicit visited set and an explicit stack — never by following
+//! managers recursively — and everyone is placed exactly once:
+//! - people with no manager, or whose manager left or no longer exists, start trees of their own;
+//! - people in a loop that no such tree reaches start one more tree each loop, marked as looping.
+
+use std::collections::HashMap;
+
+use sqlx::{AnyConnection, FromRow};
+
+use super::EmployeeStatus;
+use crate::ids::EmployeeId;
+
+/// A person as the chart shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgMember {
+    pub id: EmployeeId,
+    pub name: String,
+    pub title: String,
+    pub department: String,
+    pub manager_id: Option<EmployeeId>,
+    pub status: EmployeeStatus,
+}
+
+#[derive(FromRow)]
+struct OrgMemberRow {
+    id: EmployeeId,
+    name: String,
+    title: String,
+    department: String,
+    manager_id: Option<EmployeeId>,
+    status: String,
+}
+
+impl OrgMember {
+    /// Everyone, in the order colleagues are listed under their manager (by name).
+    pub async fn all(conn: &mut AnyConnection) -> Result<Vec<OrgMember>, sqlx::Error> {
+        let rows: Vec<OrgMemberRow> = sqlx::query_as(
+            "SELECT e.id, e.name, e.title, d.name AS department, e.manager_id, e.status \
+             FROM employees e JOIN departments d ON d.id = e.department_id \
+             ORDER BY e.name_key, e.id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(OrgMember {
+                    status: EmployeeStatus::parse(&row.status).ok_or_else(|| {
+                        sqlx::Error::Decode(
+                            format!("unknown stored status {:?}", row.status).into(),
+                        )
+                    })?,
+                    id: row.id,
+                    name: row.name,
+                    title: row.title,
+                    department: row.department,
+                    manager_id: row.manager_id,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Why someone starts a tree of the chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeStart {
+    /// Reports to nobody: the top of the company.
+    Top,
+    /// The person the chart was asked to start at.
+    Chosen,
+    /// Their manager has left the company (named here).
+    ManagerLeft(String),
+    /// Their manager's record no longer exists.
+    ManagerGone,
+    /// Their reporting line goes round in a loop that no other tree reaches.
+    Loop,
+}
+
+/// One person in the chart, in the order a page draws them (each before their reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartEntry {
+    pub member: OrgMember,
+    /// 0 for the start of a tree.
+    pub depth: usize,
+    /// How many reports are drawn under this person (the entries that follow, one level down).
+    pub reports: usize,
+    /// How many enclosing teams end after this person (a leaf's `depth` minus the next entry's).
+    pub closes: usize,
+    /// Set for the first person of each tree.
+    pub start: Option<TreeStart>,
+}
+
+/// The chart as a flat list of entries in drawing order: a page nests them by `reports` and
+/// `closes` without recursing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgChart {
+    pub entries: Vec<ChartEntry>,
+}
+
+/// The members and who reports to whom, by position in `members`.
+struct Reporting<'a> {
+    members: &'a [OrgMember],
+    by_id: HashMap<EmployeeId, usize>,
+    /// Each member's reports in `members` order (by name); only managers who are still here
+    /// have any.
+    reports: Vec<Vec<usize>>,
+}
+
+impl<'a> Reporting<'a> {
+    fn new(members: &'a [OrgMember]) -> Reporting<'a> {
+        let by_id: HashMap<EmployeeId, usize> = members
+            .iter()
+            .enumerate()
+            .map(|(at, m)| (m.id, at))
+            .collect();
+        let mut reports = vec![Vec::new(); members.len()];
+        for (at, member) in members.iter().enumerate() {
+            if let Some(manager) = member.manager_id.and_then(|id| by_id.get(&id)) {
+                if members[*manager].status != EmployeeStatus::Terminated && *manager != at {
+                    reports[*manager].push(at);
+                }
+            }
+        }
+        Reporting {
+            members,
+            by_id,
+            reports,
+        }
+    }
+
+    /// Why `at` starts a tree when the chart is drawn from the top, or `None` when they are
+    /// drawn under their manager.
+    fn start_of(&self, at: usize) -> Option<TreeStart> {
+        let Some(manager_id) = self.members[at].manager_id else {
+            return Some(TreeStart::Top);
+        };
+        match self.by_id.get(&manager_id) {
+            None => Some(TreeStart::ManagerGone),
+            Some(manager) if self.members[*manager].status == EmployeeStatus::Terminated => {
+                Some(TreeStart::ManagerLeft(self.members[*manager].name.clone()))
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// A member of the loop above `from`, which reaches no tree start: `from`'s managers, all
+    /// unplaced, go round sooner or later. The first of the loop by name, so the chart is stable.
+    fn loop_above(&self, from: usize) -> usize {
+        let mut seen = vec![false; self.members.len()];
+        let mut at = from;
+        while !seen[at] {
+            seen[at] = true;
+            at = self.manager_of(at).unwrap_or(at);
+        }
+        // `at` is on the loop; walk it once more to find its first member by position.
+        let mut first = at;
+        let mut next = self.manager_of(at).unwrap_or(at);
+        while next != at {
+            first = first.min(next);
+            next = self.manager_of(next).unwrap_or(at);
+        }
+        first
+    }
+
+    fn manager_of(&self, at: usize) -> Option<usize> {
+        self.members[at]
+            .manager_id
+            .and_then(|id| self.by_id.get(&id).copied())
+    }
+}
+
+/// Builds the entries of one tree per start, placing each member at most once.
+struct Drawing<'a> {
+    reporting: Reporting<'a>,
+    placed: Vec<bool>,
+    entries: Vec<ChartEntry>,
+}
+
+impl Drawing<'_> {
+    /// Draws `start` and everyone below them not drawn yet, depth first, with an explicit stack.
+    fn tree(&mut self, start: usize, why: TreeStart) {
+        self.placed[start] = true;
+        let mut stack = vec![(start, 0usize)];
+        let mut first = Some(why);
+        while let Some((at, depth)) = stack.pop() {
+            let reports: Vec<usize> = self.reporting.reports[at]
+                .iter()
+                .copied()
+                .filter(|r| !self.placed[*r])
+                .collect();
+            for report in &reports {
+                // Placed when queued: the one edge that could reach them again closes a loop.
+                self.placed[*report] = true;
+            }
+            // Reversed, so the first by name comes off the stack first.
+            stack.extend(reports.iter().rev().map(|r| (*r, depth + 1)));
+            self.entries.push(ChartEntry {
+                member: self.reporting.members[at].clone(),
+                depth,
+                reports: reports.len(),
+                closes: 0,
+                start: first.take(),
+            });
+        }
+    }
+
+    fn finish(mut self) -> OrgChart {
+        let depths: Vec<usize> = self.entries.iter().map(|e| e.depth).collect();
+        for (at, entry) in self.entries.iter_mut().enumerate() {
+            if entry.reports == 0 {
+                let next = depths.get(at + 1).copied().unwrap_or(0);
+                entry.closes = entry.depth - next;
+            }
+        }
+        OrgChart {
+            entries: self.entries,
+        }
+    }
+}
+
+impl OrgChart {
+    /// Everyone: the trees from the top, then one tree per loop nobody else reaches.
+    pub fn whole(members: &[OrgMember]) -> OrgChart {
+        let mut drawing = Drawing {
+            reporting: Reporting::new(members),
+            placed: vec![false; members.len()],
+            entries: Vec::new(),
+        };
+        for at in 0..members.len() {
+            if let Some(why) = drawing.reporting.start_of(at) {
+                drawing.tree(at, why);
+            }
+        }
+        for at in 0..members.len() {
+            if !drawing.placed[at] {
+                let start = drawing.reporting.loop_above(at);
+                drawing.tree(start, TreeStart::Loop);
+            }
+        }
+        drawing.finish()
+    }
+
+    /// `root` and everyone below them; `None` when nobody has that id.
+    pub fn below(members: &[OrgMember], root: EmployeeId) -> Option<OrgChart> {
+        let mut drawing = Drawing {
+            reporting: Reporting::new(members),
+            placed: vec![false; members.len()],
+            entries: Vec::new(),
+        };
+        let start = *drawing.reporting.by_id.get(&root)?;
+        drawing.tree(start, TreeStart::Chosen);
+        Some(drawing.finish())
+    }
+
+    /// How many people the chart shows.
+    pub fn people(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Members named by id ("p1", "p2", …), in id order, each with an optional manager.
+    fn members(managers: &[(i64, Option<i64>)]) -> Vec<OrgMember> {
+        managers
+            .iter()
+            .map(|(id, manager)| OrgMember {
+                id: EmployeeId(*id),
+                name: format!("p{id}"),
+                title: "Engineer".into(),
+                department: "Engineering".into(),
+                manager_id: manager.map(EmployeeId),
+                status: EmployeeStatus::Active,
+            })
+            .collect()
+    }
+
+    fn ids(chart: &OrgChart) -> Vec<(i64, usize)> {
+        chart
+            .entries
+            .iter()
+            .map(|e| (e.member.id.0, e.depth))
+            .collect()
+    }
+
+    /// Every opened team is closed exactly once: what the page nests is well formed.
+    fn assert_balanced(chart: &OrgChart) {
+        let opened = chart.entries.iter().filter(|e| e.reports > 0).count();
+        let closed: usize = chart.entries.iter().map(|e| e.closes).sum();
+        assert_eq!(opened, closed, "{chart:#?}");
+    }
+
+    #[test]
+    fn a_company_is_drawn_top_down_with_colleagues_by_name() {
+        let company = members(&[(1, None), (2, Some(1)), (3, Some(1)), (4, Some(2))]);
+        let chart = OrgChart::whole(&company);
+        assert_eq!(ids(&chart), [(1, 0), (2, 1), (4, 2), (3, 1)]);
+        assert_eq!(chart.entries[0].start, Some(TreeStart::Top));
+        assert_eq!(chart.entries[0].reports, 2);
+        assert_eq!(chart.entries[2].closes, 1, "p4 ends p2's team");
+        assert_eq!(chart.entries[3].closes, 1, "p3 ends p1's team");
+        assert_balanced(&chart);
+    }
+
+    #[test]
+    fn a_loop_is_drawn_once_as_a_tree_of_its_own() {
+        // 2 → 3 → 4 → 2, with 5 hanging below the loop; 1 is the real top.
+        let company = members(&[
+            (1, None),
+            (2, Some(4)),
+            (3, Some(2)),
+            (4, Some(3)),
+            (5, Some(3)),
+        ]);
+        let chart = OrgChart::whole(&company);
+        assert_eq!(chart.people(), 5);
+        assert_eq!(ids(&chart), [(1, 0), (2, 0), (3, 1), (4, 2), (5, 2)]);
+        assert_eq!(chart.entries[1].start, Some(TreeStart::Loop));
+        assert_balanced(&chart);
+    }
+
+    #[test]
+    fn someone_who_is_their_own_manager_is_a_loop_of_one() {
+        let chart = OrgChart::whole(&members(&[(7, Some(7))]));
+        assert_eq!(ids(&chart), [(7, 0)]);
+        assert_eq!(chart.entries[0].start, Some(TreeStart::Loop));
+        assert_eq!(chart.entries[0].reports, 0);
+        assert_balanced(&chart);
+    }
+
+    #[test]
+    fn the_team_of_someone_who_left_starts_its_own_tree() {
+        let mut company = members(&[(1, None), (2, Some(1)), (3, Some(2)), (4, Some(99))]);
+        company[1].status = EmployeeStatus::Terminated;
+        let chart = OrgChart::whole(&company);
+        assert_eq!(ids(&chart), [(1, 0), (2, 1), (3, 0), (4, 0)]);
+        assert_eq!(
+            chart.entries[2].start,
+            Some(TreeStart::ManagerLeft("p2".into()))
+        );
+        assert_eq!(chart.entries[3].start, Some(TreeStart::ManagerGone));
+        assert_balanced(&chart);
+    }
+
+    #[test]
+    fn a_chart_below_someone_in_a_loop_stops_where_it_began() {
+        let company = members(&[(1, Some(2)), (2, Some(1)), (3, Some(2))]);
+        let chart = OrgChart::below(&company, EmployeeId(2)).unwrap();
+        assert_eq!(ids(&chart), [(2, 0), (1, 1), (3, 1)]);
+        assert_eq!(chart.entries[0].start, Some(TreeStart::Chosen));
+        assert_balanced(&chart);
+        assert_eq!(OrgChart::below(&company, EmployeeId(9)), None);
+    }
+
+    #[test]
+    fn a_long_chain_is_drawn_without_recursion() {
+        let chain: Vec<(i64, Option<i64>)> = (1..=50_000)
+            .map(|id| (id, (id > 1).then(|| id - 1)))
+            .collect();
+        let chart = OrgChart::whole(&members(&chain));
+        assert_eq!(chart.people(), 50_000);
+        assert_eq!(chart.entries.last().unwrap().closes, 49_999);
+    }
+}

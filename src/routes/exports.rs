@@ -1,0 +1,157 @@
+//! CSV downloads of what two pages list, with the same query string as the page: the directory
+//! (`/employees.csv`, everyone signed in) and the audit log (`/admin/audit.csv`, administrators;
+//! the `AdminUser` guard answers anyone else).
+
+use rocket::futures::{StreamExt, TryStreamExt};
+use rocket::response::stream::TextStream;
+use rocket::{get, routes, Route, State};
+
+use crate::app::{exports, App};
+use crate::audit::{EventFilter, EventKind, EventRecord};
+use crate::auth::{AdminUser, CurrentUser};
+use crate::error::AppResult;
+use crate::hr::{date_of, format_date, Employee};
+use crate::routes::employees::DirectoryFilters;
+use crate::text::search_term;
+use crate::web::csv::{self, CsvDownload};
+use crate::web::provenance;
+
+/// `<what>-YYYY-MM-DD.csv`, dated by the application clock.
+fn filename(app: &App, what: &str) -> String {
+    format!("{what}-{}.csv", format_date(date_of(app.clock.now())))
+}
+
+const DIRECTORY_COLUMNS: [&str; 9] = [
+    "Employee number",
+    "Name",
+    "Work e-mail",
+    "Job title",
+    "Department",
+    "Manager",
+    "Location",
+    "Start date",
+    "Status",
+];
+
+fn directory_row(e: Employee) -> String {
+    csv::row(&[
+        e.id.to_string(),
+        e.name,
+        e.email,
+        e.title,
+        e.department_name,
+        e.manager_name.unwrap_or_default(),
+        e.location,
+        format_date(e.start_date),
+        e.status.label().to_string(),
+    ])
+}
+
+#[get("/employees.csv?<q>&<department>&<sort>")]
+async fn directory_csv(
+    _user: CurrentUser,
+    q: Option<&str>,
+    department: Option<i64>,
+    sort: Option<&str>,
+    app: &State<App>,
+) -> AppResult<CsvDownload<String>> {
+    let filters = DirectoryFilters::parse(q, department, sort);
+    let employees =
+        exports::whole_directory(app, &filters.search, filters.department, filters.sort).await?;
+    let mut body = csv::row(&DIRECTORY_COLUMNS);
+    for employee in employees {
+        body.push_str(&directory_row(employee));
+    }
+    Ok(CsvDownload {
+        filename: filename(app, "employees"),
+        body,
+    })
+}
+
+/// The audit page's columns (the page shortens the session handle to its first 8 characters,
+/// and so does the export).
+const AUDIT_COLUMNS: [&str; 10] = [
+    "Time (UTC)",
+    "Event",
+    "Event code",
+    "By",
+    "Account",
+    "E-mail as typed",
+    "Session",
+    "IP address",
+    "Device",
+    "Detail",
+];
+
+/// `2026-11-27T06:38:00Z`: a moment spreadsheets and scripts read without guessing.
+fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+fn audit_row(e: &EventRecord) -> String {
+    csv::row(&[
+        rfc3339(e.at),
+        EventKind::parse(&e.kind)
+            .map_or("Other", EventKind::label)
+            .to_string(),
+        e.kind.clone(),
+        provenance::actor(e),
+        e.subject_email.clone().unwrap_or_default(),
+        e.email.clone().unwrap_or_default(),
+        e.session_handle
+            .as_deref()
+            .map(|h| h.chars().take(8).collect())
+            .unwrap_or_default(),
+        e.ip.clone().unwrap_or_default(),
+        provenance::device(e),
+        e.detail.clone().unwrap_or_default(),
+    ])
+}
+
+fn audit_rows(page: &[EventRecord]) -> String {
+    page.iter().map(audit_row).collect()
+}
+
+/// Streamed: each page of events is read from the database when the client has taken the one
+/// before, so a trail of any length never sits in memory. The first page is read before the
+/// response starts, so a database that is down still gets its error page; a failure later can
+/// only end the file, and its last line says that it is incomplete.
+#[get("/admin/audit.csv?<user>&<kind>")]
+async fn audit_csv(
+    _admin: AdminUser,
+    user: Option<&str>,
+    kind: Option<&str>,
+    app: &State<App>,
+) -> AppResult<CsvDownload<TextStream![String]>> {
+    let filter = EventFilter {
+        user: search_term(user),
+        kind: kind.and_then(EventKind::parse),
+    };
+    let mut pages = Box::pin(exports::audit_trail(app.inner().clone(), filter));
+    let first = pages.try_next().await?;
+    let body = TextStream! {
+        yield csv::row(&AUDIT_COLUMNS);
+        let Some(first) = first else { return };
+        yield audit_rows(&first);
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => yield audit_rows(&page),
+                Err(error) => {
+                    rocket::warn!("the audit export stopped early: {error}");
+                    yield csv::row(&["Export incomplete: the database stopped answering. Download it again."]);
+                    return;
+                }
+            }
+        }
+    };
+    Ok(CsvDownload {
+        filename: filename(app, "audit"),
+        body,
+    })
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![directory_csv, audit_csv]
+}
