@@ -32,15 +32,19 @@ pub enum AppError {
     NoLongerAllowed,
     #[error("{0}")]
     BadRequest(String),
+    /// A template the binary ships failed to render (a fault of ours, never the request's).
+    #[error("page rendering failed: {0}")]
+    Render(&'static str),
 }
 
 impl AppError {
     pub fn status(&self) -> Status {
         match self {
             AppError::Database(e) if crate::db::is_unavailable(e) => Status::ServiceUnavailable,
-            AppError::Database(_) | AppError::Hashing(_) | AppError::Passkey(_) => {
-                Status::InternalServerError
-            }
+            AppError::Database(_)
+            | AppError::Hashing(_)
+            | AppError::Passkey(_)
+            | AppError::Render(_) => Status::InternalServerError,
             AppError::Busy { .. } => Status::ServiceUnavailable,
             AppError::Throttled { .. } => Status::TooManyRequests,
             AppError::Csrf => Status::Forbidden,
@@ -70,7 +74,10 @@ impl AppError {
                  again in a moment."
                     .to_string()
             }
-            AppError::Database(_) | AppError::Hashing(_) | AppError::Passkey(_) => {
+            AppError::Database(_)
+            | AppError::Hashing(_)
+            | AppError::Passkey(_)
+            | AppError::Render(_) => {
                 "Something went wrong on our side. Please try again.".to_string()
             }
             AppError::Busy { .. } => {

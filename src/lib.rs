@@ -154,7 +154,11 @@ fn manage_services(rocket: Rocket<Build>, app: App, config: AppConfig) -> Rocket
         secure: config.secure_cookies(),
         remember_max_age: config.remember_absolute_timeout,
     };
-    rocket.manage(app).manage(cookies).manage(config)
+    rocket
+        .manage(app)
+        .manage(cookies)
+        .manage(config)
+        .manage(routes::dashboard::CompanyFragment::default())
 }
 
 fn announce_setup_link(rocket: &Rocket<rocket::Orbit>) {

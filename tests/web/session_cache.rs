@@ -338,19 +338,6 @@ async fn disabling_from_the_command_line_is_seen_by_the_next_request(backend: Ba
     }
 }
 
-on_every_backend!(
-    a_session_signed_out_is_anonymous_on_the_next_request,
-    a_session_revoked_by_an_admin_is_anonymous_on_the_next_request,
-    a_force_logout_is_seen_by_the_next_request,
-    signing_out_other_sessions_ends_them_for_the_next_request,
-    a_password_change_ends_the_other_sessions_for_the_next_request,
-    disabling_an_account_is_seen_by_the_next_request,
-    a_role_change_is_seen_by_the_next_request,
-    an_idle_session_expires_on_the_clock_even_when_cached,
-    revoking_from_the_command_line_is_seen_by_the_next_request,
-    disabling_from_the_command_line_is_seen_by_the_next_request,
-);
-
 /// A writer killed between its two bumps leaves the counter odd: the app then reads every
 /// session from the database (correct, uncached) until the next write completes the count.
 #[rocket::async_test]
@@ -392,3 +379,49 @@ async fn a_writer_that_died_between_its_bumps_turns_the_cache_off_until_the_next
     assert!(!victim.is_signed_in(&other).await);
     victim.hot_session(&app, ada.id).await;
 }
+
+/// The dashboard is kept whole under the write generation: a sign-in and a sign-out in another
+/// browser, on another instance, show in the very next view's session count, every iteration.
+async fn a_kept_dashboard_shows_a_sign_in_elsewhere_on_the_next_view(backend: Backend) {
+    let Some(app) = spawn_on(backend).await else {
+        return;
+    };
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::Employee)
+        .await;
+    let own = app.browser_signed_in_as(&ada).await;
+    let elsewhere = app.new_browser().await;
+    let kept = || own.rocket().state::<App>().unwrap().dashboards.hits();
+    let iterations = match backend {
+        Backend::Sqlite => 50,
+        Backend::Postgres => 10,
+    };
+    for i in 0..iterations {
+        own.opens("/dashboard").await;
+        let hits = kept();
+        let (_, html) = own.opens("/dashboard").await;
+        if app.db().generation.is_on() {
+            assert_eq!(kept(), hits + 1, "the second view was kept");
+        }
+        assert!(html.contains(">1 active session<"), "iteration {i}");
+        let signed_in = elsewhere.signs_in_as("ada@example.com", PASSWORD).await;
+        assert_eq!(signed_in, Status::SeeOther);
+        let (_, html) = own.opens("/dashboard").await;
+        assert!(html.contains(">2 active sessions<"), "iteration {i}");
+        assert_eq!(elsewhere.signs_out().await, Status::SeeOther);
+    }
+}
+
+on_every_backend!(
+    a_session_signed_out_is_anonymous_on_the_next_request,
+    a_session_revoked_by_an_admin_is_anonymous_on_the_next_request,
+    a_force_logout_is_seen_by_the_next_request,
+    signing_out_other_sessions_ends_them_for_the_next_request,
+    a_password_change_ends_the_other_sessions_for_the_next_request,
+    disabling_an_account_is_seen_by_the_next_request,
+    a_role_change_is_seen_by_the_next_request,
+    an_idle_session_expires_on_the_clock_even_when_cached,
+    revoking_from_the_command_line_is_seen_by_the_next_request,
+    disabling_from_the_command_line_is_seen_by_the_next_request,
+    a_kept_dashboard_shows_a_sign_in_elsewhere_on_the_next_view,
+);
