@@ -145,210 +145,208 @@ async fn admin_of(app: &TestApp) -> (User, String) {
     (root, csrf_token_in(&html))
 }
 
-async fn admin_posts(app: &TestApp, csrf: &str, action: &str, fields: &[(&str, &str)]) {
-    let mut all = fields.to_vec();
-    all.push(("csrf_token", csrf));
-    let response = app.browser.posts(action, &all).await;
-    assert_eq!(response.status(), Status::SeeOther, "{action} was accepted");
+/// Whose sessions a loop ends.
+#[derive(Clone, Copy)]
+enum Owner {
+    /// Ada, every iteration.
+    Ada,
+    /// A new account each iteration (for endings that leave the account unusable).
+    New,
+}
+
+/// One app with Ada, a signed-in administrator on one instance and the victim's browser on
+/// another: the stage every loop runs on.
+struct Stage {
+    app: TestApp,
+    ada: User,
+    admin_csrf: String,
+    victim: Victim,
+}
+
+impl Stage {
+    async fn on(backend: Backend) -> Option<Stage> {
+        let app = spawn_on(backend).await?;
+        let ada = app
+            .create_user("ada@example.com", "Ada", Role::Employee)
+            .await;
+        let (_, admin_csrf) = admin_of(&app).await;
+        let victim = Victim::on(&app).await;
+        Some(Stage {
+            app,
+            ada,
+            admin_csrf,
+            victim,
+        })
+    }
+
+    async fn admin_posts(&self, action: &str, fields: &[(&str, &str)]) {
+        let mut all = fields.to_vec();
+        all.push(("csrf_token", self.admin_csrf.as_str()));
+        let response = self.app.browser.posts(action, &all).await;
+        assert_eq!(response.status(), Status::SeeOther, "{action} was accepted");
+    }
+
+    /// The loop every way of ending a session runs: a hot session (its owner's e-mail and the
+    /// page's CSRF token at hand), `end` it, and the very next request must be anonymous.
+    async fn every_time(
+        &self,
+        backend: Backend,
+        owner: Owner,
+        end: impl AsyncFn(usize, &Hot, &Ending),
+    ) {
+        for i in 0..loops(backend) {
+            let (user, email) = match owner {
+                Owner::Ada => (self.ada.id, "ada@example.com".to_string()),
+                Owner::New => (
+                    plant_user(&self.app, i).await,
+                    format!("person{i}@example.com"),
+                ),
+            };
+            let (hot, csrf) = self.victim.hot_session(&self.app, user).await;
+            end(i, &hot, &Ending { user, email, csrf }).await;
+            assert!(!self.victim.is_signed_in(&hot).await, "iteration {i}");
+        }
+    }
+}
+
+/// What an ending may need about the session it ends.
+struct Ending {
+    user: UserId,
+    email: String,
+    /// A CSRF token of the victim's own session.
+    csrf: String,
 }
 
 async fn a_session_signed_out_is_anonymous_on_the_next_request(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some(stage) = Stage::on(backend).await else {
         return;
     };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
-    let victim = Victim::on(&app).await;
-    for i in 0..loops(backend) {
-        let (hot, csrf) = victim.hot_session(&app, ada.id).await;
-        let status = victim
-            .posts(&hot, "/logout", &[("csrf_token", &csrf)])
-            .await;
+    let sign_out = async |_, hot: &Hot, ending: &Ending| {
+        let fields = [("csrf_token", ending.csrf.as_str())];
+        let status = stage.victim.posts(hot, "/logout", &fields).await;
         assert_eq!(status, Status::SeeOther);
-        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
-    }
+    };
+    stage.every_time(backend, Owner::Ada, sign_out).await;
 }
 
 async fn a_session_revoked_by_an_admin_is_anonymous_on_the_next_request(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some(stage) = Stage::on(backend).await else {
         return;
     };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
-    let (_, csrf) = admin_of(&app).await;
-    let victim = Victim::on(&app).await;
-    for i in 0..loops(backend) {
-        let (hot, _) = victim.hot_session(&app, ada.id).await;
+    let revoke = async |_, hot: &Hot, _: &Ending| {
         let action = format!("/admin/sessions/{}/revoke", hot.handle);
-        admin_posts(&app, &csrf, &action, &[]).await;
-        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
-    }
+        stage.admin_posts(&action, &[]).await;
+    };
+    stage.every_time(backend, Owner::Ada, revoke).await;
 }
 
 async fn a_force_logout_is_seen_by_the_next_request(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some(stage) = Stage::on(backend).await else {
         return;
     };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
-    let (_, csrf) = admin_of(&app).await;
-    let victim = Victim::on(&app).await;
-    let action = format!("/admin/users/{}/sessions/revoke", ada.id);
-    for i in 0..loops(backend) {
-        let (hot, _) = victim.hot_session(&app, ada.id).await;
-        admin_posts(&app, &csrf, &action, &[]).await;
-        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
-    }
+    let force_logout = async |_, _: &Hot, ending: &Ending| {
+        let action = format!("/admin/users/{}/sessions/revoke", ending.user);
+        stage.admin_posts(&action, &[]).await;
+    };
+    stage.every_time(backend, Owner::Ada, force_logout).await;
 }
 
 async fn signing_out_other_sessions_ends_them_for_the_next_request(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some(stage) = Stage::on(backend).await else {
         return;
     };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
-    let own = app.browser_signed_in_as(&ada).await;
+    let own = stage.app.browser_signed_in_as(&stage.ada).await;
     let (_, html) = own.opens("/account/sessions").await;
     let csrf = csrf_token_in(&html);
-    let victim = Victim::on(&app).await;
-    for i in 0..loops(backend) {
-        let (hot, _) = victim.hot_session(&app, ada.id).await;
+    let revoke_others = async |_, _: &Hot, _: &Ending| {
         let fields = [("csrf_token", csrf.as_str())];
         let response = own.posts("/account/sessions/revoke-others", &fields).await;
         assert_eq!(response.status(), Status::SeeOther);
-        drop(response);
-        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
-    }
+    };
+    stage.every_time(backend, Owner::Ada, revoke_others).await;
     assert!(own.is_signed_in().await, "the session that asked stays");
 }
 
 async fn a_password_change_ends_the_other_sessions_for_the_next_request(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some(stage) = Stage::on(backend).await else {
         return;
     };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
-    let own = app.browser_signed_in_as(&ada).await;
-    let victim = Victim::on(&app).await;
+    let own = stage.app.browser_signed_in_as(&stage.ada).await;
     let passwords = [PASSWORD, "another long passphrase 2"];
-    for i in 0..loops(backend) {
-        let (hot, _) = victim.hot_session(&app, ada.id).await;
+    let change_password = async |i: usize, _: &Hot, _: &Ending| {
         let (current, new) = (passwords[i % 2], passwords[(i + 1) % 2]);
         let response = own.changes_password(current, new, new).await;
         assert_eq!(response.status(), Status::SeeOther, "iteration {i}");
-        drop(response);
-        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
-    }
+    };
+    stage.every_time(backend, Owner::Ada, change_password).await;
 }
 
 async fn disabling_an_account_is_seen_by_the_next_request(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some(stage) = Stage::on(backend).await else {
         return;
     };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
-    let (_, csrf) = admin_of(&app).await;
-    let victim = Victim::on(&app).await;
-    for i in 0..loops(backend) {
-        let (hot, _) = victim.hot_session(&app, ada.id).await;
-        admin_posts(
-            &app,
-            &csrf,
-            &format!("/admin/users/{}/disable", ada.id),
-            &[],
-        )
-        .await;
-        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
-        admin_posts(&app, &csrf, &format!("/admin/users/{}/enable", ada.id), &[]).await;
-    }
+    let disable = async |_, _: &Hot, ending: &Ending| {
+        let action = format!("/admin/users/{}/disable", ending.user);
+        stage.admin_posts(&action, &[]).await;
+    };
+    stage.every_time(backend, Owner::New, disable).await;
 }
 
 async fn a_role_change_is_seen_by_the_next_request(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some(stage) = Stage::on(backend).await else {
         return;
     };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
-    let (_, csrf) = admin_of(&app).await;
-    let victim = Victim::on(&app).await;
-    let action = format!("/admin/users/{}/role", ada.id);
-    for i in 0..loops(backend) {
-        let (hot, _) = victim.hot_session(&app, ada.id).await;
-        let role = if i % 2 == 0 { "admin" } else { "employee" };
-        admin_posts(&app, &csrf, &action, &[("role", role)]).await;
-        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
-    }
+    let change_role = async |i: usize, _: &Hot, ending: &Ending| {
+        let role = if i.is_multiple_of(2) { "admin" } else { "employee" };
+        let action = format!("/admin/users/{}/role", ending.user);
+        stage.admin_posts(&action, &[("role", role)]).await;
+    };
+    stage.every_time(backend, Owner::Ada, change_role).await;
 }
 
 async fn an_idle_session_expires_on_the_clock_even_when_cached(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some(stage) = Stage::on(backend).await else {
         return;
     };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
-    let victim = Victim::on(&app).await;
-    let idle = victim.app().limits.idle;
-    for i in 0..loops(backend) {
-        let (hot, _) = victim.hot_session(&app, ada.id).await;
-        app.clock.advance(idle);
-        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
-    }
+    let idle = stage.victim.app().limits.idle;
+    let wait = async |_, _: &Hot, _: &Ending| stage.app.clock.advance(idle);
+    stage.every_time(backend, Owner::Ada, wait).await;
 }
 
 async fn revoking_from_the_command_line_is_seen_by_the_next_request(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some(stage) = Stage::on(backend).await else {
         return;
     };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
-    let victim = Victim::on(&app).await;
-    for i in 0..loops(backend) {
-        let (hot, _) = victim.hot_session(&app, ada.id).await;
-        let (ok, out) = hr_portal(
-            &app,
-            &["sessions", "revoke", "--user", "ada@example.com"],
-            "",
-        );
+    let revoke = async |_, _: &Hot, ending: &Ending| {
+        let args = ["sessions", "revoke", "--user", ending.email.as_str()];
+        let (ok, out) = hr_portal(&stage.app, &args, "");
         assert!(ok, "{out}");
-        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
-    }
+    };
+    stage.every_time(backend, Owner::Ada, revoke).await;
 }
 
 async fn disabling_from_the_command_line_is_seen_by_the_next_request(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
+    let Some(stage) = Stage::on(backend).await else {
         return;
     };
-    let victim = Victim::on(&app).await;
-    for i in 0..loops(backend) {
-        let person = plant_user(&app, i).await;
-        let (hot, _) = victim.hot_session(&app, person).await;
-        let email = format!("person{i}@example.com");
-        let (ok, out) = hr_portal(&app, &["user", "disable", &email], "");
+    let disable = async |_, _: &Hot, ending: &Ending| {
+        let (ok, out) = hr_portal(&stage.app, &["user", "disable", &ending.email], "");
         assert!(ok, "{out}");
-        assert!(!victim.is_signed_in(&hot).await, "iteration {i}");
-    }
+    };
+    stage.every_time(backend, Owner::New, disable).await;
 }
 
 /// A writer killed between its two bumps leaves the counter odd: the app then reads every
 /// session from the database (correct, uncached) until the next write completes the count.
 #[rocket::async_test]
 async fn a_writer_that_died_between_its_bumps_turns_the_cache_off_until_the_next_write() {
-    let app = spawn_app().await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
-    let (_, csrf) = admin_of(&app).await;
-    let victim = Victim::on(&app).await;
-    let (hot, _) = victim.hot_session(&app, ada.id).await;
+    let stage = Stage::on(Backend::Sqlite)
+        .await
+        .expect("SQLite always runs");
+    let Stage {
+        app, ada, victim, ..
+    } = &stage;
+    let (hot, _) = victim.hot_session(app, ada.id).await;
 
     // What the dead writer left: the counter odd, and its commit (the session gone) in the file.
     let counter = app
@@ -366,7 +364,7 @@ async fn a_writer_that_died_between_its_bumps_turns_the_cache_off_until_the_next
     assert!(!victim.is_signed_in(&hot).await, "not served from memory");
 
     // Still correct, and uncached, for sessions that live.
-    let other = plant(&app, ada.id).await;
+    let other = plant(app, ada.id).await;
     let hits = victim.app().session_cache.hits();
     for _ in 0..3 {
         assert!(victim.is_signed_in(&other).await);
@@ -375,9 +373,9 @@ async fn a_writer_that_died_between_its_bumps_turns_the_cache_off_until_the_next
 
     // The next write anywhere turns it back on.
     let action = format!("/admin/users/{}/sessions/revoke", ada.id);
-    admin_posts(&app, &csrf, &action, &[]).await;
+    stage.admin_posts(&action, &[]).await;
     assert!(!victim.is_signed_in(&other).await);
-    victim.hot_session(&app, ada.id).await;
+    victim.hot_session(app, ada.id).await;
 }
 
 /// The dashboard is kept whole under the write generation: a sign-in and a sign-out in another
