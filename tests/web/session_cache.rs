@@ -297,7 +297,11 @@ async fn a_role_change_is_seen_by_the_next_request(backend: Backend) {
         return;
     };
     let change_role = async |i: usize, _: &Hot, ending: &Ending| {
-        let role = if i.is_multiple_of(2) { "admin" } else { "employee" };
+        let role = if i.is_multiple_of(2) {
+            "admin"
+        } else {
+            "employee"
+        };
         let action = format!("/admin/users/{}/role", ending.user);
         stage.admin_posts(&action, &[("role", role)]).await;
     };
