@@ -20,6 +20,7 @@ pub mod sealed;
 pub mod secret_key;
 pub mod setup_token;
 pub mod text;
+pub mod timed_slot;
 pub mod token;
 pub mod users;
 pub mod web;

@@ -17,6 +17,7 @@ use crate::hr::{
     EmployeeWriteError, InvalidEmployee,
 };
 use crate::ids::{EmployeeId, UserId};
+use crate::timed_slot::TimedSlot;
 use crate::users::devices::KnownDevice;
 use chrono::NaiveDate;
 
@@ -331,9 +332,13 @@ const SECURITY_FIGURES_TTL: std::time::Duration = std::time::Duration::from_secs
 /// locked accounts change without bumping the write generation (audit events and throttle
 /// counters), so the generation cannot keep them; they are counts that point to the admin pages
 /// (which read live), never an input to a decision, so five seconds of age is harmless.
-#[derive(Debug, Default)]
-pub struct SecurityFiguresCache {
-    slot: std::sync::Mutex<Option<(std::time::Instant, SecurityFigures)>>,
+#[derive(Debug)]
+pub struct SecurityFiguresCache(TimedSlot<SecurityFigures>);
+
+impl Default for SecurityFiguresCache {
+    fn default() -> Self {
+        SecurityFiguresCache(TimedSlot::new(SECURITY_FIGURES_TTL))
+    }
 }
 
 /// The administrator's figures (none for anyone else), from the shared slot while it is fresh.
@@ -345,22 +350,11 @@ async fn security_figures(
     if !user.is_admin() {
         return Ok(None);
     }
-    let fresh = |slot: &Option<(std::time::Instant, SecurityFigures)>| {
-        slot.filter(|(loaded, _)| loaded.elapsed() < SECURITY_FIGURES_TTL)
-    };
-    if let Some((_, figures)) = app
-        .security_figures
-        .slot
-        .lock()
-        .ok()
-        .and_then(|s| fresh(&s))
-    {
+    if let Some(figures) = app.security_figures.0.get_if(|_| true) {
         return Ok(Some(figures));
     }
     let figures = load_security_figures(app, &mut *app.db.read().await?, now).await?;
-    if let Ok(mut slot) = app.security_figures.slot.lock() {
-        *slot = Some((std::time::Instant::now(), figures));
-    }
+    app.security_figures.0.set(figures);
     Ok(Some(figures))
 }
 

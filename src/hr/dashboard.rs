@@ -5,8 +5,8 @@
 //! Everything here is company-wide and the same for every viewer: [`CompanyFigures`] holds no
 //! per-user data, so one computed value can serve every dashboard (see [`CompanyFiguresCache`]).
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration as StdDuration, Instant};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
 use chrono::{Datelike, Duration, Months, NaiveDate};
 use sqlx::{AnyConnection, FromRow};
@@ -15,6 +15,7 @@ use super::decode_date;
 use super::department::{Department, DepartmentHeadcount};
 use super::employee::{Employee, EmployeeStatus};
 use crate::ids::DepartmentId;
+use crate::timed_slot::TimedSlot;
 
 /// How far ahead anniversaries are announced, in days (today included).
 pub const ANNIVERSARY_WINDOW_DAYS: i64 = 30;
@@ -225,15 +226,17 @@ pub const COMPANY_FIGURES_TTL: StdDuration = StdDuration::from_secs(15);
 /// the same for everyone, cost four queries, and a few seconds of staleness is harmless for them.
 /// Employee edits on this instance clear it at once; edits elsewhere (another instance, the CLI)
 /// show within `COMPANY_FIGURES_TTL`. Nothing about sessions or permissions is ever cached here.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CompanyFiguresCache {
-    slot: Mutex<Option<CachedFigures>>,
+    slot: TimedSlot<Arc<CompanyFigures>>,
 }
 
-#[derive(Debug)]
-struct CachedFigures {
-    loaded: Instant,
-    figures: Arc<CompanyFigures>,
+impl Default for CompanyFiguresCache {
+    fn default() -> Self {
+        CompanyFiguresCache {
+            slot: TimedSlot::new(COMPANY_FIGURES_TTL),
+        }
+    }
 }
 
 impl CompanyFiguresCache {
@@ -243,28 +246,17 @@ impl CompanyFiguresCache {
         conn: &mut AnyConnection,
         today: NaiveDate,
     ) -> Result<Arc<CompanyFigures>, sqlx::Error> {
-        if let Ok(slot) = self.slot.lock() {
-            if let Some(cached) = slot.as_ref() {
-                if cached.figures.today == today && cached.loaded.elapsed() < COMPANY_FIGURES_TTL {
-                    return Ok(Arc::clone(&cached.figures));
-                }
-            }
+        if let Some(figures) = self.slot.get_if(|figures| figures.today == today) {
+            return Ok(figures);
         }
         let figures = Arc::new(CompanyFigures::load(conn, today).await?);
-        if let Ok(mut slot) = self.slot.lock() {
-            *slot = Some(CachedFigures {
-                loaded: Instant::now(),
-                figures: Arc::clone(&figures),
-            });
-        }
+        self.slot.set(Arc::clone(&figures));
         Ok(figures)
     }
 
     /// Forgets the cached figures (after an employee was added or changed here).
     pub fn invalidate(&self) {
-        if let Ok(mut slot) = self.slot.lock() {
-            *slot = None;
-        }
+        self.slot.clear();
     }
 }
 
