@@ -19,7 +19,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Transaction};
 
 use crate::config::AppConfig;
-use crate::generation::{Bracket, Generation};
+use crate::cache::{Bracket, Generation};
 use crate::private_files::{private_database_file, private_dir};
 
 /// The shortest PostgreSQL `lock_timeout`: administrative changes queue on one lock, and a short
@@ -184,7 +184,7 @@ impl Db {
     }
 }
 
-/// A write transaction whose commit bumps the write generation (see [`crate::generation`]), so
+/// A write transaction whose commit bumps the write generation (see [`crate::cache::generation`]), so
 /// no in-memory cache serves what was loaded before it. Every write to sessions, accounts and
 /// people goes through one, which is what makes the session cache exact.
 pub struct WriteTx {

@@ -10,7 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
-pub mod generation;
+pub mod cache;
 pub mod hr;
 pub mod ids;
 pub mod mail;
@@ -20,7 +20,6 @@ pub mod sealed;
 pub mod secret_key;
 pub mod setup_token;
 pub mod text;
-pub mod timed_slot;
 pub mod token;
 pub mod users;
 pub mod web;
@@ -159,7 +158,6 @@ fn manage_services(rocket: Rocket<Build>, app: App, config: AppConfig) -> Rocket
         .manage(app)
         .manage(cookies)
         .manage(config)
-        .manage(routes::dashboard::CompanyFragment::default())
 }
 
 fn announce_setup_link(rocket: &Rocket<rocket::Orbit>) {

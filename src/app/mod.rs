@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod caches;
 pub mod exports;
 pub mod mail;
 pub mod passkeys;
@@ -32,18 +33,19 @@ use std::time::Duration;
 use rocket::tokio::sync::Notify;
 
 pub use actor::Actor;
+use caches::{
+    CompanyFiguresCache, CompanyFragment, DashboardCache, SecurityFiguresCache, SessionCache,
+};
 
 use crate::audit::{self, Event};
 use crate::auth::refusals::RefusalTally;
 use crate::auth::relying_party::RelyingParty;
 use crate::auth::session::SessionLimits;
-use crate::auth::session_cache::SessionCache;
 use crate::auth::throttle::{ThrottlePolicy, ThrottleScope};
 use crate::clock::Clock;
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::AppResult;
-use crate::hr::CompanyFiguresCache;
 use crate::mail::{Letter, MailSettings, Transport};
 use crate::sealed::Sealer;
 use crate::setup_token::SetupToken;
@@ -83,9 +85,11 @@ pub struct Services {
     pub passwords: PasswordService,
     pub company: CompanyFiguresCache,
     /// Whole dashboards kept in memory under the write generation (SQLite files only).
-    pub dashboards: people::DashboardCache,
+    pub dashboards: DashboardCache,
     /// The administrators' dashboard figures, shared for a few seconds.
-    pub security_figures: people::SecurityFiguresCache,
+    pub security_figures: SecurityFiguresCache,
+    /// The dashboard's company part as HTML, once per version of the figures.
+    pub company_fragment: CompanyFragment,
     pub setup: SetupToken,
     pub mail: MailService,
     pub recovery: RecoveryPolicy,
@@ -219,8 +223,9 @@ impl App {
             clock,
             passwords,
             company: CompanyFiguresCache::default(),
-            dashboards: people::DashboardCache::default(),
-            security_figures: people::SecurityFiguresCache::default(),
+            dashboards: DashboardCache::default(),
+            security_figures: SecurityFiguresCache::default(),
+            company_fragment: CompanyFragment::default(),
             setup,
             mail,
             recovery: RecoveryPolicy {

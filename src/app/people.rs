@@ -8,7 +8,6 @@ use super::{Actor, App};
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
 use crate::error::AppResult;
-use crate::generation::cache::GenerationCache;
 use crate::hr::demo::{self, DemoError, DemoReport};
 use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
 use crate::hr::org_chart::{OrgChart, OrgMember};
@@ -16,10 +15,8 @@ use crate::hr::{
     begin_hr_write, date_of, CompanyFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
     EmployeeWriteError, InvalidEmployee,
 };
-use crate::ids::{EmployeeId, UserId};
-use crate::timed_slot::TimedSlot;
+use crate::ids::EmployeeId;
 use crate::users::devices::KnownDevice;
-use chrono::NaiveDate;
 
 /// How saving an employee went.
 #[derive(Debug)]
@@ -258,30 +255,6 @@ pub struct Dashboard {
     pub security: Option<SecurityFigures>,
 }
 
-/// Most dashboards kept in memory (one per person and day).
-const DASHBOARDS_KEPT: usize = 10_000;
-
-/// Dashboards by person and day, valid under the write generation they were loaded at (SQLite
-/// files only): a page view then costs no database round trip until something is written. Every
-/// figure on it — the company's, the person's record, their sessions, new-device notices —
-/// changes only through a write transaction, which bumps the generation. (Sessions that merely
-/// time out change the count without a write; the cache's thirty-second age limit bounds that.)
-#[derive(Debug)]
-pub struct DashboardCache(GenerationCache<(UserId, NaiveDate), Dashboard>);
-
-impl Default for DashboardCache {
-    fn default() -> Self {
-        DashboardCache(GenerationCache::with_capacity(DASHBOARDS_KEPT))
-    }
-}
-
-impl DashboardCache {
-    /// How many dashboards were served from memory.
-    pub fn hits(&self) -> u64 {
-        self.0.hits()
-    }
-}
-
 /// The administrator's figures on the dashboard, each answered by its admin page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecurityFigures {
@@ -298,9 +271,9 @@ pub const FAILED_SIGN_IN_WINDOW: i64 = 24 * 60 * 60;
 pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
     let now = app.clock.now();
     let key = (user.id, date_of(now));
-    // Read before the database (see `crate::generation`).
+    // Read before the database (see `crate::cache::generation`).
     let generation = app.db.generation.read();
-    if let Some(mut cached) = generation.and_then(|g| app.dashboards.0.get(&key, g)) {
+    if let Some(mut cached) = generation.and_then(|g| app.dashboards.get(&key, g)) {
         cached.security = security_figures(app, user, now).await?;
         return Ok(cached);
     }
@@ -318,27 +291,11 @@ pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
         security: None,
     };
     if let Some(generation) = generation {
-        app.dashboards.0.put(key, generation, dashboard.clone());
+        app.dashboards.put(key, generation, dashboard.clone());
     }
     drop(conn);
     dashboard.security = security_figures(app, user, now).await?;
     Ok(dashboard)
-}
-
-/// How long the administrators' figures are shared between dashboard views.
-const SECURITY_FIGURES_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// The administrators' figures, shared by their dashboards for a few seconds. Failed sign-ins and
-/// locked accounts change without bumping the write generation (audit events and throttle
-/// counters), so the generation cannot keep them; they are counts that point to the admin pages
-/// (which read live), never an input to a decision, so five seconds of age is harmless.
-#[derive(Debug)]
-pub struct SecurityFiguresCache(TimedSlot<SecurityFigures>);
-
-impl Default for SecurityFiguresCache {
-    fn default() -> Self {
-        SecurityFiguresCache(TimedSlot::new(SECURITY_FIGURES_TTL))
-    }
 }
 
 /// The administrator's figures (none for anyone else), from the shared slot while it is fresh.
@@ -350,11 +307,11 @@ async fn security_figures(
     if !user.is_admin() {
         return Ok(None);
     }
-    if let Some(figures) = app.security_figures.0.get_if(|_| true) {
+    if let Some(figures) = app.security_figures.get() {
         return Ok(Some(figures));
     }
     let figures = load_security_figures(app, &mut *app.db.read().await?, now).await?;
-    app.security_figures.0.set(figures);
+    app.security_figures.set(figures);
     Ok(Some(figures))
 }
 

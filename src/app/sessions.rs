@@ -410,7 +410,7 @@ async fn refuse(
 }
 
 /// The live session behind a cookie token (the request guard's one call): from memory while the
-/// write generation says nothing changed since it was loaded (see [`crate::generation`]),
+/// write generation says nothing changed since it was loaded (see [`crate::cache::generation`]),
 /// otherwise from the database.
 pub async fn current(app: &App, token: &str) -> AppResult<Option<session::ActiveSession>> {
     let now = app.clock.now();

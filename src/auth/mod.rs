@@ -9,7 +9,6 @@ pub mod pending_login;
 pub mod refusals;
 pub mod relying_party;
 pub mod session;
-pub mod session_cache;
 pub mod throttle;
 
 pub use crate::token::{constant_time_eq, hash_token, looks_like_token, random_token};

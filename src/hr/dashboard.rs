@@ -3,10 +3,8 @@
 //! department, recent hires and upcoming work anniversaries.
 //!
 //! Everything here is company-wide and the same for every viewer: [`CompanyFigures`] holds no
-//! per-user data, so one computed value can serve every dashboard (see [`CompanyFiguresCache`]).
+//! per-user data, so one computed value can serve every dashboard (see [``app::caches::CompanyFiguresCache`]).
 
-use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use chrono::{Datelike, Duration, Months, NaiveDate};
 use sqlx::{AnyConnection, FromRow};
@@ -15,7 +13,6 @@ use super::decode_date;
 use super::department::{Department, DepartmentHeadcount};
 use super::employee::{Employee, EmployeeStatus};
 use crate::ids::DepartmentId;
-use crate::timed_slot::TimedSlot;
 
 /// How far ahead anniversaries are announced, in days (today included).
 pub const ANNIVERSARY_WINDOW_DAYS: i64 = 30;
@@ -216,47 +213,6 @@ impl EmploymentSpan {
         let gone = self.status == EmployeeStatus::Terminated
             && self.left_on.is_none_or(|left_on| left_on <= day);
         self.start_date <= day && !gone
-    }
-}
-
-/// How long the company-wide dashboard figures are reused before being read again.
-pub const COMPANY_FIGURES_TTL: StdDuration = StdDuration::from_secs(15);
-
-/// The company-wide dashboard figures, shared by every dashboard view for a few seconds: they are
-/// the same for everyone, cost four queries, and a few seconds of staleness is harmless for them.
-/// Employee edits on this instance clear it at once; edits elsewhere (another instance, the CLI)
-/// show within `COMPANY_FIGURES_TTL`. Nothing about sessions or permissions is ever cached here.
-#[derive(Debug)]
-pub struct CompanyFiguresCache {
-    slot: TimedSlot<Arc<CompanyFigures>>,
-}
-
-impl Default for CompanyFiguresCache {
-    fn default() -> Self {
-        CompanyFiguresCache {
-            slot: TimedSlot::new(COMPANY_FIGURES_TTL),
-        }
-    }
-}
-
-impl CompanyFiguresCache {
-    /// The figures for `today`, from the cache while fresh.
-    pub async fn get(
-        &self,
-        conn: &mut AnyConnection,
-        today: NaiveDate,
-    ) -> Result<Arc<CompanyFigures>, sqlx::Error> {
-        if let Some(figures) = self.slot.get_if(|figures| figures.today == today) {
-            return Ok(figures);
-        }
-        let figures = Arc::new(CompanyFigures::load(conn, today).await?);
-        self.slot.set(Arc::clone(&figures));
-        Ok(figures)
-    }
-
-    /// Forgets the cached figures (after an employee was added or changed here).
-    pub fn invalidate(&self) {
-        self.slot.clear();
     }
 }
 

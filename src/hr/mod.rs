@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 
 use crate::db::{Backend, Db};
 
-pub use dashboard::{Anniversary, CompanyFigures, CompanyFiguresCache, MonthFlow};
+pub use dashboard::{Anniversary, CompanyFigures, MonthFlow};
 pub use department::{Department, DepartmentHeadcount};
 pub use employee::{
     DepartmentChoice, DirectoryQuery, DirectorySort, Employee, EmployeeDraft, EmployeeFields,

@@ -2,7 +2,7 @@
 
 use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rocket_dyn_templates::{context, Metadata, Template};
 use serde::Serialize;
@@ -148,40 +148,10 @@ impl From<SecurityFigures> for SecurityView {
     }
 }
 
-/// The company part of the dashboard as HTML, rendered once per version of the figures: the
-/// figures are shared (`Arc`) while they stay the same — under the write generation or the
-/// company cache — so their page is too. Holding the `Arc` keeps the pointer comparison sound.
-#[derive(Debug, Default)]
-pub struct CompanyFragment {
-    rendered: Mutex<Option<(Arc<CompanyFigures>, Arc<str>)>>,
-}
-
-impl CompanyFragment {
-    fn html(&self, company: &Arc<CompanyFigures>, templates: &Metadata<'_>) -> AppResult<Arc<str>> {
-        if let Ok(slot) = self.rendered.lock() {
-            if let Some((figures, html)) = slot.as_ref() {
-                if Arc::ptr_eq(figures, company) {
-                    return Ok(Arc::clone(html));
-                }
-            }
-        }
-        let context = context! { company: CompanyView::new(company) };
-        let (_, html) = templates
-            .render("dashboard_company.html", context)
-            .ok_or(AppError::Render("dashboard_company.html"))?;
-        let html: Arc<str> = html.into();
-        if let Ok(mut slot) = self.rendered.lock() {
-            *slot = Some((Arc::clone(company), Arc::clone(&html)));
-        }
-        Ok(html)
-    }
-}
-
 #[get("/dashboard")]
 async fn dashboard(
     user: CurrentUser,
     app: &State<App>,
-    fragment: &State<CompanyFragment>,
     templates: Metadata<'_>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
@@ -210,10 +180,20 @@ async fn dashboard(
             previous_sign_in: session.previous_sign_in_at.map(|at| Moment::at(at, now)),
             profile: profile.map(EmployeeView::from),
             company_today: display_date(company.today),
-            company_html: fragment.html(&company, &templates)?,
+            company_html: app.company_fragment.get_or_try(&company, |company| {
+                render_company(company, &templates)
+            })?,
             security: security.map(SecurityView::from),
         },
     ))
+}
+
+fn render_company(company: &CompanyFigures, templates: &Metadata<'_>) -> AppResult<Arc<str>> {
+    let context = context! { company: CompanyView::new(company) };
+    let (_, html) = templates
+        .render("dashboard_company.html", context)
+        .ok_or(AppError::Render("dashboard_company.html"))?;
+    Ok(html.into())
 }
 
 pub fn routes() -> Vec<Route> {

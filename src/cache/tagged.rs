@@ -1,5 +1,5 @@
-//! A map whose entries are valid only under the write generation they were loaded at (see the
-//! parent module): what the session cache and the dashboard cache are made of.
+//! A map whose entries are valid only under the write generation they were loaded at (see
+//! [`super::generation`]): what the session cache and the dashboard cache are made of.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;

@@ -13,8 +13,6 @@
 //! PostgreSQL (several hosts) and in-memory SQLite get no file: [`Generation::read`] is always
 //! `None` and nothing is cached.
 
-pub mod cache;
-
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
