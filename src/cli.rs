@@ -17,7 +17,7 @@ use crate::config::AppConfig;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::users::{normalize_email, parse_name, Email, Role};
-use crate::web::device;
+use crate::users::device;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -12,6 +12,23 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Length of a public handle (sessions, devices, passkeys): 22 base64url characters, 132 bits.
+pub const HANDLE_LEN: usize = 22;
+
+/// A random public handle: what pages show and post to name a session, device or passkey
+/// without revealing anything that opens it.
+pub fn random_handle() -> String {
+    let mut token = random_token();
+    token.truncate(HANDLE_LEN);
+    token
+}
+
+/// Whether a posted handle has the exact shape of the ones we issue; anything else names
+/// nothing and never reaches the database.
+pub fn is_handle(value: &str) -> bool {
+    is_base64url_of_len(value, HANDLE_LEN)
+}
+
 /// What the database stores for a token: SHA-256, base64url. A stolen table opens no session.
 pub fn hash_token(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))

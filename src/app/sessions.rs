@@ -15,7 +15,7 @@ use crate::users::links;
 use crate::users::password::{check_new_password, Password};
 use crate::users::two_factor::TwoFactorRow;
 use crate::users::{normalize_email, NewUser, Role, User};
-use crate::web::device::describe;
+use crate::users::device::describe;
 
 /// Why a sign-in failed — for the audit log only; the person always sees one generic answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -621,7 +621,7 @@ pub async fn forget_device(
         tx.rollback().await?;
         return Ok(false);
     };
-    let described = crate::web::device::describe(device.user_agent.as_deref());
+    let described = crate::users::device::describe(device.user_agent.as_deref());
     let event = own_event(current, EventKind::DeviceForgotten, origin).detail(described);
     audit::record(&mut tx, app.clock.now(), event).await?;
     tx.commit().await?;

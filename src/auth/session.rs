@@ -140,17 +140,8 @@ macro_rules! summary_columns {
     };
 }
 
-/// Length of a session's public handle (base64url of 16 random bytes' worth of a token).
-pub const HANDLE_LEN: usize = 22;
-
 /// Most sessions one person's page lists.
 const MAX_OWN_SESSIONS_LISTED: i64 = 500;
-
-/// Whether a posted handle has the exact shape of the ones we issue; anything else names no
-/// session and never reaches the database.
-pub fn is_handle(value: &str) -> bool {
-    crate::token::is_base64url_of_len(value, HANDLE_LEN)
-}
 
 /// Where a sign-in came from, kept on the row for the account and admin pages.
 #[derive(Debug, Clone, Default)]
@@ -269,7 +260,7 @@ pub async fn create(
     now: i64,
 ) -> Result<Option<IssuedSession>, sqlx::Error> {
     let token = random_token();
-    let handle = random_token()[..HANDLE_LEN].to_string();
+    let handle = crate::token::random_handle();
     let csrf_secret = random_token();
     let expires_at = now + limits.absolute_for(origin.remember);
     if let Some(old) = replacing {

@@ -3,7 +3,7 @@
 //! department, recent hires and upcoming work anniversaries.
 //!
 //! Everything here is company-wide and the same for every viewer: [`CompanyFigures`] holds no
-//! per-user data, so one computed value can serve every dashboard (see [``app::caches::CompanyFiguresCache`]).
+//! per-user data, so one computed value can serve every dashboard (see `app::caches::CompanyFiguresCache`).
 
 
 use chrono::{Datelike, Duration, Months, NaiveDate};

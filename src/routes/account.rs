@@ -9,7 +9,7 @@ use crate::app::sessions::{self, PasswordChange, PasswordChangeForm, RevokeOwn};
 use crate::app::App;
 use crate::app::{recovery, two_factor};
 use crate::auth::guard::{CsrfProtected, SessionCookie, SessionEvenIfHeld, SessionForm};
-use crate::auth::session::is_handle;
+use crate::token::is_handle;
 use crate::auth::{CurrentSession, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::users::password::Password;

@@ -14,7 +14,7 @@ use crate::app::{passkeys, two_factor};
 use crate::app::{AccountRef, Actor, App};
 use crate::audit::{EventFilter, EventKind};
 use crate::auth::guard::{SessionCookie, SessionForm};
-use crate::auth::session::is_handle;
+use crate::token::is_handle;
 use crate::auth::AdminUser;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;

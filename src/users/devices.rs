@@ -6,7 +6,6 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
-use crate::auth::session::HANDLE_LEN;
 use crate::ids::{DeviceId, UserId};
 use crate::token::{hash_token, random_token};
 
@@ -94,7 +93,7 @@ impl KnownDevice {
         now: i64,
     ) -> Result<NewDevice, sqlx::Error> {
         let token = random_token();
-        let handle = random_token()[..HANDLE_LEN].to_string();
+        let handle = crate::token::random_handle();
         let id: DeviceId = sqlx::query_scalar(
             "INSERT INTO known_devices (token_hash, handle, user_id, created_at, last_seen_at, \
              expires_at, ip, user_agent, acknowledged) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, 0) \

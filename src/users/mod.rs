@@ -1,6 +1,7 @@
 //! Accounts: the `User` type and the queries that load and change it. Every query takes a
 //! `&mut AnyConnection`, so one function serves a pooled connection and a transaction alike.
 
+pub mod device;
 pub mod devices;
 pub mod email;
 pub mod links;

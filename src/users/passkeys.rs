@@ -6,10 +6,8 @@ use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 use webauthn_rs::prelude::Passkey;
 
-use crate::auth::session::HANDLE_LEN;
 use crate::db::numbered_placeholders;
 use crate::ids::{PasskeyId, UserId};
-use crate::token::random_token;
 
 /// Most passkeys one account may register (every one is a way in; a page of them is plenty).
 pub const MAX_PASSKEYS_PER_ACCOUNT: i64 = 20;
@@ -126,7 +124,7 @@ impl Passkeys {
         new: &NewPasskey<'_>,
         now: i64,
     ) -> Result<Option<String>, sqlx::Error> {
-        let handle = random_token()[..HANDLE_LEN].to_string();
+        let handle = crate::token::random_handle();
         let credential = serde_json::to_string(new.passkey)
             .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
         let stored: Option<String> = sqlx::query_scalar(

@@ -4,7 +4,6 @@ pub mod assets;
 pub mod catchers;
 pub mod charts;
 pub mod csv;
-pub mod device;
 pub mod error_response;
 pub mod headers;
 pub mod page;

@@ -4,7 +4,7 @@
 //! would read as done by nobody ("—") from an "Unknown device".
 
 use crate::audit::EventRecord;
-use crate::web::device;
+use crate::users::device;
 
 /// How the operator's command line is named where an actor or a device would be.
 pub const COMMAND_LINE: &str = "command line";

@@ -10,7 +10,8 @@ use crate::auth::session::SessionSummary;
 use crate::auth::CurrentSession;
 use crate::clock::format_timestamp;
 use crate::ids::UserId;
-use crate::web::{device, provenance};
+use crate::users::device;
+use crate::web::provenance;
 
 /// A moment as every page shows it: short and relative ("2 h ago", "in 3 days"), so dense tables
 /// keep one line per row, with the exact time one hover (or one screen-reader step) away. The
