@@ -9,7 +9,6 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
-pub mod error;
 pub mod cache;
 pub mod hr;
 pub mod ids;

@@ -4,7 +4,7 @@
 use super::{AccountRef, Actor, App};
 use crate::audit::{self, EventFilter, EventKind, EventRecord};
 use crate::auth::session;
-use crate::error::AppResult;
+use crate::app::error::AppResult;
 use crate::users::devices::KnownDevice;
 use crate::users::links;
 use crate::users::password::{check_new_password, Password};

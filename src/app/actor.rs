@@ -4,7 +4,7 @@ use crate::audit::{Event, EventKind, Origin};
 use crate::auth::session;
 use crate::auth::AdminUser;
 use crate::db::{lock_for_transaction, WriteLock};
-use crate::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult};
 use crate::ids::{SessionId, UserId};
 use crate::users::User;
 

@@ -4,7 +4,7 @@ use rocket::futures::stream::{self, Stream};
 
 use super::App;
 use crate::audit::{EventFilter, EventRecord, TrailPosition};
-use crate::error::AppResult;
+use crate::app::error::AppResult;
 use crate::hr::{DirectoryQuery, DirectorySort, Employee};
 use crate::ids::DepartmentId;
 

@@ -7,7 +7,7 @@
 
 use super::App;
 use crate::audit::{self, Event, EventKind, Origin};
-use crate::error::AppResult;
+use crate::app::error::AppResult;
 use crate::mail::outbox::{self, retry_delay, Claimed, OutboxCounts, QueuedMessage};
 
 /// Messages handled per round; the task comes straight back while more are due.

@@ -17,6 +17,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod caches;
+pub mod error;
 pub mod exports;
 pub mod mail;
 pub mod passkeys;
@@ -45,7 +46,7 @@ use crate::auth::throttle::{ThrottlePolicy, ThrottleScope};
 use crate::clock::Clock;
 use crate::config::AppConfig;
 use crate::db::Db;
-use crate::error::AppResult;
+use crate::app::error::AppResult;
 use crate::mail::{Letter, MailSettings, Transport};
 use crate::sealed::Sealer;
 use crate::setup_token::SetupToken;

@@ -22,7 +22,7 @@ use super::App;
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::passkey_ceremony::{self, NewCeremony, Purpose, Taken};
 use crate::auth::CurrentSession;
-use crate::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult};
 use crate::mail::messages;
 use crate::users::devices::{DeviceOwner, KnownDevice};
 use crate::users::passkeys::{

@@ -11,7 +11,7 @@ use crate::app::accounts::NewAccountForm;
 use crate::audit::{self, Event, EventKind, EventRecord, Origin};
 use crate::auth::session;
 use crate::auth::CurrentSession;
-use crate::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult};
 use crate::mail::messages;
 use crate::token::looks_like_token;
 use crate::users::links::{self, LinkPurpose, MintedLink};

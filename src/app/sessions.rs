@@ -8,7 +8,7 @@ use crate::auth::session::{self, IssuedSession, SessionCounts, SessionOrigin, Se
 use crate::auth::throttle::Attempt;
 use crate::auth::CurrentSession;
 use crate::auth::{hash_token, passkey_ceremony, pending_login};
-use crate::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult};
 use crate::mail::messages;
 use crate::users::devices::{DeviceOwner, KnownDevice, NewDevice};
 use crate::users::links;

@@ -11,7 +11,7 @@ use crate::app::{recovery, two_factor};
 use crate::auth::guard::{CsrfProtected, SessionCookie, SessionEvenIfHeld, SessionForm};
 use crate::token::is_handle;
 use crate::auth::{CurrentSession, CurrentUser};
-use crate::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::page::{Notice, NoticeRedirect};

@@ -16,7 +16,7 @@ use crate::audit::{EventFilter, EventKind};
 use crate::auth::guard::{SessionCookie, SessionForm};
 use crate::token::is_handle;
 use crate::auth::AdminUser;
-use crate::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::mail::outbox::QueuedMessage;
 use crate::text::search_term;

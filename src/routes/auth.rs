@@ -14,7 +14,7 @@ use crate::auth::guard::{
     SignInCookies,
 };
 use crate::auth::{safe_next, CurrentSession};
-use crate::error::AppResult;
+use crate::app::error::AppResult;
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};

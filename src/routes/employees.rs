@@ -14,7 +14,7 @@ use crate::app::people::{self, EmployeeFormData, EmployeeSave};
 use crate::app::{Actor, App};
 use crate::auth::guard::SessionForm;
 use crate::auth::{AdminUser, CurrentSession, CurrentUser};
-use crate::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult};
 use crate::hr::{
     date_of, display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee,
     EmployeeDraft, EmployeeStatus, InvalidEmployee,

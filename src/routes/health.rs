@@ -3,7 +3,7 @@
 use rocket::{get, routes, Route, State};
 
 use crate::app::{self, App};
-use crate::error::AppResult;
+use crate::app::error::AppResult;
 
 /// 200 when the database answers.
 #[get("/healthz")]

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::app::people::{self, OrgChartView};
 use crate::app::App;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult};
 use crate::hr::org_chart::{ChartEntry, OrgMember, TreeStart};
 use crate::ids::EmployeeId;
 use crate::web::page::{Layout, Notice};

@@ -18,7 +18,7 @@ use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::guard::{FormSecret, PublicForm, SessionForm, SignInCookies};
 use crate::auth::CurrentSession;
-use crate::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};

@@ -11,7 +11,7 @@ use crate::app::recovery::{self, LinkHolder, LinkUse};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::guard::{FormSecret, LinkCookie, PublicForm};
-use crate::error::AppResult;
+use crate::app::error::AppResult;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::web::page::NoticeRedirect;

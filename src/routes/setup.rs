@@ -11,7 +11,7 @@ use crate::app::sessions::{self, Setup, SetupForm};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::guard::{FormSecret, PublicForm, SessionCookie};
-use crate::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::users::Role;
 use crate::web::page::NoticeRedirect;

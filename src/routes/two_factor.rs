@@ -18,7 +18,7 @@ use crate::auth::guard::{
 };
 use crate::auth::{safe_next, CurrentSession};
 use crate::clock::format_timestamp;
-use crate::error::AppResult;
+use crate::app::error::AppResult;
 use crate::users::password::Password;
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};

@@ -90,7 +90,7 @@ impl<'r> Responder<'r, 'static> for ErrorPage {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         let mut response = (self.status, self.page).respond_to(request)?;
         if self.status == Status::ServiceUnavailable {
-            let seconds = crate::error::DATABASE_RETRY_AFTER.to_string();
+            let seconds = super::error_response::DATABASE_RETRY_AFTER.to_string();
             response.set_header(Header::new("Retry-After", seconds));
         }
         Ok(response)
