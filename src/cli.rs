@@ -14,10 +14,10 @@ use crate::app::{people, sessions, two_factor, AccountRef, Actor, App, HashingCa
 use crate::auth::session::SessionSummary;
 use crate::clock::{format_timestamp, Clock};
 use crate::config::AppConfig;
+use crate::users::device;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::users::{normalize_email, parse_name, Email, Role};
-use crate::users::device;
 
 #[derive(Debug, Parser)]
 #[command(

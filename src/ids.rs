@@ -1,7 +1,8 @@
 //! Typed row ids. A user id cannot be passed where a session or employee id is expected: the
 //! compiler refuses the mix-up that a bare `i64` would let through.
 
-/// Defines one id type: an `i64` newtype that binds, decodes, prints and serializes as the number.
+/// Defines one id type: an `i64` newtype that binds, decodes, prints and serializes as the number
+/// (`web::params` makes it a path segment).
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -30,27 +31,6 @@ macro_rules! id_type {
                 }
             }
         }
-
-        /// Any integer, as an `i64` path segment would take it: an id that names no row is a 404
-        /// from the use case, and only a non-number forwards (422), exactly as before ids had types.
-        impl<'a> rocket::request::FromParam<'a> for $name {
-            type Error = std::num::ParseIntError;
-
-            fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-                param.parse::<i64>().map($name)
-            }
-        }
-
-        impl rocket::http::uri::fmt::UriDisplay<rocket::http::uri::fmt::Path> for $name {
-            fn fmt(
-                &self,
-                f: &mut rocket::http::uri::fmt::Formatter<'_, rocket::http::uri::fmt::Path>,
-            ) -> std::fmt::Result {
-                f.write_value(self.0)
-            }
-        }
-
-        rocket::http::impl_from_uri_param_identity!([rocket::http::uri::fmt::Path] $name);
     };
 }
 

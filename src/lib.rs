@@ -5,11 +5,11 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
-pub mod cache;
 pub mod hr;
 pub mod ids;
 pub mod mail;
@@ -31,9 +31,9 @@ use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
 use crate::app::{App, HashingCapacity};
-use crate::auth::guard::CookiePolicy;
 use crate::clock::Clock;
 use crate::config::AppConfig;
+use crate::web::cookies::CookiePolicy;
 
 /// The application with the wall clock.
 pub fn rocket(figment: Figment) -> Rocket<Build> {
@@ -153,10 +153,7 @@ fn manage_services(rocket: Rocket<Build>, app: App, config: AppConfig) -> Rocket
         secure: config.secure_cookies(),
         remember_max_age: config.remember_absolute_timeout,
     };
-    rocket
-        .manage(app)
-        .manage(cookies)
-        .manage(config)
+    rocket.manage(app).manage(cookies).manage(config)
 }
 
 fn announce_setup_link(rocket: &Rocket<rocket::Orbit>) {

@@ -2,9 +2,9 @@
 //! account's sessions and its event in the same transaction — and the users and audit listings.
 
 use super::{AccountRef, Actor, App};
+use crate::app::error::AppResult;
 use crate::audit::{self, EventFilter, EventKind, EventRecord};
 use crate::auth::session;
-use crate::app::error::AppResult;
 use crate::users::devices::KnownDevice;
 use crate::users::links;
 use crate::users::password::{check_new_password, Password};

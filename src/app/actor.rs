@@ -1,10 +1,10 @@
 //! Who performs a change: an administrator in a browser, or the operator at the command line.
 
+use crate::app::error::{AppError, AppResult};
 use crate::audit::{Event, EventKind, Origin};
 use crate::auth::session;
 use crate::auth::AdminUser;
 use crate::db::{lock_for_transaction, WriteLock};
-use crate::app::error::{AppError, AppResult};
 use crate::ids::{SessionId, UserId};
 use crate::users::User;
 

@@ -3,8 +3,8 @@
 use rocket::futures::stream::{self, Stream};
 
 use super::App;
-use crate::audit::{EventFilter, EventRecord, TrailPosition};
 use crate::app::error::AppResult;
+use crate::audit::{EventFilter, EventRecord, TrailPosition};
 use crate::hr::{DirectoryQuery, DirectorySort, Employee};
 use crate::ids::DepartmentId;
 

@@ -6,8 +6,8 @@
 //! ("e-mail sent" on the person's own activity page) commit together.
 
 use super::App;
-use crate::audit::{self, Event, EventKind, Origin};
 use crate::app::error::AppResult;
+use crate::audit::{self, Event, EventKind, Origin};
 use crate::mail::outbox::{self, retry_delay, Claimed, OutboxCounts, QueuedMessage};
 
 /// Messages handled per round; the task comes straight back while more are due.

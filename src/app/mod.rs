@@ -38,6 +38,7 @@ use caches::{
     CompanyFiguresCache, CompanyFragment, DashboardCache, SecurityFiguresCache, SessionCache,
 };
 
+use crate::app::error::AppResult;
 use crate::audit::{self, Event};
 use crate::auth::refusals::RefusalTally;
 use crate::auth::relying_party::RelyingParty;
@@ -46,7 +47,6 @@ use crate::auth::throttle::{ThrottlePolicy, ThrottleScope};
 use crate::clock::Clock;
 use crate::config::AppConfig;
 use crate::db::Db;
-use crate::app::error::AppResult;
 use crate::mail::{Letter, MailSettings, Transport};
 use crate::sealed::Sealer;
 use crate::setup_token::SetupToken;

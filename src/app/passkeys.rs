@@ -19,10 +19,10 @@ use super::sessions::{
 };
 use super::two_factor::confirm_password_and_code;
 use super::App;
+use crate::app::error::{AppError, AppResult};
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::passkey_ceremony::{self, NewCeremony, Purpose, Taken};
 use crate::auth::CurrentSession;
-use crate::app::error::{AppError, AppResult};
 use crate::mail::messages;
 use crate::users::devices::{DeviceOwner, KnownDevice};
 use crate::users::passkeys::{

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use super::{Actor, App};
+use crate::app::error::AppResult;
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
-use crate::app::error::AppResult;
 use crate::hr::demo::{self, DemoError, DemoReport};
 use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
 use crate::hr::org_chart::{OrgChart, OrgMember};

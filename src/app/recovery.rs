@@ -8,10 +8,10 @@
 
 use super::{AccountRef, Actor, App};
 use crate::app::accounts::NewAccountForm;
+use crate::app::error::{AppError, AppResult};
 use crate::audit::{self, Event, EventKind, EventRecord, Origin};
 use crate::auth::session;
 use crate::auth::CurrentSession;
-use crate::app::error::{AppError, AppResult};
 use crate::mail::messages;
 use crate::token::looks_like_token;
 use crate::users::links::{self, LinkPurpose, MintedLink};

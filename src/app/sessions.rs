@@ -3,19 +3,19 @@
 
 use super::{AccountRef, Actor, App};
 use crate::app::accounts::NewAccountForm;
+use crate::app::error::{AppError, AppResult};
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::session::{self, IssuedSession, SessionCounts, SessionOrigin, SessionSummary};
 use crate::auth::throttle::Attempt;
 use crate::auth::CurrentSession;
 use crate::auth::{hash_token, passkey_ceremony, pending_login};
-use crate::app::error::{AppError, AppResult};
 use crate::mail::messages;
+use crate::users::device::describe;
 use crate::users::devices::{DeviceOwner, KnownDevice, NewDevice};
 use crate::users::links;
 use crate::users::password::{check_new_password, Password};
 use crate::users::two_factor::TwoFactorRow;
 use crate::users::{normalize_email, NewUser, Role, User};
-use crate::users::device::describe;
 
 /// Why a sign-in failed — for the audit log only; the person always sees one generic answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

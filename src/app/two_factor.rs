@@ -7,10 +7,10 @@ use super::sessions::{
     PasswordCheck, SignedIn,
 };
 use super::{AccountRef, Actor, App};
+use crate::app::error::{AppError, AppResult};
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::session;
 use crate::auth::{pending_login, CurrentSession};
-use crate::app::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::mail::messages;
 use crate::users::devices::{DeviceOwner, KnownDevice};

@@ -1,9 +1,9 @@
-//! The session core: tokens, the session rows, request guards, CSRF and login throttling.
+//! The session core: tokens, the session rows, who a request is, CSRF and login throttling.
+//! No Rocket here: the web layer's guards (`web::guards`) build these values from the request.
 //! This file only declares and re-exports.
 
 pub mod csrf;
-pub mod guard;
-pub mod next;
+pub mod current;
 pub mod passkey_ceremony;
 pub mod pending_login;
 pub mod refusals;
@@ -12,6 +12,5 @@ pub mod session;
 pub mod throttle;
 
 pub use crate::token::{constant_time_eq, hash_token, looks_like_token, random_token};
-pub use guard::{AdminUser, CurrentSession, CurrentUser};
-pub use next::safe_next;
+pub use current::{AdminUser, CurrentSession, CurrentUser};
 pub use session::{ActiveSession, IssuedSession, SessionLimits};

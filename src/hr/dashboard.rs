@@ -5,7 +5,6 @@
 //! Everything here is company-wide and the same for every viewer: [`CompanyFigures`] holds no
 //! per-user data, so one computed value can serve every dashboard (see `app::caches::CompanyFiguresCache`).
 
-
 use chrono::{Datelike, Duration, Months, NaiveDate};
 use sqlx::{AnyConnection, FromRow};
 

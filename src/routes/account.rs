@@ -5,14 +5,15 @@ use rocket::http::Status;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::sessions::{self, PasswordChange, PasswordChangeForm, RevokeOwn};
 use crate::app::App;
 use crate::app::{recovery, two_factor};
-use crate::auth::guard::{CsrfProtected, SessionCookie, SessionEvenIfHeld, SessionForm};
-use crate::token::is_handle;
 use crate::auth::{CurrentSession, CurrentUser};
-use crate::app::error::{AppError, AppResult};
+use crate::token::is_handle;
 use crate::users::password::Password;
+use crate::web::cookies::SessionCookie;
+use crate::web::guards::{CsrfProtected, SessionEvenIfHeld, SessionForm};
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::page::{Notice, NoticeRedirect};
 use crate::web::views::{DeviceRow, EventRow, SessionRow};
@@ -192,7 +193,7 @@ async fn change_password(
     match sessions::change_password(app, &current, change, &origin).await? {
         PasswordChange::Changed { rotated, .. } => {
             match rotated {
-                Some(issued) => cookie.set(issued.token, current.session.remember),
+                Some(issued) => cookie.set_session(issued.token, current.session.remember),
                 None => cookie.clear(),
             }
             Ok(Either::Left(page::done(

@@ -6,16 +6,16 @@ use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
+use crate::app::error::AppResult;
 use crate::app::sessions::{self, SignIn, SignInAttempt, SignedIn};
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{
-    CsrfProtected, FormSecret, PendingLoginCookie, PublicForm, SessionCookie, SessionForm,
-    SignInCookies,
-};
-use crate::auth::{safe_next, CurrentSession};
-use crate::app::error::AppResult;
+use crate::auth::CurrentSession;
 use crate::users::password::Password;
+use crate::web::cookies::{PendingLoginCookie, SessionCookie, SignInCookies};
+use crate::web::guards::forms::csrf_protected;
+use crate::web::guards::{CsrfProtected, FormSecret, PublicForm, SessionForm};
+use crate::web::next::safe_next;
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
 
@@ -163,7 +163,9 @@ async fn login(
 pub(super) fn enter(signed_in: SignedIn, cookies: &SignInCookies<'_>, next: &str) -> Redirect {
     let SignedIn { issued, new_device } = signed_in;
     let held = issued.session.must_change_password;
-    cookies.session.set(issued.token, issued.session.remember);
+    cookies
+        .session
+        .set_session(issued.token, issued.session.remember);
     match new_device {
         Some(made) => cookies.devices.add(made.token),
         None => cookies.devices.refresh(),

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use rocket_dyn_templates::{context, Metadata, Template};
 use serde::Serialize;
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::people::{self, SecurityFigures};
 use crate::app::App;
 use crate::auth::{CurrentSession, CurrentUser};
-use crate::app::error::{AppError, AppResult};
 use crate::hr::{display_date, Anniversary, CompanyFigures};
 use crate::web::charts::{FlowChart, HeadcountChart};
 use crate::web::page::Layout;

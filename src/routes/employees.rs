@@ -10,17 +10,18 @@ use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::people::{self, EmployeeFormData, EmployeeSave};
 use crate::app::{Actor, App};
-use crate::auth::guard::SessionForm;
 use crate::auth::{AdminUser, CurrentSession, CurrentUser};
-use crate::app::error::{AppError, AppResult};
 use crate::hr::{
     date_of, display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee,
     EmployeeDraft, EmployeeStatus, InvalidEmployee,
 };
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::text::search_term;
+use crate::web::guards::forms::csrf_protected;
+use crate::web::guards::SessionForm;
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::page::{Notice, NoticeRedirect};
 use crate::web::views::SelectOption;

@@ -6,10 +6,10 @@ use rocket::futures::{StreamExt, TryStreamExt};
 use rocket::response::stream::TextStream;
 use rocket::{get, routes, Route, State};
 
+use crate::app::error::AppResult;
 use crate::app::{exports, App};
 use crate::audit::{EventFilter, EventKind, EventRecord};
 use crate::auth::{AdminUser, CurrentUser};
-use crate::app::error::AppResult;
 use crate::hr::{date_of, format_date, Employee};
 use crate::routes::employees::DirectoryFilters;
 use crate::text::search_term;

@@ -2,8 +2,8 @@
 
 use rocket::{get, routes, Route, State};
 
-use crate::app::{self, App};
 use crate::app::error::AppResult;
+use crate::app::{self, App};
 
 /// 200 when the database answers.
 #[get("/healthz")]

@@ -1,17 +1,5 @@
 //! HTTP routes, one file per page area. Handlers parse, call the domain, and render.
 
-/// Declares forms whose CSRF token is their `csrf_token` field and that no hold opens (the
-/// default of `CsrfProtected`); forms a hold opens say so in an `impl` of their own.
-macro_rules! csrf_protected {
-    ($($form:ty),* $(,)?) => {$(
-        impl crate::auth::guard::CsrfProtected for $form {
-            fn csrf_token(&self) -> &str {
-                &self.csrf_token
-            }
-        }
-    )*};
-}
-
 pub mod account;
 pub mod admin;
 pub mod auth;
@@ -28,6 +16,8 @@ pub mod setup;
 pub mod two_factor;
 
 use rocket::form::FromForm;
+
+use crate::web::guards::forms::csrf_protected;
 use rocket::Route;
 
 /// Every route of the application.

@@ -5,10 +5,10 @@ use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::people::{self, OrgChartView};
 use crate::app::App;
 use crate::auth::CurrentUser;
-use crate::app::error::{AppError, AppResult};
 use crate::hr::org_chart::{ChartEntry, OrgMember, TreeStart};
 use crate::ids::EmployeeId;
 use crate::web::page::{Layout, Notice};

@@ -11,15 +11,17 @@ use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
 use super::CsrfOnly;
+use crate::app::error::{AppError, AppResult};
 use crate::app::passkeys::{
     self, Begun, Confirmation, PasskeyAttempt, PasskeyChange, PasskeyStep, Registration,
 };
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{FormSecret, PublicForm, SessionForm, SignInCookies};
 use crate::auth::CurrentSession;
-use crate::app::error::{AppError, AppResult};
 use crate::users::password::Password;
+use crate::web::cookies::SignInCookies;
+use crate::web::guards::forms::csrf_protected;
+use crate::web::guards::{FormSecret, PublicForm, SessionForm};
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
 use crate::web::views::Moment;

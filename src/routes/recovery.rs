@@ -7,13 +7,15 @@ use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
+use crate::app::error::AppResult;
 use crate::app::recovery::{self, LinkHolder, LinkUse};
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{FormSecret, LinkCookie, PublicForm};
-use crate::app::error::AppResult;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
+use crate::web::cookies::LinkCookie;
+use crate::web::guards::forms::csrf_protected;
+use crate::web::guards::{FormSecret, PublicForm};
 use crate::web::page::NoticeRedirect;
 use crate::web::page::{self, Layout};
 
@@ -86,7 +88,7 @@ async fn follow_link(
     if recovery::open_link(app, token).await?.is_none() {
         return Ok(Either::Right(dead_link()));
     }
-    link.set(token);
+    link.set(token.to_string());
     Ok(Either::Left(Redirect::to(uri!(link_page))))
 }
 

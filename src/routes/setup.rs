@@ -7,13 +7,15 @@ use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use crate::app::accounts::NewAccountForm;
+use crate::app::error::{AppError, AppResult};
 use crate::app::sessions::{self, Setup, SetupForm};
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{FormSecret, PublicForm, SessionCookie};
-use crate::app::error::{AppError, AppResult};
 use crate::users::password::Password;
 use crate::users::Role;
+use crate::web::cookies::SessionCookie;
+use crate::web::guards::forms::csrf_protected;
+use crate::web::guards::{FormSecret, PublicForm};
 use crate::web::page::NoticeRedirect;
 use crate::web::page::{self, Layout};
 
@@ -96,7 +98,7 @@ async fn setup(
         Setup::Done {
             session: Some(issued),
         } => {
-            cookie.set(issued.token, false);
+            cookie.set_session(issued.token, false);
             let welcome = "Welcome! Your administrator account is ready.";
             Ok(Either::Left(page::done(uri!("/dashboard"), welcome)))
         }

@@ -7,19 +7,20 @@ use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
+use crate::app::error::AppResult;
 use crate::app::two_factor::{
     self, CodeAttempt, CodeStep, Confirmation, Confirmed, TwoFactorStatus,
 };
 use crate::app::App;
 use crate::audit::Origin;
-use crate::auth::guard::{
-    CsrfProtected, FormSecret, Hold, PendingLoginCookie, PublicForm, SessionForEnrolment,
-    SessionForm, SignInCookies,
-};
-use crate::auth::{safe_next, CurrentSession};
+use crate::auth::current::Hold;
+use crate::auth::CurrentSession;
 use crate::clock::format_timestamp;
-use crate::app::error::AppResult;
 use crate::users::password::Password;
+use crate::web::cookies::{PendingLoginCookie, SignInCookies};
+use crate::web::guards::forms::csrf_protected;
+use crate::web::guards::{CsrfProtected, FormSecret, PublicForm, SessionForEnrolment, SessionForm};
+use crate::web::next::safe_next;
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
 

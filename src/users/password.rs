@@ -85,18 +85,6 @@ impl std::fmt::Debug for Password {
     }
 }
 
-#[rocket::async_trait]
-impl<'v> rocket::form::FromFormField<'v> for Password {
-    fn from_value(field: rocket::form::ValueField<'v>) -> rocket::form::Result<'v, Self> {
-        Ok(Password(field.value.to_string()))
-    }
-
-    /// A missing field is an empty password, refused by the checks like any other.
-    fn default() -> Option<Self> {
-        Some(Password(String::new()))
-    }
-}
-
 /// Checks a password someone wants to set (not one they sign in with).
 pub fn check_new_password(
     password: &Password,

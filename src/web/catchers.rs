@@ -6,7 +6,8 @@ use rocket::{catch, catchers, Catcher, Either, Request};
 use rocket_dyn_templates::Template;
 
 use super::page::{default_message, error_page};
-use crate::auth::guard::{CookiePolicy, Refusal};
+use crate::web::cookies::{CookieKind, CookiePolicy};
+use crate::web::guards::Refusal;
 
 /// The redirect to the login page, clearing a dead session cookie on the way. (Rocket drops
 /// cookie-jar changes before a catcher runs, so the removal is written here as a header.)
@@ -29,11 +30,11 @@ impl<'r> Responder<'r, 'static> for SignInRedirect {
 #[catch(401)]
 fn sign_in_first(request: &Request<'_>) -> SignInRedirect {
     let clear_cookie = request.rocket().state::<CookiePolicy>().and_then(|policy| {
-        let name = policy.session_cookie_name();
+        let name = policy.name(CookieKind::Session);
         request
             .cookies()
             .get(name)
-            .map(|_| policy.removal_cookie().to_string())
+            .map(|_| policy.removal_cookie(CookieKind::Session).to_string())
     });
     let origin = request.uri();
     let to = if request.method() != Method::Get {

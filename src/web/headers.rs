@@ -4,7 +4,7 @@ use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::{Request, Response};
 
-use crate::auth::guard::CookiePolicy;
+use crate::web::cookies::CookiePolicy;
 
 /// Adds CSP, no-store caching for every dynamic page, and the usual hardening headers.
 pub struct SecurityHeaders;

@@ -3,9 +3,13 @@
 pub mod assets;
 pub mod catchers;
 pub mod charts;
+pub mod cookies;
 pub mod csv;
 pub mod error_response;
+pub mod guards;
 pub mod headers;
+pub mod next;
 pub mod page;
+pub mod params;
 pub mod provenance;
 pub mod views;

@@ -8,9 +8,10 @@ use rocket::response::{self as response, Redirect, Responder};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use crate::auth::guard::{CookiePolicy, Refusal, SessionLookup};
 use crate::auth::CurrentSession;
 use crate::users::Role;
+use crate::web::cookies::{CookieKind, CookiePolicy};
+use crate::web::guards::{Refusal, SessionLookup};
 
 /// The signed-in person as the top bar shows them.
 #[derive(Debug, Serialize)]
@@ -109,10 +110,10 @@ impl<'r> FromRequest<'r> for Notice {
             return request::Outcome::Forward(Status::InternalServerError);
         };
         let cookies = request.cookies();
-        let Some(cookie) = cookies.get_private(policy.notice_cookie_name()) else {
+        let Some(cookie) = cookies.get_private(policy.name(CookieKind::Notice)) else {
             return request::Outcome::Forward(Status::NotFound);
         };
-        cookies.remove_private(policy.notice_cookie(String::new()));
+        policy.clear(cookies, CookieKind::Notice);
         let notice = cookie.value().split_once(':').and_then(|(kind, message)| {
             Some(Notice {
                 kind: NoticeKind::parse(kind)?,
@@ -138,7 +139,9 @@ impl<'r> Responder<'r, 'static> for NoticeRedirect {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         if let Some(policy) = request.rocket().state::<CookiePolicy>() {
             let value = format!("{}:{}", self.kind.as_str(), self.message);
-            request.cookies().add_private(policy.notice_cookie(value));
+            request
+                .cookies()
+                .add_private(policy.cookie(CookieKind::Notice, value));
         }
         self.to.respond_to(request)
     }

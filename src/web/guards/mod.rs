@@ -1,0 +1,14 @@
+//! Request guards: the only place authorization happens.
+//!
+//! - [`session`]: the signed-in session (read from the private cookie once per request), the
+//!   person, the administrator, and the holds that keep a session on one page.
+//! - [`forms`]: data guards that refuse a POST whose `csrf_token` does not match before the
+//!   handler runs, so a forged request changes nothing.
+//! - [`origin`]: where a request came from, for session rows and the audit trail.
+
+pub mod forms;
+pub mod origin;
+pub mod session;
+
+pub use forms::{CsrfProtected, FormSecret, PublicForm, Refusal, SessionForm};
+pub use session::{SessionEvenIfHeld, SessionForEnrolment, SessionLookup};
