@@ -10,7 +10,9 @@ use crate::app::accounts::{self, AccountAction, AccountOutcome, CreateAccount, N
 use crate::app::recovery::{
     self, Delivery, Invitation, InvitationForm, IssuedLink, ResetLink, SetPassword, Unlock,
 };
-use crate::app::{people, sessions, two_factor, AccountRef, Actor, App, HashingCapacity};
+use crate::app::{
+    housekeeping, people, sessions, two_factor, AccountRef, Actor, App, HashingCapacity,
+};
 use crate::auth::session::SessionSummary;
 use crate::clock::{format_timestamp, Clock};
 use crate::config::AppConfig;
@@ -369,7 +371,7 @@ pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow
             println!("Ended {} session(s) of {}.", out.ended, out.user.email);
         }
         SessionsCommand::Purge => {
-            let purged = sessions::purge_expired(&app).await?;
+            let purged = housekeeping::purge_expired(&app).await?;
             println!("Purged {purged} expired session(s).");
         }
     }

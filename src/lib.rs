@@ -213,13 +213,13 @@ fn start_purge_task(rocket: &Rocket<rocket::Orbit>) {
                 _ = &mut shutdown => {
                     // Refusals counted since the last purge go on record before the process ends.
                     let now = app.clock.now();
-                    if let Err(error) = app::sessions::write_tallied_refusals(&app, now).await {
+                    if let Err(error) = app::housekeeping::write_tallied_refusals(&app, now).await {
                         rocket::warn!("tallied refusals could not be written: {error}");
                     }
                     return;
                 }
             }
-            match app::sessions::purge_expired(&app).await {
+            match app::housekeeping::purge_expired(&app).await {
                 Ok(0) => {}
                 Ok(n) => rocket::info!("purged {n} expired session(s)"),
                 Err(error) => rocket::warn!("session purge failed: {error}"),

@@ -17,13 +17,18 @@
 pub mod accounts;
 pub mod actor;
 pub mod caches;
+pub mod devices;
 pub mod error;
 pub mod exports;
+pub mod housekeeping;
 pub mod mail;
 pub mod passkeys;
+pub mod password;
 pub mod people;
 pub mod recovery;
 pub mod sessions;
+pub mod setup;
+pub mod sign_in;
 pub mod two_factor;
 
 use std::ops::Deref;

@@ -213,7 +213,7 @@ pub async fn use_link(
             return Ok(LinkUse::Invalid);
         }
     };
-    User::set_password_hash(&mut tx, user.id, &hash, false, now).await?;
+    super::password::replace(&mut tx, user.id, &hash, false, now).await?;
     let ended = session::delete_for_user(&mut tx, user.id, None).await?;
     // Whoever proved they hold the mailbox is no longer locked out by failed guesses.
     app.throttle
@@ -443,7 +443,7 @@ pub async fn set_password(
     let Some(user) = AccountRef::Id(user.id).load(&mut tx).await? else {
         return Ok(SetPassword::NoSuchUser);
     };
-    User::set_password_hash(&mut tx, user.id, &hash, must_change, now).await?;
+    super::password::replace(&mut tx, user.id, &hash, must_change, now).await?;
     let ended = session::delete_for_user(&mut tx, user.id, None).await?;
     let mut event = actor
         .event(EventKind::PasswordSet)

@@ -1,19 +1,18 @@
-//! Use cases around the second factor and known devices: enrolling an authenticator, the code
-//! step of a sign-in, turning it off, new recovery codes, the administrator's reset, and the
-//! person's trusted devices and new-sign-in notices.
+//! Use cases around the second factor: enrolling an authenticator, turning it off, new recovery
+//! codes, the step-up a sensitive change asks of an account with one, and the administrator's
+//! reset. (The code step of a sign-in is `sign_in::code`.)
 
-use super::sessions::{
-    check_current_password, count_guess, own_event, start_session, Completion, Factors,
-    PasswordCheck, SignedIn,
-};
+use super::sessions::own_event;
+use super::sign_in::code::{check_code, open_secret, AcceptedCode};
+use super::sign_in::{check_current_password, count_guess, PasswordCheck};
 use super::{AccountRef, Actor, App};
-use crate::app::error::{AppError, AppResult};
-use crate::audit::{self, Event, EventKind, Origin};
+use crate::app::error::AppResult;
+use crate::audit::{self, EventKind, Origin};
 use crate::auth::session;
 use crate::auth::{pending_login, CurrentSession};
 use crate::ids::UserId;
 use crate::mail::messages;
-use crate::users::devices::{DeviceOwner, KnownDevice};
+use crate::users::devices::KnownDevice;
 use crate::users::passkeys::Passkeys;
 use crate::users::password::Password;
 use crate::users::totp::{new_recovery_codes, TotpSecret, TypedCode};
@@ -57,11 +56,6 @@ fn enrolment(secret: &TotpSecret, current: &CurrentSession) -> Enrolment {
         qr_svg: secret.qr_svg(ISSUER, &account),
         account,
     }
-}
-
-/// The row's secret, if it opens under this app's secret key.
-fn open_secret(app: &App, row: &TwoFactorRow) -> Option<TotpSecret> {
-    row.secret(&app.two_factor.sealer)
 }
 
 /// The two-factor page: the state of the person's factor. When it is not on, a secret waits for
@@ -163,223 +157,6 @@ impl std::fmt::Debug for Confirmation {
             Confirmation::AlreadyOn => "AlreadyOn",
         })
     }
-}
-
-/// Why a code was not accepted (the audit detail; the person sees one message).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CodeRefusal {
-    NotACode,
-    Wrong,
-    Reused,
-    UnknownRecoveryCode,
-    SecretUnreadable,
-}
-
-impl CodeRefusal {
-    fn as_str(self) -> &'static str {
-        match self {
-            CodeRefusal::NotACode => "not a code",
-            CodeRefusal::Wrong => "wrong code",
-            CodeRefusal::Reused => "code already used",
-            CodeRefusal::UnknownRecoveryCode => "recovery code unknown or already used",
-            CodeRefusal::SecretUnreadable => "stored secret does not open under this secret key",
-        }
-    }
-}
-
-/// A code that checked out, not yet used up: the use happens in the transaction that acts on it.
-/// (No `Debug`: a recovery code is a secret.)
-#[derive(Clone)]
-enum AcceptedCode {
-    Totp { step: i64 },
-    Recovery { compact: String },
-}
-
-impl AcceptedCode {
-    fn method(&self) -> &'static str {
-        match self {
-            AcceptedCode::Totp { .. } => "authenticator code",
-            AcceptedCode::Recovery { .. } => "recovery code",
-        }
-    }
-
-    /// Uses the code up in `tx`: a TOTP step is recorded (no replay), a recovery code is spent.
-    /// False when a parallel request used it first.
-    async fn spend(
-        &self,
-        tx: &mut sqlx::AnyConnection,
-        user_id: UserId,
-        now: i64,
-    ) -> Result<bool, sqlx::Error> {
-        match self {
-            AcceptedCode::Totp { step } => TwoFactorRow::use_step(tx, user_id, *step).await,
-            AcceptedCode::Recovery { compact } => {
-                RecoveryCodes::consume(tx, user_id, compact, now).await
-            }
-        }
-    }
-}
-
-/// Checks `code` against a switched-on factor. A recovery code is only recognised here, and is
-/// proven when [`AcceptedCode::spend`] finds it unused.
-fn check_code(
-    app: &App,
-    row: &TwoFactorRow,
-    code: &str,
-    now: i64,
-) -> Result<AcceptedCode, CodeRefusal> {
-    match TypedCode::parse(code) {
-        TypedCode::Malformed => Err(CodeRefusal::NotACode),
-        TypedCode::Recovery(compact) => Ok(AcceptedCode::Recovery { compact }),
-        TypedCode::Totp(code) => {
-            let secret = open_secret(app, row).ok_or(CodeRefusal::SecretUnreadable)?;
-            match secret.matching_step(&code, now, row.last_used_step) {
-                Some(step) => Ok(AcceptedCode::Totp { step }),
-                None if secret.matching_step(&code, now, -1).is_some() => Err(CodeRefusal::Reused),
-                None => Err(CodeRefusal::Wrong),
-            }
-        }
-    }
-}
-
-/// The code step of a sign-in, as posted. (`Debug` by hand: the tokens are secrets.)
-pub struct CodeAttempt<'a> {
-    /// The token in the pending-login cookie (`None`: the browser has none).
-    pub pending: Option<&'a str>,
-    pub code: &'a str,
-    pub replacing: Option<&'a str>,
-    pub device_tokens: &'a [String],
-}
-
-impl std::fmt::Debug for CodeAttempt<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CodeAttempt")
-            .field("pending", &self.pending.map(|_| "<redacted>"))
-            .finish_non_exhaustive()
-    }
-}
-
-/// How the code step went. A throttled attempt is an `AppError::Throttled` (429).
-#[derive(Debug)]
-pub enum CodeStep {
-    SignedIn(Box<SignedIn>),
-    /// Wrong, reused or malformed code: the person may try again (within the limits).
-    WrongCode,
-    /// No pending sign-in behind the cookie (none, forged, used, past its five minutes, or the
-    /// account was disabled or its password changed): start again from the password.
-    Expired,
-}
-
-/// Whether the browser's pending sign-in is still open (the code form is shown only then).
-pub async fn pending_is_open(app: &App, pending: Option<&str>) -> AppResult<bool> {
-    let Some(token) = pending else {
-        return Ok(false);
-    };
-    let mut conn = app.db.read().await?;
-    Ok(pending_login::find(&mut conn, token, app.clock.now())
-        .await?
-        .is_some())
-}
-
-/// The second step: with a right code, the pending sign-in is used up and the session starts
-/// (exactly as after a password alone: new token, the browser's old session replaced, device
-/// cookie, new-device mail, event). Every refusal is audited.
-pub async fn complete_sign_in(
-    app: &App,
-    attempt: CodeAttempt<'_>,
-    origin: &Origin,
-) -> AppResult<CodeStep> {
-    let now = app.clock.now();
-    let expired = |user: Option<&User>, why: &str| {
-        let mut event = Event::new(EventKind::TwoFactorFailed, origin).detail(why);
-        if let Some(user) = user {
-            event = event.subject(user.id).email(user.email.as_str());
-        }
-        event
-    };
-    let pending = match attempt.pending {
-        Some(token) => pending_login::find(&mut *app.db.read().await?, token, now).await?,
-        None => None,
-    };
-    let Some(pending) = pending else {
-        // Counted against the address before it is audited, so a flood of code posts without a
-        // pending sign-in writes at most the address limit's worth of rows.
-        let mut tx = app.db.begin_write().await?;
-        let ip = origin.ip.as_deref();
-        let attempt = app
-            .throttle
-            .register_address_attempt(&mut tx, ip, now)
-            .await?;
-        tx.commit().await?;
-        if let Some(retry_after) = attempt.refused() {
-            let scope = app.throttle.scope;
-            return Err(AppError::Throttled { retry_after, scope });
-        }
-        let why = "no pending sign-in (expired, used, or never started)";
-        app.record_alone(expired(None, why)).await?;
-        return Ok(CodeStep::Expired);
-    };
-    let mut conn = app.db.read().await?;
-    let user = User::find_by_id(&mut conn, pending.user_id).await?;
-    let row = TwoFactorRow::find(&mut conn, pending.user_id).await?;
-    let owner = DeviceOwner::Id(pending.user_id);
-    let device = KnownDevice::recognise(&mut conn, attempt.device_tokens, owner, now).await?;
-    drop(conn);
-    let (user, row) = match (user, row) {
-        (Some(user), Some(row)) if !user.disabled && row.is_enabled() => (user, row),
-        (user, _) => {
-            let why = "account disabled or two-factor reset since the password step";
-            app.record_alone(expired(user.as_ref(), why)).await?;
-            return Ok(CodeStep::Expired);
-        }
-    };
-    count_guess(app, user.email.as_str(), device.as_ref(), origin, now).await?;
-    let refused = |reason: CodeRefusal| {
-        Event::new(EventKind::TwoFactorFailed, origin)
-            .subject(user.id)
-            .email(user.email.as_str())
-            .detail(reason.as_str())
-    };
-    let accepted = match check_code(app, &row, attempt.code, now) {
-        Ok(accepted) => accepted,
-        Err(reason) => {
-            app.record_alone(refused(reason)).await?;
-            return Ok(CodeStep::WrongCode);
-        }
-    };
-    let mut tx = app.db.begin_write().await?;
-    if !pending_login::consume(&mut tx, pending.id).await? {
-        tx.rollback().await?;
-        app.record_alone(expired(Some(&user), "pending sign-in already used"))
-            .await?;
-        return Ok(CodeStep::Expired);
-    }
-    if !accepted.spend(&mut tx, user.id, now).await? {
-        tx.rollback().await?;
-        let reason = match accepted {
-            AcceptedCode::Totp { .. } => CodeRefusal::Reused,
-            AcceptedCode::Recovery { .. } => CodeRefusal::UnknownRecoveryCode,
-        };
-        app.record_alone(refused(reason)).await?;
-        return Ok(CodeStep::WrongCode);
-    }
-    let completion = Completion {
-        remember: pending.remember(),
-        replacing: attempt.replacing,
-        device: device.as_ref(),
-        factors: Factors::PasswordAndCode(accepted.method()),
-    };
-    let Some(signed_in) = start_session(app, &mut tx, &user, completion, origin, now).await? else {
-        tx.rollback().await?;
-        let why = "account changed during sign-in";
-        app.record_alone(expired(Some(&user), why)).await?;
-        return Ok(CodeStep::Expired);
-    };
-    tx.commit().await?;
-    if signed_in.new_device.is_some() {
-        app.mail_queued();
-    }
-    Ok(CodeStep::SignedIn(Box::new(signed_in)))
 }
 
 /// How a change that needs the password and a current code went. (`Debug` by hand: what is done
@@ -596,34 +373,4 @@ pub async fn reset(
 pub async fn enabled_among(app: &App, users: &[UserId]) -> AppResult<Vec<UserId>> {
     let mut conn = app.db.read().await?;
     Ok(TwoFactorRow::enabled_among(&mut conn, users).await?)
-}
-
-/// Dismisses the new-sign-in notices (the person has seen them). Not audited: it changes only
-/// what the dashboard shows.
-pub async fn dismiss_notices(app: &App, current: &CurrentSession) -> AppResult<u64> {
-    let mut tx = app.db.begin_write().await?;
-    let dismissed = KnownDevice::acknowledge_all(&mut tx, current.session.user_id).await?;
-    tx.commit().await?;
-    Ok(dismissed)
-}
-
-/// Forgets one of the person's trusted devices: its next sign-in counts as new (throttled with
-/// everyone else's and announced by mail). Whether it was theirs.
-pub async fn forget_device(
-    app: &App,
-    current: &CurrentSession,
-    handle: &str,
-    origin: &Origin,
-) -> AppResult<bool> {
-    let mut tx = app.db.begin_write().await?;
-    let user_id = current.session.user_id;
-    let Some(device) = KnownDevice::delete_own(&mut tx, user_id, handle).await? else {
-        tx.rollback().await?;
-        return Ok(false);
-    };
-    let described = crate::users::device::describe(device.user_agent.as_deref());
-    let event = own_event(current, EventKind::DeviceForgotten, origin).detail(described);
-    audit::record(&mut tx, app.clock.now(), event).await?;
-    tx.commit().await?;
-    Ok(true)
 }

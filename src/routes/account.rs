@@ -6,9 +6,10 @@ use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::sessions::{self, PasswordChange, PasswordChangeForm, RevokeOwn};
+use crate::app::password::{self, PasswordChange, PasswordChangeForm};
+use crate::app::sessions::{self, RevokeOwn};
 use crate::app::App;
-use crate::app::{recovery, two_factor};
+use crate::app::{devices, recovery};
 use crate::auth::{CurrentSession, CurrentUser};
 use crate::token::is_handle;
 use crate::users::password::Password;
@@ -85,7 +86,7 @@ async fn forget_device(
     if !is_handle(handle) {
         return Err(AppError::NotFound);
     }
-    if !two_factor::forget_device(app, &form.session, handle, &form.origin).await? {
+    if !devices::forget_device(app, &form.session, handle, &form.origin).await? {
         return Err(AppError::NotFound);
     }
     let message = "That device is no longer trusted. Its next sign-in will be announced by e-mail.";
@@ -98,7 +99,7 @@ async fn dismiss_notices(
     form: SessionForm<CsrfOnly>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    two_factor::dismiss_notices(app, &form.session).await?;
+    devices::dismiss_notices(app, &form.session).await?;
     Ok(page::done(uri!("/dashboard"), "Notice dismissed."))
 }
 
@@ -190,7 +191,7 @@ async fn change_password(
         new: &fields.new_password,
         confirmation: &fields.new_password_confirm,
     };
-    match sessions::change_password(app, &current, change, &origin).await? {
+    match password::change_password(app, &current, change, &origin).await? {
         PasswordChange::Changed { rotated, .. } => {
             match rotated {
                 Some(issued) => cookie.set_session(issued.token, current.session.remember),

@@ -7,7 +7,9 @@ use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use crate::app::error::AppResult;
-use crate::app::sessions::{self, SignIn, SignInAttempt, SignedIn};
+use crate::app::sessions;
+use crate::app::sign_in::password::{self, SignIn, SignInAttempt};
+use crate::app::sign_in::SignedIn;
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::CurrentSession;
@@ -143,7 +145,7 @@ async fn login(
         replacing: cookies.replacing(),
         device_tokens: cookies.device_tokens(),
     };
-    match sessions::sign_in(app, attempt, &origin).await? {
+    match password::sign_in(app, attempt, &origin).await? {
         SignIn::SignedIn(signed_in) => Ok(Either::Left(enter(*signed_in, &cookies, &fields.next))),
         SignIn::CodeNeeded(token) => {
             pending.set(token.0);

@@ -12,9 +12,8 @@ use serde::Serialize;
 
 use super::CsrfOnly;
 use crate::app::error::{AppError, AppResult};
-use crate::app::passkeys::{
-    self, Begun, Confirmation, PasskeyAttempt, PasskeyChange, PasskeyStep, Registration,
-};
+use crate::app::passkeys::{self, Confirmation, PasskeyChange, Registration};
+use crate::app::sign_in::passkey::{self as passkey_sign_in, Begun, PasskeyAttempt, PasskeyStep};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::CurrentSession;
@@ -277,7 +276,9 @@ async fn sign_in_challenge(
     app: &State<App>,
 ) -> AppResult<(Status, (ContentType, String))> {
     let _ = form;
-    Ok(challenge_json(passkeys::begin_sign_in(app, &origin).await?))
+    Ok(challenge_json(
+        passkey_sign_in::begin_sign_in(app, &origin).await?,
+    ))
 }
 
 /// The second half: the browser's answer. The session starts exactly as after a password.
@@ -297,7 +298,7 @@ async fn sign_in(
         replacing: cookies.replacing(),
         device_tokens: cookies.device_tokens(),
     };
-    match passkeys::finish_sign_in(app, attempt, &origin).await? {
+    match passkey_sign_in::finish_sign_in(app, attempt, &origin).await? {
         PasskeyStep::SignedIn(signed_in) => Ok(Either::Left(super::auth::enter(
             *signed_in,
             &cookies,

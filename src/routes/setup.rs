@@ -8,7 +8,7 @@ use rocket_dyn_templates::{context, Template};
 
 use crate::app::accounts::NewAccountForm;
 use crate::app::error::{AppError, AppResult};
-use crate::app::sessions::{self, Setup, SetupForm};
+use crate::app::setup::{self as first_run, Setup, SetupForm};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::users::password::Password;
@@ -68,7 +68,7 @@ async fn setup_page(
     app: &State<App>,
 ) -> AppResult<(Status, Template)> {
     let token = token.unwrap_or("");
-    if !sessions::setup_is_open(app, token).await? {
+    if !first_run::setup_is_open(app, token).await? {
         return Err(AppError::NotFound);
     }
     Ok(setup_form(Status::Ok, &secret, (token, "", ""), None))
@@ -94,7 +94,7 @@ async fn setup(
             must_change: false,
         },
     };
-    match sessions::complete_setup(app, submitted, &origin).await? {
+    match first_run::complete_setup(app, submitted, &origin).await? {
         Setup::Done {
             session: Some(issued),
         } => {

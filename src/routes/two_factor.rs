@@ -8,9 +8,8 @@ use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use crate::app::error::AppResult;
-use crate::app::two_factor::{
-    self, CodeAttempt, CodeStep, Confirmation, Confirmed, TwoFactorStatus,
-};
+use crate::app::sign_in::code::{self, CodeAttempt, CodeStep};
+use crate::app::two_factor::{self, Confirmation, Confirmed, TwoFactorStatus};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::current::Hold;
@@ -269,7 +268,7 @@ pub(crate) async fn code_page(
     app: &State<App>,
 ) -> AppResult<(Status, Template)> {
     let next = next.unwrap_or("");
-    if two_factor::pending_is_open(app, pending.token().as_deref()).await? {
+    if code::pending_is_open(app, pending.token().as_deref()).await? {
         Ok(code_form(Status::Ok, &secret, next, None, false))
     } else {
         pending.clear();
@@ -300,7 +299,7 @@ async fn submit_code(
         replacing: cookies.replacing(),
         device_tokens: cookies.device_tokens(),
     };
-    match two_factor::complete_sign_in(app, attempt, &origin).await? {
+    match code::complete_sign_in(app, attempt, &origin).await? {
         CodeStep::SignedIn(signed_in) => {
             pending.clear();
             let entered = super::auth::enter(*signed_in, &cookies, &fields.next);

@@ -344,9 +344,8 @@ impl User {
         decode_all(rows)
     }
 
-    /// Stores a new password hash; `must_change` marks one chosen by an administrator. Every
-    /// reset or invitation link of the account, every sign-in waiting for its second step, and
-    /// the trust of every known device die with the old password.
+    /// Stores a new password hash; `must_change` marks one chosen by an administrator. (What
+    /// else dies with the old password is the use case's to say: `app::password::replace`.)
     pub async fn set_password_hash(
         conn: &mut AnyConnection,
         user_id: UserId,
@@ -364,9 +363,6 @@ impl User {
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-        links::delete_for_user(conn, user_id).await?;
-        crate::auth::pending_login::delete_for_user(conn, user_id).await?;
-        devices::KnownDevice::delete_for_user(conn, user_id).await?;
         Ok(())
     }
 

@@ -1,7 +1,6 @@
 //! What an attacker from outside tried: growing the database without limit, racing admins and
 //! set-up forms on PostgreSQL, oversized multipart bodies, readable files, and the small leaks.
 
-use hr_portal::app::sessions;
 use hr_portal::users::Role;
 use rocket::http::{ContentType, Header, Status};
 
@@ -53,7 +52,9 @@ async fn a_flood_of_throttled_sign_ins_writes_a_handful_of_rows_and_no_growth(ba
 
     // The instance that refused them writes the count.
     let attackers_instance = attacker.rocket().state::<hr_portal::app::App>().unwrap();
-    sessions::purge_expired(attackers_instance).await.unwrap();
+    hr_portal::app::housekeeping::purge_expired(attackers_instance)
+        .await
+        .unwrap();
     assert_eq!(
         app.events_of_kind("login_throttled").await,
         2,
@@ -79,7 +80,9 @@ async fn a_flood_of_throttled_sign_ins_writes_a_handful_of_rows_and_no_growth(ba
 
     // Counters go with their window, and a later flood starts a new count.
     app.clock.advance(900 + 1);
-    sessions::purge_expired(app.app()).await.unwrap();
+    hr_portal::app::housekeeping::purge_expired(app.app())
+        .await
+        .unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM login_throttle").await, 0);
 }
 
@@ -111,7 +114,9 @@ async fn events_older_than_the_retention_are_purged_and_younger_ones_kept(backen
             .await
             .unwrap();
     }
-    sessions::purge_expired(app.app()).await.unwrap();
+    hr_portal::app::housekeeping::purge_expired(app.app())
+        .await
+        .unwrap();
     let left: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_events")
         .fetch_all(&app.db().pool)
         .await

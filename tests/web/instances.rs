@@ -1,6 +1,6 @@
 //! Several instances on one database behave as one: what one does, the others honour at once.
 
-use hr_portal::app::{sessions, App};
+use hr_portal::app::App;
 use hr_portal::users::Role;
 use rocket::http::Status;
 
@@ -110,8 +110,8 @@ async fn concurrent_purges_on_every_instance_delete_each_row_once(backend: Backe
     let app_a = a.rocket().state::<App>().unwrap();
     let app_b = b.rocket().state::<App>().unwrap();
     let (left, right) = rocket::tokio::join!(
-        sessions::purge_expired(app_a),
-        sessions::purge_expired(app_b)
+        hr_portal::app::housekeeping::purge_expired(app_a),
+        hr_portal::app::housekeeping::purge_expired(app_b)
     );
     assert_eq!(
         left.unwrap() + right.unwrap(),

@@ -1,7 +1,7 @@
 //! Session lifetime: idle and absolute limits, "keep me signed in", and the purge.
 //! Time moves through the app's injectable clock; nothing sleeps.
 
-use hr_portal::app::{sessions, App};
+use hr_portal::app::App;
 use hr_portal::users::Role;
 use rocket::http::Status;
 
@@ -153,7 +153,12 @@ async fn the_purge_removes_exactly_the_expired_rows(backend: Backend) {
         .await;
     }
     let state = app.browser.rocket().state::<App>().unwrap();
-    assert_eq!(sessions::purge_expired(state).await.unwrap(), 4);
+    assert_eq!(
+        hr_portal::app::housekeeping::purge_expired(state)
+            .await
+            .unwrap(),
+        4
+    );
     let mut left: Vec<String> = sqlx::query_scalar("SELECT handle FROM sessions")
         .fetch_all(&app.db().pool)
         .await
@@ -184,7 +189,12 @@ async fn the_purge_works_through_many_rows_in_batches(backend: Backend) {
         .await;
     }
     let state = app.browser.rocket().state::<App>().unwrap();
-    assert_eq!(sessions::purge_expired(state).await.unwrap(), 1_234);
+    assert_eq!(
+        hr_portal::app::housekeeping::purge_expired(state)
+            .await
+            .unwrap(),
+        1_234
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
     let page = app.browser.get("/login").dispatch().await;
     assert_eq!(page.status(), Status::Ok);

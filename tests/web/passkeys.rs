@@ -490,7 +490,7 @@ async fn passkey_challenges_count_against_the_address_like_password_guesses() {
     assert_eq!(app.count(ceremonies).await, 3);
     // Unanswered challenges go with the housekeeping once their five minutes are over.
     app.clock.advance(5 * 60);
-    hr_portal::app::sessions::purge_expired(app.app())
+    hr_portal::app::housekeeping::purge_expired(app.app())
         .await
         .unwrap();
     assert_eq!(app.count(ceremonies).await, 0);

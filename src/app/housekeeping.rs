@@ -1,0 +1,98 @@
+//! Housekeeping of rows that no longer mean anything (expired sessions, links, counters, events
+//! past their retention) and the tallied refusals, run in the background. Deletions go in small
+//! batches that keep each write short, so requests never queue behind them.
+
+use super::App;
+use crate::app::error::AppResult;
+use crate::audit;
+use crate::auth::{passkey_ceremony, pending_login, session};
+use crate::users::devices::KnownDevice;
+use crate::users::links;
+
+/// Deletes every session that is no longer live, in small batches that keep each write short
+/// (requests never queue behind a purge), the throttle counters whose window ended, the
+/// password links, pending sign-ins and known devices that expired, and audit events past their
+/// retention; then writes the tallied refusals as one summary row per source.
+/// Housekeeping of rows that no longer mean anything: not audited. Returns the sessions purged.
+pub async fn purge_expired(app: &App) -> AppResult<u64> {
+    // Each runs even when another fails; the first failure is reported.
+    let sessions = purge_sessions(app).await;
+    let now = app.clock.now();
+    let others = match app.db.read().await {
+        Ok(mut conn) => purge_small_tables(&mut conn, app, now).await,
+        Err(error) => Err(error.into()),
+    };
+    let audit = purge_old_events(app, now).await;
+    let refusals = write_tallied_refusals(app, now).await;
+    let purged = sessions?;
+    others?;
+    audit?;
+    refusals?;
+    Ok(purged)
+}
+
+/// Events older than the retention, in batches like the sessions.
+async fn purge_old_events(app: &App, now: i64) -> AppResult<u64> {
+    const BATCH: i64 = 1_000;
+    let before = now.saturating_sub(app.audit_retention_days.saturating_mul(86_400));
+    let mut total = 0;
+    loop {
+        let deleted = audit::purge_older_than(&mut *app.db.read().await?, before, BATCH).await?;
+        total += deleted;
+        if deleted < BATCH as u64 {
+            return Ok(total);
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// One summary row per source of refusals counted since the last purge, a few hundred per
+/// transaction (so the write lock is never held long); counts that could not be written wait for
+/// the next purge.
+pub async fn write_tallied_refusals(app: &App, now: i64) -> AppResult<()> {
+    const CHUNK: usize = 200;
+    let mut tallied = app.refusals.take();
+    while !tallied.is_empty() {
+        let rest = tallied.split_off(tallied.len().min(CHUNK));
+        let written = async {
+            let mut tx = app.db.begin_write().await?;
+            for refusals in &tallied {
+                audit::record(&mut tx, now, refusals.event(now)).await?;
+            }
+            tx.commit_leaving_caches_valid().await
+        }
+        .await;
+        if let Err(error) = written {
+            tallied.extend(rest);
+            app.refusals.put_back(tallied);
+            return Err(error.into());
+        }
+        tallied = rest;
+    }
+    Ok(())
+}
+
+/// Throttle counters, password links, pending sign-ins, known devices and passkey ceremonies past
+/// their time.
+async fn purge_small_tables(conn: &mut sqlx::AnyConnection, app: &App, now: i64) -> AppResult<()> {
+    app.throttle.purge_stale(conn, now).await?;
+    links::purge_expired(conn, now).await?;
+    pending_login::purge_expired(conn, now).await?;
+    KnownDevice::purge_expired(conn, now).await?;
+    passkey_ceremony::purge_expired(conn, now).await?;
+    Ok(())
+}
+
+async fn purge_sessions(app: &App) -> AppResult<u64> {
+    const BATCH: i64 = 500;
+    let mut total = 0;
+    loop {
+        let live = app.limits.live_at(app.clock.now());
+        let deleted = session::purge_expired_batch(&mut *app.db.read().await?, live, BATCH).await?;
+        total += deleted;
+        if deleted < BATCH as u64 {
+            return Ok(total);
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
