@@ -155,7 +155,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
     -keyout "$tmp/tls/key.pem" -out "$tmp/tls/cert.pem" 2>/dev/null
 
 # --- The app -----------------------------------------------------------------------------------------
-# Production settings for running behind the front (README "Settings"); Rocket.toml from the repo
+# Production settings for running behind the front (docs/settings.md); Rocket.toml from the repo
 # gives the release profile (log_level critical, 32 KiB form limit).
 app_env=(
     ROCKET_CONFIG="$repo/Rocket.toml"

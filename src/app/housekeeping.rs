@@ -31,19 +31,13 @@ pub async fn purge_expired(app: &App) -> AppResult<u64> {
     Ok(purged)
 }
 
-/// Events older than the retention, in batches like the sessions.
+/// Events older than the retention.
 async fn purge_old_events(app: &App, now: i64) -> AppResult<u64> {
-    const BATCH: i64 = 1_000;
     let before = now.saturating_sub(app.audit_retention_days.saturating_mul(86_400));
-    let mut total = 0;
-    loop {
-        let deleted = audit::purge_older_than(&mut *app.db.read().await?, before, BATCH).await?;
-        total += deleted;
-        if deleted < BATCH as u64 {
-            return Ok(total);
-        }
-        rocket::tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    in_batches(1_000, |batch| async move {
+        audit::purge_older_than(&mut *app.db.read().await?, before, batch).await
+    })
+    .await
 }
 
 /// One summary row per source of refusals counted since the last purge, a few hundred per
@@ -83,14 +77,28 @@ async fn purge_small_tables(conn: &mut sqlx::AnyConnection, app: &App, now: i64)
     Ok(())
 }
 
+/// Sessions that are no longer live (by the clock of each batch).
 async fn purge_sessions(app: &App) -> AppResult<u64> {
-    const BATCH: i64 = 500;
+    in_batches(500, |batch| async move {
+        let live = app.limits.live_at(app.clock.now());
+        session::purge_expired_batch(&mut *app.db.read().await?, live, batch).await
+    })
+    .await
+}
+
+/// Runs `delete_batch` (which deletes at most `batch` rows, each batch its own short write)
+/// until a batch comes back short, pausing a moment between batches so that requests waiting
+/// for the write lock go first. Returns the rows deleted.
+async fn in_batches<F, Fut>(batch: i64, mut delete_batch: F) -> AppResult<u64>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<u64, sqlx::Error>>,
+{
     let mut total = 0;
     loop {
-        let live = app.limits.live_at(app.clock.now());
-        let deleted = session::purge_expired_batch(&mut *app.db.read().await?, live, BATCH).await?;
+        let deleted = delete_batch(batch).await?;
         total += deleted;
-        if deleted < BATCH as u64 {
+        if deleted < batch as u64 {
             return Ok(total);
         }
         rocket::tokio::time::sleep(std::time::Duration::from_millis(5)).await;
