@@ -1,4 +1,5 @@
-//! Sign in and sign out.
+//! Signing in with a password (and the code step after it, for an account with two-factor)
+//! and signing out; the login page, which a refused passkey sign-in shows again too.
 
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -6,8 +7,10 @@ use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
+use super::two_factor::CodeFields;
 use crate::app::error::AppResult;
 use crate::app::sessions;
+use crate::app::sign_in::code::{self, CodeAttempt, CodeStep};
 use crate::app::sign_in::password::{self, SignIn, SignInAttempt};
 use crate::app::sign_in::SignedIn;
 use crate::app::App;
@@ -150,8 +153,8 @@ async fn login(
         SignIn::CodeNeeded(token) => {
             pending.set(token.0);
             let code_step = match safe_next(&fields.next) {
-                Some(next) => uri!(super::two_factor::code_page(next = Some(next))).to_string(),
-                None => uri!(super::two_factor::code_page(next = None::<&str>)).to_string(),
+                Some(next) => uri!(code_page(next = Some(next))).to_string(),
+                None => uri!(code_page(next = None::<&str>)).to_string(),
             };
             Ok(Either::Left(Redirect::to(code_step)))
         }
@@ -206,6 +209,102 @@ async fn logout(
     Ok(page::done(uri!(login_page(_)), "You have been signed out."))
 }
 
+fn code_form(
+    status: Status,
+    secret: &FormSecret,
+    next: &str,
+    error: Option<&str>,
+    expired: bool,
+) -> (Status, Template) {
+    (
+        status,
+        Template::render(
+            "login_two_factor.html",
+            context! {
+                layout: Layout::anonymous(None),
+                csrf_token: secret.csrf_token(),
+                next: safe_next(next).unwrap_or(""),
+                error,
+                expired,
+            },
+        ),
+    )
+}
+
+const EXPIRED: &str =
+    "This sign-in is no longer open (it expired after five minutes, was already used, or the account changed). Please sign in again.";
+
+/// The code step of a sign-in: open only to a browser whose password step just passed.
+#[get("/login/two-factor?<next>")]
+async fn code_page(
+    next: Option<&str>,
+    pending: PendingLoginCookie<'_>,
+    secret: FormSecret,
+    app: &State<App>,
+) -> AppResult<(Status, Template)> {
+    let next = next.unwrap_or("");
+    if code::pending_is_open(app, pending.token().as_deref()).await? {
+        Ok(code_form(Status::Ok, &secret, next, None, false))
+    } else {
+        pending.clear();
+        Ok(code_form(
+            Status::Unauthorized,
+            &secret,
+            next,
+            Some(EXPIRED),
+            true,
+        ))
+    }
+}
+
+#[post("/login/two-factor", data = "<form>")]
+async fn submit_code(
+    form: PublicForm<CodeFields>,
+    secret: FormSecret,
+    origin: Origin,
+    cookies: SignInCookies<'_>,
+    pending: PendingLoginCookie<'_>,
+    app: &State<App>,
+) -> AppResult<Either<Redirect, (Status, Template)>> {
+    let fields = form.0;
+    let pending_token = pending.token();
+    let attempt = CodeAttempt {
+        pending: pending_token.as_deref(),
+        code: &fields.code,
+        replacing: cookies.replacing(),
+        device_tokens: cookies.device_tokens(),
+    };
+    match code::complete_sign_in(app, attempt, &origin).await? {
+        CodeStep::SignedIn(signed_in) => {
+            pending.clear();
+            let entered = enter(*signed_in, &cookies, &fields.next);
+            Ok(Either::Left(entered))
+        }
+        CodeStep::WrongCode => {
+            let message = "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your unused recovery codes.";
+            let page = code_form(
+                Status::Unauthorized,
+                &secret,
+                &fields.next,
+                Some(message),
+                false,
+            );
+            Ok(Either::Right(page))
+        }
+        CodeStep::Expired => {
+            pending.clear();
+            let page = code_form(
+                Status::Unauthorized,
+                &secret,
+                &fields.next,
+                Some(EXPIRED),
+                true,
+            );
+            Ok(Either::Right(page))
+        }
+    }
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![login_page, login, logout]
+    routes![login_page, login, code_page, submit_code, logout]
 }

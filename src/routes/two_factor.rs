@@ -3,23 +3,18 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use crate::app::error::AppResult;
-use crate::app::sign_in::code::{self, CodeAttempt, CodeStep};
 use crate::app::two_factor::{self, Confirmation, Confirmed, TwoFactorStatus};
 use crate::app::App;
-use crate::audit::Origin;
 use crate::auth::current::Hold;
 use crate::auth::CurrentSession;
 use crate::clock::format_timestamp;
 use crate::users::password::Password;
-use crate::web::cookies::{PendingLoginCookie, SignInCookies};
 use crate::web::guards::forms::csrf_protected;
-use crate::web::guards::{CsrfProtected, FormSecret, PublicForm, SessionForEnrolment, SessionForm};
-use crate::web::next::safe_next;
+use crate::web::guards::{CsrfProtected, SessionForEnrolment, SessionForm};
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
 
@@ -28,9 +23,9 @@ use crate::web::page::{Notice, NoticeRedirect};
 #[derive(FromForm)]
 pub struct CodeFields {
     #[field(default = "")]
-    code: String,
+    pub(super) code: String,
     #[field(default = "")]
-    next: String,
+    pub(super) next: String,
     #[field(default = "")]
     csrf_token: String,
 }
@@ -234,109 +229,11 @@ async fn renew_recovery_codes(
     account_page(status, &session, app, None, extras).await
 }
 
-fn code_form(
-    status: Status,
-    secret: &FormSecret,
-    next: &str,
-    error: Option<&str>,
-    expired: bool,
-) -> (Status, Template) {
-    (
-        status,
-        Template::render(
-            "login_two_factor.html",
-            context! {
-                layout: Layout::anonymous(None),
-                csrf_token: secret.csrf_token(),
-                next: safe_next(next).unwrap_or(""),
-                error,
-                expired,
-            },
-        ),
-    )
-}
-
-const EXPIRED: &str =
-    "This sign-in is no longer open (it expired after five minutes, was already used, or the account changed). Please sign in again.";
-
-/// The code step of a sign-in: open only to a browser whose password step just passed.
-#[get("/login/two-factor?<next>")]
-pub(crate) async fn code_page(
-    next: Option<&str>,
-    pending: PendingLoginCookie<'_>,
-    secret: FormSecret,
-    app: &State<App>,
-) -> AppResult<(Status, Template)> {
-    let next = next.unwrap_or("");
-    if code::pending_is_open(app, pending.token().as_deref()).await? {
-        Ok(code_form(Status::Ok, &secret, next, None, false))
-    } else {
-        pending.clear();
-        Ok(code_form(
-            Status::Unauthorized,
-            &secret,
-            next,
-            Some(EXPIRED),
-            true,
-        ))
-    }
-}
-
-#[post("/login/two-factor", data = "<form>")]
-async fn submit_code(
-    form: PublicForm<CodeFields>,
-    secret: FormSecret,
-    origin: Origin,
-    cookies: SignInCookies<'_>,
-    pending: PendingLoginCookie<'_>,
-    app: &State<App>,
-) -> AppResult<Either<Redirect, (Status, Template)>> {
-    let fields = form.0;
-    let pending_token = pending.token();
-    let attempt = CodeAttempt {
-        pending: pending_token.as_deref(),
-        code: &fields.code,
-        replacing: cookies.replacing(),
-        device_tokens: cookies.device_tokens(),
-    };
-    match code::complete_sign_in(app, attempt, &origin).await? {
-        CodeStep::SignedIn(signed_in) => {
-            pending.clear();
-            let entered = super::auth::enter(*signed_in, &cookies, &fields.next);
-            Ok(Either::Left(entered))
-        }
-        CodeStep::WrongCode => {
-            let message = "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your unused recovery codes.";
-            let page = code_form(
-                Status::Unauthorized,
-                &secret,
-                &fields.next,
-                Some(message),
-                false,
-            );
-            Ok(Either::Right(page))
-        }
-        CodeStep::Expired => {
-            pending.clear();
-            let page = code_form(
-                Status::Unauthorized,
-                &secret,
-                &fields.next,
-                Some(EXPIRED),
-                true,
-            );
-            Ok(Either::Right(page))
-        }
-    }
-}
-
 pub fn routes() -> Vec<Route> {
     routes![
         account_two_factor,
         confirm_two_factor,
         disable_two_factor,
-        renew_recovery_codes,
-        code_page,
-        submit_code
+        renew_recovery_codes
     ]
 }

@@ -43,6 +43,7 @@ mod first_day;
 mod hardening;
 mod hr;
 mod instances;
+mod layers;
 mod lifetime;
 mod mail_support;
 mod org_chart;

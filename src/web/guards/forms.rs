@@ -8,6 +8,7 @@ use rocket::http::Status;
 use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
 
+use super::refusal::Refusal;
 use super::session::{any_session, refuse_if_held};
 use crate::audit::Origin;
 use crate::auth::csrf;
@@ -65,17 +66,6 @@ macro_rules! csrf_protected {
     )*};
 }
 pub(crate) use csrf_protected;
-
-/// Why a request was refused, for the error page (set before a guard fails).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    None,
-    Csrf,
-    /// The account must choose a new password before anything else.
-    PasswordChangeRequired,
-    /// The administrator must set up two-factor before anything else.
-    TwoFactorRequired,
-}
 
 fn refuse_csrf(request: &Request<'_>) {
     request.local_cache(|| Refusal::Csrf);

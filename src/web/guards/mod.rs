@@ -5,10 +5,13 @@
 //! - [`forms`]: data guards that refuse a POST whose `csrf_token` does not match before the
 //!   handler runs, so a forged request changes nothing.
 //! - [`origin`]: where a request came from, for session rows and the audit trail.
+//! - [`refusal`]: why a guard refused, for the error page.
 
 pub mod forms;
 pub mod origin;
+pub mod refusal;
 pub mod session;
 
-pub use forms::{CsrfProtected, FormSecret, PublicForm, Refusal, SessionForm};
+pub use forms::{CsrfProtected, FormSecret, PublicForm, SessionForm};
+pub use refusal::Refusal;
 pub use session::{SessionEvenIfHeld, SessionForEnrolment, SessionLookup};

@@ -8,7 +8,7 @@ use rocket::http::Status;
 use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
 
-use super::forms::Refusal;
+use super::refusal::Refusal;
 use crate::app::{self, App};
 use crate::auth::current::{AdminUser, CurrentSession, CurrentUser, Hold};
 use crate::token::looks_like_token;
