@@ -1,0 +1,329 @@
+//! A posted employee form, checked: every field at once, each problem reported beside its input.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::{EmployeeStatus, MAX_LOCATION_CHARS, MAX_TITLE_CHARS};
+use crate::hr::department::parse_department_name;
+use crate::hr::parse_date;
+use crate::ids::{DepartmentId, EmployeeId};
+use crate::users::{parse_name, Email};
+
+/// Which department a new or edited employee belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DepartmentChoice {
+    Existing(DepartmentId),
+    /// A department typed into the form; created unless one with that name exists.
+    New(String),
+}
+
+/// A checked employee, ready to be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmployeeFields {
+    pub name: String,
+    pub email: String,
+    pub title: String,
+    pub department: DepartmentChoice,
+    pub manager_id: Option<EmployeeId>,
+    pub location: String,
+    pub start_date: NaiveDate,
+    pub status: EmployeeStatus,
+    /// Set exactly when `status` is `Terminated`.
+    pub left_on: Option<NaiveDate>,
+}
+
+/// The form fields exactly as posted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmployeeDraft<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub title: &'a str,
+    pub department: &'a str,
+    pub new_department: &'a str,
+    pub manager: &'a str,
+    pub location: &'a str,
+    pub start_date: &'a str,
+    pub status: &'a str,
+    /// The leaving day; read only when `status` says the person left.
+    pub left_on: &'a str,
+}
+
+/// What is wrong with a draft, per form field (field name → message for people).
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+#[error("the employee form has {} invalid field(s)", .0.len())]
+pub struct InvalidEmployee(pub BTreeMap<&'static str, String>);
+
+impl InvalidEmployee {
+    pub fn one(field: &'static str, message: impl Into<String>) -> InvalidEmployee {
+        let mut errors = BTreeMap::new();
+        errors.insert(field, message.into());
+        InvalidEmployee(errors)
+    }
+}
+
+/// Why a valid-looking employee could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum EmployeeWriteError {
+    #[error("{0}")]
+    Invalid(InvalidEmployee),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<InvalidEmployee> for EmployeeWriteError {
+    fn from(invalid: InvalidEmployee) -> Self {
+        EmployeeWriteError::Invalid(invalid)
+    }
+}
+
+/// A short single-line text: 1..=`max` characters after trimming, no control characters.
+fn parse_text(raw: &str, max: usize, what: &str) -> Result<String, String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(format!("Please enter a {what}."));
+    }
+    if text.chars().count() > max {
+        return Err(format!("The {what} must be at most {max} characters long."));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(format!(
+            "The {what} contains characters that are not allowed."
+        ));
+    }
+    Ok(text.to_string())
+}
+
+type Errors = BTreeMap<&'static str, String>;
+
+/// The value of a checked field, or `None` with its message recorded under `field`.
+fn note<T>(errors: &mut Errors, field: &'static str, result: Result<T, String>) -> Option<T> {
+    result.map_err(|message| errors.insert(field, message)).ok()
+}
+
+/// An id posted by a `<select>`; only positive integers name a row.
+fn parse_id<Id: std::str::FromStr>(raw: &str) -> Option<Id> {
+    raw.trim().parse().ok()
+}
+
+impl EmployeeDraft<'_> {
+    /// Checks every field and reports all problems at once, so the form can show each one next
+    /// to its input. Whether the department and manager exist is checked when writing.
+    pub fn validate(&self) -> Result<EmployeeFields, InvalidEmployee> {
+        let mut errors = Errors::new();
+        let name = note(
+            &mut errors,
+            "name",
+            parse_name(self.name).map_err(str::to_string),
+        );
+        let email = note(
+            &mut errors,
+            "email",
+            Email::parse(self.email)
+                .map(|e| e.as_str().to_string())
+                .map_err(|e| e.to_string()),
+        );
+        let title = note(
+            &mut errors,
+            "title",
+            parse_text(self.title, MAX_TITLE_CHARS, "job title"),
+        );
+        let department = note(&mut errors, "department", self.department_choice());
+        let manager_id = note(&mut errors, "manager", self.manager_id());
+        let location = note(
+            &mut errors,
+            "location",
+            parse_text(self.location, MAX_LOCATION_CHARS, "location"),
+        );
+        let start_date = note(&mut errors, "start_date", self.start_date());
+        let status = note(
+            &mut errors,
+            "status",
+            EmployeeStatus::parse(self.status).ok_or_else(|| "Please choose a status.".into()),
+        );
+        let left_on = match (status, start_date) {
+            (Some(status), Some(start_date)) => {
+                note(&mut errors, "left_on", self.left_on(status, start_date))
+            }
+            _ => Some(None),
+        };
+        match (
+            name, email, title, department, manager_id, location, start_date, status, left_on,
+        ) {
+            (
+                Some(name),
+                Some(email),
+                Some(title),
+                Some(department),
+                Some(manager_id),
+                Some(location),
+                Some(start_date),
+                Some(status),
+                Some(left_on),
+            ) => Ok(EmployeeFields {
+                name,
+                email,
+                title,
+                department,
+                manager_id,
+                location,
+                start_date,
+                status,
+                left_on,
+            }),
+            _ => Err(InvalidEmployee(errors)),
+        }
+    }
+
+    /// A typed new department wins over the list (the list may still show a stale choice).
+    fn department_choice(&self) -> Result<DepartmentChoice, String> {
+        if !self.new_department.trim().is_empty() {
+            return parse_department_name(self.new_department)
+                .map(DepartmentChoice::New)
+                .map_err(str::to_string);
+        }
+        parse_id(self.department)
+            .map(DepartmentChoice::Existing)
+            .ok_or_else(|| "Please choose a department.".into())
+    }
+
+    /// No manager (the empty option) is a valid choice.
+    fn manager_id(&self) -> Result<Option<EmployeeId>, String> {
+        if self.manager.trim().is_empty() {
+            return Ok(None);
+        }
+        parse_id(self.manager)
+            .map(Some)
+            .ok_or_else(|| "Please choose a manager from the list.".into())
+    }
+
+    fn start_date(&self) -> Result<NaiveDate, String> {
+        parse_date(self.start_date.trim())
+            // Keeps dates within what people mean (and what four-digit years sort correctly as text).
+            .filter(|d| (1900..=2199).contains(&d.year()))
+            .ok_or_else(|| "Please enter a valid start date (YYYY-MM-DD).".into())
+    }
+
+    /// A leaver needs their last day (on or after the start); for anyone else a leftover date in
+    /// the field is dropped rather than refused, so switching a leaver back to active (a mistake
+    /// undone, a return) needs no second edit to clear it.
+    fn left_on(
+        &self,
+        status: EmployeeStatus,
+        start_date: NaiveDate,
+    ) -> Result<Option<NaiveDate>, String> {
+        if status != EmployeeStatus::Terminated {
+            return Ok(None);
+        }
+        let left_on = parse_date(self.left_on.trim())
+            .filter(|d| (1900..=2199).contains(&d.year()))
+            .ok_or("Please enter the last day with the company (YYYY-MM-DD).")?;
+        if left_on < start_date {
+            return Err("The last day cannot be before the start date.".into());
+        }
+        Ok(Some(left_on))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> EmployeeDraft<'static> {
+        EmployeeDraft {
+            name: " Grace Hopper ",
+            email: "Grace@Example.com",
+            title: "Rear Admiral",
+            department: "3",
+            new_department: "",
+            manager: "",
+            location: "Arlington",
+            start_date: "1943-12-01",
+            status: "active",
+            left_on: "",
+        }
+    }
+
+    #[test]
+    fn a_complete_draft_validates_into_normalized_fields() {
+        let fields = draft().validate().unwrap();
+        assert_eq!(fields.name, "Grace Hopper");
+        assert_eq!(fields.email, "grace@example.com");
+        assert_eq!(
+            fields.department,
+            DepartmentChoice::Existing(DepartmentId(3))
+        );
+        assert_eq!(fields.manager_id, None);
+        assert_eq!(fields.status, EmployeeStatus::Active);
+    }
+
+    #[test]
+    fn a_typed_department_wins_over_the_list() {
+        let fields = EmployeeDraft {
+            new_department: " Navy ",
+            department: "",
+            ..draft()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(fields.department, DepartmentChoice::New("Navy".into()));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let errors = EmployeeDraft {
+            name: "",
+            email: "nope",
+            title: "x\u{7}",
+            department: "abc",
+            new_department: "",
+            manager: "-4",
+            location: "",
+            start_date: "2023-02-29",
+            status: "boss",
+            left_on: "",
+        }
+        .validate()
+        .unwrap_err();
+        let fields: Vec<&str> = errors.0.keys().copied().collect();
+        assert_eq!(
+            fields,
+            [
+                "department",
+                "email",
+                "location",
+                "manager",
+                "name",
+                "start_date",
+                "status",
+                "title"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_leaver_needs_a_last_day_on_or_after_the_start() {
+        let leaver = |left_on| EmployeeDraft {
+            status: "terminated",
+            left_on,
+            ..draft()
+        };
+        let missing = leaver("").validate().unwrap_err();
+        assert!(missing.0.contains_key("left_on"));
+        let too_early = leaver("1943-11-30").validate().unwrap_err();
+        assert!(too_early.0.contains_key("left_on"));
+        let fields = leaver("1986-08-14").validate().unwrap();
+        assert_eq!(fields.left_on, NaiveDate::from_ymd_opt(1986, 8, 14));
+    }
+
+    #[test]
+    fn someone_still_here_keeps_no_last_day() {
+        let fields = EmployeeDraft {
+            left_on: "1986-08-14",
+            ..draft()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(fields.left_on, None);
+    }
+}
