@@ -11,7 +11,7 @@ use crate::app::recovery::{
     self, Delivery, Invitation, InvitationForm, IssuedLink, ResetLink, SetPassword, Unlock,
 };
 use crate::app::{
-    housekeeping, people, sessions, two_factor, AccountRef, Actor, App, HashingCapacity,
+    demo, housekeeping, sessions, two_factor, AccountRef, Actor, App, HashingCapacity,
 };
 use crate::auth::session::SessionSummary;
 use crate::clock::{format_timestamp, Clock};
@@ -382,7 +382,7 @@ pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow
 /// once — this is their only copy (the database keeps argon2id hashes).
 pub async fn run_demo(figment: &Figment, seed: u64) -> anyhow::Result<()> {
     let app = open(figment).await?;
-    let report = people::fill_demo(&app, seed)
+    let report = demo::fill(&app, seed, crate::hr::date_of(app.clock.now()))
         .await
         .context("cannot fill the demo company")?;
     println!(

@@ -17,6 +17,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod caches;
+pub mod demo;
 pub mod devices;
 pub mod error;
 pub mod exports;

@@ -8,7 +8,6 @@ use super::{Actor, App};
 use crate::app::error::AppResult;
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
-use crate::hr::demo::{self, DemoError, DemoReport};
 use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
 use crate::hr::org_chart::{OrgChart, OrgMember};
 use crate::hr::{
@@ -331,13 +330,4 @@ async fn load_security_figures(
         .await?,
         locked_accounts: app.throttle.locked_account_count(conn, now).await?,
     })
-}
-
-/// Fills an empty database with the demo company and its two accounts (their events in the same
-/// transaction); refuses, writing nothing, when the database has data.
-pub async fn fill_demo(app: &App, seed: u64) -> Result<DemoReport, DemoError> {
-    let now = app.clock.now();
-    let report = demo::fill(&app.db, &app.passwords, seed, date_of(now), now).await?;
-    app.company.invalidate();
-    Ok(report)
 }

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fantoccini::Client;
-use hr_portal::hr::demo::{self, DemoReport};
+use hr_portal::app::demo::DemoReport;
+use hr_portal::hr::demo;
 use hr_portal::users::Role;
 use serde_json::{json, Value};
 
@@ -238,15 +239,9 @@ fn validator_errors(pages: &Path) -> Vec<String> {
 
 async fn demo_company(app: &TestApp) -> DemoReport {
     let today = hr_portal::hr::date_of(app.clock.now());
-    demo::fill(
-        app.db(),
-        app.password_service(),
-        demo::DEMO_SEED,
-        today,
-        app.clock.now(),
-    )
-    .await
-    .expect("the demo company fills an empty database")
+    hr_portal::app::demo::fill(app.app(), demo::DEMO_SEED, today)
+        .await
+        .expect("the demo company fills an empty database")
 }
 
 async fn sign_out(browser: &Client) {

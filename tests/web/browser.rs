@@ -210,17 +210,10 @@ pub(crate) async fn path_of(browser: &Client) -> String {
 async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_in_chromium() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
-    let passwords = app.password_service();
     let today = hr_portal::hr::date_of(app.clock.now());
-    let demo = hr_portal::hr::demo::fill(
-        app.db(),
-        passwords,
-        hr_portal::hr::demo::DEMO_SEED,
-        today,
-        app.clock.now(),
-    )
-    .await
-    .expect("the demo company fills an empty database");
+    let demo = hr_portal::app::demo::fill(app.app(), hr_portal::hr::demo::DEMO_SEED, today)
+        .await
+        .expect("the demo company fills an empty database");
     let admin_account = demo
         .accounts
         .iter()

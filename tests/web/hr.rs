@@ -5,7 +5,8 @@
 //! test: the directory must list what the company plan says, in the order the plan implies.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use hr_portal::hr::demo::{self, DemoAccount, DemoCompany, DemoError, DemoReport, DEMO_SEED};
+use hr_portal::app::demo::{DemoAccount, DemoError, DemoReport};
+use hr_portal::hr::demo::{self, DemoCompany, DEMO_SEED};
 use hr_portal::hr::{date_of, EmployeeStatus};
 use hr_portal::text::fold;
 use hr_portal::users::Role;
@@ -69,15 +70,9 @@ fn today_of(app: &TestApp) -> NaiveDate {
 async fn demo_on(backend: Backend) -> Option<Demo> {
     let app = spawn_on(backend).await?;
     let today = today_of(&app);
-    let report = demo::fill(
-        app.db(),
-        app.password_service(),
-        DEMO_SEED,
-        today,
-        app.clock.now(),
-    )
-    .await
-    .expect("the demo fills an empty database");
+    let report = hr_portal::app::demo::fill(app.app(), DEMO_SEED, today)
+        .await
+        .expect("the demo fills an empty database");
     let company = demo::generate(DEMO_SEED, today);
     let people = people_of(&app, &company).await;
     Some(Demo {
@@ -790,14 +785,7 @@ async fn employee_names_are_shown_as_text_never_as_markup() {
 }
 
 async fn fill(app: &TestApp) -> Result<DemoReport, DemoError> {
-    demo::fill(
-        app.db(),
-        app.password_service(),
-        DEMO_SEED,
-        today_of(app),
-        app.clock.now(),
-    )
-    .await
+    hr_portal::app::demo::fill(app.app(), DEMO_SEED, today_of(app)).await
 }
 
 async fn the_demo_refuses_a_database_that_already_has_accounts_or_employees(backend: Backend) {
@@ -850,7 +838,7 @@ async fn the_demo_company_is_the_same_for_the_same_seed(backend: Backend) {
         let Some(app) = spawn_on(backend).await else {
             return;
         };
-        let report = demo::fill(app.db(), app.password_service(), seed, day, app.clock.now())
+        let report = hr_portal::app::demo::fill(app.app(), seed, day)
             .await
             .unwrap();
         accounts.push(report.accounts);

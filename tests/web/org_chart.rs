@@ -5,8 +5,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use hr_portal::app::demo::DemoReport;
 use hr_portal::hr::date_of;
-use hr_portal::hr::demo::{self, DemoReport, DEMO_SEED};
+use hr_portal::hr::demo::DEMO_SEED;
 use hr_portal::users::Role;
 use rocket::http::Status;
 
@@ -15,15 +16,9 @@ use crate::helpers::*;
 /// A fresh app with the demo company, its employee account signed in on the first browser.
 async fn demo_company(backend: Backend) -> Option<(TestApp, DemoReport)> {
     let app = spawn_on(backend).await?;
-    let report = demo::fill(
-        app.db(),
-        app.password_service(),
-        DEMO_SEED,
-        date_of(app.clock.now()),
-        app.clock.now(),
-    )
-    .await
-    .expect("the demo fills an empty database");
+    let report = hr_portal::app::demo::fill(app.app(), DEMO_SEED, date_of(app.clock.now()))
+        .await
+        .expect("the demo fills an empty database");
     let account = report
         .accounts
         .iter()
