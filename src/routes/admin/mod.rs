@@ -1,0 +1,51 @@
+//! The admin area, one file per page: every session, every account (and what can be done to
+//! one), the undelivered mail, the audit trail. `AdminUser` guards each route.
+
+mod account_actions;
+mod audit;
+mod mail;
+mod sessions;
+mod users;
+
+use rocket::{uri, Route};
+
+use crate::auth::AdminUser;
+use crate::users::User;
+use crate::web::cookies::SessionCookie;
+use crate::web::page::{self, NoticeRedirect};
+
+/// Whether the admin's own session ended with a change (then their cookie goes too, and they
+/// land on the login page).
+pub(super) fn after_ending(own_session_ended: bool, cookie: &SessionCookie<'_>) -> bool {
+    if own_session_ended {
+        cookie.clear();
+    }
+    own_session_ended
+}
+
+/// Where an administrator lands after a change that ended every session of `user`: the login
+/// page when `user` was themselves (their cookie goes too, with `own` as the message), else `back`
+/// with `message`.
+pub(super) fn after_ending_all(
+    admin: &AdminUser,
+    user: &User,
+    cookie: &SessionCookie<'_>,
+    own: &str,
+    back: rocket::http::uri::Origin<'static>,
+    message: String,
+) -> NoticeRedirect {
+    if after_ending(user.id == admin.0.id, cookie) {
+        return page::done(uri!("/login"), own);
+    }
+    page::done(back, message)
+}
+
+pub fn routes() -> Vec<Route> {
+    let mut all = Vec::new();
+    all.extend(sessions::routes());
+    all.extend(users::routes());
+    all.extend(account_actions::routes());
+    all.extend(audit::routes());
+    all.extend(mail::routes());
+    all
+}

@@ -1,0 +1,95 @@
+//! /admin/sessions: every live session, and ending one or all of someone's.
+
+use rocket::{get, post, routes, uri, Route, State};
+use rocket_dyn_templates::{context, Template};
+
+use super::{after_ending, after_ending_all};
+use crate::app::error::{AppError, AppResult};
+use crate::app::sessions::{self, Revoke};
+use crate::app::{AccountRef, Actor, App};
+use crate::auth::AdminUser;
+use crate::ids::UserId;
+use crate::routes::CsrfOnly;
+use crate::text::search_term;
+use crate::token::is_handle;
+use crate::web::cookies::SessionCookie;
+use crate::web::guards::SessionForm;
+use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
+use crate::web::views::SessionRow;
+
+const SESSIONS_PER_PAGE: i64 = 50;
+
+#[get("/admin/sessions?<email>&<page>")]
+pub(super) async fn sessions_page(
+    admin: AdminUser,
+    email: Option<&str>,
+    page: Option<i64>,
+    app: &State<App>,
+    flash: Option<Notice>,
+) -> AppResult<Template> {
+    let current = &admin.0.session;
+    let filter = search_term(email);
+    let (page, offset) = page_window(page, SESSIONS_PER_PAGE);
+    let (counts, rows) = sessions::all_sessions(app, &filter, SESSIONS_PER_PAGE, offset).await?;
+    Ok(Template::render(
+        "admin_sessions.html",
+        context! {
+            layout: Layout::signed_in(current, flash),
+            csrf_token: current.csrf_token(),
+            filter: &filter,
+            counts,
+            pagination: Pagination::new(page, SESSIONS_PER_PAGE, counts.live_sessions)
+                .with_query("email", &filter),
+            sessions: SessionRow::rows(rows, current, app.clock.now()),
+        },
+    ))
+}
+
+#[post("/admin/sessions/<handle>/revoke", data = "<form>")]
+async fn revoke_session(
+    admin: AdminUser,
+    handle: &str,
+    form: SessionForm<CsrfOnly>,
+    cookie: SessionCookie<'_>,
+    app: &State<App>,
+) -> AppResult<NoticeRedirect> {
+    if !is_handle(handle) {
+        return Err(AppError::NotFound);
+    }
+    let here = uri!(sessions_page(_, _));
+    match sessions::revoke(app, &Actor::admin(&admin, form.origin), handle).await? {
+        Revoke::AlreadyEnded => Ok(page::done(here, "That session had already ended.")),
+        Revoke::Revoked { own_session } if after_ending(own_session, &cookie) => Ok(page::done(
+            uri!("/login"),
+            "You revoked your own session and are signed out.",
+        )),
+        Revoke::Revoked { .. } => Ok(page::done(here, "The session has been revoked.")),
+    }
+}
+
+#[post("/admin/users/<user_id>/sessions/revoke", data = "<form>")]
+async fn force_logout(
+    admin: AdminUser,
+    user_id: UserId,
+    form: SessionForm<CsrfOnly>,
+    cookie: SessionCookie<'_>,
+    app: &State<App>,
+) -> AppResult<NoticeRedirect> {
+    let actor = Actor::admin(&admin, form.origin);
+    let Some(out) = sessions::force_logout(app, &actor, AccountRef::Id(user_id)).await? else {
+        return Err(AppError::NotFound);
+    };
+    let done = format!(
+        "{} was signed out everywhere ({} session(s)).",
+        out.user.name, out.ended
+    );
+    let own = "All your sessions were signed out.";
+    let back = uri!(sessions_page(_, _));
+    Ok(after_ending_all(
+        &admin, &out.user, &cookie, own, back, done,
+    ))
+}
+
+pub(super) fn routes() -> Vec<Route> {
+    routes![sessions_page, revoke_session, force_logout]
+}

@@ -1,0 +1,276 @@
+//! /admin/users: one page of accounts, and the new-account and invitation forms under it.
+
+use rocket::form::FromForm;
+use rocket::http::Status;
+use rocket::{get, post, routes, uri, Either, Route, State};
+use rocket_dyn_templates::{context, Template};
+use serde::Serialize;
+
+use crate::app::accounts::{self, CreateAccount, NewAccountForm};
+use crate::app::error::AppResult;
+use crate::app::recovery::{self, Delivery, Invitation, InvitationForm};
+use crate::app::{passkeys, two_factor};
+use crate::app::{Actor, App};
+use crate::auth::AdminUser;
+use crate::ids::UserId;
+use crate::text::search_term;
+use crate::users::password::Password;
+use crate::users::Role;
+use crate::web::guards::forms::csrf_protected;
+use crate::web::guards::SessionForm;
+use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
+use crate::web::views::{Moment, SelectOption};
+
+const USERS_PER_PAGE: i64 = 50;
+
+/// An account as the users table shows it.
+#[derive(Debug, Serialize)]
+struct UserRow {
+    id: UserId,
+    name: String,
+    email: String,
+    role: &'static str,
+    role_label: &'static str,
+    disabled: bool,
+    /// Invited, and the invitation not used yet: no password.
+    invited: bool,
+    must_change_password: bool,
+    /// Signs in with a second factor.
+    two_factor: bool,
+    /// How many passkeys the account has registered.
+    passkeys: i64,
+    /// Refused sign-in after too many failures, until then.
+    locked_until: Option<Moment>,
+    created: Moment,
+    is_self: bool,
+}
+
+/// An account form as typed (new account or invitation), shown again after a refusal.
+#[derive(Debug, Serialize)]
+struct AccountDraft {
+    name: String,
+    email: String,
+    role: String,
+    error: Option<String>,
+}
+
+impl Default for AccountDraft {
+    fn default() -> Self {
+        AccountDraft {
+            name: String::new(),
+            email: String::new(),
+            role: Role::Employee.as_str().into(),
+            error: None,
+        }
+    }
+}
+
+impl AccountDraft {
+    /// A form as it was sent, with what was wrong with it.
+    fn as_sent(name: String, email: String, role: String, error: String) -> AccountDraft {
+        AccountDraft {
+            name,
+            email,
+            role,
+            error: Some(error),
+        }
+    }
+}
+
+const EMAIL_TAKEN: &str = "An account with that e-mail address already exists.";
+
+/// Where the new-account and invitation forms lead: on to the users page saying what was done,
+/// or the users page again with `refused_form` (the form as it was sent) saying what was wrong.
+async fn answer_form(
+    admin: &AdminUser,
+    app: &App,
+    answer: Result<String, (Status, String)>,
+    refused_form: impl FnOnce(String) -> UserForms,
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
+    match answer {
+        Ok(done) => Ok(Either::Left(page::done(uri!(users_page(_, _)), done))),
+        Err((status, error)) => {
+            let forms = refused_form(error);
+            let page = users_listing(admin, app, "", None, None, forms).await?;
+            Ok(Either::Right((status, page)))
+        }
+    }
+}
+
+/// The two forms under the users table.
+#[derive(Debug, Default, Serialize)]
+struct UserForms {
+    new_user: AccountDraft,
+    invitation: AccountDraft,
+}
+
+/// The users page: one page of accounts plus the new-account and invitation forms.
+async fn users_listing(
+    admin: &AdminUser,
+    app: &App,
+    query: &str,
+    page: Option<i64>,
+    flash: Option<Notice>,
+    forms: UserForms,
+) -> AppResult<Template> {
+    let current = &admin.0.session;
+    let (page, offset) = page_window(page, USERS_PER_PAGE);
+    let (users, total) = accounts::users_page(app, query, USERS_PER_PAGE, offset).await?;
+    let locks = recovery::locked_until(app, &users).await?;
+    let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+    let with_two_factor = two_factor::enabled_among(app, &ids).await?;
+    let passkey_counts: std::collections::HashMap<UserId, i64> = passkeys::counts_among(app, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    let now = app.clock.now();
+    let rows: Vec<UserRow> = users
+        .into_iter()
+        .zip(locks)
+        .map(|(u, locked_until)| UserRow {
+            is_self: u.id == admin.0.id,
+            invited: !u.has_password(),
+            id: u.id,
+            name: u.name,
+            email: u.email.to_string(),
+            role: u.role.as_str(),
+            role_label: u.role.label(),
+            disabled: u.disabled,
+            must_change_password: u.must_change_password,
+            two_factor: with_two_factor.contains(&u.id),
+            passkeys: passkey_counts.get(&u.id).copied().unwrap_or(0),
+            locked_until: locked_until.map(|until| Moment::at(until, now)),
+            created: Moment::at(u.created_at, now),
+        })
+        .collect();
+    let roles: Vec<SelectOption> = Role::ALL
+        .into_iter()
+        .map(|r| SelectOption::new(r.as_str(), r.label(), false))
+        .collect();
+    Ok(Template::render(
+        "admin_users.html",
+        context! {
+            layout: Layout::signed_in(current, flash),
+            csrf_token: current.csrf_token(),
+            query,
+            users: rows,
+            pagination: Pagination::new(page, USERS_PER_PAGE, total).with_query("q", query),
+            roles,
+            forms,
+        },
+    ))
+}
+
+#[get("/admin/users?<q>&<page>")]
+pub(super) async fn users_page(
+    admin: AdminUser,
+    q: Option<&str>,
+    page: Option<i64>,
+    app: &State<App>,
+    flash: Option<Notice>,
+) -> AppResult<Template> {
+    let forms = UserForms::default();
+    users_listing(&admin, app, &search_term(q), page, flash, forms).await
+}
+
+/// The new-account form (its `Debug` redacts the passwords).
+#[derive(Debug, FromForm)]
+pub struct NewUserFields {
+    #[field(default = "")]
+    name: String,
+    #[field(default = "")]
+    email: String,
+    #[field(default = "")]
+    role: String,
+    password: Password,
+    password_confirm: Password,
+    /// Hold the person on the password page until they choose their own.
+    #[field(default = false)]
+    must_change: bool,
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+csrf_protected!(NewUserFields);
+
+#[post("/admin/users", data = "<form>")]
+async fn create_user(
+    admin: AdminUser,
+    form: SessionForm<NewUserFields>,
+    app: &State<App>,
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
+    let SessionForm {
+        form: fields,
+        origin,
+        ..
+    } = form;
+    let new = NewAccountForm {
+        name: &fields.name,
+        email: &fields.email,
+        role: &fields.role,
+        password: &fields.password,
+        confirmation: &fields.password_confirm,
+        must_change: fields.must_change,
+    };
+    let answer = match accounts::create_account(app, &Actor::admin(&admin, origin), new).await? {
+        CreateAccount::Created(user) => Ok(format!("Account for {} created.", user.name)),
+        CreateAccount::Invalid(message) => Err((Status::UnprocessableEntity, message)),
+        CreateAccount::EmailTaken => Err((Status::Conflict, EMAIL_TAKEN.to_string())),
+    };
+    answer_form(&admin, app, answer, |error| UserForms {
+        new_user: AccountDraft::as_sent(fields.name, fields.email, fields.role, error),
+        ..UserForms::default()
+    })
+    .await
+}
+
+/// The invitation form: who, with which role; they choose their password through the link.
+#[derive(Debug, FromForm)]
+pub struct InvitationFields {
+    #[field(default = "")]
+    name: String,
+    #[field(default = "")]
+    email: String,
+    #[field(default = "")]
+    role: String,
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+csrf_protected!(InvitationFields);
+
+#[post("/admin/users/invite", data = "<form>")]
+async fn invite_user(
+    admin: AdminUser,
+    form: SessionForm<InvitationFields>,
+    app: &State<App>,
+) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
+    let SessionForm {
+        form: fields,
+        origin,
+        ..
+    } = form;
+    let invitation = InvitationForm {
+        name: &fields.name,
+        email: &fields.email,
+        role: &fields.role,
+    };
+    let actor = Actor::admin(&admin, origin);
+    let answer = match recovery::invite(app, &actor, invitation, Delivery::Mail).await? {
+        Invitation::Created(issued) => Ok(format!(
+            "{} is invited: the link to choose a password is on its way to {}.",
+            issued.user.name, issued.user.email
+        )),
+        Invitation::Invalid(message) => Err((Status::UnprocessableEntity, message)),
+        Invitation::EmailTaken => Err((Status::Conflict, EMAIL_TAKEN.to_string())),
+    };
+    answer_form(&admin, app, answer, |error| UserForms {
+        invitation: AccountDraft::as_sent(fields.name, fields.email, fields.role, error),
+        ..UserForms::default()
+    })
+    .await
+}
+
+pub(super) fn routes() -> Vec<Route> {
+    routes![users_page, create_user, invite_user]
+}
