@@ -1,5 +1,6 @@
 //! Typed application settings, read from Rocket's figment (Rocket.toml + `ROCKET_*` env).
 
+use crate::secret::Secret;
 use std::path::PathBuf;
 
 use rocket::figment::Figment;
@@ -52,7 +53,8 @@ pub struct AppConfig {
     pub mail_transport: MailTransportKind,
     /// `smtp://host:port`, `smtps://host:port` or `smtp://host:port?tls=required`, credentials in
     /// the URL (`smtp://user:pass@host`). Never logged.
-    pub smtp_url: Option<Redacted>,
+    /// May carry credentials: never printed.
+    pub smtp_url: Option<Secret<String>>,
     /// The sender of every message, e.g. `HR Portal <hr@example.com>`.
     pub mail_from: String,
     /// The base of every link in a message (scheme, host and port people open).
@@ -81,29 +83,6 @@ pub struct AppConfig {
 pub enum MailTransportKind {
     File,
     Smtp,
-}
-
-/// A setting that holds a secret (credentials in a URL): readable by the code, never printed.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Redacted(String);
-
-impl Redacted {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl From<String> for Redacted {
-    fn from(value: String) -> Self {
-        Redacted(value)
-    }
 }
 
 impl Default for AppConfig {

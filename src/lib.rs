@@ -16,6 +16,7 @@ pub mod mail;
 pub mod private_files;
 pub mod routes;
 pub mod sealed;
+pub mod secret;
 pub mod secret_key;
 pub mod setup_token;
 pub mod text;

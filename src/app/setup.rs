@@ -6,22 +6,14 @@ use super::App;
 use crate::app::error::{AppError, AppResult};
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::session::{self, IssuedSession, SessionOrigin};
+use crate::secret::Secret;
 use crate::users::{NewUser, Role, User};
 
 /// The first-run form as posted: the printed token and the first administrator's account.
-/// (`Debug` by hand: the token is a secret.)
+#[derive(Debug)]
 pub struct SetupForm<'a> {
-    pub token: &'a str,
+    pub token: Secret<&'a str>,
     pub account: NewAccountForm<'a>,
-}
-
-impl std::fmt::Debug for SetupForm<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SetupForm")
-            .field("token", &"<redacted>")
-            .field("account", &self.account)
-            .finish()
-    }
 }
 
 /// How the first-run set-up went.
@@ -43,7 +35,7 @@ pub async fn setup_is_open(app: &App, token: &str) -> AppResult<bool> {
 
 /// Creates the first administrator and signs them in. A closed set-up is a 404.
 pub async fn complete_setup(app: &App, form: SetupForm<'_>, origin: &Origin) -> AppResult<Setup> {
-    if !setup_is_open(app, form.token).await? {
+    if !setup_is_open(app, form.token.expose()).await? {
         return Err(AppError::NotFound);
     }
     let (name, email) = match form.account.check() {

@@ -282,7 +282,7 @@ pub async fn create(
     .bind(origin.ip.as_deref())
     .bind(origin.user_agent.as_deref())
     .bind(&csrf_secret)
-    .bind(&user.password_hash)
+    .bind(user.password_hash.expose())
     .fetch_optional(&mut *conn)
     .await?;
     let Some(id) = id else { return Ok(None) };

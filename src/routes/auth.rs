@@ -16,6 +16,7 @@ use crate::app::sign_in::SignedIn;
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::CurrentSession;
+use crate::secret::Secret;
 use crate::users::password::Password;
 use crate::web::cookies::{PendingLoginCookie, SessionCookie, SignInCookies};
 use crate::web::guards::forms::csrf_protected;
@@ -151,7 +152,7 @@ async fn login(
     match password::sign_in(app, attempt, &origin).await? {
         SignIn::SignedIn(signed_in) => Ok(Either::Left(enter(*signed_in, &cookies, &fields.next))),
         SignIn::CodeNeeded(token) => {
-            pending.set(token.0);
+            pending.set(token.0.into_exposed());
             let code_step = match safe_next(&fields.next) {
                 Some(next) => uri!(code_page(next = Some(next))).to_string(),
                 None => uri!(code_page(next = None::<&str>)).to_string(),
@@ -172,7 +173,7 @@ pub(super) fn enter(signed_in: SignedIn, cookies: &SignInCookies<'_>, next: &str
         .session
         .set_session(issued.token, issued.session.remember);
     match new_device {
-        Some(made) => cookies.devices.add(made.token),
+        Some(made) => cookies.devices.add(made.token.into_exposed()),
         None => cookies.devices.refresh(),
     }
     let destination = match held {
@@ -269,8 +270,8 @@ async fn submit_code(
     let fields = form.0;
     let pending_token = pending.token();
     let attempt = CodeAttempt {
-        pending: pending_token.as_deref(),
-        code: &fields.code,
+        pending: pending_token.as_deref().map(Secret::new),
+        code: Secret::new(&fields.code),
         replacing: cookies.replacing(),
         device_tokens: cookies.device_tokens(),
     };

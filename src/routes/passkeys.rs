@@ -17,6 +17,7 @@ use crate::app::sign_in::passkey::{self as passkey_sign_in, Begun, PasskeyAttemp
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::CurrentSession;
+use crate::secret::Secret;
 use crate::users::password::Password;
 use crate::web::cookies::SignInCookies;
 use crate::web::guards::forms::csrf_protected;
@@ -158,7 +159,7 @@ fn challenge_json(begun: Begun) -> (Status, (ContentType, String)) {
         Begun::Challenge(challenge) => {
             let body = format!(
                 "{{\"ceremony\":{},\"options\":{}}}",
-                serde_json::Value::String(challenge.ceremony),
+                serde_json::Value::String(challenge.ceremony.into_exposed()),
                 challenge.options
             );
             (Status::Ok, (ContentType::JSON, body))
@@ -292,7 +293,7 @@ async fn sign_in(
 ) -> AppResult<Either<Redirect, (Status, Template)>> {
     let fields = form.0;
     let attempt = PasskeyAttempt {
-        ceremony: &fields.ceremony,
+        ceremony: Secret::new(&fields.ceremony),
         credential: &fields.credential,
         remember: fields.remember,
         replacing: cookies.replacing(),

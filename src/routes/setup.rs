@@ -11,6 +11,7 @@ use crate::app::error::{AppError, AppResult};
 use crate::app::setup::{self as first_run, Setup, SetupForm};
 use crate::app::App;
 use crate::audit::Origin;
+use crate::secret::Secret;
 use crate::users::password::Password;
 use crate::users::Role;
 use crate::web::cookies::SessionCookie;
@@ -84,7 +85,7 @@ async fn setup(
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let fields = form.0;
     let submitted = SetupForm {
-        token: &fields.token,
+        token: Secret::new(&fields.token),
         account: NewAccountForm {
             name: &fields.name,
             email: &fields.email,

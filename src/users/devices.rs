@@ -27,18 +27,10 @@ pub struct KnownDevice {
 }
 
 /// A device just made, with the token for the cookie (and nowhere else).
+#[derive(Debug)]
 pub struct NewDevice {
-    pub token: String,
+    pub token: crate::secret::Secret<String>,
     pub device: KnownDevice,
-}
-
-impl std::fmt::Debug for NewDevice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewDevice")
-            .field("token", &"<redacted>")
-            .field("device", &self.device)
-            .finish()
-    }
 }
 
 const COLUMNS: &str = "id, handle, created_at, last_seen_at, ip, user_agent";
@@ -116,7 +108,10 @@ impl KnownDevice {
             ip: ip.map(str::to_string),
             user_agent: user_agent.map(str::to_string),
         };
-        Ok(NewDevice { token, device })
+        Ok(NewDevice {
+            token: token.into(),
+            device,
+        })
     }
 
     /// A sign-in from a known device: it stays known for another lifetime from now.

@@ -60,32 +60,19 @@ impl Role {
     }
 }
 
-/// An account. `Debug` never prints the password hash.
-#[derive(Clone)]
+/// An account.
+#[derive(Clone, Debug)]
 pub struct User {
     pub id: UserId,
     pub email: Email,
     pub name: String,
-    pub password_hash: String,
+    pub password_hash: crate::secret::Secret<String>,
     pub role: Role,
     pub disabled: bool,
     pub created_at: i64,
     pub password_changed_at: i64,
     /// Set on a password an administrator chose: the person must pick their own next.
     pub must_change_password: bool,
-}
-
-impl std::fmt::Debug for User {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("email", &self.email)
-            .field("name", &self.name)
-            .field("password_hash", &"<redacted>")
-            .field("role", &self.role)
-            .field("disabled", &self.disabled)
-            .finish()
-    }
 }
 
 /// The columns a [`User`] is loaded from, in every statement that loads one.
@@ -117,7 +104,7 @@ impl TryFrom<UserRow> for User {
             id: row.id,
             email: Email::from_stored(row.email)?,
             name: row.name,
-            password_hash: row.password_hash,
+            password_hash: row.password_hash.into(),
             role: Role::from_stored(&row.role)?,
             disabled: row.disabled != 0,
             created_at: row.created_at,
@@ -184,7 +171,7 @@ pub enum AccountChange {
 impl User {
     /// Whether the account has a password yet (an invited account has none until its link is used).
     pub fn has_password(&self) -> bool {
-        self.password_hash != NO_PASSWORD
+        self.password_hash.expose() != NO_PASSWORD
     }
 
     /// The account for an address already in stored form (typed input goes through

@@ -21,26 +21,20 @@ const RECOVERY_CODE_CHARS: usize = 16;
 /// Longest code input looked at; anything longer is refused unread.
 pub const MAX_CODE_INPUT: usize = 64;
 
-/// A TOTP shared secret. (`Debug` redacts it.)
-#[derive(Clone)]
-pub struct TotpSecret(Vec<u8>);
-
-impl std::fmt::Debug for TotpSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TotpSecret(<redacted>)")
-    }
-}
+/// A TOTP shared secret.
+#[derive(Clone, Debug)]
+pub struct TotpSecret(crate::secret::Secret<Vec<u8>>);
 
 impl TotpSecret {
     pub fn generate() -> TotpSecret {
         let mut bytes = vec![0u8; SECRET_BYTES];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        TotpSecret(bytes)
+        TotpSecret(bytes.into())
     }
 
     /// The form an authenticator app accepts when typed: RFC 4648 base32 without padding.
     pub fn base32(&self) -> String {
-        match Secret::Raw(self.0.clone()).to_encoded() {
+        match Secret::Raw(self.0.expose().clone()).to_encoded() {
             Secret::Encoded(text) => text,
             Secret::Raw(_) => unreachable!("to_encoded always encodes"),
         }
@@ -48,17 +42,23 @@ impl TotpSecret {
 
     /// The sealed-at-rest form's plaintext (base64url of the bytes).
     pub fn to_stored(&self) -> String {
-        URL_SAFE_NO_PAD.encode(&self.0)
+        URL_SAFE_NO_PAD.encode(self.0.expose())
     }
 
     pub fn from_stored(text: &str) -> Option<TotpSecret> {
         let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
-        (bytes.len() >= 16).then_some(TotpSecret(bytes))
+        (bytes.len() >= 16).then_some(TotpSecret(bytes.into()))
     }
 
     fn totp(&self) -> TOTP {
-        TOTP::new(Algorithm::SHA1, DIGITS, 0, STEP_SECONDS, self.0.clone())
-            .expect("a 160-bit secret and 6 digits are valid RFC 6238 parameters")
+        TOTP::new(
+            Algorithm::SHA1,
+            DIGITS,
+            0,
+            STEP_SECONDS,
+            self.0.expose().clone(),
+        )
+        .expect("a 160-bit secret and 6 digits are valid RFC 6238 parameters")
     }
 
     /// The code an authenticator shows at unix time `at`.
@@ -196,7 +196,7 @@ mod tests {
     fn codes_match_the_rfc_6238_sha1_test_vector() {
         // RFC 6238 appendix B: secret "12345678901234567890", T = 59 → 94287082 (8 digits);
         // its last six digits are the 6-digit code.
-        let secret = TotpSecret(b"12345678901234567890".to_vec());
+        let secret = TotpSecret(b"12345678901234567890".to_vec().into());
         assert_eq!(secret.code_at(59), "287082");
         assert_eq!(secret.code_at(1_111_111_109), "081804");
     }

@@ -13,6 +13,7 @@ use rocket::request::{self, FromRequest, Request};
 use rocket::time::{Duration, OffsetDateTime};
 
 use crate::auth::pending_login::PENDING_LOGIN_SECONDS;
+use crate::secret::Secret;
 use crate::token::looks_like_token;
 use crate::users::devices::{DEVICE_LIFETIME, MAX_TOKENS_PER_BROWSER};
 
@@ -276,13 +277,13 @@ pub struct SignInCookies<'r> {
 
 impl SignInCookies<'_> {
     /// The session token this browser holds, if any: a sign-in replaces that session.
-    pub fn replacing(&self) -> Option<&str> {
-        self.replacing.as_deref()
+    pub fn replacing(&self) -> Option<Secret<&str>> {
+        self.replacing.as_deref().map(Secret::new)
     }
 
     /// The device tokens this browser carries.
-    pub fn device_tokens(&self) -> &[String] {
-        &self.device_tokens
+    pub fn device_tokens(&self) -> Secret<&[String]> {
+        Secret::new(&self.device_tokens)
     }
 }
 

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::audit::{Event, EventKind, Origin};
 use crate::auth::pending_login;
 use crate::ids::UserId;
+use crate::secret::Secret;
 use crate::users::devices::{DeviceOwner, KnownDevice};
 use crate::users::totp::{TotpSecret, TypedCode};
 use crate::users::two_factor::{RecoveryCodes, TwoFactorRow};
@@ -90,21 +91,14 @@ pub(in crate::app) fn check_code(
     }
 }
 
-/// The code step of a sign-in, as posted. (`Debug` by hand: the tokens are secrets.)
+/// The code step of a sign-in, as posted.
+#[derive(Debug)]
 pub struct CodeAttempt<'a> {
     /// The token in the pending-login cookie (`None`: the browser has none).
-    pub pending: Option<&'a str>,
-    pub code: &'a str,
-    pub replacing: Option<&'a str>,
-    pub device_tokens: &'a [String],
-}
-
-impl std::fmt::Debug for CodeAttempt<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CodeAttempt")
-            .field("pending", &self.pending.map(|_| "<redacted>"))
-            .finish_non_exhaustive()
-    }
+    pub pending: Option<Secret<&'a str>>,
+    pub code: Secret<&'a str>,
+    pub replacing: Option<Secret<&'a str>>,
+    pub device_tokens: Secret<&'a [String]>,
 }
 
 /// How the code step went. A throttled attempt is an `AppError::Throttled` (429).
@@ -146,7 +140,7 @@ pub async fn complete_sign_in(
         event
     };
     let pending = match attempt.pending {
-        Some(token) => pending_login::find(&mut *app.db.read().await?, token, now).await?,
+        Some(token) => pending_login::find(&mut *app.db.read().await?, token.expose(), now).await?,
         None => None,
     };
     let Some(pending) = pending else {
@@ -171,7 +165,8 @@ pub async fn complete_sign_in(
     let user = User::find_by_id(&mut conn, pending.user_id).await?;
     let row = TwoFactorRow::find(&mut conn, pending.user_id).await?;
     let owner = DeviceOwner::Id(pending.user_id);
-    let device = KnownDevice::recognise(&mut conn, attempt.device_tokens, owner, now).await?;
+    let device =
+        KnownDevice::recognise(&mut conn, attempt.device_tokens.expose(), owner, now).await?;
     drop(conn);
     let (user, row) = match (user, row) {
         (Some(user), Some(row)) if !user.disabled && row.is_enabled() => (user, row),
@@ -188,7 +183,7 @@ pub async fn complete_sign_in(
             .email(user.email.as_str())
             .detail(reason.as_str())
     };
-    let accepted = match check_code(app, &row, attempt.code, now) {
+    let accepted = match check_code(app, &row, attempt.code.expose(), now) {
         Ok(accepted) => accepted,
         Err(reason) => {
             app.record_alone(refused(reason)).await?;
@@ -213,7 +208,7 @@ pub async fn complete_sign_in(
     }
     let completion = Completion {
         remember: pending.remember(),
-        replacing: attempt.replacing,
+        replacing: attempt.replacing.as_ref().map(|token| *token.expose()),
         device: device.as_ref(),
         factors: Factors::PasswordAndCode(accepted.method()),
     };

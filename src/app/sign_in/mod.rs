@@ -14,6 +14,7 @@ use crate::auth::session::{self, IssuedSession, SessionOrigin};
 use crate::auth::throttle::Attempt;
 use crate::auth::CurrentSession;
 use crate::mail::messages;
+use crate::secret::Secret;
 use crate::users::device::describe;
 use crate::users::devices::{KnownDevice, NewDevice};
 use crate::users::password::Password;
@@ -27,14 +28,9 @@ pub struct SignedIn {
     pub new_device: Option<NewDevice>,
 }
 
-/// The token of a pending sign-in (for its cookie only; `Debug` redacts it).
-pub struct PendingToken(pub String);
-
-impl std::fmt::Debug for PendingToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PendingToken(<redacted>)")
-    }
-}
+/// The token of a pending sign-in (for its cookie only).
+#[derive(Debug)]
+pub struct PendingToken(pub Secret<String>);
 
 /// Counts one password or code guess before it is checked: against the known device the browser
 /// proved, or else against the account and the address. `Err(Throttled)` (after writing its
@@ -261,7 +257,7 @@ pub(super) async fn check_current_password(
     let matches = !password.is_over_limit()
         && app
             .passwords
-            .verify(Some(&user.password_hash), password.expose())
+            .verify(Some(user.password_hash.expose()), password.expose())
             .await?
             .matches;
     if !matches {

@@ -12,24 +12,18 @@ use crate::app::App;
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::passkey_ceremony::{self, NewCeremony, Purpose, Taken};
 use crate::mail::messages;
+use crate::secret::Secret;
 use crate::users::devices::{DeviceOwner, KnownDevice};
 use crate::users::passkeys::{Passkeys, StoredPasskey};
 use crate::users::two_factor::TwoFactorRow;
 use crate::users::User;
 
 /// A challenge for the browser: the token naming the ceremony and the options (JSON) for
-/// `navigator.credentials`. (`Debug` redacts the token.)
+/// `navigator.credentials`.
+#[derive(Debug)]
 pub struct Challenge {
-    pub ceremony: String,
+    pub ceremony: Secret<String>,
     pub options: String,
-}
-
-impl std::fmt::Debug for Challenge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Challenge")
-            .field("ceremony", &"<redacted>")
-            .finish_non_exhaustive()
-    }
 }
 
 /// How asking for a challenge went.
@@ -49,7 +43,10 @@ pub(in crate::app) async fn issue_challenge(
     let mut tx = app.db.begin_write().await?;
     let ceremony = passkey_ceremony::create(&mut tx, new, app.clock.now()).await?;
     tx.commit().await?;
-    Ok(Begun::Challenge(Challenge { ceremony, options }))
+    Ok(Begun::Challenge(Challenge {
+        ceremony: ceremony.into(),
+        options,
+    }))
 }
 
 pub(in crate::app) const CEREMONY_GONE: &str =
@@ -104,23 +101,16 @@ pub async fn begin_sign_in(app: &App, origin: &Origin) -> AppResult<Begun> {
     issue_challenge(app, &new, serde_json::to_string(&options)?).await
 }
 
-/// A passkey sign-in as posted. (`Debug` by hand: the tokens are secrets.)
+/// A passkey sign-in as posted.
+#[derive(Debug)]
 pub struct PasskeyAttempt<'a> {
-    pub ceremony: &'a str,
+    pub ceremony: Secret<&'a str>,
     /// The browser's answer, as JSON.
     pub credential: &'a str,
     pub remember: bool,
     /// The session token this browser already holds, if any: it is replaced, never upgraded.
-    pub replacing: Option<&'a str>,
-    pub device_tokens: &'a [String],
-}
-
-impl std::fmt::Debug for PasskeyAttempt<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasskeyAttempt")
-            .field("remember", &self.remember)
-            .finish_non_exhaustive()
-    }
+    pub replacing: Option<Secret<&'a str>>,
+    pub device_tokens: Secret<&'a [String]>,
 }
 
 /// Why a passkey sign-in was refused, as far as the person is told.
@@ -173,7 +163,7 @@ pub async fn finish_sign_in(
     };
     let now = app.clock.now();
     let failed = |why: &str| Event::new(EventKind::LoginFailed, origin).detail(why);
-    let state = match take_ceremony(app, attempt.ceremony, Purpose::SignIn, now).await? {
+    let state = match take_ceremony(app, attempt.ceremony.expose(), Purpose::SignIn, now).await? {
         Taken::Open(ceremony) => ceremony.state,
         gone => {
             count_address(app, origin, now).await?;
@@ -196,7 +186,8 @@ pub async fn finish_sign_in(
     let mut conn = app.db.read().await?;
     let user = User::find_by_id(&mut conn, stored.user_id).await?;
     let owner = DeviceOwner::Id(stored.user_id);
-    let device = KnownDevice::recognise(&mut conn, attempt.device_tokens, owner, now).await?;
+    let device =
+        KnownDevice::recognise(&mut conn, attempt.device_tokens.expose(), owner, now).await?;
     drop(conn);
     let Some(user) = user else {
         return Ok(PasskeyStep::Refused(PasskeyRefusal::NotRegistered));
@@ -255,7 +246,7 @@ pub async fn finish_sign_in(
         .is_some_and(|row| row.is_enabled());
     let completion = Completion {
         remember: attempt.remember,
-        replacing: attempt.replacing,
+        replacing: attempt.replacing.as_ref().map(|token| *token.expose()),
         device: device.as_ref(),
         factors: Factors::Passkey { totp_on },
     };

@@ -6,6 +6,7 @@ use crate::app::error::AppResult;
 use crate::app::App;
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::pending_login;
+use crate::secret::Secret;
 use crate::users::devices::{DeviceOwner, KnownDevice};
 use crate::users::password::Password;
 use crate::users::two_factor::TwoFactorRow;
@@ -33,27 +34,16 @@ impl FailureReason {
     }
 }
 
-/// A sign-in as typed into the login form. (`Debug` by hand: the tokens are live secrets.)
+/// A sign-in as typed into the login form.
+#[derive(Debug)]
 pub struct SignInAttempt<'a> {
     pub email: &'a str,
     pub password: &'a Password,
     pub remember: bool,
     /// The session token this browser already holds, if any: it is replaced, never upgraded.
-    pub replacing: Option<&'a str>,
+    pub replacing: Option<Secret<&'a str>>,
     /// The device tokens this browser carries (one per account it signed in to).
-    pub device_tokens: &'a [String],
-}
-
-impl std::fmt::Debug for SignInAttempt<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignInAttempt")
-            .field("email", &self.email)
-            .field("password", self.password)
-            .field("remember", &self.remember)
-            .field("replacing", &self.replacing.map(|_| "<redacted>"))
-            .field("device_tokens", &self.device_tokens.len())
-            .finish()
-    }
+    pub device_tokens: Secret<&'a [String]>,
 }
 
 /// How a sign-in ended. A throttled attempt is an `AppError::Throttled` (429).
@@ -80,7 +70,7 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
     let owner = DeviceOwner::Email(&email);
     let device = KnownDevice::recognise(
         &mut *app.db.read().await?,
-        attempt.device_tokens,
+        attempt.device_tokens.expose(),
         owner,
         now,
     )
@@ -93,7 +83,7 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
     let verification = app
         .passwords
         .verify(
-            user.as_ref().map(|u| u.password_hash.as_str()),
+            user.as_ref().map(|u| u.password_hash.expose().as_str()),
             attempt.password.expose(),
         )
         .await?;
@@ -122,17 +112,24 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
     if let Some(fresh) = upgraded_hash {
-        if User::upgrade_password_hash(&mut tx, user.id, &user.password_hash, &fresh).await? {
-            user.password_hash = fresh;
+        if User::upgrade_password_hash(&mut tx, user.id, user.password_hash.expose(), &fresh)
+            .await?
+        {
+            user.password_hash = fresh.into();
         }
     }
     if TwoFactorRow::find(&mut tx, user.id)
         .await?
         .is_some_and(|row| row.is_enabled())
     {
-        let pending =
-            pending_login::create(&mut tx, user.id, &user.password_hash, attempt.remember, now)
-                .await?;
+        let pending = pending_login::create(
+            &mut tx,
+            user.id,
+            user.password_hash.expose(),
+            attempt.remember,
+            now,
+        )
+        .await?;
         let Some(token) = pending else {
             tx.rollback().await?;
             let reason = FailureReason::ChangedDuringSignIn;
@@ -151,11 +148,11 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
             .subject(user.id);
         audit::record(&mut tx, now, event).await?;
         tx.commit().await?;
-        return Ok(SignIn::CodeNeeded(PendingToken(token)));
+        return Ok(SignIn::CodeNeeded(PendingToken(token.into())));
     }
     let completion = Completion {
         remember: attempt.remember,
-        replacing: attempt.replacing,
+        replacing: attempt.replacing.as_ref().map(|token| *token.expose()),
         device: device.as_ref(),
         factors: Factors::Password,
     };
