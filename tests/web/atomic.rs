@@ -23,8 +23,7 @@ async fn office(backend: Backend) -> Option<Office> {
     let ada_laptop = app.browser_signed_in_as(&ada).await;
     // Both first sign-ins are announced by mail: let the delivery task write its `mail_sent`
     // events now, not while a test counts events around a broken audit trail.
-    app.eventually("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL", 2)
-        .await;
+    app.mails_sent().reaches(2).await;
     Some(Office {
         app,
         ada,
@@ -35,11 +34,11 @@ async fn office(backend: Backend) -> Option<Office> {
 /// Posts an admin form with the audit trail broken; the answer must be a server error.
 async fn admin_posts_while_the_audit_trail_is_down(office: &Office, page: &str, action: &str) {
     office.app.break_the_audit_trail().await;
-    let events = office.app.audit_event_count().await;
+    let events = office.app.audit_events().await;
     let response = office.app.browser.submits(page, action, &[]).await;
     assert_eq!(response.status(), Status::InternalServerError, "{action}");
     office.app.mend_the_audit_trail().await;
-    assert_eq!(office.app.audit_event_count().await, events, "no event");
+    assert_eq!(office.app.audit_events().await, events, "no event");
 }
 
 async fn a_sign_in_whose_event_cannot_be_written_starts_no_session(backend: Backend) {
