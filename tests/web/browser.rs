@@ -358,7 +358,7 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
         .contains("You have been signed out."));
     admin.goto(&format!("{base}/dashboard")).await.unwrap();
     assert_eq!(path_of(&admin).await, "/login");
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(app.sessions().await, 0);
 
     user.close().await.unwrap();
     admin.close().await.unwrap();
@@ -391,8 +391,7 @@ fn authenticator_code(base32: &str, at: i64) -> String {
 async fn a_person_turns_on_two_factor_and_signs_in_with_a_code_in_chromium() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
+    app.create_dana().await;
     let base = serve(&app).await;
     let browser = open_browser(&driver).await;
     sign_in(&browser, &base, "dana@example.com", PASSWORD).await;
@@ -496,8 +495,7 @@ pub(crate) async fn click(browser: &Client, css: &str) {
 async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_removes_it_in_chromium() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
+    app.create_dana().await;
     let base = serve_as(&app, "localhost").await;
     let browser = open_browser(&driver).await;
     browser
@@ -517,7 +515,7 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_removes_it_in_chromi
         page.contains("data-passkey=\"work laptop\"")
     })
     .await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+    assert_eq!(app.passkeys().await, 1);
 
     // Sign out, then in with the passkey alone: no e-mail, no password, no code.
     click(&browser, "#sign-out").await;
@@ -548,7 +546,7 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_removes_it_in_chromi
         page.contains("no longer signs you in")
     })
     .await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
+    assert_eq!(app.passkeys().await, 0);
     click(&browser, "#sign-out").await;
     wait_until(&browser, "the login page", |url, _| url.path() == "/login").await;
     click(&browser, "#sign-in-with-passkey").await;
