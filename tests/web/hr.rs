@@ -307,7 +307,7 @@ async fn the_directory_sorts_by_name_start_date_and_department_and_ignores_unkno
             "sort={junk} falls back to name"
         );
     }
-    assert_eq!(demo.app.count("SELECT COUNT(*) FROM employees").await, 200);
+    assert_eq!(demo.app.employees().await, 200);
 
     // Pagination links keep the search, filter and order.
     let (_, html) = browser.opens("/employees?q=engineer&sort=start_desc").await;
@@ -544,7 +544,7 @@ async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(backend: Backen
             "active".into()
         )
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM employees").await, 201);
+    assert_eq!(app.employees().await, 201);
     let (_, html) = browser.opens(&format!("/employees/{}", sam.id)).await;
     assert!(
         html.contains(&format!("<a href=\"/employees/{id}\">Grace Hopper</a>")),
@@ -615,7 +615,7 @@ async fn bad_employee_input_gets_a_4xx_and_changes_nothing(backend: Backend) {
     let valid = new_hire(&engineering);
     let sam = demo.person(demo::DEMO_EMPLOYEE_NAME);
     let before = employee_table(app).await;
-    let departments_before = app.count("SELECT COUNT(*) FROM departments").await;
+    let departments_before = app.departments().await;
     let terminated = demo
         .people
         .iter()
@@ -760,10 +760,7 @@ async fn bad_employee_input_gets_a_4xx_and_changes_nothing(backend: Backend) {
         before,
         "no refused form changed an employee"
     );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM departments").await,
-        departments_before
-    );
+    assert_eq!(app.departments().await, departments_before);
 }
 
 #[rocket::async_test]
@@ -800,23 +797,20 @@ async fn fill(app: &TestApp) -> Result<DemoReport, DemoError> {
     .await
 }
 
-async fn the_demo_refuses_a_database_that_already_has_accounts_or_employees(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn the_demo_refuses_a_database_that_already_has_accounts_or_employees(app: TestApp) {
     app.create_user("ada@example.com", "Ada", Role::Admin).await;
     assert!(matches!(fill(&app).await, Err(DemoError::NotEmpty)));
-    assert_eq!(app.count("SELECT COUNT(*) FROM employees").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM departments").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(app.employees().await, 0);
+    assert_eq!(app.departments().await, 0);
+    assert_eq!(app.accounts().await, 1);
 
-    let Some(fresh) = spawn_on(backend).await else {
-        return;
-    };
+    let fresh = spawn_on(app.backend())
+        .await
+        .expect("a second app on the same backend");
     fill(&fresh).await.expect("an empty database is filled");
     assert!(matches!(fill(&fresh).await, Err(DemoError::NotEmpty)));
-    assert_eq!(fresh.count("SELECT COUNT(*) FROM employees").await, 200);
-    assert_eq!(fresh.count("SELECT COUNT(*) FROM users").await, 2);
+    assert_eq!(fresh.employees().await, 200);
+    assert_eq!(fresh.accounts().await, 2);
 }
 
 /// The whole company as stored, in insertion order, with references spelled out.
@@ -1058,23 +1052,9 @@ async fn the_dashboard_counts_joiners_and_leavers_and_shows_admins_what_needs_at
     let demo = demo_on(Backend::Sqlite).await.expect("sqlite");
     let today = today_of(&demo.app);
     let this_month = today.format("%Y-%m").to_string();
-    let count = |sql: &'static str| {
-        let app = &demo.app;
-        let month = this_month.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .bind(month)
-                .fetch_one(&app.db().pool)
-                .await
-                .unwrap()
-        }
-    };
-    let joined = count("SELECT COUNT(*) FROM employees WHERE substr(start_date, 1, 7) = $1").await;
-    let left = count("SELECT COUNT(*) FROM employees WHERE substr(left_on, 1, 7) = $1").await;
-    let leavers = demo
-        .app
-        .count("SELECT COUNT(*) FROM employees WHERE left_on IS NOT NULL")
-        .await;
+    let joined = demo.app.employees_who_started_in(&this_month).await;
+    let left = demo.app.employees_who_left_in(&this_month).await;
+    let leavers = demo.app.employees_who_left().await;
     assert!(
         leavers > 0,
         "the demo company has people who left, with their last day"
