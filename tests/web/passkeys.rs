@@ -132,11 +132,9 @@ async fn a_person_adds_a_passkey_and_then_signs_in_with_it_alone(backend: Backen
     assert!(page.contains("data-passkey=\"work laptop\""), "{page}");
     assert!(page.contains("never"), "not used yet");
     assert_eq!(app.events_of_kind("passkey_added").await, 1);
-    app.eventually(
-        "SELECT COUNT(*) FROM outbox WHERE subject = 'Your HR Portal passkeys changed'",
-        1,
-    )
-    .await;
+    app.mails_titled("Your HR Portal passkeys changed")
+        .reaches(1)
+        .await;
 
     let laptop = app.new_browser().await;
     let response = laptop.signs_in_with_passkey(&mut authenticator).await;
@@ -238,14 +236,8 @@ async fn an_expired_challenge_is_refused() {
     drop(response);
     assert!(!browser.is_signed_in().await);
     assert_eq!(app.sessions_of(&dana).await, 1);
-    let expired: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_events WHERE kind = 'login_failed' \
-         AND detail = 'passkey: challenge expired'",
-    )
-    .fetch_one(&app.db().pool)
-    .await
-    .unwrap();
-    assert_eq!(expired, 1);
+    let expired = app.events_of_kind_with_detail("login_failed", "passkey: challenge expired");
+    assert_eq!(expired.await, 1);
 }
 
 #[rocket::async_test]
@@ -268,11 +260,9 @@ async fn a_copied_authenticator_whose_counter_goes_back_is_refused_and_audited()
     drop(response);
     assert!(!copy.is_signed_in().await);
     assert_eq!(app.events_of_kind("passkey_clone_suspected").await, 1);
-    app.eventually(
-        "SELECT COUNT(*) FROM outbox WHERE subject LIKE '%passkeys was refused'",
-        1,
-    )
-    .await;
+    app.mails_with_subject_like("%passkeys was refused")
+        .reaches(1)
+        .await;
     assert_eq!(app.sessions_of(&dana).await, 2);
 }
 
@@ -322,14 +312,14 @@ async fn ten_minutes_after_signing_in_removing_a_passkey_needs_the_password() {
         .await;
     assert_eq!(wrong.status(), Status::UnprocessableEntity);
     drop(wrong);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+    assert_eq!(app.passkeys().await, 1);
     let right = app
         .browser
         .submits("/account/passkeys", &action, &[("password", PASSWORD)])
         .await;
     assert_eq!(right.status(), Status::SeeOther);
     drop(right);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
+    assert_eq!(app.passkeys().await, 0);
 }
 
 #[rocket::async_test]
@@ -355,7 +345,7 @@ async fn with_an_authenticator_app_a_late_change_also_needs_a_current_code() {
         )
         .await;
     assert_eq!(status, Status::UnprocessableEntity, "{refused}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+    assert_eq!(app.passkeys().await, 1);
     let code = code_for(&secret, app.clock.now());
     let with_code = app
         .browser
@@ -367,7 +357,7 @@ async fn with_an_authenticator_app_a_late_change_also_needs_a_current_code() {
         .await;
     assert_eq!(with_code.status(), Status::SeeOther);
     drop(with_code);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
+    assert_eq!(app.passkeys().await, 0);
 }
 
 #[rocket::async_test]
@@ -388,7 +378,7 @@ async fn the_same_authenticator_cannot_register_twice_and_a_name_is_needed() {
         .adds_passkey(&mut authenticator, "same key")
         .await;
     assert_eq!(again, Status::UnprocessableEntity);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+    assert_eq!(app.passkeys().await, 1);
     assert_eq!(app.events_of_kind("passkey_refused").await, 1);
 }
 
@@ -468,7 +458,7 @@ async fn an_administrators_two_factor_reset_removes_the_passkeys_the_users_list_
     let reset = admin_browser.submits("/admin/users", &action, &[]).await;
     assert_eq!(reset.status(), Status::SeeOther);
     drop(reset);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
+    assert_eq!(app.passkeys().await, 0);
     let browser = app.new_browser().await;
     let response = browser.signs_in_with_passkey(&mut authenticator).await;
     assert_eq!(response.status(), Status::Unauthorized);
@@ -486,14 +476,13 @@ async fn passkey_challenges_count_against_the_address_like_password_guesses() {
         .asks_challenge("/login", "/login/passkey/challenge", &[])
         .await;
     assert_eq!(status, Status::TooManyRequests);
-    let ceremonies = "SELECT COUNT(*) FROM passkey_ceremonies";
-    assert_eq!(app.count(ceremonies).await, 3);
+    assert_eq!(app.passkey_ceremonies().await, 3);
     // Unanswered challenges go with the housekeeping once their five minutes are over.
     app.clock.advance(5 * 60);
     hr_portal::app::sessions::purge_expired(app.app())
         .await
         .unwrap();
-    assert_eq!(app.count(ceremonies).await, 0);
+    assert_eq!(app.passkey_ceremonies().await, 0);
 }
 
 #[rocket::async_test]
