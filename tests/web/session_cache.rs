@@ -11,7 +11,7 @@
 use hr_portal::app::App;
 use hr_portal::auth::{hash_token, random_token};
 use hr_portal::ids::UserId;
-use hr_portal::users::{Role, User};
+use hr_portal::users::User;
 use rocket::http::{ContentType, Cookie, Status};
 use rocket::local::asynchronous::Client;
 
@@ -166,9 +166,7 @@ struct Stage {
 impl Stage {
     async fn on(backend: Backend) -> Option<Stage> {
         let app = spawn_on(backend).await?;
-        let ada = app
-            .create_user("ada@example.com", "Ada", Role::Employee)
-            .await;
+        let ada = app.create_ada().await;
         let (_, admin_csrf) = admin_of(&app).await;
         let victim = Victim::on(&app).await;
         Some(Stage {
@@ -384,17 +382,12 @@ async fn a_writer_that_died_between_its_bumps_turns_the_cache_off_until_the_next
 
 /// The dashboard is kept whole under the write generation: a sign-in and a sign-out in another
 /// browser, on another instance, show in the very next view's session count, every iteration.
-async fn a_kept_dashboard_shows_a_sign_in_elsewhere_on_the_next_view(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_kept_dashboard_shows_a_sign_in_elsewhere_on_the_next_view(app: TestApp) {
+    let ada = app.create_ada().await;
     let own = app.browser_signed_in_as(&ada).await;
     let elsewhere = app.new_browser().await;
     let kept = || own.rocket().state::<App>().unwrap().dashboards.hits();
-    let iterations = match backend {
+    let iterations = match app.backend() {
         Backend::Sqlite => 50,
         Backend::Postgres => 10,
     };
