@@ -129,11 +129,7 @@ async fn a_person_with_two_factor_needs_a_code_and_each_code_works_once(backend:
         .unwrap();
     assert!(!stored.contains(&secret), "the secret is stored sealed");
     assert_ne!(stored.to_uppercase(), secret);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM recovery_codes WHERE used_at IS NULL")
-            .await,
-        10
-    );
+    assert_eq!(app.unused_recovery_codes().await, 10);
     let (_, page) = laptop.opens("/account/two-factor").await;
     assert!(page.contains("id=\"two-factor-on\""));
     assert!(!page.contains(&secret), "the secret is not shown again");
@@ -170,13 +166,8 @@ async fn a_person_with_two_factor_needs_a_code_and_each_code_works_once(backend:
     assert_eq!(again.status(), Status::Unauthorized, "the same code fails");
     drop(again);
     assert!(!tablet.is_signed_in().await);
-    let replays: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_events WHERE kind = 'two_factor_failed' AND detail = 'code already used'",
-    )
-    .fetch_one(&app.db().pool)
-    .await
-    .unwrap();
-    assert_eq!(replays, 1);
+    let replays = app.events_of_kind_with_detail("two_factor_failed", "code already used");
+    assert_eq!(replays.await, 1);
 
     let recovery = tablet.enters_code(&codes[0].to_uppercase()).await;
     assert_eq!(recovery.status(), Status::SeeOther, "a recovery code works");
@@ -216,11 +207,9 @@ async fn a_person_with_two_factor_needs_a_code_and_each_code_works_once(backend:
         desktop.is_signed_in().await,
         "the password alone signs in again"
     );
-    app.eventually(
-        "SELECT COUNT(*) FROM outbox WHERE subject LIKE '%two-factor sign-in was reset%'",
-        1,
-    )
-    .await;
+    app.mails_with_subject_like("%two-factor sign-in was reset%")
+        .reaches(1)
+        .await;
 }
 
 async fn a_pending_sign_in_needs_the_password_step_lasts_five_minutes_and_works_once(
@@ -377,10 +366,8 @@ async fn wrong_malformed_and_overlong_codes_are_refused_audited_and_throttled(ba
     assert!(app.events_of_kind("login_throttled").await >= 1);
 }
 
-async fn failures_from_elsewhere_do_not_lock_out_the_owners_known_browser(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn failures_from_elsewhere_do_not_lock_out_the_owners_known_browser(app: TestApp) {
+    let dana = app.create_dana().await;
     let owner = app.browser_signed_in_as(&dana).await;
     assert_eq!(owner.signs_out().await, Status::SeeOther);
 
@@ -427,15 +414,11 @@ async fn failures_from_elsewhere_do_not_lock_out_the_owners_known_browser(backen
     );
 }
 
-async fn a_new_browser_is_announced_once_and_a_known_one_is_not(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
-    let new_device_mail =
-        "SELECT COUNT(*) FROM outbox WHERE subject = 'New sign-in to your HR Portal account'";
+async fn a_new_browser_is_announced_once_and_a_known_one_is_not(app: TestApp) {
+    let dana = app.create_dana().await;
+    let new_device_mails = || app.mails_titled("New sign-in to your HR Portal account");
     let laptop = app.browser_signed_in_as(&dana).await;
-    let delivered = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL";
-    app.eventually(delivered, 1).await;
+    app.mails_sent().reaches(1).await;
     let notices = new_sign_in_notices(&app);
     assert_eq!(notices.len(), 1, "one new-sign-in message");
     let message = &notices[0];
@@ -451,7 +434,7 @@ async fn a_new_browser_is_announced_once_and_a_known_one_is_not(backend: Backend
         Status::SeeOther
     );
     assert_eq!(
-        app.count(new_device_mail).await,
+        new_device_mails().await,
         1,
         "a known browser is not announced"
     );
@@ -479,7 +462,7 @@ async fn a_new_browser_is_announced_once_and_a_known_one_is_not(backend: Backend
         laptop.signs_in_as("dana@example.com", PASSWORD).await,
         Status::SeeOther
     );
-    assert_eq!(app.count(new_device_mail).await, 2);
+    assert_eq!(new_device_mails().await, 2);
 }
 
 async fn an_admin_without_two_factor_can_only_set_it_up_when_it_is_required(backend: Backend) {
@@ -523,7 +506,7 @@ async fn the_cli_resets_two_factor(backend: Backend) {
         "{output}"
     );
     assert!(!laptop.is_signed_in().await);
-    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 0);
+    assert_eq!(app.two_factor_enrolments().await, 0);
     let browser = app.browser_signed_in_as(&dana).await;
     assert!(browser.is_signed_in().await);
     let (ok, output) = hr_portal(
@@ -551,13 +534,13 @@ async fn turning_it_off_needs_the_password_and_a_current_code(backend: Backend) 
     let refused = laptop.submits(page, action, &wrong_code).await;
     assert_eq!(refused.status(), Status::UnprocessableEntity);
     drop(refused);
-    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 1);
+    assert_eq!(app.two_factor_enrolments().await, 1);
     let right = [("password", PASSWORD), ("code", code.as_str())];
     let off = laptop.submits(page, action, &right).await;
     assert_eq!(off.status(), Status::SeeOther);
     drop(off);
-    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM recovery_codes").await, 0);
+    assert_eq!(app.two_factor_enrolments().await, 0);
+    assert_eq!(app.recovery_codes().await, 0);
     assert_eq!(app.events_of_kind("two_factor_disabled").await, 1);
     let phone = app.browser_signed_in_as(&dana).await;
     assert!(
@@ -589,15 +572,13 @@ async fn a_right_password_does_not_reset_the_count_of_wrong_codes(backend: Backe
             Status::TooManyRequests
         ]
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 1);
+    assert_eq!(app.two_factor_enrolments().await, 1);
 }
 
 async fn a_two_step_sign_in_leaves_nothing_on_the_address_count(backend: Backend) {
     let Some((app, _dana, _laptop, secret, _)) = enrolled_dana(backend).await else {
         return;
     };
-    let address_failures =
-        "SELECT COUNT(*) FROM login_throttle WHERE key LIKE 'ip:%' AND failures > 0";
     for _ in 0..3 {
         let phone = app.new_browser().await;
         password_step(&phone).await;
@@ -605,13 +586,11 @@ async fn a_two_step_sign_in_leaves_nothing_on_the_address_count(backend: Backend
         let code = code_for(&secret, app.clock.now());
         assert_eq!(phone.enters_code(&code).await.status(), Status::SeeOther);
     }
-    assert_eq!(app.count(address_failures).await, 0);
+    assert_eq!(app.addresses_with_failures().await, 0);
 }
 
-async fn code_posts_without_a_pending_sign_in_are_limited_per_address(backend: Backend) {
-    let Some((app, _dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn code_posts_without_a_pending_sign_in_are_limited_per_address(app: TestApp) {
+    app.create_dana().await;
     let stranger = app.new_browser().await;
     let mut refused = 0;
     for _ in 0..60 {
@@ -623,35 +602,27 @@ async fn code_posts_without_a_pending_sign_in_are_limited_per_address(backend: B
     assert_eq!(app.events_of_kind("two_factor_failed").await, 50);
 }
 
-async fn a_password_change_and_a_forced_sign_out_forget_trusted_devices(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
-    let devices = "SELECT COUNT(*) FROM known_devices";
+async fn a_password_change_and_a_forced_sign_out_forget_trusted_devices(app: TestApp) {
+    let dana = app.create_dana().await;
     let laptop = app.browser_signed_in_as(&dana).await;
-    assert_eq!(app.count(devices).await, 1);
+    assert_eq!(app.known_devices().await, 1);
     let new = "another long passphrase 7";
     let changed = laptop.changes_password(PASSWORD, new, new).await;
     assert_eq!(changed.status(), Status::SeeOther);
     drop(changed);
-    assert_eq!(app.count(devices).await, 0);
+    assert_eq!(app.known_devices().await, 0);
     laptop.signs_out().await;
     assert_eq!(
         laptop.signs_in_as("dana@example.com", new).await,
         Status::SeeOther
     );
-    assert_eq!(app.count(devices).await, 1);
+    assert_eq!(app.known_devices().await, 1);
     app.sign_in_as_admin().await;
     let action = format!("/admin/users/{}/sessions/revoke", dana.id);
     let out = app.browser.submits("/admin/users", &action, &[]).await;
     assert_eq!(out.status(), Status::SeeOther);
     drop(out);
-    let danas: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM known_devices WHERE user_id = $1")
-        .bind(dana.id)
-        .fetch_one(&app.db().pool)
-        .await
-        .unwrap();
-    assert_eq!(danas, 0);
+    assert_eq!(app.known_devices_of(&dana).await, 0);
 }
 
 async fn keep_me_signed_in_is_honoured_after_the_code(backend: Backend) {
@@ -681,9 +652,7 @@ async fn keep_me_signed_in_is_honoured_after_the_code(backend: Backend) {
         "a persistent cookie for keep me signed in"
     );
     drop(response);
-    let remembered = app
-        .count("SELECT COUNT(*) FROM sessions WHERE remember = 1")
-        .await;
+    let remembered = app.remembered_sessions().await;
     assert_eq!(remembered, 1);
 }
 
