@@ -673,28 +673,3 @@ impl TestApp {
     }
 }
 
-/// Raw counting, kept while the test modules move to the named counts of `counts.rs`.
-#[allow(dead_code)]
-impl TestApp {
-    pub async fn count(&self, sql: &'static str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.db().pool)
-            .await
-            .unwrap()
-    }
-
-    pub async fn audit_event_count(&self) -> i64 {
-        self.audit_events().await
-    }
-
-    pub async fn eventually(&self, sql: &'static str, at_least: i64) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while self.count(sql).await < at_least {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "never came true: {sql}"
-            );
-            rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-    }
-}
