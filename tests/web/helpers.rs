@@ -322,6 +322,20 @@ impl TestApp {
             .expect("the demo company fills an empty database")
     }
 
+    /// Signs the first browser in as the demo company's account with `role`, with the password
+    /// the demo printed.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn sign_in_to_the_demo_as(&self, report: &DemoReport, role: Role) {
+        let account = demo_account(report, role);
+        assert_eq!(
+            self.browser
+                .signs_in_as(&account.email, &account.password)
+                .await,
+            Status::SeeOther,
+            "the demo {role:?} signs in with the printed password"
+        );
+    }
+
     /// Puts a session row straight into the table (as if signed in from another device), with
     /// its handle doubling as its token hash: these rows have no usable cookie.
     pub async fn plant_session(&self, planted: PlantedSession<'_>) {
@@ -617,6 +631,14 @@ impl TestApp {
         root
     }
 
+    /// Signs the administrator in on the first browser and creates Ada's account: where most
+    /// tests of the admin pages start. Ada is returned.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn sign_in_as_admin_and_create_ada(&self) -> User {
+        self.sign_in_as_admin().await;
+        self.create_ada().await
+    }
+
     /// A fresh browser signed in as `user` (every test account shares [`PASSWORD`]).
     pub async fn browser_signed_in_as(&self, user: &User) -> Client {
         let browser = self.new_browser().await;
@@ -627,6 +649,39 @@ impl TestApp {
             user.email
         );
         browser
+    }
+
+    /// The handle (the public name) of the session `browser` is signed in with.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn session_handle_of(&self, browser: &Client) -> String {
+        let token = browser.session_token().expect("signed in");
+        sqlx::query_scalar("SELECT handle FROM sessions WHERE token_hash = $1")
+            .bind(hr_portal::auth::hash_token(&token))
+            .fetch_one(&self.db().pool)
+            .await
+            .unwrap()
+    }
+
+    /// The handle of a session of the account with the address `email` (the first the
+    /// database returns).
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn session_handle_of_address(&self, email: &str) -> String {
+        sqlx::query_scalar(
+            "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1",
+        )
+        .bind(email)
+        .fetch_one(&self.db().pool)
+        .await
+        .unwrap()
+    }
+
+    /// The kinds of every audit event, oldest first.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn audit_kinds(&self) -> Vec<String> {
+        sqlx::query_scalar("SELECT kind FROM audit_events ORDER BY id")
+            .fetch_all(&self.db().pool)
+            .await
+            .unwrap()
     }
 
     /// `user` as the database has them now.
@@ -672,4 +727,3 @@ impl TestApp {
             .unwrap();
     }
 }
-
