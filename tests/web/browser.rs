@@ -158,27 +158,9 @@ pub(crate) async fn save_screenshot(browser: &Client, name: &str) {
 
 pub(crate) async fn sign_in(browser: &Client, base: &str, email: &str, password: &str) {
     browser.goto(&format!("{base}/login")).await.unwrap();
-    browser
-        .find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(password)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(browser, "email", email).await;
+    fill(browser, "password", password).await;
+    click(browser, "#sign-in").await;
     wait_until(browser, "the page after signing in", |url, _| {
         url.path() != "/login"
     })
@@ -210,29 +192,9 @@ pub(crate) async fn path_of(browser: &Client) -> String {
 async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_in_chromium() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
-    let passwords = app.password_service();
-    let today = hr_portal::hr::date_of(app.clock.now());
-    let demo = hr_portal::hr::demo::fill(
-        app.db(),
-        passwords,
-        hr_portal::hr::demo::DEMO_SEED,
-        today,
-        app.clock.now(),
-    )
-    .await
-    .expect("the demo company fills an empty database");
-    let admin_account = demo
-        .accounts
-        .iter()
-        .find(|a| a.role == Role::Admin)
-        .unwrap()
-        .clone();
-    let employee = demo
-        .accounts
-        .iter()
-        .find(|a| a.role == Role::Employee)
-        .unwrap()
-        .clone();
+    let demo = app.fill_demo_company().await;
+    let admin_account = demo_account(&demo, Role::Admin).clone();
+    let employee = demo_account(&demo, Role::Employee).clone();
     // Opened by name, as people do (the login page then offers passkeys too).
     let base = serve_as(&app, "localhost").await;
 
@@ -280,20 +242,8 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
         "{everyone}"
     );
     let surname = employee.name.split(' ').next_back().unwrap().to_string();
-    user.find(Locator::Id("employee-search"))
-        .await
-        .unwrap()
-        .send_keys(&surname)
-        .await
-        .unwrap();
-    user.find(Locator::Css(
-        "form[action=\"/employees\"] button[type=submit]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    fill(&user, "employee-search", &surname).await;
+    click(&user, "form[action=\"/employees\"] button[type=submit]").await;
     wait_until(&user, "the search results", |url, _| {
         url.query().is_some_and(|q| q.contains("q="))
     })
@@ -321,13 +271,7 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
         .await
         .unwrap();
     let selector = format!("form[action=\"/admin/users/{employee_id}/sessions/revoke\"] button");
-    admin
-        .find(Locator::Css(&selector))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&admin, &selector).await;
     wait_until(&admin, "the force-logout confirmation", |_, page| {
         page.contains("signed out everywhere")
     })
@@ -340,13 +284,7 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
     assert_eq!(path_of(&user).await, "/login");
 
     // The admin signs out with the page's button; the session is gone server-side.
-    admin
-        .find(Locator::Id("sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&admin, "#sign-out").await;
     wait_until(&admin, "the login page after signing out", |url, _| {
         url.path() == "/login"
     })
@@ -364,17 +302,17 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
     admin.close().await.unwrap();
 }
 
+/// Empties the field with the id `id` and types `text` into it, as a person would.
+pub(crate) async fn fill(browser: &Client, id: &str, text: &str) {
+    let field = browser.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
 /// Types `text` into the field `id` and presses the button `button`.
 async fn fill_and_press(browser: &Client, id: &str, text: &str, button: &str) {
-    let field = browser.find(Locator::Id(id)).await.unwrap();
-    field.send_keys(text).await.unwrap();
-    browser
-        .find(Locator::Id(button))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(browser, id, text).await;
+    click(browser, &format!("#{button}")).await;
 }
 
 /// The code an authenticator app shows for `base32` at `at` (totp-rs, not the app's wrapper).
@@ -424,13 +362,7 @@ async fn a_person_turns_on_two_factor_and_signs_in_with_a_code_in_chromium() {
     assert_eq!(codes.len(), 10);
 
     // Sign out, then in again: the password leads to the code step, the code to the dashboard.
-    browser
-        .find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "form[action='/logout'] button").await;
     wait_until(&browser, "the login page", |url, _| url.path() == "/login").await;
     sign_in(&browser, &base, "dana@example.com", PASSWORD).await;
     assert_eq!(path_of(&browser).await, "/login/two-factor");
