@@ -43,12 +43,7 @@ async fn posting_another_users_session_handle_changes_nothing_and_answers_as_for
     let bob = app.new_browser().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     bob.signs_in_as("bob@example.com", PASSWORD).await;
-    let bobs_handle: String = sqlx::query_scalar(
-        "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'bob@example.com'",
-    )
-    .fetch_one(&app.db().pool)
-    .await
-    .unwrap();
+    let bobs_handle = app.session_handle_of_address("bob@example.com").await;
     let answer = |response: rocket::local::asynchronous::LocalResponse<'_>| {
         let location = response.headers().get_one("Location").map(str::to_string);
         (response.status(), location)
@@ -72,12 +67,7 @@ async fn signing_out_one_own_session_from_the_list_ends_it(app: TestApp) {
     let other = app.new_browser().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     other.signs_in_as("ada@example.com", PASSWORD).await;
-    let token = other.session_token().unwrap();
-    let handle: String = sqlx::query_scalar("SELECT handle FROM sessions WHERE token_hash = $1")
-        .bind(hr_portal::auth::hash_token(&token))
-        .fetch_one(&app.db().pool)
-        .await
-        .unwrap();
+    let handle = app.session_handle_of(&other).await;
     let action = format!("/account/sessions/{handle}/revoke");
     let response = app.browser.submits("/account/sessions", &action, &[]).await;
     assert_eq!(response.status(), Status::SeeOther);

@@ -2,43 +2,16 @@
 
 use hr_portal::users::Role;
 use rocket::http::Status;
-use rocket::local::asynchronous::Client;
 
 use crate::helpers::*;
 
-async fn handle_of(app: &TestApp, browser: &Client) -> String {
-    let token = browser.session_token().expect("signed in");
-    sqlx::query_scalar("SELECT handle FROM sessions WHERE token_hash = $1")
-        .bind(hr_portal::auth::hash_token(&token))
-        .fetch_one(&app.db().pool)
-        .await
-        .unwrap()
-}
-
-async fn audit_kinds(app: &TestApp) -> Vec<String> {
-    sqlx::query_scalar("SELECT kind FROM audit_events ORDER BY id")
-        .fetch_all(&app.db().pool)
-        .await
-        .unwrap()
-}
-
-async fn signed_in_admin(app: &TestApp) {
-    app.create_user("root@example.com", "Root Admin", Role::Admin)
-        .await;
-    assert_eq!(
-        app.browser.signs_in_as("root@example.com", PASSWORD).await,
-        Status::SeeOther
-    );
-}
-
 async fn revoking_one_of_two_sessions_ends_exactly_that_one(app: TestApp) {
-    signed_in_admin(&app).await;
-    app.create_ada().await;
+    app.sign_in_as_admin_and_create_ada().await;
     let laptop = app.new_browser().await;
     let phone = app.new_browser().await;
     laptop.signs_in_as("ada@example.com", PASSWORD).await;
     phone.signs_in_as("ada@example.com", PASSWORD).await;
-    let laptop_handle = handle_of(&app, &laptop).await;
+    let laptop_handle = app.session_handle_of(&laptop).await;
 
     let action = format!("/admin/sessions/{laptop_handle}/revoke");
     let response = app.browser.submits("/admin/sessions", &action, &[]).await;
@@ -66,8 +39,7 @@ async fn revoking_one_of_two_sessions_ends_exactly_that_one(app: TestApp) {
 }
 
 async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses(app: TestApp) {
-    signed_in_admin(&app).await;
-    let ada = app.create_ada().await;
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     app.create_user("bob@example.com", "Bob", Role::Employee)
         .await;
     let ada_laptop = app.new_browser().await;
@@ -90,7 +62,8 @@ async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses(app: TestA
     assert!(!ada_phone.is_signed_in().await);
     assert!(bob.is_signed_in().await);
     assert!(app.browser.is_signed_in().await);
-    assert!(audit_kinds(&app)
+    assert!(app
+        .audit_kinds()
         .await
         .contains(&"user_force_logged_out".to_string()));
 }
@@ -98,8 +71,7 @@ async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses(app: TestA
 async fn disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_failure(
     app: TestApp,
 ) {
-    signed_in_admin(&app).await;
-    let ada = app.create_ada().await;
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     let ada_browser = app.new_browser().await;
     ada_browser.signs_in_as("ada@example.com", PASSWORD).await;
 
@@ -123,14 +95,13 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_
         retry.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther
     );
-    let kinds = audit_kinds(&app).await;
+    let kinds = app.audit_kinds().await;
     assert!(kinds.contains(&"user_disabled".to_string()));
     assert!(kinds.contains(&"user_enabled".to_string()));
 }
 
 async fn a_role_change_forces_a_fresh_login_with_the_new_rights(app: TestApp) {
-    signed_in_admin(&app).await;
-    let ada = app.create_ada().await;
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     let ada_browser = app.new_browser().await;
     ada_browser.signs_in_as("ada@example.com", PASSWORD).await;
     assert_eq!(ada_browser.opens("/admin/users").await.0, Status::Forbidden);
@@ -157,7 +128,7 @@ async fn a_role_change_forces_a_fresh_login_with_the_new_rights(app: TestApp) {
 }
 
 async fn the_last_enabled_admin_cannot_disable_or_demote_themself(app: TestApp) {
-    signed_in_admin(&app).await;
+    app.sign_in_as_admin().await;
     let root_id: i64 = sqlx::query_scalar("SELECT id FROM users")
         .fetch_one(&app.db().pool)
         .await
@@ -182,7 +153,7 @@ async fn the_last_enabled_admin_cannot_disable_or_demote_themself(app: TestApp) 
 }
 
 async fn an_admin_creates_a_user_who_can_then_sign_in(app: TestApp) {
-    signed_in_admin(&app).await;
+    app.sign_in_as_admin().await;
     let response = app
         .browser
         .submits(
@@ -241,8 +212,7 @@ async fn an_admin_creates_a_user_who_can_then_sign_in(app: TestApp) {
 }
 
 async fn the_sessions_page_filters_by_email_and_paginates(app: TestApp) {
-    signed_in_admin(&app).await;
-    let ada = app.create_ada().await;
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     // 120 sessions for Ada straight into the table, as if from 120 devices.
     let now = app.clock.now();
     for i in 0..120 {
@@ -278,8 +248,7 @@ async fn the_sessions_page_filters_by_email_and_paginates(app: TestApp) {
 }
 
 async fn the_audit_log_records_who_did_what_and_filters(app: TestApp) {
-    signed_in_admin(&app).await;
-    app.create_ada().await;
+    app.sign_in_as_admin_and_create_ada().await;
     let ada = app.new_browser().await;
     assert_eq!(
         ada.signs_in_as("ada@example.com", "not the password at all")

@@ -18,8 +18,7 @@ async fn events(app: &TestApp) -> Vec<(String, String)> {
 }
 
 async fn enabling_an_enabled_account_writes_no_event(app: TestApp) {
-    app.sign_in_as_admin().await;
-    let ada = app.create_ada().await;
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     let before = events(&app).await;
     let enable = format!("/admin/users/{}/enable", ada.id);
     let response = app.browser.submits("/admin/users", &enable, &[]).await;

@@ -199,12 +199,7 @@ async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(ap
         3,
         "header row plus one row per session"
     );
-    let victim_handle: String = sqlx::query_scalar(
-        "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'ada@example.com'",
-    )
-    .fetch_one(&app.db().pool)
-    .await
-    .unwrap();
+    let victim_handle = app.session_handle_of_address("ada@example.com").await;
     let action = format!("/admin/sessions/{victim_handle}/revoke");
     assert!(html.contains(&format!("action=\"{action}\"")));
 

@@ -101,8 +101,7 @@ async fn the_directory_export_keeps_the_search_and_the_order(app: TestApp) {
 }
 
 async fn the_audit_export_keeps_the_page_filters(app: TestApp) {
-    app.sign_in_as_admin().await;
-    let ada = app.create_ada().await;
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     app.browser
         .submits(
             "/admin/users",
@@ -234,8 +233,7 @@ async fn an_audit_export_of_a_hundred_thousand_events_streams_them_all(app: Test
 }
 
 async fn what_the_operator_did_at_the_command_line_says_so_everywhere(app: TestApp) {
-    app.sign_in_as_admin().await;
-    let ada = app.create_ada().await;
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     accounts::change_account(
         app.app(),
         &Actor::command_line(),

@@ -25,12 +25,7 @@ async fn several_instances_share_sessions_revocations_and_throttling(app: TestAp
     // Revoked on B (by an admin there) → refused on A at once.
     let admin_on_b = app.new_browser().await;
     admin_on_b.signs_in_as("root@example.com", PASSWORD).await;
-    let handle: String = sqlx::query_scalar(
-        "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'ada@example.com'",
-    )
-    .fetch_one(&app.db().pool)
-    .await
-    .unwrap();
+    let handle = app.session_handle_of_address("ada@example.com").await;
     let action = format!("/admin/sessions/{handle}/revoke");
     admin_on_b.submits("/admin/sessions", &action, &[]).await;
     assert!(!instance_a.is_signed_in().await);
