@@ -112,17 +112,17 @@ async fn password_step(browser: &Client) {
     assert!(browser.session_token().is_none(), "no session yet");
 }
 
-async fn enrolled_dana(backend: Backend) -> Option<(TestApp, User, Client, String, Vec<String>)> {
-    let (app, dana) = app_with_dana(backend, &[]).await?;
+/// Dana with an authenticator app set up from her laptop: the app, Dana, the laptop (signed in),
+/// the secret and the ten recovery codes.
+async fn enrolled_dana(app: TestApp) -> (TestApp, User, Client, String, Vec<String>) {
+    let dana = app.create_dana().await;
     let laptop = app.browser_signed_in_as(&dana).await;
     let (secret, codes) = laptop.enrols(&app).await;
-    Some((app, dana, laptop, secret, codes))
+    (app, dana, laptop, secret, codes)
 }
 
-async fn a_person_with_two_factor_needs_a_code_and_each_code_works_once(backend: Backend) {
-    let Some((app, dana, laptop, secret, codes)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn a_person_with_two_factor_needs_a_code_and_each_code_works_once(app: TestApp) {
+    let (app, dana, laptop, secret, codes) = enrolled_dana(app).await;
     let stored: String = sqlx::query_scalar("SELECT secret_sealed FROM two_factor")
         .fetch_one(&app.db().pool)
         .await
@@ -212,12 +212,8 @@ async fn a_person_with_two_factor_needs_a_code_and_each_code_works_once(backend:
         .await;
 }
 
-async fn a_pending_sign_in_needs_the_password_step_lasts_five_minutes_and_works_once(
-    backend: Backend,
-) {
-    let Some((app, dana, laptop, secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn a_pending_sign_in_needs_the_password_step_lasts_five_minutes_and_works_once(app: TestApp) {
+    let (app, dana, laptop, secret, _) = enrolled_dana(app).await;
     let failures = || app.events_of_kind("two_factor_failed");
     let stranger = app.new_browser().await;
     let (status, page) = stranger.opens("/login/two-factor").await;
@@ -333,10 +329,8 @@ async fn a_pending_sign_in_needs_the_password_step_lasts_five_minutes_and_works_
     assert!(detail.contains("disabled"), "{detail}");
 }
 
-async fn wrong_malformed_and_overlong_codes_are_refused_audited_and_throttled(backend: Backend) {
-    let Some((app, dana, _laptop, _secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn wrong_malformed_and_overlong_codes_are_refused_audited_and_throttled(app: TestApp) {
+    let (app, dana, _laptop, _secret, _) = enrolled_dana(app).await;
     let phone = app.new_browser().await;
     password_step(&phone).await;
     let overlong = "1".repeat(5_000);
@@ -495,10 +489,8 @@ async fn an_admin_without_two_factor_can_only_set_it_up_when_it_is_required(back
     let _ = root;
 }
 
-async fn the_cli_resets_two_factor(backend: Backend) {
-    let Some((app, dana, laptop, _, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn the_cli_resets_two_factor(app: TestApp) {
+    let (app, dana, laptop, _, _) = enrolled_dana(app).await;
     let (ok, output) = hr_portal(&app, &["user", "reset-two-factor", "dana@example.com"], "");
     assert!(ok, "{output}");
     assert!(
@@ -518,10 +510,8 @@ async fn the_cli_resets_two_factor(backend: Backend) {
     assert_eq!(output.lines().count(), 1, "{output}");
 }
 
-async fn turning_it_off_needs_the_password_and_a_current_code(backend: Backend) {
-    let Some((app, dana, laptop, secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn turning_it_off_needs_the_password_and_a_current_code(app: TestApp) {
+    let (app, dana, laptop, secret, _) = enrolled_dana(app).await;
     app.clock.advance(30);
     let code = code_for(&secret, app.clock.now());
     let page = "/account/two-factor";
@@ -549,10 +539,8 @@ async fn turning_it_off_needs_the_password_and_a_current_code(backend: Backend) 
     );
 }
 
-async fn a_right_password_does_not_reset_the_count_of_wrong_codes(backend: Backend) {
-    let Some((app, _dana, laptop, _secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn a_right_password_does_not_reset_the_count_of_wrong_codes(app: TestApp) {
+    let (app, _dana, laptop, _secret, _) = enrolled_dana(app).await;
     // Someone at an open session who knows the password guesses codes to turn it off: each
     // try costs two of the account's five, the password's and the code's.
     let guess = [("password", PASSWORD), ("code", "000000")];
@@ -575,10 +563,8 @@ async fn a_right_password_does_not_reset_the_count_of_wrong_codes(backend: Backe
     assert_eq!(app.two_factor_enrolments().await, 1);
 }
 
-async fn a_two_step_sign_in_leaves_nothing_on_the_address_count(backend: Backend) {
-    let Some((app, _dana, _laptop, secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn a_two_step_sign_in_leaves_nothing_on_the_address_count(app: TestApp) {
+    let (app, _dana, _laptop, secret, _) = enrolled_dana(app).await;
     for _ in 0..3 {
         let phone = app.new_browser().await;
         password_step(&phone).await;
@@ -625,10 +611,8 @@ async fn a_password_change_and_a_forced_sign_out_forget_trusted_devices(app: Tes
     assert_eq!(app.known_devices_of(&dana).await, 0);
 }
 
-async fn keep_me_signed_in_is_honoured_after_the_code(backend: Backend) {
-    let Some((app, _dana, _laptop, secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn keep_me_signed_in_is_honoured_after_the_code(app: TestApp) {
+    let (app, _dana, _laptop, secret, _) = enrolled_dana(app).await;
     let phone = app.new_browser().await;
     let response = phone
         .signs_in_with(&[
@@ -656,10 +640,8 @@ async fn keep_me_signed_in_is_honoured_after_the_code(backend: Backend) {
     assert_eq!(remembered, 1);
 }
 
-async fn new_recovery_codes_replace_the_old_ones(backend: Backend) {
-    let Some((app, _dana, laptop, secret, old_codes)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn new_recovery_codes_replace_the_old_ones(app: TestApp) {
+    let (app, _dana, laptop, secret, old_codes) = enrolled_dana(app).await;
     app.clock.advance(30);
     let code = code_for(&secret, app.clock.now());
     let fields = [("password", PASSWORD), ("code", code.as_str())];
