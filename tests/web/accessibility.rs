@@ -14,8 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fantoccini::Client;
-use hr_portal::app::demo::DemoReport;
-use hr_portal::hr::demo;
 use hr_portal::users::Role;
 use serde_json::{json, Value};
 
@@ -237,13 +235,6 @@ fn validator_errors(pages: &Path) -> Vec<String> {
     errors
 }
 
-async fn demo_company(app: &TestApp) -> DemoReport {
-    let today = hr_portal::hr::date_of(app.clock.now());
-    hr_portal::app::demo::fill(app.app(), demo::DEMO_SEED, today)
-        .await
-        .expect("the demo company fills an empty database")
-}
-
 async fn sign_out(browser: &Client) {
     crate::browser::click(browser, "#sign-out").await;
     wait_until(browser, "the login page", |url, _| url.path() == "/login").await;
@@ -255,14 +246,8 @@ async fn every_page_passes_axe_and_the_nu_checker_and_fits_a_laptop_screen_in_ch
     let axe = axe_script();
     let validate = validator_available();
     let app = spawn_app().await;
-    let demo = demo_company(&app).await;
-    let account = |role: Role| {
-        demo.accounts
-            .iter()
-            .find(|a| a.role == role)
-            .unwrap()
-            .clone()
-    };
+    let demo = app.fill_demo_company().await;
+    let account = |role: Role| demo_account(&demo, role).clone();
     let (admin, employee) = (account(Role::Admin), account(Role::Employee));
     let employee_id: i64 = sqlx::query_scalar("SELECT employee_id FROM users WHERE email = $1")
         .bind(&employee.email)

@@ -5,14 +5,8 @@ use rocket::http::Status;
 
 use crate::helpers::*;
 
-async fn a_person_sees_their_sessions_and_signs_out_the_others_but_keeps_this_one(
-    backend: Backend,
-) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_person_sees_their_sessions_and_signs_out_the_others_but_keeps_this_one(app: TestApp) {
+    app.create_ada().await;
     app.create_user("bob@example.com", "Bob", Role::Employee)
         .await;
     let here = &app.browser;
@@ -41,24 +35,15 @@ async fn a_person_sees_their_sessions_and_signs_out_the_others_but_keeps_this_on
 }
 
 async fn posting_another_users_session_handle_changes_nothing_and_answers_as_for_an_unknown_one(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    app.create_ada().await;
     app.create_user("bob@example.com", "Bob", Role::Employee)
         .await;
     let bob = app.new_browser().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     bob.signs_in_as("bob@example.com", PASSWORD).await;
-    let bobs_handle: String = sqlx::query_scalar(
-        "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'bob@example.com'",
-    )
-    .fetch_one(&app.db().pool)
-    .await
-    .unwrap();
+    let bobs_handle = app.session_handle_of_address("bob@example.com").await;
     let answer = |response: rocket::local::asynchronous::LocalResponse<'_>| {
         let location = response.headers().get_one("Location").map(str::to_string);
         (response.status(), location)
@@ -66,7 +51,7 @@ async fn posting_another_users_session_handle_changes_nothing_and_answers_as_for
     let action = format!("/account/sessions/{bobs_handle}/revoke");
     let theirs = answer(app.browser.submits("/account/sessions", &action, &[]).await);
     assert!(bob.is_signed_in().await);
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 2);
+    assert_eq!(app.sessions().await, 2);
     let unknown_handle: String = bobs_handle.chars().rev().collect();
     let action = format!("/account/sessions/{unknown_handle}/revoke");
     let unknown = answer(app.browser.submits("/account/sessions", &action, &[]).await);
@@ -77,21 +62,12 @@ async fn posting_another_users_session_handle_changes_nothing_and_answers_as_for
     assert_eq!(theirs.0, Status::SeeOther);
 }
 
-async fn signing_out_one_own_session_from_the_list_ends_it(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn signing_out_one_own_session_from_the_list_ends_it(app: TestApp) {
+    app.create_ada().await;
     let other = app.new_browser().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     other.signs_in_as("ada@example.com", PASSWORD).await;
-    let token = other.session_token().unwrap();
-    let handle: String = sqlx::query_scalar("SELECT handle FROM sessions WHERE token_hash = $1")
-        .bind(hr_portal::auth::hash_token(&token))
-        .fetch_one(&app.db().pool)
-        .await
-        .unwrap();
+    let handle = app.session_handle_of(&other).await;
     let action = format!("/account/sessions/{handle}/revoke");
     let response = app.browser.submits("/account/sessions", &action, &[]).await;
     assert_eq!(response.status(), Status::SeeOther);
@@ -102,12 +78,8 @@ async fn signing_out_one_own_session_from_the_list_ends_it(backend: Backend) {
     assert_eq!(response.status(), Status::SeeOther);
 }
 
-async fn a_password_change_ends_the_other_sessions_and_rotates_this_one(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_password_change_ends_the_other_sessions_and_rotates_this_one(app: TestApp) {
+    app.create_ada().await;
     let here = &app.browser;
     let elsewhere = app.new_browser().await;
     here.signs_in_as("ada@example.com", PASSWORD).await;
@@ -141,12 +113,8 @@ async fn a_password_change_ends_the_other_sessions_and_rotates_this_one(backend:
     assert_eq!(app.events_of_kind("password_changed").await, 1);
 }
 
-async fn a_wrong_current_password_or_weak_new_one_changes_nothing(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_wrong_current_password_or_weak_new_one_changes_nothing(app: TestApp) {
+    app.create_ada().await;
     let other = app.new_browser().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     other.signs_in_as("ada@example.com", PASSWORD).await;

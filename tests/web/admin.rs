@@ -2,47 +2,16 @@
 
 use hr_portal::users::Role;
 use rocket::http::Status;
-use rocket::local::asynchronous::Client;
 
 use crate::helpers::*;
 
-async fn handle_of(app: &TestApp, browser: &Client) -> String {
-    let token = browser.session_token().expect("signed in");
-    sqlx::query_scalar("SELECT handle FROM sessions WHERE token_hash = $1")
-        .bind(hr_portal::auth::hash_token(&token))
-        .fetch_one(&app.db().pool)
-        .await
-        .unwrap()
-}
-
-async fn audit_kinds(app: &TestApp) -> Vec<String> {
-    sqlx::query_scalar("SELECT kind FROM audit_events ORDER BY id")
-        .fetch_all(&app.db().pool)
-        .await
-        .unwrap()
-}
-
-async fn signed_in_admin(app: &TestApp) {
-    app.create_user("root@example.com", "Root Admin", Role::Admin)
-        .await;
-    assert_eq!(
-        app.browser.signs_in_as("root@example.com", PASSWORD).await,
-        Status::SeeOther
-    );
-}
-
-async fn revoking_one_of_two_sessions_ends_exactly_that_one(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    signed_in_admin(&app).await;
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn revoking_one_of_two_sessions_ends_exactly_that_one(app: TestApp) {
+    app.sign_in_as_admin_and_create_ada().await;
     let laptop = app.new_browser().await;
     let phone = app.new_browser().await;
     laptop.signs_in_as("ada@example.com", PASSWORD).await;
     phone.signs_in_as("ada@example.com", PASSWORD).await;
-    let laptop_handle = handle_of(&app, &laptop).await;
+    let laptop_handle = app.session_handle_of(&laptop).await;
 
     let action = format!("/admin/sessions/{laptop_handle}/revoke");
     let response = app.browser.submits("/admin/sessions", &action, &[]).await;
@@ -69,14 +38,8 @@ async fn revoking_one_of_two_sessions_ends_exactly_that_one(backend: Backend) {
     assert_eq!(event, (Some(root_id), Some(laptop_handle)));
 }
 
-async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    signed_in_admin(&app).await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses(app: TestApp) {
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     app.create_user("bob@example.com", "Bob", Role::Employee)
         .await;
     let ada_laptop = app.new_browser().await;
@@ -99,21 +62,16 @@ async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses(backend: B
     assert!(!ada_phone.is_signed_in().await);
     assert!(bob.is_signed_in().await);
     assert!(app.browser.is_signed_in().await);
-    assert!(audit_kinds(&app)
+    assert!(app
+        .audit_kinds()
         .await
         .contains(&"user_force_logged_out".to_string()));
 }
 
 async fn disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_failure(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    signed_in_admin(&app).await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     let ada_browser = app.new_browser().await;
     ada_browser.signs_in_as("ada@example.com", PASSWORD).await;
 
@@ -137,19 +95,13 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_
         retry.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther
     );
-    let kinds = audit_kinds(&app).await;
+    let kinds = app.audit_kinds().await;
     assert!(kinds.contains(&"user_disabled".to_string()));
     assert!(kinds.contains(&"user_enabled".to_string()));
 }
 
-async fn a_role_change_forces_a_fresh_login_with_the_new_rights(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    signed_in_admin(&app).await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_role_change_forces_a_fresh_login_with_the_new_rights(app: TestApp) {
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     let ada_browser = app.new_browser().await;
     ada_browser.signs_in_as("ada@example.com", PASSWORD).await;
     assert_eq!(ada_browser.opens("/admin/users").await.0, Status::Forbidden);
@@ -175,11 +127,8 @@ async fn a_role_change_forces_a_fresh_login_with_the_new_rights(backend: Backend
     assert!(detail.contains("employee → admin"), "{detail}");
 }
 
-async fn the_last_enabled_admin_cannot_disable_or_demote_themself(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    signed_in_admin(&app).await;
+async fn the_last_enabled_admin_cannot_disable_or_demote_themself(app: TestApp) {
+    app.sign_in_as_admin().await;
     let root_id: i64 = sqlx::query_scalar("SELECT id FROM users")
         .fetch_one(&app.db().pool)
         .await
@@ -199,19 +148,12 @@ async fn the_last_enabled_admin_cannot_disable_or_demote_themself(backend: Backe
             "{action}"
         );
     }
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
-            .await,
-        1
-    );
+    assert_eq!(app.enabled_admins().await, 1);
     assert!(app.browser.is_signed_in().await);
 }
 
-async fn an_admin_creates_a_user_who_can_then_sign_in(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    signed_in_admin(&app).await;
+async fn an_admin_creates_a_user_who_can_then_sign_in(app: TestApp) {
+    app.sign_in_as_admin().await;
     let response = app
         .browser
         .submits(
@@ -266,17 +208,11 @@ async fn an_admin_creates_a_user_who_can_then_sign_in(backend: Backend) {
         .await;
     assert_eq!(weak.status(), Status::UnprocessableEntity);
     assert!(body(weak).await.contains("commonly used"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
+    assert_eq!(app.accounts().await, 2);
 }
 
-async fn the_sessions_page_filters_by_email_and_paginates(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    signed_in_admin(&app).await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn the_sessions_page_filters_by_email_and_paginates(app: TestApp) {
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     // 120 sessions for Ada straight into the table, as if from 120 devices.
     let now = app.clock.now();
     for i in 0..120 {
@@ -311,13 +247,8 @@ async fn the_sessions_page_filters_by_email_and_paginates(backend: Backend) {
     );
 }
 
-async fn the_audit_log_records_who_did_what_and_filters(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    signed_in_admin(&app).await;
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn the_audit_log_records_who_did_what_and_filters(app: TestApp) {
+    app.sign_in_as_admin_and_create_ada().await;
     let ada = app.new_browser().await;
     assert_eq!(
         ada.signs_in_as("ada@example.com", "not the password at all")
@@ -342,9 +273,7 @@ async fn the_audit_log_records_who_did_what_and_filters(backend: Backend) {
     // Her sign-in, failure and sign-out (and the delivery of her new-sign-in notice, if done yet).
     let deliveries = ada_only.matches("data-kind=\"mail_sent\"").count();
     assert_eq!(ada_only.matches("data-kind=").count() - deliveries, 3);
-    let stored: i64 = app
-        .count("SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%not the password%' OR email LIKE '%not the password%'")
-        .await;
+    let stored: i64 = app.events_mentioning("not the password").await;
     assert_eq!(stored, 0);
 
     // A password typed into the e-mail field is not kept either.
@@ -373,9 +302,7 @@ on_every_backend!(
 #[rocket::async_test]
 async fn anonymous_posts_to_account_changes_are_sent_to_sign_in() {
     let app = spawn_app().await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    let ada = app.create_ada().await;
     for action in ["role", "disable", "enable", "sessions/revoke"] {
         let path = format!("/admin/users/{}/{action}", ada.id);
         let response = app.browser.posts(&path, &[("role", "admin")]).await;

@@ -4,7 +4,6 @@
 use rocket::http::Status;
 
 use crate::helpers::*;
-use hr_portal::users::Role;
 
 /// The kinds and details of every event, oldest first.
 /// The trail so far, without the delivery events of mail (the new-sign-in notice of a test's
@@ -18,14 +17,8 @@ async fn events(app: &TestApp) -> Vec<(String, String)> {
         .unwrap()
 }
 
-async fn enabling_an_enabled_account_writes_no_event(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.sign_in_as_admin().await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn enabling_an_enabled_account_writes_no_event(app: TestApp) {
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     let before = events(&app).await;
     let enable = format!("/admin/users/{}/enable", ada.id);
     let response = app.browser.submits("/admin/users", &enable, &[]).await;
@@ -45,12 +38,7 @@ async fn enabling_an_enabled_account_writes_no_event(backend: Backend) {
     assert!(detail.contains("session(s) ended"), "{detail}");
 }
 
-async fn employee_changes_are_audited_field_by_field_and_an_unchanged_save_is_not(
-    backend: Backend,
-) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn employee_changes_are_audited_field_by_field_and_an_unchanged_save_is_not(app: TestApp) {
     app.sign_in_as_admin().await;
     let mut form = GRACE_HOPPER;
     let new = "/admin/employees/new";
@@ -116,12 +104,7 @@ async fn add_employee(app: &TestApp, name: &str, email: &str, manager: &str) -> 
     profile.trim_start_matches("/employees/").to_string()
 }
 
-async fn moving_someone_between_two_managers_of_the_same_name_is_saved_and_audited(
-    backend: Backend,
-) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn moving_someone_between_two_managers_of_the_same_name_is_saved_and_audited(app: TestApp) {
     app.sign_in_as_admin().await;
     let first = add_employee(&app, "Alex Kim", "alex.kim@example.com", "").await;
     let second = add_employee(&app, "Alex Kim", "alex.kim2@example.com", "").await;

@@ -158,27 +158,9 @@ pub(crate) async fn save_screenshot(browser: &Client, name: &str) {
 
 pub(crate) async fn sign_in(browser: &Client, base: &str, email: &str, password: &str) {
     browser.goto(&format!("{base}/login")).await.unwrap();
-    browser
-        .find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(password)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(browser, "email", email).await;
+    fill(browser, "password", password).await;
+    click(browser, "#sign-in").await;
     wait_until(browser, "the page after signing in", |url, _| {
         url.path() != "/login"
     })
@@ -210,22 +192,9 @@ pub(crate) async fn path_of(browser: &Client) -> String {
 async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_in_chromium() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
-    let today = hr_portal::hr::date_of(app.clock.now());
-    let demo = hr_portal::app::demo::fill(app.app(), hr_portal::hr::demo::DEMO_SEED, today)
-        .await
-        .expect("the demo company fills an empty database");
-    let admin_account = demo
-        .accounts
-        .iter()
-        .find(|a| a.role == Role::Admin)
-        .unwrap()
-        .clone();
-    let employee = demo
-        .accounts
-        .iter()
-        .find(|a| a.role == Role::Employee)
-        .unwrap()
-        .clone();
+    let demo = app.fill_demo_company().await;
+    let admin_account = demo_account(&demo, Role::Admin).clone();
+    let employee = demo_account(&demo, Role::Employee).clone();
     // Opened by name, as people do (the login page then offers passkeys too).
     let base = serve_as(&app, "localhost").await;
 
@@ -273,20 +242,8 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
         "{everyone}"
     );
     let surname = employee.name.split(' ').next_back().unwrap().to_string();
-    user.find(Locator::Id("employee-search"))
-        .await
-        .unwrap()
-        .send_keys(&surname)
-        .await
-        .unwrap();
-    user.find(Locator::Css(
-        "form[action=\"/employees\"] button[type=submit]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    fill(&user, "employee-search", &surname).await;
+    click(&user, "form[action=\"/employees\"] button[type=submit]").await;
     wait_until(&user, "the search results", |url, _| {
         url.query().is_some_and(|q| q.contains("q="))
     })
@@ -314,13 +271,7 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
         .await
         .unwrap();
     let selector = format!("form[action=\"/admin/users/{employee_id}/sessions/revoke\"] button");
-    admin
-        .find(Locator::Css(&selector))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&admin, &selector).await;
     wait_until(&admin, "the force-logout confirmation", |_, page| {
         page.contains("signed out everywhere")
     })
@@ -333,13 +284,7 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
     assert_eq!(path_of(&user).await, "/login");
 
     // The admin signs out with the page's button; the session is gone server-side.
-    admin
-        .find(Locator::Id("sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&admin, "#sign-out").await;
     wait_until(&admin, "the login page after signing out", |url, _| {
         url.path() == "/login"
     })
@@ -351,23 +296,23 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
         .contains("You have been signed out."));
     admin.goto(&format!("{base}/dashboard")).await.unwrap();
     assert_eq!(path_of(&admin).await, "/login");
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(app.sessions().await, 0);
 
     user.close().await.unwrap();
     admin.close().await.unwrap();
 }
 
+/// Empties the field with the id `id` and types `text` into it, as a person would.
+pub(crate) async fn fill(browser: &Client, id: &str, text: &str) {
+    let field = browser.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
 /// Types `text` into the field `id` and presses the button `button`.
 async fn fill_and_press(browser: &Client, id: &str, text: &str, button: &str) {
-    let field = browser.find(Locator::Id(id)).await.unwrap();
-    field.send_keys(text).await.unwrap();
-    browser
-        .find(Locator::Id(button))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(browser, id, text).await;
+    click(browser, &format!("#{button}")).await;
 }
 
 /// The code an authenticator app shows for `base32` at `at` (totp-rs, not the app's wrapper).
@@ -384,8 +329,7 @@ fn authenticator_code(base32: &str, at: i64) -> String {
 async fn a_person_turns_on_two_factor_and_signs_in_with_a_code_in_chromium() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
+    app.create_dana().await;
     let base = serve(&app).await;
     let browser = open_browser(&driver).await;
     sign_in(&browser, &base, "dana@example.com", PASSWORD).await;
@@ -418,13 +362,7 @@ async fn a_person_turns_on_two_factor_and_signs_in_with_a_code_in_chromium() {
     assert_eq!(codes.len(), 10);
 
     // Sign out, then in again: the password leads to the code step, the code to the dashboard.
-    browser
-        .find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "form[action='/logout'] button").await;
     wait_until(&browser, "the login page", |url, _| url.path() == "/login").await;
     sign_in(&browser, &base, "dana@example.com", PASSWORD).await;
     assert_eq!(path_of(&browser).await, "/login/two-factor");
@@ -489,8 +427,7 @@ pub(crate) async fn click(browser: &Client, css: &str) {
 async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_removes_it_in_chromium() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
+    app.create_dana().await;
     let base = serve_as(&app, "localhost").await;
     let browser = open_browser(&driver).await;
     browser
@@ -510,7 +447,7 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_removes_it_in_chromi
         page.contains("data-passkey=\"work laptop\"")
     })
     .await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+    assert_eq!(app.passkeys().await, 1);
 
     // Sign out, then in with the passkey alone: no e-mail, no password, no code.
     click(&browser, "#sign-out").await;
@@ -541,7 +478,7 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_removes_it_in_chromi
         page.contains("no longer signs you in")
     })
     .await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
+    assert_eq!(app.passkeys().await, 0);
     click(&browser, "#sign-out").await;
     wait_until(&browser, "the login page", |url, _| url.path() == "/login").await;
     click(&browser, "#sign-in-with-passkey").await;

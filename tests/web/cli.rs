@@ -2,7 +2,6 @@
 
 use std::process::Command;
 
-use hr_portal::users::Role;
 use rocket::http::Status;
 
 use crate::helpers::*;
@@ -27,10 +26,7 @@ pub(crate) fn hr_portal(app: &TestApp, args: &[&str], stdin: &str) -> (bool, Str
     (output.status.success(), text)
 }
 
-async fn user_add_reads_the_password_from_stdin_and_the_account_can_sign_in(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn user_add_reads_the_password_from_stdin_and_the_account_can_sign_in(app: TestApp) {
     let (ok, out) = hr_portal(
         &app,
         &[
@@ -71,12 +67,8 @@ async fn user_add_reads_the_password_from_stdin_and_the_account_can_sign_in(back
     assert!(!ok, "{out}");
 }
 
-async fn a_force_logout_from_the_command_line_ends_sessions_at_once(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_force_logout_from_the_command_line_ends_sessions_at_once(app: TestApp) {
+    app.create_ada().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     let (ok, list) = hr_portal(&app, &["sessions", "list", "--user", "ada@example.com"], "");
     assert!(ok && list.contains("ada@example.com"), "{list}");
@@ -90,12 +82,8 @@ async fn a_force_logout_from_the_command_line_ends_sessions_at_once(backend: Bac
     assert!(!app.browser.is_signed_in().await);
 }
 
-async fn disabling_from_the_command_line_ends_sessions_and_blocks_login(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn disabling_from_the_command_line_ends_sessions_and_blocks_login(app: TestApp) {
+    app.create_ada().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     let (ok, out) = hr_portal(&app, &["user", "disable", "ada@example.com"], "");
     assert!(ok, "{out}");
@@ -112,12 +100,8 @@ async fn disabling_from_the_command_line_ends_sessions_and_blocks_login(backend:
     );
 }
 
-async fn sessions_purge_reports_what_it_removed(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn sessions_purge_reports_what_it_removed(app: TestApp) {
+    app.create_ada().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     sqlx::query("UPDATE sessions SET expires_at = 0")
         .execute(&app.db().pool)

@@ -5,10 +5,7 @@ use rocket::http::{ContentType, Cookie, Status};
 
 use crate::helpers::*;
 
-async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side(app: TestApp) {
     app.create_user("ada@example.com", "Ada Lovelace", Role::Employee)
         .await;
     let browser = &app.browser;
@@ -30,7 +27,7 @@ async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side(backe
     let response = browser.submits("/dashboard", "/logout", &[]).await;
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(location(&response), Some("/login"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(app.sessions().await, 0);
 
     // The copied cookie is worthless now, from any browser.
     let other = app.new_browser().await;
@@ -43,12 +40,8 @@ async fn login_shows_the_dashboard_and_logout_ends_the_session_server_side(backe
     assert!(!browser.is_signed_in().await);
 }
 
-async fn a_session_survives_a_server_restart(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_session_survives_a_server_restart(app: TestApp) {
+    app.create_ada().await;
     assert_eq!(
         app.browser.signs_in_as("ada@example.com", PASSWORD).await,
         Status::SeeOther
@@ -64,12 +57,8 @@ async fn a_session_survives_a_server_restart(backend: Backend) {
     assert!(app.dir.path().join("secret.key").exists());
 }
 
-async fn every_login_issues_a_new_token_and_drops_the_old_session(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn every_login_issues_a_new_token_and_drops_the_old_session(app: TestApp) {
+    app.create_ada().await;
     let browser = &app.browser;
     browser.signs_in_as("ada@example.com", PASSWORD).await;
     let first_token = browser.session_token().unwrap();
@@ -79,7 +68,7 @@ async fn every_login_issues_a_new_token_and_drops_the_old_session(backend: Backe
     let second_token = browser.session_token().unwrap();
     assert_ne!(first_token, second_token);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM sessions").await,
+        app.sessions().await,
         1,
         "the browser's earlier session is replaced, not kept"
     );
@@ -96,12 +85,8 @@ async fn every_login_issues_a_new_token_and_drops_the_old_session(backend: Backe
     );
 }
 
-async fn a_session_planted_before_login_is_never_upgraded(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_session_planted_before_login_is_never_upgraded(app: TestApp) {
+    app.create_ada().await;
     // The attacker signs in to their own account and plants that cookie in the victim's browser.
     app.create_user("mallory@example.com", "Mallory", Role::Employee)
         .await;
@@ -134,15 +119,11 @@ async fn a_session_planted_before_login_is_never_upgraded(backend: Backend) {
             .await,
         Status::SeeOther
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+    assert_eq!(app.sessions().await, 1);
 }
 
-async fn anonymous_visitors_are_sent_to_login_and_come_back_after(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn anonymous_visitors_are_sent_to_login_and_come_back_after(app: TestApp) {
+    app.create_ada().await;
     let browser = &app.browser;
 
     let response = browser.get("/account/sessions").dispatch().await;
@@ -166,12 +147,8 @@ async fn anonymous_visitors_are_sent_to_login_and_come_back_after(backend: Backe
     assert_eq!(location(&response), Some("/account/sessions"));
 }
 
-async fn next_never_leads_off_the_site(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn next_never_leads_off_the_site(app: TestApp) {
+    app.create_ada().await;
     for evil in [
         "//evil.example/x",
         "https://evil.example",
@@ -192,12 +169,8 @@ async fn next_never_leads_off_the_site(backend: Backend) {
     }
 }
 
-async fn a_non_admin_is_refused_the_admin_area(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_non_admin_is_refused_the_admin_area(app: TestApp) {
+    app.create_ada().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     for path in ["/admin/sessions", "/admin/users", "/admin/audit"] {
         let (status, html) = app.browser.opens(path).await;
@@ -209,14 +182,10 @@ async fn a_non_admin_is_refused_the_admin_area(backend: Backend) {
     assert_eq!(location(&response), Some("/login?next=%2Fadmin%2Fusers"));
 }
 
-async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(app: TestApp) {
     app.create_user("root@example.com", "Root", Role::Admin)
         .await;
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    app.create_ada().await;
     let admin = &app.browser;
     let victim = app.new_browser().await;
     admin.signs_in_as("root@example.com", PASSWORD).await;
@@ -230,12 +199,7 @@ async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(ba
         3,
         "header row plus one row per session"
     );
-    let victim_handle: String = sqlx::query_scalar(
-        "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'ada@example.com'",
-    )
-    .fetch_one(&app.db().pool)
-    .await
-    .unwrap();
+    let victim_handle = app.session_handle_of_address("ada@example.com").await;
     let action = format!("/admin/sessions/{victim_handle}/revoke");
     assert!(html.contains(&format!("action=\"{action}\"")));
 
@@ -255,15 +219,10 @@ async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(ba
     assert!(admin.is_signed_in().await);
 }
 
-async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(app: TestApp) {
     app.create_user("root@example.com", "Root", Role::Admin)
         .await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    let ada = app.create_ada().await;
     let browser = &app.browser;
 
     // Login without the form cookie's token.
@@ -275,15 +234,14 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(backend
         .await;
     assert_eq!(response.status(), Status::Forbidden);
     assert!(body(response).await.contains("form has expired"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(app.sessions().await, 0);
 
     browser.signs_in_as("root@example.com", PASSWORD).await;
     let victim = app.new_browser().await;
     victim.signs_in_as("ada@example.com", PASSWORD).await;
     // Both first sign-ins are announced by mail; let the delivery task finish (it writes the
     // `mail_sent` events) before the snapshot that must not change.
-    app.eventually("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL", 2)
-        .await;
+    app.mails_sent().reaches(2).await;
     let victim_handle: String =
         sqlx::query_scalar("SELECT handle FROM sessions WHERE user_id = $1")
             .bind(ada.id)
@@ -374,12 +332,8 @@ async fn database_snapshot(app: &TestApp) -> Vec<String> {
     rows
 }
 
-async fn an_open_login_form_survives_other_requests_of_the_browser(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn an_open_login_form_survives_other_requests_of_the_browser(app: TestApp) {
+    app.create_ada().await;
     let browser = &app.browser;
     let (_, first_tab) = browser.opens("/login").await;
     let token = csrf_token_in(&first_tab);
@@ -402,12 +356,8 @@ async fn an_open_login_form_survives_other_requests_of_the_browser(backend: Back
     assert_eq!(response.status(), Status::SeeOther);
 }
 
-async fn every_page_carries_the_security_headers(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn every_page_carries_the_security_headers(app: TestApp) {
+    app.create_ada().await;
     let anonymous = app.new_browser().await;
     let redirect = anonymous.get("/dashboard").dispatch().await;
     assert_eq!(redirect.status(), Status::SeeOther);
@@ -449,12 +399,8 @@ async fn every_page_carries_the_security_headers(backend: Backend) {
         .contains("max-age"));
 }
 
-async fn the_session_cookie_is_private_httponly_and_lax(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn the_session_cookie_is_private_httponly_and_lax(app: TestApp) {
+    app.create_ada().await;
     let response = app
         .browser
         .signs_in_with(&[("email", "ada@example.com"), ("password", PASSWORD)])
@@ -482,12 +428,8 @@ async fn the_session_cookie_is_private_httponly_and_lax(backend: Backend) {
     assert_eq!(stored, hr_portal::auth::hash_token(&token));
 }
 
-async fn forged_truncated_and_garbage_cookies_are_anonymous(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn forged_truncated_and_garbage_cookies_are_anonymous(app: TestApp) {
+    app.create_ada().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     let real = app.browser.session_cookie().unwrap();
     let token = app.browser.session_token().unwrap();
@@ -519,19 +461,11 @@ async fn forged_truncated_and_garbage_cookies_are_anonymous(backend: Backend) {
             .await;
         assert_eq!(page.status(), Status::Ok);
     }
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM sessions").await,
-        1,
-        "nothing was written"
-    );
+    assert_eq!(app.sessions().await, 1, "nothing was written");
 }
 
-async fn oversized_and_malformed_forms_get_a_clear_4xx(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn oversized_and_malformed_forms_get_a_clear_4xx(app: TestApp) {
+    app.create_ada().await;
     let browser = &app.browser;
     let (_, html) = browser.opens("/login").await;
     let token = csrf_token_in(&html);
@@ -572,15 +506,12 @@ async fn oversized_and_malformed_forms_get_a_clear_4xx(backend: Backend) {
         html.contains("name=\"password\""),
         "the form is shown again"
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(app.sessions().await, 0);
 }
 
 /// NUL and other control characters (which PostgreSQL refuses in text) in every kind of input
 /// get a normal answer or a 4xx — never a 500 — from a signed-in admin with valid tokens.
-async fn control_characters_in_any_input_never_cause_a_500(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn control_characters_in_any_input_never_cause_a_500(app: TestApp) {
     app.create_user("root@example.com", "Root", Role::Admin)
         .await;
     let browser = &app.browser;
@@ -625,14 +556,11 @@ async fn control_characters_in_any_input_never_cause_a_500(backend: Backend) {
         )
         .await;
     assert_eq!(response.status(), Status::UnprocessableEntity);
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(app.accounts().await, 1);
     assert!(browser.is_signed_in().await);
 }
 
-async fn first_run_setup_creates_one_admin_exactly_once(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn first_run_setup_creates_one_admin_exactly_once(app: TestApp) {
     let token = app
         .browser
         .rocket()
@@ -678,13 +606,10 @@ async fn first_run_setup_creates_one_admin_exactly_once(backend: Backend) {
         again.posts("/setup", &replay).await.status(),
         Status::NotFound
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(app.accounts().await, 1);
 }
 
-async fn healthz_answers_ok(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn healthz_answers_ok(app: TestApp) {
     let (status, body) = app.browser.opens("/healthz").await;
     assert_eq!(status, Status::Ok);
     assert_eq!(body, "ok");
@@ -695,8 +620,7 @@ async fn with_secure_cookies_the_session_cookie_is_secure_and_host_prefixed(back
     let Some(app) = spawn_app_with(backend, &settings).await else {
         return;
     };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    app.create_ada().await;
     let response = app
         .browser
         .signs_in_with(&[("email", "ada@example.com"), ("password", PASSWORD)])
@@ -744,7 +668,6 @@ on_every_backend!(
 );
 
 mod client_address {
-    use hr_portal::users::Role;
     use rocket::http::Header;
 
     use crate::helpers::*;
@@ -775,8 +698,7 @@ mod client_address {
     #[rocket::async_test]
     async fn a_client_chosen_ip_header_is_ignored_unless_a_proxy_header_is_configured() {
         let app = spawn_app().await;
-        app.create_user("ada@example.com", "Ada", Role::Employee)
-            .await;
+        app.create_ada().await;
         log_in_via_proxy(&app).await;
         assert_eq!(
             stored_ip(&app).await,
@@ -786,9 +708,7 @@ mod client_address {
 
         let settings = [("proxy_ip_header", "X-Real-IP".into())];
         let behind_proxy = spawn_app_with(Backend::Sqlite, &settings).await.unwrap();
-        behind_proxy
-            .create_user("ada@example.com", "Ada", Role::Employee)
-            .await;
+        behind_proxy.create_ada().await;
         log_in_via_proxy(&behind_proxy).await;
         assert_eq!(
             stored_ip(&behind_proxy).await.as_deref(),

@@ -55,10 +55,7 @@ async fn adds_employee(app: &TestApp, name: &str, email: &str, title: &str) {
     assert_eq!(response.status(), Status::SeeOther, "{name} is added");
 }
 
-async fn a_name_a_spreadsheet_would_run_comes_out_defused(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn a_name_a_spreadsheet_would_run_comes_out_defused(app: TestApp) {
     app.sign_in_as_admin().await;
     adds_employee(&app, "=HYPERLINK(\"http://x\")", "x@example.com", "-1+2").await;
     adds_employee(&app, "Grace Hopper", "grace@example.com", "Rear Admiral").await;
@@ -80,10 +77,7 @@ async fn a_name_a_spreadsheet_would_run_comes_out_defused(backend: Backend) {
     assert!(x.contains(",\"'-1+2\","), "{x}");
 }
 
-async fn the_directory_export_keeps_the_search_and_the_order(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn the_directory_export_keeps_the_search_and_the_order(app: TestApp) {
     app.sign_in_as_admin().await;
     adds_employee(&app, "Ada Lovelace", "ada@example.com", "Analyst").await;
     adds_employee(&app, "Alan Turing", "alan@example.com", "Cryptanalyst").await;
@@ -106,14 +100,8 @@ async fn the_directory_export_keeps_the_search_and_the_order(backend: Backend) {
     assert!(lines[1].contains("Grace Hopper"));
 }
 
-async fn the_audit_export_keeps_the_page_filters(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.sign_in_as_admin().await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn the_audit_export_keeps_the_page_filters(app: TestApp) {
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     app.browser
         .submits(
             "/admin/users",
@@ -146,10 +134,7 @@ async fn the_audit_export_keeps_the_page_filters(backend: Backend) {
     assert!(page.contains("href=\"/admin/audit.csv?user=&amp;kind=user_disabled&amp;\""));
 }
 
-async fn exports_need_a_session_and_the_audit_export_an_administrator(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn exports_need_a_session_and_the_audit_export_an_administrator(app: TestApp) {
     for (path, next) in [
         ("/employees.csv", "%2Femployees.csv"),
         ("/admin/audit.csv", "%2Fadmin%2Faudit.csv"),
@@ -158,9 +143,7 @@ async fn exports_need_a_session_and_the_audit_export_an_administrator(backend: B
         assert_eq!(response.status(), Status::SeeOther, "{path}");
         assert_eq!(location(&response), Some(&*format!("/login?next={next}")));
     }
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    let ada = app.create_ada().await;
     let employee = app.browser_signed_in_as(&ada).await;
     let response = employee.get("/admin/audit.csv").dispatch().await;
     assert_eq!(response.status(), Status::Forbidden);
@@ -187,11 +170,8 @@ async fn plant_events(app: &TestApp, count: i64) {
     .unwrap();
 }
 
-async fn an_audit_export_of_a_hundred_thousand_events_streams_them_all(backend: Backend) {
+async fn an_audit_export_of_a_hundred_thousand_events_streams_them_all(app: TestApp) {
     const PLANTED: usize = 100_000;
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
     app.sign_in_as_admin().await;
     plant_events(&app, PLANTED as i64).await;
 
@@ -236,7 +216,7 @@ async fn an_audit_export_of_a_hundred_thousand_events_streams_them_all(backend: 
     }
     assert!(line.is_empty(), "the file ends with a whole line");
     assert_eq!(planted.len(), PLANTED, "every planted event is in the file");
-    let all_events = app.audit_event_count().await as usize;
+    let all_events = app.audit_events().await as usize;
     assert!(
         lines > PLANTED,
         "the header and the events of signing in too"
@@ -252,14 +232,8 @@ async fn an_audit_export_of_a_hundred_thousand_events_streams_them_all(backend: 
     );
 }
 
-async fn what_the_operator_did_at_the_command_line_says_so_everywhere(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.sign_in_as_admin().await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn what_the_operator_did_at_the_command_line_says_so_everywhere(app: TestApp) {
+    let ada = app.sign_in_as_admin_and_create_ada().await;
     accounts::change_account(
         app.app(),
         &Actor::command_line(),

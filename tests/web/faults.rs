@@ -11,10 +11,7 @@ use rocket::http::{ContentType, Status};
 use crate::helpers::*;
 
 /// 16 people sign in, browse and sign out at the same moment, each through their own instance.
-async fn sixteen_clients_sign_in_browse_and_sign_out_at_once_without_errors(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn sixteen_clients_sign_in_browse_and_sign_out_at_once_without_errors(app: TestApp) {
     for i in 0..16 {
         app.create_user(
             &format!("person{i}@example.com"),
@@ -59,7 +56,7 @@ async fn sixteen_clients_sign_in_browse_and_sign_out_at_once_without_errors(back
             "person {i}"
         );
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(app.sessions().await, 0);
     assert_eq!(app.events_of_kind("logout").await, 16);
 }
 
@@ -73,8 +70,7 @@ async fn a_saturated_hashing_queue_sheds_logins_with_503_and_retry_after(backend
     let Some(app) = spawn_app_with(backend, &settings).await else {
         return;
     };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    app.create_ada().await;
     let reader = app.new_browser().await;
     assert_eq!(
         reader.signs_in_as("ada@example.com", PASSWORD).await,

@@ -1,6 +1,7 @@
 //! What an attacker from outside tried: growing the database without limit, racing admins and
 //! set-up forms on PostgreSQL, oversized multipart bodies, readable files, and the small leaks.
 
+use hr_portal::app::housekeeping;
 use hr_portal::users::Role;
 use rocket::http::{ContentType, Header, Status};
 
@@ -33,14 +34,14 @@ async fn a_flood_of_throttled_sign_ins_writes_a_handful_of_rows_and_no_growth(ba
         attacker.posts("/login", &attempt).await;
     }
     let size_before = database_size(&app, backend).await;
-    let rows_before = app.count("SELECT COUNT(*) FROM audit_events").await;
+    let rows_before = app.audit_events().await;
     let flood = flood();
     for _ in 0..flood {
         let refused = attacker.posts("/login", &attempt).await;
         assert_eq!(refused.status(), Status::TooManyRequests);
     }
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_events").await,
+        app.audit_events().await,
         rows_before,
         "refusals after the first are counted in memory, not written one by one"
     );
@@ -52,7 +53,7 @@ async fn a_flood_of_throttled_sign_ins_writes_a_handful_of_rows_and_no_growth(ba
 
     // The instance that refused them writes the count.
     let attackers_instance = attacker.rocket().state::<hr_portal::app::App>().unwrap();
-    hr_portal::app::housekeeping::purge_expired(attackers_instance)
+    housekeeping::purge_expired(attackers_instance)
         .await
         .unwrap();
     assert_eq!(
@@ -71,7 +72,7 @@ async fn a_flood_of_throttled_sign_ins_writes_a_handful_of_rows_and_no_growth(ba
         "the summary counts every refusal: {summary}"
     );
     let grown = database_size(&app, backend).await - size_before;
-    let rows = app.count("SELECT COUNT(*) FROM audit_events").await - rows_before;
+    let rows = app.audit_events().await - rows_before;
     eprintln!("{backend:?}: {flood} refused attempts added {rows} audit rows and {grown} bytes");
     assert!(
         grown < 1024 * 1024,
@@ -80,10 +81,8 @@ async fn a_flood_of_throttled_sign_ins_writes_a_handful_of_rows_and_no_growth(ba
 
     // Counters go with their window, and a later flood starts a new count.
     app.clock.advance(900 + 1);
-    hr_portal::app::housekeeping::purge_expired(app.app())
-        .await
-        .unwrap();
-    assert_eq!(app.count("SELECT COUNT(*) FROM login_throttle").await, 0);
+    housekeeping::purge_expired(app.app()).await.unwrap();
+    assert_eq!(app.throttle_counters().await, 0);
 }
 
 /// Bytes the database takes: the SQLite file with its WAL, or PostgreSQL's database size.
@@ -114,9 +113,7 @@ async fn events_older_than_the_retention_are_purged_and_younger_ones_kept(backen
             .await
             .unwrap();
     }
-    hr_portal::app::housekeeping::purge_expired(app.app())
-        .await
-        .unwrap();
+    housekeeping::purge_expired(app.app()).await.unwrap();
     let left: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_events")
         .fetch_all(&app.db().pool)
         .await
@@ -124,18 +121,13 @@ async fn events_older_than_the_retention_are_purged_and_younger_ones_kept(backen
     assert_eq!(left, vec!["recent".to_string()]);
 }
 
-async fn two_admins_changing_accounts_at_once_never_fail(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn two_admins_changing_accounts_at_once_never_fail(app: TestApp) {
     app.sign_in_as_admin().await;
     let other_admin = app
         .create_user("grace@example.com", "Grace", Role::Admin)
         .await;
     let grace = app.browser_signed_in_as(&other_admin).await;
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    let ada = app.create_ada().await;
     let bob = app
         .create_user("bob@example.com", "Bob", Role::Employee)
         .await;
@@ -158,18 +150,10 @@ async fn two_admins_changing_accounts_at_once_never_fail(backend: Backend) {
         assert_eq!(by_root.status(), Status::SeeOther, "round {round}");
         assert_eq!(by_grace.status(), Status::SeeOther, "round {round}");
     }
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM users WHERE role = 'admin'")
-            .await,
-        2,
-        "twelve rounds end where they began"
-    );
+    assert_eq!(app.admins().await, 2, "twelve rounds end where they began");
 }
 
-async fn three_set_up_forms_sent_at_once_create_exactly_one_admin(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn three_set_up_forms_sent_at_once_create_exactly_one_admin(app: TestApp) {
     // Three instances (each prints its own one-time link) over one empty database.
     let browsers = [
         app.new_browser().await,
@@ -216,7 +200,7 @@ async fn three_set_up_forms_sent_at_once_create_exactly_one_admin(backend: Backe
     assert!(answers
         .iter()
         .all(|s| *s == Status::SeeOther || *s == Status::NotFound));
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(app.accounts().await, 1);
 }
 
 /// Runs the futures concurrently on this task (the local client's requests interleave at every
@@ -246,10 +230,7 @@ async fn futures_join_all<F: std::future::Future>(
     .await
 }
 
-async fn a_multipart_field_past_the_form_limit_is_refused_with_413(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn a_multipart_field_past_the_form_limit_is_refused_with_413(app: TestApp) {
     let (_, login) = app.browser.opens("/login").await;
     let csrf = csrf_token_for(&login, "/login");
     let boundary = "hrportalboundary";
@@ -350,10 +331,8 @@ async fn with_secure_cookies_every_answer_asks_for_https_and_notices_are_private
     );
 }
 
-async fn a_remembered_session_cookie_expires_when_its_max_age_says(backend: Backend) {
-    let Some((app, _dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn a_remembered_session_cookie_expires_when_its_max_age_says(app: TestApp) {
+    app.create_dana().await;
     let fields = [
         ("email", "dana@example.com"),
         ("password", PASSWORD),
@@ -372,10 +351,7 @@ async fn a_remembered_session_cookie_expires_when_its_max_age_says(backend: Back
     );
 }
 
-async fn an_unsupported_body_type_is_a_client_error_page_not_our_fault(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn an_unsupported_body_type_is_a_client_error_page_not_our_fault(app: TestApp) {
     let response = app
         .browser
         .post("/login")
@@ -389,13 +365,9 @@ async fn an_unsupported_body_type_is_a_client_error_page_not_our_fault(backend: 
     assert!(!page.contains("on our side"), "{page}");
 }
 
-async fn invisible_characters_and_look_alike_addresses_are_refused(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn invisible_characters_and_look_alike_addresses_are_refused(app: TestApp) {
     app.sign_in_as_admin().await;
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
+    app.create_dana().await;
     let create = |name: &'static str, email: &'static str| {
         let browser = &app.browser;
         async move {
@@ -421,7 +393,7 @@ async fn invisible_characters_and_look_alike_addresses_are_refused(backend: Back
     let (status, page) = create("Dana\u{202E}nacS", "fox@example.com").await;
     assert_ne!(status, Status::SeeOther);
     assert!(page.contains("invisible or control characters"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
+    assert_eq!(app.accounts().await, 2);
     // A real, different address still goes through.
     let (status, _) = create("Fox Mulder", "fox@example.com").await;
     assert_eq!(status, Status::SeeOther);
@@ -443,10 +415,7 @@ on_every_backend!(
 /// The race itself, made deterministic: a second set-up transaction starts while the first has
 /// inserted its admin but not yet committed. Under READ COMMITTED the second cannot see that row;
 /// only the first-run lock makes it wait, and then it finds the table no longer empty.
-async fn a_second_first_admin_waits_for_the_first_and_then_finds_it(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn a_second_first_admin_waits_for_the_first_and_then_finds_it(app: TestApp) {
     let db = app.db().clone();
     let hash = app.password_service().hash(PASSWORD).await.unwrap();
     let first_email = hr_portal::users::Email::parse("first@example.com").unwrap();
@@ -486,5 +455,5 @@ async fn a_second_first_admin_waits_for_the_first_and_then_finds_it(backend: Bac
         !second.await.unwrap(),
         "the second set-up must not create another admin"
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(app.accounts().await, 1);
 }

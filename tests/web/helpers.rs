@@ -3,9 +3,12 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use hr_portal::app::demo::{self, DemoAccount, DemoError, DemoReport};
 use hr_portal::app::App;
 use hr_portal::clock::Clock;
 use hr_portal::db::Db;
+use hr_portal::hr::date_of;
+use hr_portal::hr::demo::DEMO_SEED;
 use hr_portal::ids::UserId;
 use hr_portal::users::password::PasswordService;
 use hr_portal::users::{Email, NewUser, Role, User};
@@ -144,6 +147,42 @@ fn base_figment(dir: &TempDir, database_url: Option<&str>) -> Figment {
     figment
 }
 
+/// What [`on_every_backend!`] can run: an `async fn(TestApp)` (handed a fresh app) or an
+/// `async fn(Backend)` (which builds its own). `Input` only tells the two kinds apart.
+#[allow(async_fn_in_trait)] // test-only, awaited in place
+pub trait BackendTest<Input> {
+    async fn run(self, backend: Backend);
+}
+
+impl<F, Fut> BackendTest<Backend> for F
+where
+    F: FnOnce(Backend) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    async fn run(self, backend: Backend) {
+        self(backend).await
+    }
+}
+
+impl<F, Fut> BackendTest<TestApp> for F
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    async fn run(self, backend: Backend) {
+        // Without PostgreSQL the variant ends here (after saying so); under CI=true it panics.
+        let Some(app) = spawn_on(backend).await else {
+            return;
+        };
+        self(app).await
+    }
+}
+
+/// Runs one test of [`on_every_backend!`] on `backend`.
+pub async fn run_on<Input>(backend: Backend, test: impl BackendTest<Input>) {
+    test.run(backend).await
+}
+
 /// A fresh app on `backend`; `None` (after saying why) when PostgreSQL is not configured.
 pub async fn spawn_on(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, &[]).await
@@ -210,6 +249,16 @@ impl TestApp {
         .expect("the app ignites")
     }
 
+    /// The database this app runs on.
+    #[allow(dead_code)] // used by some test modules only
+    pub fn backend(&self) -> Backend {
+        if self.database_url.is_some() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
     /// The application behind the first browser.
     pub fn app(&self) -> &App {
         self.browser.rocket().state::<App>().expect("app managed")
@@ -240,6 +289,47 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Creates Ada's employee account (`ada@example.com`), the tests' usual second person.
+    pub async fn create_ada(&self) -> User {
+        self.create_user("ada@example.com", "Ada", Role::Employee)
+            .await
+    }
+
+    /// Creates Dana's employee account (`dana@example.com`), the recovery and two-factor
+    /// tests' fixture.
+    pub async fn create_dana(&self) -> User {
+        self.create_user("dana@example.com", "Dana Scully", Role::Employee)
+            .await
+    }
+
+    /// Fills the database with the demo company (seed [`DEMO_SEED`]), dated from the app
+    /// clock's today; refused when the database is not empty.
+    pub async fn try_fill_demo_company(&self) -> Result<DemoReport, DemoError> {
+        demo::fill(self.app(), DEMO_SEED, date_of(self.clock.now())).await
+    }
+
+    /// [`Self::try_fill_demo_company`] on the empty database of a fresh app.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn fill_demo_company(&self) -> DemoReport {
+        self.try_fill_demo_company()
+            .await
+            .expect("the demo company fills an empty database")
+    }
+
+    /// Signs the first browser in as the demo company's account with `role`, with the password
+    /// the demo printed.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn sign_in_to_the_demo_as(&self, report: &DemoReport, role: Role) {
+        let account = demo_account(report, role);
+        assert_eq!(
+            self.browser
+                .signs_in_as(&account.email, &account.password)
+                .await,
+            Status::SeeOther,
+            "the demo {role:?} signs in with the printed password"
+        );
+    }
+
     /// Puts a session row straight into the table (as if signed in from another device), with
     /// its handle doubling as its token hash: these rows have no usable cookie.
     pub async fn plant_session(&self, planted: PlantedSession<'_>) {
@@ -255,13 +345,6 @@ impl TestApp {
         .execute(&self.db().pool)
         .await
         .unwrap();
-    }
-
-    pub async fn count(&self, sql: &'static str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.db().pool)
-            .await
-            .unwrap()
     }
 }
 
@@ -503,6 +586,16 @@ impl Browser for Client {
     }
 }
 
+/// The demo company's account with `role` (the demo prints one per role).
+#[allow(dead_code)] // used by some test modules only
+pub fn demo_account(report: &DemoReport, role: Role) -> &DemoAccount {
+    report
+        .accounts
+        .iter()
+        .find(|a| a.role == role)
+        .expect("the demo has an account with that role")
+}
+
 /// A fresh app with one employee account, Dana's (the recovery and two-factor tests' fixture).
 #[allow(dead_code)] // used by some test modules only
 pub async fn app_with_dana(
@@ -510,9 +603,7 @@ pub async fn app_with_dana(
     settings: &[(&str, rocket::figment::value::Value)],
 ) -> Option<(TestApp, User)> {
     let app = spawn_app_with(backend, settings).await?;
-    let dana = app
-        .create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
+    let dana = app.create_dana().await;
     Some((app, dana))
 }
 
@@ -534,6 +625,14 @@ impl TestApp {
         root
     }
 
+    /// Signs the administrator in on the first browser and creates Ada's account: where most
+    /// tests of the admin pages start. Ada is returned.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn sign_in_as_admin_and_create_ada(&self) -> User {
+        self.sign_in_as_admin().await;
+        self.create_ada().await
+    }
+
     /// A fresh browser signed in as `user` (every test account shares [`PASSWORD`]).
     pub async fn browser_signed_in_as(&self, user: &User) -> Client {
         let browser = self.new_browser().await;
@@ -546,11 +645,35 @@ impl TestApp {
         browser
     }
 
-    /// How many session rows `user` has.
-    pub async fn sessions_of(&self, user: &User) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
-            .bind(user.id)
+    /// The handle (the public name) of the session `browser` is signed in with.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn session_handle_of(&self, browser: &Client) -> String {
+        let token = browser.session_token().expect("signed in");
+        sqlx::query_scalar("SELECT handle FROM sessions WHERE token_hash = $1")
+            .bind(hr_portal::auth::hash_token(&token))
             .fetch_one(&self.db().pool)
+            .await
+            .unwrap()
+    }
+
+    /// The handle of a session of the account with the address `email` (the first the
+    /// database returns).
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn session_handle_of_address(&self, email: &str) -> String {
+        sqlx::query_scalar(
+            "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1",
+        )
+        .bind(email)
+        .fetch_one(&self.db().pool)
+        .await
+        .unwrap()
+    }
+
+    /// The kinds of every audit event, oldest first.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn audit_kinds(&self) -> Vec<String> {
+        sqlx::query_scalar("SELECT kind FROM audit_events ORDER BY id")
+            .fetch_all(&self.db().pool)
             .await
             .unwrap()
     }
@@ -596,31 +719,5 @@ impl TestApp {
             .execute(&self.db().pool)
             .await
             .unwrap();
-    }
-
-    /// How many audit events exist.
-    pub async fn audit_event_count(&self) -> i64 {
-        self.count("SELECT COUNT(*) FROM audit_events").await
-    }
-
-    /// How many audit events of `kind` exist.
-    pub async fn events_of_kind(&self, kind: &str) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = $1")
-            .bind(kind)
-            .fetch_one(&self.db().pool)
-            .await
-            .unwrap()
-    }
-
-    /// Waits (up to 20 s) until `sql` counts at least `at_least`: for what background tasks do.
-    pub async fn eventually(&self, sql: &'static str, at_least: i64) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while self.count(sql).await < at_least {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "never came true: {sql}"
-            );
-            rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
     }
 }

@@ -35,23 +35,11 @@ struct Demo {
 
 impl Demo {
     fn account(&self, role: Role) -> &DemoAccount {
-        self.report
-            .accounts
-            .iter()
-            .find(|a| a.role == role)
-            .expect("the demo has an account with that role")
+        demo_account(&self.report, role)
     }
 
     async fn sign_in(&self, role: Role) {
-        let account = self.account(role);
-        assert_eq!(
-            self.app
-                .browser
-                .signs_in_as(&account.email, &account.password)
-                .await,
-            Status::SeeOther,
-            "the demo {role:?} signs in with the printed password"
-        );
+        self.app.sign_in_to_the_demo_as(&self.report, role).await
     }
 
     fn person(&self, name: &str) -> &Person {
@@ -66,20 +54,16 @@ fn today_of(app: &TestApp) -> NaiveDate {
     date_of(app.clock.now())
 }
 
-/// A fresh app on `backend` with the demo company, dated from the app clock's today.
-async fn demo_on(backend: Backend) -> Option<Demo> {
-    let app = spawn_on(backend).await?;
-    let today = today_of(&app);
-    let report = hr_portal::app::demo::fill(app.app(), DEMO_SEED, today)
-        .await
-        .expect("the demo fills an empty database");
-    let company = demo::generate(DEMO_SEED, today);
+/// The demo company in `app`, dated from the app clock's today.
+async fn demo_in(app: TestApp) -> Demo {
+    let report = app.fill_demo_company().await;
+    let company = demo::generate(DEMO_SEED, today_of(&app));
     let people = people_of(&app, &company).await;
-    Some(Demo {
+    Demo {
         app,
         report,
         people,
-    })
+    }
 }
 
 /// The planned people with their database ids (matched by their unique work e-mail).
@@ -158,11 +142,9 @@ async fn all_pages(demo: &Demo, path: &str) -> Vec<i64> {
 }
 
 async fn directory_search_finds_people_by_name_title_or_department_and_pages_through_them(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(demo) = demo_on(backend).await else {
-        return;
-    };
+    let demo = demo_in(app).await;
     demo.sign_in(Role::Employee).await;
     let browser = &demo.app.browser;
     let everyone = by_name(&demo.people);
@@ -218,10 +200,8 @@ async fn directory_search_finds_people_by_name_title_or_department_and_pages_thr
     }
 }
 
-async fn the_department_filter_lists_only_that_department(backend: Backend) {
-    let Some(demo) = demo_on(backend).await else {
-        return;
-    };
+async fn the_department_filter_lists_only_that_department(app: TestApp) {
+    let demo = demo_in(app).await;
     demo.sign_in(Role::Employee).await;
     let sales_id: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE name = 'Sales'")
         .fetch_one(&demo.app.db().pool)
@@ -259,7 +239,7 @@ async fn the_department_filter_lists_only_that_department(backend: Backend) {
 
 #[rocket::async_test]
 async fn the_directory_sorts_by_name_start_date_and_department_and_ignores_unknown_keys() {
-    let demo = demo_on(Backend::Sqlite).await.expect("sqlite");
+    let demo = demo_in(spawn_app().await).await;
     demo.sign_in(Role::Employee).await;
     let browser = &demo.app.browser;
     let first_page = |mut people: Vec<&Person>, key: fn(&Person) -> (String, String, i64)| {
@@ -302,7 +282,7 @@ async fn the_directory_sorts_by_name_start_date_and_department_and_ignores_unkno
             "sort={junk} falls back to name"
         );
     }
-    assert_eq!(demo.app.count("SELECT COUNT(*) FROM employees").await, 200);
+    assert_eq!(demo.app.employees().await, 200);
 
     // Pagination links keep the search, filter and order.
     let (_, html) = browser.opens("/employees?q=engineer&sort=start_desc").await;
@@ -312,7 +292,7 @@ async fn the_directory_sorts_by_name_start_date_and_department_and_ignores_unkno
 
 #[rocket::async_test]
 async fn a_profile_shows_the_manager_and_the_direct_reports() {
-    let demo = demo_on(Backend::Sqlite).await.expect("sqlite");
+    let demo = demo_in(spawn_app().await).await;
     demo.sign_in(Role::Employee).await;
     let browser = &demo.app.browser;
     let sam = demo.person(demo::DEMO_EMPLOYEE_NAME);
@@ -429,7 +409,7 @@ async fn id_of_department(app: &TestApp, name: &str) -> i64 {
 
 #[rocket::async_test]
 async fn a_non_admin_can_neither_open_nor_post_the_employee_forms() {
-    let demo = demo_on(Backend::Sqlite).await.expect("sqlite");
+    let demo = demo_in(spawn_app().await).await;
     demo.sign_in(Role::Employee).await;
     let browser = &demo.app.browser;
     let sam = demo.person(demo::DEMO_EMPLOYEE_NAME);
@@ -471,10 +451,8 @@ async fn a_non_admin_can_neither_open_nor_post_the_employee_forms() {
     assert_eq!(response.status(), Status::SeeOther);
 }
 
-async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(backend: Backend) {
-    let Some(demo) = demo_on(backend).await else {
-        return;
-    };
+async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(app: TestApp) {
+    let demo = demo_in(app).await;
     demo.sign_in(Role::Admin).await;
     let app = &demo.app;
     let browser = &app.browser;
@@ -539,7 +517,7 @@ async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(backend: Backen
             "active".into()
         )
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM employees").await, 201);
+    assert_eq!(app.employees().await, 201);
     let (_, html) = browser.opens(&format!("/employees/{}", sam.id)).await;
     assert!(
         html.contains(&format!("<a href=\"/employees/{id}\">Grace Hopper</a>")),
@@ -599,10 +577,8 @@ async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(backend: Backen
     assert_eq!(employee_table(app).await, before);
 }
 
-async fn bad_employee_input_gets_a_4xx_and_changes_nothing(backend: Backend) {
-    let Some(demo) = demo_on(backend).await else {
-        return;
-    };
+async fn bad_employee_input_gets_a_4xx_and_changes_nothing(app: TestApp) {
+    let demo = demo_in(app).await;
     demo.sign_in(Role::Admin).await;
     let app = &demo.app;
     let browser = &app.browser;
@@ -610,7 +586,7 @@ async fn bad_employee_input_gets_a_4xx_and_changes_nothing(backend: Backend) {
     let valid = new_hire(&engineering);
     let sam = demo.person(demo::DEMO_EMPLOYEE_NAME);
     let before = employee_table(app).await;
-    let departments_before = app.count("SELECT COUNT(*) FROM departments").await;
+    let departments_before = app.departments().await;
     let terminated = demo
         .people
         .iter()
@@ -755,15 +731,12 @@ async fn bad_employee_input_gets_a_4xx_and_changes_nothing(backend: Backend) {
         before,
         "no refused form changed an employee"
     );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM departments").await,
-        departments_before
-    );
+    assert_eq!(app.departments().await, departments_before);
 }
 
 #[rocket::async_test]
 async fn employee_names_are_shown_as_text_never_as_markup() {
-    let demo = demo_on(Backend::Sqlite).await.expect("sqlite");
+    let demo = demo_in(spawn_app().await).await;
     demo.sign_in(Role::Admin).await;
     let browser = &demo.app.browser;
     let engineering = id_of_department(&demo.app, "Engineering").await.to_string();
@@ -784,27 +757,29 @@ async fn employee_names_are_shown_as_text_never_as_markup() {
     }
 }
 
-async fn fill(app: &TestApp) -> Result<DemoReport, DemoError> {
-    hr_portal::app::demo::fill(app.app(), DEMO_SEED, today_of(app)).await
-}
-
-async fn the_demo_refuses_a_database_that_already_has_accounts_or_employees(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn the_demo_refuses_a_database_that_already_has_accounts_or_employees(app: TestApp) {
     app.create_user("ada@example.com", "Ada", Role::Admin).await;
-    assert!(matches!(fill(&app).await, Err(DemoError::NotEmpty)));
-    assert_eq!(app.count("SELECT COUNT(*) FROM employees").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM departments").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert!(matches!(
+        app.try_fill_demo_company().await,
+        Err(DemoError::NotEmpty)
+    ));
+    assert_eq!(app.employees().await, 0);
+    assert_eq!(app.departments().await, 0);
+    assert_eq!(app.accounts().await, 1);
 
-    let Some(fresh) = spawn_on(backend).await else {
-        return;
-    };
-    fill(&fresh).await.expect("an empty database is filled");
-    assert!(matches!(fill(&fresh).await, Err(DemoError::NotEmpty)));
-    assert_eq!(fresh.count("SELECT COUNT(*) FROM employees").await, 200);
-    assert_eq!(fresh.count("SELECT COUNT(*) FROM users").await, 2);
+    let fresh = spawn_on(app.backend())
+        .await
+        .expect("a second app on the same backend");
+    fresh
+        .try_fill_demo_company()
+        .await
+        .expect("an empty database is filled");
+    assert!(matches!(
+        fresh.try_fill_demo_company().await,
+        Err(DemoError::NotEmpty)
+    ));
+    assert_eq!(fresh.employees().await, 200);
+    assert_eq!(fresh.accounts().await, 2);
 }
 
 /// The whole company as stored, in insertion order, with references spelled out.
@@ -905,7 +880,7 @@ fn section<'a>(html: &'a str, id: &str) -> &'a str {
 
 #[rocket::async_test]
 async fn the_dashboard_shows_the_profile_card_and_the_company_figures() {
-    let demo = demo_on(Backend::Sqlite).await.expect("sqlite");
+    let demo = demo_in(spawn_app().await).await;
     demo.sign_in(Role::Employee).await;
     let (status, html) = demo.app.browser.opens("/dashboard").await;
     assert_eq!(status, Status::Ok);
@@ -1004,10 +979,8 @@ async fn an_account_without_an_employee_record_gets_a_friendly_note_on_the_dashb
     assert_eq!(result_count(&html), 1);
 }
 
-async fn a_new_hire_shows_on_the_dashboard_at_once_despite_the_figures_cache(backend: Backend) {
-    let Some(demo) = demo_on(backend).await else {
-        return;
-    };
+async fn a_new_hire_shows_on_the_dashboard_at_once_despite_the_figures_cache(app: TestApp) {
+    let demo = demo_in(app).await;
     demo.sign_in(Role::Admin).await;
     let app = &demo.app;
     let browser = &app.browser;
@@ -1043,26 +1016,12 @@ on_every_backend!(
 
 #[rocket::async_test]
 async fn the_dashboard_counts_joiners_and_leavers_and_shows_admins_what_needs_attention() {
-    let demo = demo_on(Backend::Sqlite).await.expect("sqlite");
+    let demo = demo_in(spawn_app().await).await;
     let today = today_of(&demo.app);
     let this_month = today.format("%Y-%m").to_string();
-    let count = |sql: &'static str| {
-        let app = &demo.app;
-        let month = this_month.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .bind(month)
-                .fetch_one(&app.db().pool)
-                .await
-                .unwrap()
-        }
-    };
-    let joined = count("SELECT COUNT(*) FROM employees WHERE substr(start_date, 1, 7) = $1").await;
-    let left = count("SELECT COUNT(*) FROM employees WHERE substr(left_on, 1, 7) = $1").await;
-    let leavers = demo
-        .app
-        .count("SELECT COUNT(*) FROM employees WHERE left_on IS NOT NULL")
-        .await;
+    let joined = demo.app.employees_who_started_in(&this_month).await;
+    let left = demo.app.employees_who_left_in(&this_month).await;
+    let leavers = demo.app.employees_who_left().await;
     assert!(
         leavers > 0,
         "the demo company has people who left, with their last day"

@@ -6,12 +6,8 @@ use rocket::http::Status;
 
 use crate::helpers::*;
 
-async fn several_instances_share_sessions_revocations_and_throttling(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn several_instances_share_sessions_revocations_and_throttling(app: TestApp) {
+    app.create_ada().await;
     app.create_user("root@example.com", "Root", Role::Admin)
         .await;
     // Two app instances (separate Rockets, pools and caches) over one database and secret key.
@@ -29,12 +25,7 @@ async fn several_instances_share_sessions_revocations_and_throttling(backend: Ba
     // Revoked on B (by an admin there) → refused on A at once.
     let admin_on_b = app.new_browser().await;
     admin_on_b.signs_in_as("root@example.com", PASSWORD).await;
-    let handle: String = sqlx::query_scalar(
-        "SELECT s.handle FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'ada@example.com'",
-    )
-    .fetch_one(&app.db().pool)
-    .await
-    .unwrap();
+    let handle = app.session_handle_of_address("ada@example.com").await;
     let action = format!("/admin/sessions/{handle}/revoke");
     admin_on_b.submits("/admin/sessions", &action, &[]).await;
     assert!(!instance_a.is_signed_in().await);
@@ -85,13 +76,8 @@ async fn several_instances_share_sessions_revocations_and_throttling(backend: Ba
     );
 }
 
-async fn concurrent_purges_on_every_instance_delete_each_row_once(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn concurrent_purges_on_every_instance_delete_each_row_once(app: TestApp) {
+    let ada = app.create_ada().await;
     let now = app.clock.now();
     for i in 0..2_000 {
         let live = i % 4 == 0;
@@ -118,7 +104,7 @@ async fn concurrent_purges_on_every_instance_delete_each_row_once(backend: Backe
         1_500,
         "every expired row deleted exactly once"
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 500);
+    assert_eq!(app.sessions().await, 500);
 }
 
 async fn concurrent_failures_on_two_instances_are_all_counted(backend: Backend) {

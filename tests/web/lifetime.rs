@@ -1,8 +1,7 @@
 //! Session lifetime: idle and absolute limits, "keep me signed in", and the purge.
 //! Time moves through the app's injectable clock; nothing sleeps.
 
-use hr_portal::app::App;
-use hr_portal::users::Role;
+use hr_portal::app::{housekeeping, App};
 use rocket::http::Status;
 
 use crate::helpers::*;
@@ -10,12 +9,8 @@ use crate::helpers::*;
 const IDLE: i64 = 1800;
 const ABSOLUTE: i64 = 43_200;
 
-async fn a_session_idle_past_the_limit_is_anonymous_and_its_row_deleted(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_session_idle_past_the_limit_is_anonymous_and_its_row_deleted(app: TestApp) {
+    app.create_ada().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
 
     app.clock.advance(IDLE - 5);
@@ -28,15 +23,11 @@ async fn a_session_idle_past_the_limit_is_anonymous_and_its_row_deleted(backend:
     assert!(app.browser.is_signed_in().await);
     app.clock.advance(IDLE);
     assert!(!app.browser.is_signed_in().await);
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(app.sessions().await, 0);
 }
 
-async fn activity_never_extends_a_session_past_its_absolute_limit(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn activity_never_extends_a_session_past_its_absolute_limit(app: TestApp) {
+    app.create_ada().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     let mut elapsed = 0;
     while elapsed + 600 < ABSOLUTE {
@@ -53,8 +44,7 @@ async fn short_idle_timeouts_still_count_activity(backend: Backend) {
     let Some(app) = spawn_app_with(backend, &settings).await else {
         return;
     };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    app.create_ada().await;
     app.browser.signs_in_as("ada@example.com", PASSWORD).await;
     for _ in 0..10 {
         app.clock.advance(20);
@@ -64,12 +54,8 @@ async fn short_idle_timeouts_still_count_activity(backend: Backend) {
     assert!(!app.browser.is_signed_in().await);
 }
 
-async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own(app: TestApp) {
+    app.create_ada().await;
     let response = app
         .browser
         .signs_in_with(&[
@@ -93,12 +79,8 @@ async fn keep_me_signed_in_outlives_the_normal_idle_limit_but_not_its_own(backen
     assert!(!app.browser.is_signed_in().await, "but not a week idle");
 }
 
-async fn keep_me_signed_in_ends_at_its_absolute_limit_and_on_revocation(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn keep_me_signed_in_ends_at_its_absolute_limit_and_on_revocation(app: TestApp) {
+    app.create_ada().await;
     let other = app.new_browser().await;
     app.browser
         .signs_in_remembered("ada@example.com", PASSWORD)
@@ -119,13 +101,8 @@ async fn keep_me_signed_in_ends_at_its_absolute_limit_and_on_revocation(backend:
     assert!(!app.browser.is_signed_in().await, "30 days is the ceiling");
 }
 
-async fn the_purge_removes_exactly_the_expired_rows(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn the_purge_removes_exactly_the_expired_rows(app: TestApp) {
+    let ada = app.create_ada().await;
     let now = app.clock.now();
     // (handle, last_seen_at, expires_at, remember, should survive)
     let rows = [
@@ -153,12 +130,7 @@ async fn the_purge_removes_exactly_the_expired_rows(backend: Backend) {
         .await;
     }
     let state = app.browser.rocket().state::<App>().unwrap();
-    assert_eq!(
-        hr_portal::app::housekeeping::purge_expired(state)
-            .await
-            .unwrap(),
-        4
-    );
+    assert_eq!(housekeeping::purge_expired(state).await.unwrap(), 4);
     let mut left: Vec<String> = sqlx::query_scalar("SELECT handle FROM sessions")
         .fetch_all(&app.db().pool)
         .await
@@ -170,13 +142,8 @@ async fn the_purge_removes_exactly_the_expired_rows(backend: Backend) {
     );
 }
 
-async fn the_purge_works_through_many_rows_in_batches(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn the_purge_works_through_many_rows_in_batches(app: TestApp) {
+    let ada = app.create_ada().await;
     let now = app.clock.now();
     for i in 0..1_234 {
         app.plant_session(PlantedSession {
@@ -189,13 +156,8 @@ async fn the_purge_works_through_many_rows_in_batches(backend: Backend) {
         .await;
     }
     let state = app.browser.rocket().state::<App>().unwrap();
-    assert_eq!(
-        hr_portal::app::housekeeping::purge_expired(state)
-            .await
-            .unwrap(),
-        1_234
-    );
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(housekeeping::purge_expired(state).await.unwrap(), 1_234);
+    assert_eq!(app.sessions().await, 0);
     let page = app.browser.get("/login").dispatch().await;
     assert_eq!(page.status(), Status::Ok);
 }

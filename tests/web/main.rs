@@ -1,14 +1,19 @@
 //! Integration tests: the real Rocket, driven through its local client, on a fresh database each.
 
-/// Runs each named `async fn(Backend)` once on SQLite and once on PostgreSQL (Django's
+/// Runs each named test once on SQLite and once on PostgreSQL (Django's
 /// one-suite-for-every-backend idea): `sqlite::name` and `postgres::name`.
+///
+/// A test is either `async fn(app: TestApp)`, handed a fresh app on the backend, or
+/// `async fn(backend: Backend)` when it builds its own app(s) (other settings, several apps).
+/// Without PostgreSQL (`TEST_DATABASE_URL` unset) the PostgreSQL variant returns at once after
+/// saying so; under `CI=true` it fails instead (see [`helpers::postgres_url`]).
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[rocket::async_test]
                 async fn $name() {
-                    super::$name(crate::helpers::Backend::Sqlite).await
+                    crate::helpers::run_on(crate::helpers::Backend::Sqlite, super::$name).await
                 }
             )*
         }
@@ -20,13 +25,14 @@ macro_rules! on_every_backend {
                     ignore = "needs PostgreSQL: set TEST_DATABASE_URL (CI sets it)"
                 )]
                 async fn $name() {
-                    super::$name(crate::helpers::Backend::Postgres).await
+                    crate::helpers::run_on(crate::helpers::Backend::Postgres, super::$name).await
                 }
             )*
         }
     };
 }
 
+mod counts;
 mod helpers;
 
 mod accessibility;

@@ -6,31 +6,16 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use hr_portal::app::demo::DemoReport;
-use hr_portal::hr::date_of;
-use hr_portal::hr::demo::DEMO_SEED;
 use hr_portal::users::Role;
 use rocket::http::Status;
 
 use crate::helpers::*;
 
-/// A fresh app with the demo company, its employee account signed in on the first browser.
-async fn demo_company(backend: Backend) -> Option<(TestApp, DemoReport)> {
-    let app = spawn_on(backend).await?;
-    let report = hr_portal::app::demo::fill(app.app(), DEMO_SEED, date_of(app.clock.now()))
-        .await
-        .expect("the demo fills an empty database");
-    let account = report
-        .accounts
-        .iter()
-        .find(|a| a.role == Role::Employee)
-        .expect("the demo has an employee account");
-    assert_eq!(
-        app.browser
-            .signs_in_as(&account.email, &account.password)
-            .await,
-        Status::SeeOther
-    );
-    Some((app, report))
+/// Fills the app with the demo company and signs its employee account in on the first browser.
+async fn with_the_demo_company(app: &TestApp) -> DemoReport {
+    let report = app.fill_demo_company().await;
+    app.sign_in_to_the_demo_as(&report, Role::Employee).await;
+    report
 }
 
 /// The employee ids the chart draws, in drawing order.
@@ -57,10 +42,8 @@ async fn opens_chart(app: &TestApp, path: &str) -> (Status, String) {
         .expect("the chart is drawn without hanging")
 }
 
-async fn the_demo_company_is_one_tree_with_every_employee_in_it_once(backend: Backend) {
-    let Some((app, report)) = demo_company(backend).await else {
-        return;
-    };
+async fn the_demo_company_is_one_tree_with_every_employee_in_it_once(app: TestApp) {
+    let report = with_the_demo_company(&app).await;
     let (status, html) = opens_chart(&app, "/org").await;
     assert_eq!(status, Status::Ok);
     let ids = drawn(&html);
@@ -82,10 +65,8 @@ async fn the_demo_company_is_one_tree_with_every_employee_in_it_once(backend: Ba
     assert!(nav.contains("href=\"/org\""), "the chart is in the menu");
 }
 
-async fn a_chart_can_start_at_anyone_and_their_profile_links_to_it(backend: Backend) {
-    let Some((app, _)) = demo_company(backend).await else {
-        return;
-    };
+async fn a_chart_can_start_at_anyone_and_their_profile_links_to_it(app: TestApp) {
+    with_the_demo_company(&app).await;
     let reporting = managers(&app).await;
     // Someone in the middle: a manager who has a manager.
     let middle = reporting
@@ -116,10 +97,8 @@ async fn a_chart_can_start_at_anyone_and_their_profile_links_to_it(backend: Back
     assert!(html.contains(&up), "a link goes up to their manager's team");
 }
 
-async fn a_reporting_loop_planted_in_the_database_is_drawn_once_and_marked(backend: Backend) {
-    let Some((app, report)) = demo_company(backend).await else {
-        return;
-    };
+async fn a_reporting_loop_planted_in_the_database_is_drawn_once_and_marked(app: TestApp) {
+    let report = with_the_demo_company(&app).await;
     let reporting = managers(&app).await;
     let top = reporting
         .iter()
@@ -154,10 +133,8 @@ async fn a_reporting_loop_planted_in_the_database_is_drawn_once_and_marked(backe
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
 }
 
-async fn the_team_of_someone_who_left_starts_its_own_tree(backend: Backend) {
-    let Some((app, report)) = demo_company(backend).await else {
-        return;
-    };
+async fn the_team_of_someone_who_left_starts_its_own_tree(app: TestApp) {
+    let report = with_the_demo_company(&app).await;
     let reporting = managers(&app).await;
     let manager = reporting
         .values()
@@ -180,10 +157,8 @@ async fn the_team_of_someone_who_left_starts_its_own_tree(backend: Backend) {
     );
 }
 
-async fn a_chart_of_nobody_is_refused_with_a_clear_page(backend: Backend) {
-    let Some((app, _)) = demo_company(backend).await else {
-        return;
-    };
+async fn a_chart_of_nobody_is_refused_with_a_clear_page(app: TestApp) {
+    with_the_demo_company(&app).await;
     for (path, expected) in [
         ("/org?root=999999", Status::NotFound),
         ("/org?root=abc", Status::BadRequest),

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use hr_portal::users::Role;
 use rocket::http::Status;
 use rocket::local::asynchronous::Client;
 
@@ -185,8 +184,7 @@ async fn a_postgresql_outage_is_answered_within_a_second_and_service_resumes_wit
     let settings = [("database_url", server.url().into())];
     let app = spawn_app_with(Backend::Sqlite, &settings).await.unwrap();
     assert!(app.database_url.is_none());
-    app.create_user("dana@example.com", "Dana Scully", Role::Employee)
-        .await;
+    app.create_dana().await;
     assert_eq!(
         app.browser.signs_in_as("dana@example.com", PASSWORD).await,
         Status::SeeOther

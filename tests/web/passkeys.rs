@@ -100,10 +100,8 @@ impl UsesPasskeys for Client {
 }
 
 /// Dana, signed in on the app's first browser, with a passkey named "work laptop".
-async fn dana_with_a_passkey(
-    backend: Backend,
-) -> Option<(TestApp, hr_portal::users::User, SoftAuthenticator)> {
-    let (app, dana) = app_with_dana(backend, &[]).await?;
+async fn dana_with_a_passkey(app: TestApp) -> (TestApp, hr_portal::users::User, SoftAuthenticator) {
+    let dana = app.create_dana().await;
     let browser = &app.browser;
     assert_eq!(
         browser.signs_in_as(dana.email.as_str(), PASSWORD).await,
@@ -114,7 +112,7 @@ async fn dana_with_a_passkey(
         .adds_passkey(&mut authenticator, "work laptop")
         .await;
     assert_eq!(added, Status::SeeOther, "the passkey is added");
-    Some((app, dana, authenticator))
+    (app, dana, authenticator)
 }
 
 on_every_backend!(
@@ -122,21 +120,17 @@ on_every_backend!(
     a_replayed_answer_is_refused_and_starts_no_session,
 );
 
-async fn a_person_adds_a_passkey_and_then_signs_in_with_it_alone(backend: Backend) {
-    let Some((app, dana, mut authenticator)) = dana_with_a_passkey(backend).await else {
-        return;
-    };
+async fn a_person_adds_a_passkey_and_then_signs_in_with_it_alone(app: TestApp) {
+    let (app, dana, mut authenticator) = dana_with_a_passkey(app).await;
     // Dana also has an authenticator app: a passkey still needs no code (it is two factors).
     app.browser.enrols(&app).await;
     let (_, page) = app.browser.opens("/account/passkeys").await;
     assert!(page.contains("data-passkey=\"work laptop\""), "{page}");
     assert!(page.contains("never"), "not used yet");
     assert_eq!(app.events_of_kind("passkey_added").await, 1);
-    app.eventually(
-        "SELECT COUNT(*) FROM outbox WHERE subject = 'Your HR Portal passkeys changed'",
-        1,
-    )
-    .await;
+    app.mails_titled("Your HR Portal passkeys changed")
+        .reaches(1)
+        .await;
 
     let laptop = app.new_browser().await;
     let response = laptop.signs_in_with_passkey(&mut authenticator).await;
@@ -162,10 +156,8 @@ async fn a_person_adds_a_passkey_and_then_signs_in_with_it_alone(backend: Backen
     assert!(!page.contains("never"), "the last use is shown");
 }
 
-async fn a_replayed_answer_is_refused_and_starts_no_session(backend: Backend) {
-    let Some((app, dana, mut authenticator)) = dana_with_a_passkey(backend).await else {
-        return;
-    };
+async fn a_replayed_answer_is_refused_and_starts_no_session(app: TestApp) {
+    let (app, dana, mut authenticator) = dana_with_a_passkey(app).await;
     let first = app.new_browser().await;
     let (ceremony, options) = first.asks_sign_in_challenge().await;
     let answer = authenticator.sign_in(&options);
@@ -184,7 +176,7 @@ async fn a_replayed_answer_is_refused_and_starts_no_session(backend: Backend) {
 
 #[rocket::async_test]
 async fn an_answer_collected_by_another_origin_is_refused() {
-    let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     authenticator.origin = "https://hr-portal.example.net".to_string();
     let phished = app.new_browser().await;
     let response = phished.signs_in_with_passkey(&mut authenticator).await;
@@ -211,7 +203,7 @@ async fn last_failure(app: &TestApp) -> String {
 
 #[rocket::async_test]
 async fn an_answer_signed_for_another_relying_party_is_refused() {
-    let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     authenticator.rp_id = "example.net".to_string();
     let browser = app.new_browser().await;
     let response = browser.signs_in_with_passkey(&mut authenticator).await;
@@ -228,7 +220,7 @@ async fn an_answer_signed_for_another_relying_party_is_refused() {
 
 #[rocket::async_test]
 async fn an_expired_challenge_is_refused() {
-    let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     let browser = app.new_browser().await;
     let (ceremony, options) = browser.asks_sign_in_challenge().await;
     app.clock.advance(5 * 60 + 1);
@@ -238,19 +230,13 @@ async fn an_expired_challenge_is_refused() {
     drop(response);
     assert!(!browser.is_signed_in().await);
     assert_eq!(app.sessions_of(&dana).await, 1);
-    let expired: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_events WHERE kind = 'login_failed' \
-         AND detail = 'passkey: challenge expired'",
-    )
-    .fetch_one(&app.db().pool)
-    .await
-    .unwrap();
-    assert_eq!(expired, 1);
+    let expired = app.events_of_kind_with_detail("login_failed", "passkey: challenge expired");
+    assert_eq!(expired.await, 1);
 }
 
 #[rocket::async_test]
 async fn a_copied_authenticator_whose_counter_goes_back_is_refused_and_audited() {
-    let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     authenticator.counter = 40;
     let original = app.new_browser().await;
     assert_eq!(
@@ -268,17 +254,15 @@ async fn a_copied_authenticator_whose_counter_goes_back_is_refused_and_audited()
     drop(response);
     assert!(!copy.is_signed_in().await);
     assert_eq!(app.events_of_kind("passkey_clone_suspected").await, 1);
-    app.eventually(
-        "SELECT COUNT(*) FROM outbox WHERE subject LIKE '%passkeys was refused'",
-        1,
-    )
-    .await;
+    app.mails_with_subject_like("%passkeys was refused")
+        .reaches(1)
+        .await;
     assert_eq!(app.sessions_of(&dana).await, 2);
 }
 
 #[rocket::async_test]
 async fn a_removed_passkey_signs_in_no_more() {
-    let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     let (_, page) = app.browser.opens("/account/passkeys").await;
     let handle = passkey_handle(&page);
     let action = format!("/account/passkeys/{handle}/remove");
@@ -304,7 +288,7 @@ fn passkey_handle(page: &str) -> String {
 
 #[rocket::async_test]
 async fn ten_minutes_after_signing_in_removing_a_passkey_needs_the_password() {
-    let (app, _dana, _authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, _dana, _authenticator) = dana_with_a_passkey(spawn_app().await).await;
     app.clock.advance(11 * 60);
     let (_, page) = app.browser.opens("/account/passkeys").await;
     assert!(page.contains("Your password"), "the form asks for it");
@@ -322,19 +306,19 @@ async fn ten_minutes_after_signing_in_removing_a_passkey_needs_the_password() {
         .await;
     assert_eq!(wrong.status(), Status::UnprocessableEntity);
     drop(wrong);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+    assert_eq!(app.passkeys().await, 1);
     let right = app
         .browser
         .submits("/account/passkeys", &action, &[("password", PASSWORD)])
         .await;
     assert_eq!(right.status(), Status::SeeOther);
     drop(right);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
+    assert_eq!(app.passkeys().await, 0);
 }
 
 #[rocket::async_test]
 async fn with_an_authenticator_app_a_late_change_also_needs_a_current_code() {
-    let (app, _dana, _authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, _dana, _authenticator) = dana_with_a_passkey(spawn_app().await).await;
     let (secret, _codes) = app.browser.enrols(&app).await;
     app.clock.advance(11 * 60);
     let (_, page) = app.browser.opens("/account/passkeys").await;
@@ -355,7 +339,7 @@ async fn with_an_authenticator_app_a_late_change_also_needs_a_current_code() {
         )
         .await;
     assert_eq!(status, Status::UnprocessableEntity, "{refused}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+    assert_eq!(app.passkeys().await, 1);
     let code = code_for(&secret, app.clock.now());
     let with_code = app
         .browser
@@ -367,12 +351,12 @@ async fn with_an_authenticator_app_a_late_change_also_needs_a_current_code() {
         .await;
     assert_eq!(with_code.status(), Status::SeeOther);
     drop(with_code);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
+    assert_eq!(app.passkeys().await, 0);
 }
 
 #[rocket::async_test]
 async fn the_same_authenticator_cannot_register_twice_and_a_name_is_needed() {
-    let (app, _dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, _dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     let (status, refused) = app
         .browser
         .asks_challenge(
@@ -388,13 +372,13 @@ async fn the_same_authenticator_cannot_register_twice_and_a_name_is_needed() {
         .adds_passkey(&mut authenticator, "same key")
         .await;
     assert_eq!(again, Status::UnprocessableEntity);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 1);
+    assert_eq!(app.passkeys().await, 1);
     assert_eq!(app.events_of_kind("passkey_refused").await, 1);
 }
 
 #[rocket::async_test]
 async fn a_passkey_can_be_renamed() {
-    let (app, _dana, _authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, _dana, _authenticator) = dana_with_a_passkey(spawn_app().await).await;
     let (_, page) = app.browser.opens("/account/passkeys").await;
     let action = format!("/account/passkeys/{}/rename", passkey_handle(&page));
     let renamed = app
@@ -419,7 +403,7 @@ async fn a_passkey_can_be_renamed() {
 
 #[rocket::async_test]
 async fn a_disabled_account_cannot_sign_in_with_its_passkey() {
-    let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1")
         .bind(dana.id)
         .execute(&app.db().pool)
@@ -434,7 +418,7 @@ async fn a_disabled_account_cannot_sign_in_with_its_passkey() {
 
 #[rocket::async_test]
 async fn a_held_account_signing_in_with_a_passkey_lands_on_the_password_page() {
-    let (app, _dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, _dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     sqlx::query("UPDATE users SET must_change_password = 1")
         .execute(&app.db().pool)
         .await
@@ -454,7 +438,7 @@ async fn a_held_account_signing_in_with_a_passkey_lands_on_the_password_page() {
 
 #[rocket::async_test]
 async fn an_administrators_two_factor_reset_removes_the_passkeys_the_users_list_counted() {
-    let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     let admin = app
         .create_user("root@example.com", "Root", hr_portal::users::Role::Admin)
         .await;
@@ -468,7 +452,7 @@ async fn an_administrators_two_factor_reset_removes_the_passkeys_the_users_list_
     let reset = admin_browser.submits("/admin/users", &action, &[]).await;
     assert_eq!(reset.status(), Status::SeeOther);
     drop(reset);
-    assert_eq!(app.count("SELECT COUNT(*) FROM passkeys").await, 0);
+    assert_eq!(app.passkeys().await, 0);
     let browser = app.new_browser().await;
     let response = browser.signs_in_with_passkey(&mut authenticator).await;
     assert_eq!(response.status(), Status::Unauthorized);
@@ -486,19 +470,18 @@ async fn passkey_challenges_count_against_the_address_like_password_guesses() {
         .asks_challenge("/login", "/login/passkey/challenge", &[])
         .await;
     assert_eq!(status, Status::TooManyRequests);
-    let ceremonies = "SELECT COUNT(*) FROM passkey_ceremonies";
-    assert_eq!(app.count(ceremonies).await, 3);
+    assert_eq!(app.passkey_ceremonies().await, 3);
     // Unanswered challenges go with the housekeeping once their five minutes are over.
     app.clock.advance(5 * 60);
     hr_portal::app::housekeeping::purge_expired(app.app())
         .await
         .unwrap();
-    assert_eq!(app.count(ceremonies).await, 0);
+    assert_eq!(app.passkey_ceremonies().await, 0);
 }
 
 #[rocket::async_test]
 async fn a_passkey_sign_in_replaces_the_session_the_browser_had() {
-    let (app, dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     let before = app.browser.session_token().expect("signed in");
     let response = app.browser.signs_in_with_passkey(&mut authenticator).await;
     assert_eq!(response.status(), Status::SeeOther);
@@ -533,7 +516,7 @@ async fn an_ip_address_as_public_url_means_no_passkeys_and_says_why() {
 #[rocket::async_test]
 async fn a_sign_in_checked_against_a_stale_counter_cannot_write_it_back() {
     use hr_portal::users::passkeys::Passkeys;
-    let (app, _dana, mut authenticator) = dana_with_a_passkey(Backend::Sqlite).await.unwrap();
+    let (app, _dana, mut authenticator) = dana_with_a_passkey(spawn_app().await).await;
     let mut conn = app.db().read().await.unwrap();
     let stale = Passkeys::find_by_credential(&mut conn, &authenticator.credential_id)
         .await

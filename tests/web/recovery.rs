@@ -103,10 +103,8 @@ async fn a_reset_mailed_over_real_smtp_ends_every_session_and_the_link(backend: 
     assert!(header(&notice[1], "Subject").is_some_and(|s| s.contains("password was changed")));
 }
 
-async fn a_reset_with_the_default_file_transport_is_read_from_the_outbox_folder(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn a_reset_with_the_default_file_transport_is_read_from_the_outbox_folder(app: TestApp) {
+    let dana = app.create_dana().await;
     let laptop = app.browser_signed_in_as(&dana).await;
     app.browser.asks_for_a_reset_link("dana@example.com").await;
     let messages = wait_for_outbox(&app, 1).await;
@@ -129,10 +127,8 @@ async fn a_reset_with_the_default_file_transport_is_read_from_the_outbox_folder(
     assert_reset_took_effect(&app, &[&laptop], &link).await;
 }
 
-async fn known_and_unknown_addresses_get_the_same_page_and_the_same_work(backend: Backend) {
-    let Some((app, _)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn known_and_unknown_addresses_get_the_same_page_and_the_same_work(app: TestApp) {
+    app.create_dana().await;
     let minted = || app.app().recovery.links_minted();
     let hashes = app.password_service().verification_count();
     let before = minted();
@@ -156,13 +152,11 @@ async fn known_and_unknown_addresses_get_the_same_page_and_the_same_work(backend
         1,
         "only the real account gets mail"
     );
-    let requests = "SELECT COUNT(*) FROM audit_events WHERE kind = 'password_reset_requested'";
-    app.eventually(requests, 2).await;
-    let unknown_noted =
-        "SELECT COUNT(*) FROM audit_events WHERE kind = 'password_reset_requested' \
-                         AND detail = 'no such account' AND subject_user_id IS NULL";
+    app.events_of_kind("password_reset_requested")
+        .reaches(2)
+        .await;
     assert_eq!(
-        app.count(unknown_noted).await,
+        app.resets_asked_for_unknown_addresses().await,
         1,
         "both requests are in the audit trail"
     );
@@ -184,9 +178,7 @@ async fn with_the_smtp_server_down_the_form_answers_and_the_message_waits_for_it
         Status::Ok,
         "the request does not wait for the mail server"
     );
-    let failed_once = "SELECT COUNT(*) FROM outbox WHERE attempts >= 1 AND last_error IS NOT NULL \
-                       AND sent_at IS NULL AND recipient = 'dana@example.com'";
-    app.eventually(failed_once, 1).await;
+    app.mails_to_retry_for("dana@example.com").reaches(1).await;
     let (_, mail_page) = app.browser.opens("/admin/mail").await;
     assert!(
         mail_page.contains("dana@example.com"),
@@ -197,8 +189,7 @@ async fn with_the_smtp_server_down_the_form_answers_and_the_message_waits_for_it
     let smtp = SmtpServer::start(port).expect("aiosmtpd is available");
     let messages = smtp.wait_for(1).await;
     assert!(link_in(&messages[0]).starts_with("/password/reset/"));
-    let sent = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND body = ''";
-    app.eventually(sent, 1).await;
+    app.mails_sent_and_wiped().reaches(1).await;
 }
 
 async fn a_message_that_keeps_failing_is_given_up_and_shown_to_admins(backend: Backend) {
@@ -212,21 +203,19 @@ async fn a_message_that_keeps_failing_is_given_up_and_shown_to_admins(backend: B
         .await
         .asks_for_a_reset_link("dana@example.com")
         .await;
-    let given_up = "SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL AND attempts = 2 \
-                    AND recipient = 'dana@example.com'";
-    app.eventually(given_up, 1).await;
+    app.mails_given_up_for("dana@example.com", 2)
+        .reaches(1)
+        .await;
     let (_, page) = app.browser.opens("/admin/mail").await;
     assert!(page.contains("Given up") && page.contains("dana@example.com"));
     let events = app
-        .count("SELECT COUNT(*) FROM audit_events WHERE kind = 'mail_failed' AND detail LIKE '%dana@example.com%'")
+        .events_of_kind_mentioning("mail_failed", "dana@example.com")
         .await;
     assert_eq!(events, 1);
 }
 
-async fn the_link_page_takes_the_token_out_of_the_address_and_sends_no_referrer(backend: Backend) {
-    let Some((app, _)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn the_link_page_takes_the_token_out_of_the_address_and_sends_no_referrer(app: TestApp) {
+    app.create_dana().await;
     app.browser.asks_for_a_reset_link("dana@example.com").await;
     let link = link_in(&wait_for_outbox(&app, 1).await[0]);
     let token = link.rsplit('/').next().unwrap().to_string();
@@ -247,10 +236,8 @@ async fn the_link_page_takes_the_token_out_of_the_address_and_sends_no_referrer(
     assert!(!page.contains(&token), "the token is not on the page");
 }
 
-async fn a_weak_password_on_the_link_page_is_refused_and_the_link_still_works(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn a_weak_password_on_the_link_page_is_refused_and_the_link_still_works(app: TestApp) {
+    let dana = app.create_dana().await;
     let laptop = app.browser_signed_in_as(&dana).await;
     app.browser.asks_for_a_reset_link("dana@example.com").await;
     let link = link_in(&wait_for_outbox(&app, 1).await[0]);
@@ -269,10 +256,8 @@ async fn a_weak_password_on_the_link_page_is_refused_and_the_link_still_works(ba
     assert_eq!(location(&done), Some("/login"), "the link still works");
 }
 
-async fn expired_used_forged_and_truncated_links_get_one_page_and_change_nothing(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn expired_used_forged_and_truncated_links_get_one_page_and_change_nothing(app: TestApp) {
+    let dana = app.create_dana().await;
     app.browser.asks_for_a_reset_link("dana@example.com").await;
     let link = link_in(&wait_for_outbox(&app, 1).await[0]);
     let forged = format!("/password/reset/{}", "A".repeat(43));
@@ -314,10 +299,8 @@ async fn expired_used_forged_and_truncated_links_get_one_page_and_change_nothing
     );
 }
 
-async fn a_newer_link_a_password_change_and_a_disable_each_kill_older_links(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn a_newer_link_a_password_change_and_a_disable_each_kill_older_links(app: TestApp) {
+    let dana = app.create_dana().await;
     let dead = |status: Status| assert_eq!(status, Status::BadRequest);
     let works = |status: Status| assert_eq!(status, Status::SeeOther);
     let app = &app;
@@ -367,9 +350,10 @@ async fn too_many_requests_for_one_address_send_no_more_mail_and_one_client_gets
         "the same answer each time"
     );
     assert_eq!(wait_for_outbox(&app, 3).await.len(), 3);
-    let answered = "SELECT COUNT(*) FROM audit_events WHERE kind = 'password_reset_requested'";
-    app.eventually(answered, 4).await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 3);
+    app.events_of_kind("password_reset_requested")
+        .reaches(4)
+        .await;
+    assert_eq!(app.outbox_messages().await, 3);
     assert_eq!(
         outbox_files(&app).len(),
         3,
@@ -386,10 +370,7 @@ async fn too_many_requests_for_one_address_send_no_more_mail_and_one_client_gets
     );
 }
 
-async fn an_invitation_from_the_admin_page_lets_the_person_choose_their_password(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn an_invitation_from_the_admin_page_lets_the_person_choose_their_password(app: TestApp) {
     app.sign_in_as_admin().await;
     let fields = [
         ("name", "Fox Mulder"),
@@ -427,13 +408,10 @@ async fn an_invitation_from_the_admin_page_lets_the_person_choose_their_password
 }
 
 async fn an_invitation_for_a_taken_or_malformed_address_is_refused_and_creates_nothing(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
     app.sign_in_as_admin().await;
-    let users_before = app.count("SELECT COUNT(*) FROM users").await;
+    let users_before = app.accounts().await;
     for (email, status, message) in [
         ("ROOT@example.com", Status::Conflict, "already exists"),
         ("not-an-address", Status::UnprocessableEntity, "e-mail"),
@@ -455,14 +433,12 @@ async fn an_invitation_for_a_taken_or_malformed_address_is_refused_and_creates_n
             "the form keeps what was typed"
         );
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, users_before);
+    assert_eq!(app.accounts().await, users_before);
     assert!(outbox_files(&app).is_empty());
 }
 
-async fn an_admin_mails_a_reset_link_from_the_users_page(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn an_admin_mails_a_reset_link_from_the_users_page(app: TestApp) {
+    let dana = app.create_dana().await;
     app.sign_in_as_admin().await;
     let action = format!("/admin/users/{}/reset-link", dana.id);
     let sent = app.browser.submits("/admin/users", &action, &[]).await;
@@ -475,15 +451,13 @@ async fn an_admin_mails_a_reset_link_from_the_users_page(backend: Backend) {
         .await;
     assert_eq!(location(&done), Some("/login"));
     let created = app
-        .count("SELECT COUNT(*) FROM audit_events WHERE kind = 'password_reset_link_created' AND actor_user_id IS NOT NULL")
+        .events_of_kind_by_someone("password_reset_link_created")
         .await;
     assert_eq!(created, 1, "audited with the admin as actor");
 }
 
-async fn the_cli_prints_reset_and_invitation_links_that_work(backend: Backend) {
-    let Some((app, _)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn the_cli_prints_reset_and_invitation_links_that_work(app: TestApp) {
+    app.create_dana().await;
     let (ok, out) = hr_portal(&app, &["user", "reset-link", "dana@example.com"], "");
     assert!(
         ok && out.contains("http://localhost:8000/password/reset/"),
@@ -526,11 +500,9 @@ async fn the_cli_prints_reset_and_invitation_links_that_work(backend: Backend) {
     assert!(!ok && out.contains("no account"), "{out}");
 }
 
-async fn the_cli_answers_bad_recovery_input_with_one_line_and_changes_nothing(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
-    let events = app.audit_event_count().await;
+async fn the_cli_answers_bad_recovery_input_with_one_line_and_changes_nothing(app: TestApp) {
+    let dana = app.create_dana().await;
+    let events = app.audit_events().await;
     for (args, stdin, expected) in [
         (
             &["user", "invite", "not-an-address", "--name", "Fox"][..],
@@ -566,17 +538,15 @@ async fn the_cli_answers_bad_recovery_input_with_one_line_and_changes_nothing(ba
             "{expected:?} in {out}"
         );
     }
-    assert_eq!(app.audit_event_count().await, events, "nothing was written");
+    assert_eq!(app.audit_events().await, events, "nothing was written");
     assert_eq!(
         app.reload(&dana).await.password_changed_at,
         dana.password_changed_at
     );
 }
 
-async fn a_reset_whose_audit_row_cannot_be_written_changes_nothing(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn a_reset_whose_audit_row_cannot_be_written_changes_nothing(app: TestApp) {
+    let dana = app.create_dana().await;
     let laptop = app.browser_signed_in_as(&dana).await;
     app.browser.asks_for_a_reset_link("dana@example.com").await;
     let link = link_in(&wait_for_outbox(&app, 1).await[0]);
@@ -599,10 +569,8 @@ async fn a_reset_whose_audit_row_cannot_be_written_changes_nothing(backend: Back
     assert_eq!(location(&done), Some("/login"), "the link was not used up");
 }
 
-async fn a_password_set_with_must_change_holds_the_person_on_the_password_page(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn a_password_set_with_must_change_holds_the_person_on_the_password_page(app: TestApp) {
+    let dana = app.create_dana().await;
     let laptop = app.browser_signed_in_as(&dana).await;
     let chosen = "set by the operator 123";
     let args = ["user", "set-password", "dana@example.com", "--must-change"];
@@ -640,10 +608,7 @@ async fn a_password_set_with_must_change_holds_the_person_on_the_password_page(b
     assert!(!app.reload(&dana).await.must_change_password);
 }
 
-async fn a_held_person_can_still_sign_out(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn a_held_person_can_still_sign_out(app: TestApp) {
     app.sign_in_as_admin().await;
     let fields = [
         ("name", "Fox Mulder"),
@@ -665,7 +630,7 @@ async fn a_held_person_can_still_sign_out(backend: Backend) {
     assert_eq!(location(&signed_in), Some("/account/password"));
     let out = fox.submits("/account/password", "/logout", &[]).await;
     assert_eq!(location(&out), Some("/login"));
-    let ended = app.count("SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'fox@example.com'").await;
+    let ended = app.sessions_of_address("fox@example.com").await;
     assert_eq!(ended, 0);
 }
 
@@ -681,10 +646,8 @@ async fn lock_out(app: &TestApp, email: &str) {
     );
 }
 
-async fn an_admin_sees_who_is_locked_out_and_unlocks_them(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn an_admin_sees_who_is_locked_out_and_unlocks_them(app: TestApp) {
+    let dana = app.create_dana().await;
     app.sign_in_as_admin().await;
     lock_out(&app, "dana@example.com").await;
     let (status_of_users, users) = app.browser.opens("/admin/users").await;
@@ -709,10 +672,8 @@ async fn an_admin_sees_who_is_locked_out_and_unlocks_them(backend: Backend) {
     assert_eq!(unlocked, 1);
 }
 
-async fn the_cli_unlocks_an_account(backend: Backend) {
-    let Some((app, _)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn the_cli_unlocks_an_account(app: TestApp) {
+    app.create_dana().await;
     lock_out(&app, "dana@example.com").await;
     let (ok, out) = hr_portal(&app, &["user", "unlock", "dana@example.com"], "");
     assert!(ok && out.contains("Unlocked"), "{out}");
@@ -727,12 +688,8 @@ async fn the_cli_unlocks_an_account(backend: Backend) {
     assert!(ok && out.contains("no failed sign-ins"), "{out}");
 }
 
-async fn my_activity_shows_what_others_did_to_my_account_and_nothing_about_others(
-    backend: Backend,
-) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn my_activity_shows_what_others_did_to_my_account_and_nothing_about_others(app: TestApp) {
+    let dana = app.create_dana().await;
     let root = app.sign_in_as_admin().await;
     app.create_user("eve@example.com", "Eve", Role::Employee)
         .await;
@@ -750,8 +707,7 @@ async fn my_activity_shows_what_others_did_to_my_account_and_nothing_about_other
     assert_eq!(forced.status(), Status::SeeOther);
     wait_for_outbox(&app, 1).await;
     let dana_again = app.browser_signed_in_as(&dana).await;
-    let sent = "SELECT COUNT(*) FROM audit_events WHERE kind = 'mail_sent'";
-    app.eventually(sent, 1).await;
+    app.events_of_kind("mail_sent").reaches(1).await;
     let (_, page) = dana_again.opens("/account/activity").await;
     for kind in [
         "login_succeeded",

@@ -11,7 +11,7 @@
 use hr_portal::app::App;
 use hr_portal::auth::{hash_token, random_token};
 use hr_portal::ids::UserId;
-use hr_portal::users::{Role, User};
+use hr_portal::users::User;
 use rocket::http::{ContentType, Cookie, Status};
 use rocket::local::asynchronous::Client;
 
@@ -164,19 +164,16 @@ struct Stage {
 }
 
 impl Stage {
-    async fn on(backend: Backend) -> Option<Stage> {
-        let app = spawn_on(backend).await?;
-        let ada = app
-            .create_user("ada@example.com", "Ada", Role::Employee)
-            .await;
+    async fn on(app: TestApp) -> Stage {
+        let ada = app.create_ada().await;
         let (_, admin_csrf) = admin_of(&app).await;
         let victim = Victim::on(&app).await;
-        Some(Stage {
+        Stage {
             app,
             ada,
             admin_csrf,
             victim,
-        })
+        }
     }
 
     async fn admin_posts(&self, action: &str, fields: &[(&str, &str)]) {
@@ -188,13 +185,8 @@ impl Stage {
 
     /// The loop every way of ending a session runs: a hot session (its owner's e-mail and the
     /// page's CSRF token at hand), `end` it, and the very next request must be anonymous.
-    async fn every_time(
-        &self,
-        backend: Backend,
-        owner: Owner,
-        end: impl AsyncFn(usize, &Hot, &Ending),
-    ) {
-        for i in 0..loops(backend) {
+    async fn every_time(&self, owner: Owner, end: impl AsyncFn(usize, &Hot, &Ending)) {
+        for i in 0..loops(self.app.backend()) {
             let (user, email) = match owner {
                 Owner::Ada => (self.ada.id, "ada@example.com".to_string()),
                 Owner::New => (
@@ -217,44 +209,36 @@ struct Ending {
     csrf: String,
 }
 
-async fn a_session_signed_out_is_anonymous_on_the_next_request(backend: Backend) {
-    let Some(stage) = Stage::on(backend).await else {
-        return;
-    };
+async fn a_session_signed_out_is_anonymous_on_the_next_request(app: TestApp) {
+    let stage = Stage::on(app).await;
     let sign_out = async |_, hot: &Hot, ending: &Ending| {
         let fields = [("csrf_token", ending.csrf.as_str())];
         let status = stage.victim.posts(hot, "/logout", &fields).await;
         assert_eq!(status, Status::SeeOther);
     };
-    stage.every_time(backend, Owner::Ada, sign_out).await;
+    stage.every_time(Owner::Ada, sign_out).await;
 }
 
-async fn a_session_revoked_by_an_admin_is_anonymous_on_the_next_request(backend: Backend) {
-    let Some(stage) = Stage::on(backend).await else {
-        return;
-    };
+async fn a_session_revoked_by_an_admin_is_anonymous_on_the_next_request(app: TestApp) {
+    let stage = Stage::on(app).await;
     let revoke = async |_, hot: &Hot, _: &Ending| {
         let action = format!("/admin/sessions/{}/revoke", hot.handle);
         stage.admin_posts(&action, &[]).await;
     };
-    stage.every_time(backend, Owner::Ada, revoke).await;
+    stage.every_time(Owner::Ada, revoke).await;
 }
 
-async fn a_force_logout_is_seen_by_the_next_request(backend: Backend) {
-    let Some(stage) = Stage::on(backend).await else {
-        return;
-    };
+async fn a_force_logout_is_seen_by_the_next_request(app: TestApp) {
+    let stage = Stage::on(app).await;
     let force_logout = async |_, _: &Hot, ending: &Ending| {
         let action = format!("/admin/users/{}/sessions/revoke", ending.user);
         stage.admin_posts(&action, &[]).await;
     };
-    stage.every_time(backend, Owner::Ada, force_logout).await;
+    stage.every_time(Owner::Ada, force_logout).await;
 }
 
-async fn signing_out_other_sessions_ends_them_for_the_next_request(backend: Backend) {
-    let Some(stage) = Stage::on(backend).await else {
-        return;
-    };
+async fn signing_out_other_sessions_ends_them_for_the_next_request(app: TestApp) {
+    let stage = Stage::on(app).await;
     let own = stage.app.browser_signed_in_as(&stage.ada).await;
     let (_, html) = own.opens("/account/sessions").await;
     let csrf = csrf_token_in(&html);
@@ -263,14 +247,12 @@ async fn signing_out_other_sessions_ends_them_for_the_next_request(backend: Back
         let response = own.posts("/account/sessions/revoke-others", &fields).await;
         assert_eq!(response.status(), Status::SeeOther);
     };
-    stage.every_time(backend, Owner::Ada, revoke_others).await;
+    stage.every_time(Owner::Ada, revoke_others).await;
     assert!(own.is_signed_in().await, "the session that asked stays");
 }
 
-async fn a_password_change_ends_the_other_sessions_for_the_next_request(backend: Backend) {
-    let Some(stage) = Stage::on(backend).await else {
-        return;
-    };
+async fn a_password_change_ends_the_other_sessions_for_the_next_request(app: TestApp) {
+    let stage = Stage::on(app).await;
     let own = stage.app.browser_signed_in_as(&stage.ada).await;
     let passwords = [PASSWORD, "another long passphrase 2"];
     let change_password = async |i: usize, _: &Hot, _: &Ending| {
@@ -278,24 +260,20 @@ async fn a_password_change_ends_the_other_sessions_for_the_next_request(backend:
         let response = own.changes_password(current, new, new).await;
         assert_eq!(response.status(), Status::SeeOther, "iteration {i}");
     };
-    stage.every_time(backend, Owner::Ada, change_password).await;
+    stage.every_time(Owner::Ada, change_password).await;
 }
 
-async fn disabling_an_account_is_seen_by_the_next_request(backend: Backend) {
-    let Some(stage) = Stage::on(backend).await else {
-        return;
-    };
+async fn disabling_an_account_is_seen_by_the_next_request(app: TestApp) {
+    let stage = Stage::on(app).await;
     let disable = async |_, _: &Hot, ending: &Ending| {
         let action = format!("/admin/users/{}/disable", ending.user);
         stage.admin_posts(&action, &[]).await;
     };
-    stage.every_time(backend, Owner::New, disable).await;
+    stage.every_time(Owner::New, disable).await;
 }
 
-async fn a_role_change_is_seen_by_the_next_request(backend: Backend) {
-    let Some(stage) = Stage::on(backend).await else {
-        return;
-    };
+async fn a_role_change_is_seen_by_the_next_request(app: TestApp) {
+    let stage = Stage::on(app).await;
     let change_role = async |i: usize, _: &Hot, ending: &Ending| {
         let role = if i.is_multiple_of(2) {
             "admin"
@@ -305,48 +283,40 @@ async fn a_role_change_is_seen_by_the_next_request(backend: Backend) {
         let action = format!("/admin/users/{}/role", ending.user);
         stage.admin_posts(&action, &[("role", role)]).await;
     };
-    stage.every_time(backend, Owner::Ada, change_role).await;
+    stage.every_time(Owner::Ada, change_role).await;
 }
 
-async fn an_idle_session_expires_on_the_clock_even_when_cached(backend: Backend) {
-    let Some(stage) = Stage::on(backend).await else {
-        return;
-    };
+async fn an_idle_session_expires_on_the_clock_even_when_cached(app: TestApp) {
+    let stage = Stage::on(app).await;
     let idle = stage.victim.app().limits.idle;
     let wait = async |_, _: &Hot, _: &Ending| stage.app.clock.advance(idle);
-    stage.every_time(backend, Owner::Ada, wait).await;
+    stage.every_time(Owner::Ada, wait).await;
 }
 
-async fn revoking_from_the_command_line_is_seen_by_the_next_request(backend: Backend) {
-    let Some(stage) = Stage::on(backend).await else {
-        return;
-    };
+async fn revoking_from_the_command_line_is_seen_by_the_next_request(app: TestApp) {
+    let stage = Stage::on(app).await;
     let revoke = async |_, _: &Hot, ending: &Ending| {
         let args = ["sessions", "revoke", "--user", ending.email.as_str()];
         let (ok, out) = hr_portal(&stage.app, &args, "");
         assert!(ok, "{out}");
     };
-    stage.every_time(backend, Owner::Ada, revoke).await;
+    stage.every_time(Owner::Ada, revoke).await;
 }
 
-async fn disabling_from_the_command_line_is_seen_by_the_next_request(backend: Backend) {
-    let Some(stage) = Stage::on(backend).await else {
-        return;
-    };
+async fn disabling_from_the_command_line_is_seen_by_the_next_request(app: TestApp) {
+    let stage = Stage::on(app).await;
     let disable = async |_, _: &Hot, ending: &Ending| {
         let (ok, out) = hr_portal(&stage.app, &["user", "disable", &ending.email], "");
         assert!(ok, "{out}");
     };
-    stage.every_time(backend, Owner::New, disable).await;
+    stage.every_time(Owner::New, disable).await;
 }
 
 /// A writer killed between its two bumps leaves the counter odd: the app then reads every
 /// session from the database (correct, uncached) until the next write completes the count.
 #[rocket::async_test]
 async fn a_writer_that_died_between_its_bumps_turns_the_cache_off_until_the_next_write() {
-    let stage = Stage::on(Backend::Sqlite)
-        .await
-        .expect("SQLite always runs");
+    let stage = Stage::on(spawn_app().await).await;
     let Stage {
         app, ada, victim, ..
     } = &stage;
@@ -384,17 +354,12 @@ async fn a_writer_that_died_between_its_bumps_turns_the_cache_off_until_the_next
 
 /// The dashboard is kept whole under the write generation: a sign-in and a sign-out in another
 /// browser, on another instance, show in the very next view's session count, every iteration.
-async fn a_kept_dashboard_shows_a_sign_in_elsewhere_on_the_next_view(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    let ada = app
-        .create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_kept_dashboard_shows_a_sign_in_elsewhere_on_the_next_view(app: TestApp) {
+    let ada = app.create_ada().await;
     let own = app.browser_signed_in_as(&ada).await;
     let elsewhere = app.new_browser().await;
     let kept = || own.rocket().state::<App>().unwrap().dashboards.hits();
-    let iterations = match backend {
+    let iterations = match app.backend() {
         Backend::Sqlite => 50,
         Backend::Postgres => 10,
     };

@@ -24,13 +24,9 @@ fn comparable(html: &str) -> String {
 }
 
 async fn unknown_email_wrong_password_and_disabled_account_answer_identically_with_one_verification_each(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    app.create_ada().await;
     let disabled = app
         .create_user("gone@example.com", "Gone", Role::Employee)
         .await;
@@ -68,12 +64,8 @@ async fn unknown_email_wrong_password_and_disabled_account_answer_identically_wi
     assert_eq!(answers[1], answers[2]);
 }
 
-async fn a_password_over_128_characters_is_refused_without_hashing(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_password_over_128_characters_is_refused_without_hashing(app: TestApp) {
+    app.create_ada().await;
     let before = verifications(&app.browser);
     let long = "p".repeat(129);
     let response = app
@@ -85,13 +77,9 @@ async fn a_password_over_128_characters_is_refused_without_hashing(backend: Back
 }
 
 async fn the_account_throttle_engages_after_five_failures_and_releases_after_the_window(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+    app.create_ada().await;
     for _ in 0..5 {
         assert_eq!(
             app.browser
@@ -134,12 +122,8 @@ async fn the_account_throttle_engages_after_five_failures_and_releases_after_the
     assert!(app.events_of_kind("login_throttled").await >= 1);
 }
 
-async fn a_burst_of_simultaneous_guesses_gets_no_more_checks_than_the_limit(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_burst_of_simultaneous_guesses_gets_no_more_checks_than_the_limit(app: TestApp) {
+    app.create_ada().await;
     let (_, page) = app.browser.opens("/login").await;
     let token = csrf_token_for(&page, "/login");
     let body = form_body(&[
@@ -167,12 +151,8 @@ async fn a_burst_of_simultaneous_guesses_gets_no_more_checks_than_the_limit(back
     assert_eq!(verifications(&app.browser) - before, 5);
 }
 
-async fn a_successful_login_resets_the_account_counter(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
-    app.create_user("ada@example.com", "Ada", Role::Employee)
-        .await;
+async fn a_successful_login_resets_the_account_counter(app: TestApp) {
+    app.create_ada().await;
     for _ in 0..4 {
         app.browser
             .signs_in_as("ada@example.com", "a wrong password!!")
@@ -196,10 +176,7 @@ async fn a_successful_login_resets_the_account_counter(backend: Backend) {
     );
 }
 
-async fn unknown_accounts_are_throttled_exactly_like_real_ones(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn unknown_accounts_are_throttled_exactly_like_real_ones(app: TestApp) {
     for _ in 0..5 {
         assert_eq!(
             app.browser
@@ -236,10 +213,7 @@ async fn the_address_throttle_stops_spraying_across_many_accounts(backend: Backe
     );
 }
 
-async fn unicode_variants_of_an_email_reach_the_same_account(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn unicode_variants_of_an_email_reach_the_same_account(app: TestApp) {
     app.create_user("j\u{00F6}rg@example.com", "Jörg", Role::Employee)
         .await;
     for variant in [
@@ -256,10 +230,7 @@ async fn unicode_variants_of_an_email_reach_the_same_account(backend: Backend) {
     }
 }
 
-async fn passwords_are_never_trimmed(backend: Backend) {
-    let Some(app) = spawn_on(backend).await else {
-        return;
-    };
+async fn passwords_are_never_trimmed(app: TestApp) {
     app.create_user("root@example.com", "Root", Role::Admin)
         .await;
     app.browser.signs_in_as("root@example.com", PASSWORD).await;

@@ -112,28 +112,24 @@ async fn password_step(browser: &Client) {
     assert!(browser.session_token().is_none(), "no session yet");
 }
 
-async fn enrolled_dana(backend: Backend) -> Option<(TestApp, User, Client, String, Vec<String>)> {
-    let (app, dana) = app_with_dana(backend, &[]).await?;
+/// Dana with an authenticator app set up from her laptop: the app, Dana, the laptop (signed in),
+/// the secret and the ten recovery codes.
+async fn enrolled_dana(app: TestApp) -> (TestApp, User, Client, String, Vec<String>) {
+    let dana = app.create_dana().await;
     let laptop = app.browser_signed_in_as(&dana).await;
     let (secret, codes) = laptop.enrols(&app).await;
-    Some((app, dana, laptop, secret, codes))
+    (app, dana, laptop, secret, codes)
 }
 
-async fn a_person_with_two_factor_needs_a_code_and_each_code_works_once(backend: Backend) {
-    let Some((app, dana, laptop, secret, codes)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn a_person_with_two_factor_needs_a_code_and_each_code_works_once(app: TestApp) {
+    let (app, dana, laptop, secret, codes) = enrolled_dana(app).await;
     let stored: String = sqlx::query_scalar("SELECT secret_sealed FROM two_factor")
         .fetch_one(&app.db().pool)
         .await
         .unwrap();
     assert!(!stored.contains(&secret), "the secret is stored sealed");
     assert_ne!(stored.to_uppercase(), secret);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM recovery_codes WHERE used_at IS NULL")
-            .await,
-        10
-    );
+    assert_eq!(app.unused_recovery_codes().await, 10);
     let (_, page) = laptop.opens("/account/two-factor").await;
     assert!(page.contains("id=\"two-factor-on\""));
     assert!(!page.contains(&secret), "the secret is not shown again");
@@ -170,13 +166,8 @@ async fn a_person_with_two_factor_needs_a_code_and_each_code_works_once(backend:
     assert_eq!(again.status(), Status::Unauthorized, "the same code fails");
     drop(again);
     assert!(!tablet.is_signed_in().await);
-    let replays: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_events WHERE kind = 'two_factor_failed' AND detail = 'code already used'",
-    )
-    .fetch_one(&app.db().pool)
-    .await
-    .unwrap();
-    assert_eq!(replays, 1);
+    let replays = app.events_of_kind_with_detail("two_factor_failed", "code already used");
+    assert_eq!(replays.await, 1);
 
     let recovery = tablet.enters_code(&codes[0].to_uppercase()).await;
     assert_eq!(recovery.status(), Status::SeeOther, "a recovery code works");
@@ -216,19 +207,13 @@ async fn a_person_with_two_factor_needs_a_code_and_each_code_works_once(backend:
         desktop.is_signed_in().await,
         "the password alone signs in again"
     );
-    app.eventually(
-        "SELECT COUNT(*) FROM outbox WHERE subject LIKE '%two-factor sign-in was reset%'",
-        1,
-    )
-    .await;
+    app.mails_with_subject_like("%two-factor sign-in was reset%")
+        .reaches(1)
+        .await;
 }
 
-async fn a_pending_sign_in_needs_the_password_step_lasts_five_minutes_and_works_once(
-    backend: Backend,
-) {
-    let Some((app, dana, laptop, secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn a_pending_sign_in_needs_the_password_step_lasts_five_minutes_and_works_once(app: TestApp) {
+    let (app, dana, laptop, secret, _) = enrolled_dana(app).await;
     let failures = || app.events_of_kind("two_factor_failed");
     let stranger = app.new_browser().await;
     let (status, page) = stranger.opens("/login/two-factor").await;
@@ -344,10 +329,8 @@ async fn a_pending_sign_in_needs_the_password_step_lasts_five_minutes_and_works_
     assert!(detail.contains("disabled"), "{detail}");
 }
 
-async fn wrong_malformed_and_overlong_codes_are_refused_audited_and_throttled(backend: Backend) {
-    let Some((app, dana, _laptop, _secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn wrong_malformed_and_overlong_codes_are_refused_audited_and_throttled(app: TestApp) {
+    let (app, dana, _laptop, _secret, _) = enrolled_dana(app).await;
     let phone = app.new_browser().await;
     password_step(&phone).await;
     let overlong = "1".repeat(5_000);
@@ -377,10 +360,8 @@ async fn wrong_malformed_and_overlong_codes_are_refused_audited_and_throttled(ba
     assert!(app.events_of_kind("login_throttled").await >= 1);
 }
 
-async fn failures_from_elsewhere_do_not_lock_out_the_owners_known_browser(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn failures_from_elsewhere_do_not_lock_out_the_owners_known_browser(app: TestApp) {
+    let dana = app.create_dana().await;
     let owner = app.browser_signed_in_as(&dana).await;
     assert_eq!(owner.signs_out().await, Status::SeeOther);
 
@@ -427,15 +408,11 @@ async fn failures_from_elsewhere_do_not_lock_out_the_owners_known_browser(backen
     );
 }
 
-async fn a_new_browser_is_announced_once_and_a_known_one_is_not(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
-    let new_device_mail =
-        "SELECT COUNT(*) FROM outbox WHERE subject = 'New sign-in to your HR Portal account'";
+async fn a_new_browser_is_announced_once_and_a_known_one_is_not(app: TestApp) {
+    let dana = app.create_dana().await;
+    let new_device_mails = || app.mails_titled("New sign-in to your HR Portal account");
     let laptop = app.browser_signed_in_as(&dana).await;
-    let delivered = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL";
-    app.eventually(delivered, 1).await;
+    app.mails_sent().reaches(1).await;
     let notices = new_sign_in_notices(&app);
     assert_eq!(notices.len(), 1, "one new-sign-in message");
     let message = &notices[0];
@@ -451,7 +428,7 @@ async fn a_new_browser_is_announced_once_and_a_known_one_is_not(backend: Backend
         Status::SeeOther
     );
     assert_eq!(
-        app.count(new_device_mail).await,
+        new_device_mails().await,
         1,
         "a known browser is not announced"
     );
@@ -479,7 +456,7 @@ async fn a_new_browser_is_announced_once_and_a_known_one_is_not(backend: Backend
         laptop.signs_in_as("dana@example.com", PASSWORD).await,
         Status::SeeOther
     );
-    assert_eq!(app.count(new_device_mail).await, 2);
+    assert_eq!(new_device_mails().await, 2);
 }
 
 async fn an_admin_without_two_factor_can_only_set_it_up_when_it_is_required(backend: Backend) {
@@ -512,10 +489,8 @@ async fn an_admin_without_two_factor_can_only_set_it_up_when_it_is_required(back
     let _ = root;
 }
 
-async fn the_cli_resets_two_factor(backend: Backend) {
-    let Some((app, dana, laptop, _, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn the_cli_resets_two_factor(app: TestApp) {
+    let (app, dana, laptop, _, _) = enrolled_dana(app).await;
     let (ok, output) = hr_portal(&app, &["user", "reset-two-factor", "dana@example.com"], "");
     assert!(ok, "{output}");
     assert!(
@@ -523,7 +498,7 @@ async fn the_cli_resets_two_factor(backend: Backend) {
         "{output}"
     );
     assert!(!laptop.is_signed_in().await);
-    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 0);
+    assert_eq!(app.two_factor_enrolments().await, 0);
     let browser = app.browser_signed_in_as(&dana).await;
     assert!(browser.is_signed_in().await);
     let (ok, output) = hr_portal(
@@ -535,10 +510,8 @@ async fn the_cli_resets_two_factor(backend: Backend) {
     assert_eq!(output.lines().count(), 1, "{output}");
 }
 
-async fn turning_it_off_needs_the_password_and_a_current_code(backend: Backend) {
-    let Some((app, dana, laptop, secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn turning_it_off_needs_the_password_and_a_current_code(app: TestApp) {
+    let (app, dana, laptop, secret, _) = enrolled_dana(app).await;
     app.clock.advance(30);
     let code = code_for(&secret, app.clock.now());
     let page = "/account/two-factor";
@@ -551,13 +524,13 @@ async fn turning_it_off_needs_the_password_and_a_current_code(backend: Backend) 
     let refused = laptop.submits(page, action, &wrong_code).await;
     assert_eq!(refused.status(), Status::UnprocessableEntity);
     drop(refused);
-    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 1);
+    assert_eq!(app.two_factor_enrolments().await, 1);
     let right = [("password", PASSWORD), ("code", code.as_str())];
     let off = laptop.submits(page, action, &right).await;
     assert_eq!(off.status(), Status::SeeOther);
     drop(off);
-    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM recovery_codes").await, 0);
+    assert_eq!(app.two_factor_enrolments().await, 0);
+    assert_eq!(app.recovery_codes().await, 0);
     assert_eq!(app.events_of_kind("two_factor_disabled").await, 1);
     let phone = app.browser_signed_in_as(&dana).await;
     assert!(
@@ -566,10 +539,8 @@ async fn turning_it_off_needs_the_password_and_a_current_code(backend: Backend) 
     );
 }
 
-async fn a_right_password_does_not_reset_the_count_of_wrong_codes(backend: Backend) {
-    let Some((app, _dana, laptop, _secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn a_right_password_does_not_reset_the_count_of_wrong_codes(app: TestApp) {
+    let (app, _dana, laptop, _secret, _) = enrolled_dana(app).await;
     // Someone at an open session who knows the password guesses codes to turn it off: each
     // try costs two of the account's five, the password's and the code's.
     let guess = [("password", PASSWORD), ("code", "000000")];
@@ -589,15 +560,11 @@ async fn a_right_password_does_not_reset_the_count_of_wrong_codes(backend: Backe
             Status::TooManyRequests
         ]
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 1);
+    assert_eq!(app.two_factor_enrolments().await, 1);
 }
 
-async fn a_two_step_sign_in_leaves_nothing_on_the_address_count(backend: Backend) {
-    let Some((app, _dana, _laptop, secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
-    let address_failures =
-        "SELECT COUNT(*) FROM login_throttle WHERE key LIKE 'ip:%' AND failures > 0";
+async fn a_two_step_sign_in_leaves_nothing_on_the_address_count(app: TestApp) {
+    let (app, _dana, _laptop, secret, _) = enrolled_dana(app).await;
     for _ in 0..3 {
         let phone = app.new_browser().await;
         password_step(&phone).await;
@@ -605,13 +572,11 @@ async fn a_two_step_sign_in_leaves_nothing_on_the_address_count(backend: Backend
         let code = code_for(&secret, app.clock.now());
         assert_eq!(phone.enters_code(&code).await.status(), Status::SeeOther);
     }
-    assert_eq!(app.count(address_failures).await, 0);
+    assert_eq!(app.addresses_with_failures().await, 0);
 }
 
-async fn code_posts_without_a_pending_sign_in_are_limited_per_address(backend: Backend) {
-    let Some((app, _dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
+async fn code_posts_without_a_pending_sign_in_are_limited_per_address(app: TestApp) {
+    app.create_dana().await;
     let stranger = app.new_browser().await;
     let mut refused = 0;
     for _ in 0..60 {
@@ -623,41 +588,31 @@ async fn code_posts_without_a_pending_sign_in_are_limited_per_address(backend: B
     assert_eq!(app.events_of_kind("two_factor_failed").await, 50);
 }
 
-async fn a_password_change_and_a_forced_sign_out_forget_trusted_devices(backend: Backend) {
-    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
-        return;
-    };
-    let devices = "SELECT COUNT(*) FROM known_devices";
+async fn a_password_change_and_a_forced_sign_out_forget_trusted_devices(app: TestApp) {
+    let dana = app.create_dana().await;
     let laptop = app.browser_signed_in_as(&dana).await;
-    assert_eq!(app.count(devices).await, 1);
+    assert_eq!(app.known_devices().await, 1);
     let new = "another long passphrase 7";
     let changed = laptop.changes_password(PASSWORD, new, new).await;
     assert_eq!(changed.status(), Status::SeeOther);
     drop(changed);
-    assert_eq!(app.count(devices).await, 0);
+    assert_eq!(app.known_devices().await, 0);
     laptop.signs_out().await;
     assert_eq!(
         laptop.signs_in_as("dana@example.com", new).await,
         Status::SeeOther
     );
-    assert_eq!(app.count(devices).await, 1);
+    assert_eq!(app.known_devices().await, 1);
     app.sign_in_as_admin().await;
     let action = format!("/admin/users/{}/sessions/revoke", dana.id);
     let out = app.browser.submits("/admin/users", &action, &[]).await;
     assert_eq!(out.status(), Status::SeeOther);
     drop(out);
-    let danas: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM known_devices WHERE user_id = $1")
-        .bind(dana.id)
-        .fetch_one(&app.db().pool)
-        .await
-        .unwrap();
-    assert_eq!(danas, 0);
+    assert_eq!(app.known_devices_of(&dana).await, 0);
 }
 
-async fn keep_me_signed_in_is_honoured_after_the_code(backend: Backend) {
-    let Some((app, _dana, _laptop, secret, _)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn keep_me_signed_in_is_honoured_after_the_code(app: TestApp) {
+    let (app, _dana, _laptop, secret, _) = enrolled_dana(app).await;
     let phone = app.new_browser().await;
     let response = phone
         .signs_in_with(&[
@@ -681,16 +636,12 @@ async fn keep_me_signed_in_is_honoured_after_the_code(backend: Backend) {
         "a persistent cookie for keep me signed in"
     );
     drop(response);
-    let remembered = app
-        .count("SELECT COUNT(*) FROM sessions WHERE remember = 1")
-        .await;
+    let remembered = app.remembered_sessions().await;
     assert_eq!(remembered, 1);
 }
 
-async fn new_recovery_codes_replace_the_old_ones(backend: Backend) {
-    let Some((app, _dana, laptop, secret, old_codes)) = enrolled_dana(backend).await else {
-        return;
-    };
+async fn new_recovery_codes_replace_the_old_ones(app: TestApp) {
+    let (app, _dana, laptop, secret, old_codes) = enrolled_dana(app).await;
     app.clock.advance(30);
     let code = code_for(&secret, app.clock.now());
     let fields = [("password", PASSWORD), ("code", code.as_str())];
