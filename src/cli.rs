@@ -155,11 +155,11 @@ async fn change_account(app: &App, email: &str, action: AccountAction) -> anyhow
         AccountOutcome::Changed { user, ended } => {
             match action {
                 AccountAction::Disable => {
-                    println!("Disabled {} and ended {ended} session(s).", user.email)
+                    println!("Disabled {} and ended {ended} session(s).", user.email);
                 }
                 AccountAction::Enable => println!("Enabled {}.", user.email),
                 AccountAction::Role(role) => {
-                    println!("{} is now {}.", user.email, role.as_str())
+                    println!("{} is now {}.", user.email, role.as_str());
                 }
             }
             Ok(())
@@ -215,10 +215,10 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
             }
         }
         UserCommand::Disable { email } => {
-            change_account(&app, &email, AccountAction::Disable).await?
+            change_account(&app, &email, AccountAction::Disable).await?;
         }
         UserCommand::Enable { email } => {
-            change_account(&app, &email, AccountAction::Enable).await?
+            change_account(&app, &email, AccountAction::Enable).await?;
         }
         recovery_command => run_recovery(&app, recovery_command).await?,
     }
@@ -278,10 +278,10 @@ async fn run_recovery(app: &App, command: UserCommand) -> anyhow::Result<()> {
             match recovery::unlock(app, &actor, AccountRef::Email(&email)).await? {
                 Unlock::NoSuchUser => return Err(no_account(&email)),
                 Unlock::NotLocked(user) => {
-                    println!("{} had no failed sign-ins to clear.", user.email)
+                    println!("{} had no failed sign-ins to clear.", user.email);
                 }
                 Unlock::Unlocked(user) => {
-                    println!("Unlocked {}: they can sign in again.", user.email)
+                    println!("Unlocked {}: they can sign in again.", user.email);
                 }
             }
         }

@@ -98,7 +98,7 @@ where
     loop {
         let deleted = delete_batch(batch).await?;
         total += deleted;
-        if deleted < batch as u64 {
+        if deleted < batch.unsigned_abs() {
             return Ok(total);
         }
         rocket::tokio::time::sleep(std::time::Duration::from_millis(5)).await;

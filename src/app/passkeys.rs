@@ -210,9 +210,8 @@ pub async fn finish_registration(
     credential: &str,
     origin: &Origin,
 ) -> AppResult<Registration> {
-    let webauthn = match app.passkeys.webauthn() {
-        Ok(webauthn) => webauthn,
-        Err(_) => return Ok(Registration::Refused("Passkeys are not available here.")),
+    let Ok(webauthn) = app.passkeys.webauthn() else {
+        return Ok(Registration::Refused("Passkeys are not available here."));
     };
     let session = &current.session;
     let now = app.clock.now();

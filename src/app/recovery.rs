@@ -114,13 +114,13 @@ async fn answer_reset_request(app: &App, request: ResetRequest) -> AppResult<()>
         None => event = event.detail("no such account"),
         Some(user) if request.over_limit => {
             let detail = "too many requests for this account: no link sent";
-            event = event.subject(user.id).detail(detail)
+            event = event.subject(user.id).detail(detail);
         }
         // An invitation is re-sent by an administrator, not replaced by anyone who knows the address.
         Some(user) if !user.has_password() => {
             event = event
                 .subject(user.id)
-                .detail("invitation pending: no link sent")
+                .detail("invitation pending: no link sent");
         }
         Some(user) => {
             let purpose = LinkPurpose::Reset;

@@ -63,18 +63,18 @@ impl TotpSecret {
 
     /// The code an authenticator shows at unix time `at`.
     pub fn code_at(&self, at: i64) -> String {
-        self.totp().generate(at.max(0) as u64)
+        self.totp().generate(at.max(0).unsigned_abs())
     }
 
     /// The step of `code` if it is the code for `now` or one step either side, and that step is
     /// later than `after` (the last step accepted: a code is good once). Compared in constant time.
     pub fn matching_step(&self, code: &str, now: i64, after: i64) -> Option<i64> {
         let totp = self.totp();
-        let current = now.max(0) / STEP_SECONDS as i64;
+        let current = now.max(0) / i64::try_from(STEP_SECONDS).unwrap_or(i64::MAX);
         (current - DRIFT_STEPS..=current + DRIFT_STEPS)
             .filter(|step| *step > after && *step >= 0)
             .find(|step| {
-                let expected = totp.generate(*step as u64 * STEP_SECONDS);
+                let expected = totp.generate(step.unsigned_abs() * STEP_SECONDS);
                 crate::token::constant_time_eq(expected.as_bytes(), code.as_bytes())
             })
     }

@@ -266,7 +266,7 @@ impl Pagination {
         for byte in value.bytes() {
             match byte {
                 b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    self.query.push(char::from(byte))
+                    self.query.push(char::from(byte));
                 }
                 _ => self.query.push_str(&format!("%{byte:02X}")),
             }

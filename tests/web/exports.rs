@@ -216,7 +216,7 @@ async fn an_audit_export_of_a_hundred_thousand_events_streams_them_all(app: Test
     }
     assert!(line.is_empty(), "the file ends with a whole line");
     assert_eq!(planted.len(), PLANTED, "every planted event is in the file");
-    let all_events = app.audit_events().await as usize;
+    let all_events = usize::try_from(app.audit_events().await).unwrap();
     assert!(
         lines > PLANTED,
         "the header and the events of signing in too"

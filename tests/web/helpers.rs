@@ -160,7 +160,7 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     async fn run(self, backend: Backend) {
-        self(backend).await
+        self(backend).await;
     }
 }
 
@@ -174,13 +174,13 @@ where
         let Some(app) = spawn_on(backend).await else {
             return;
         };
-        self(app).await
+        self(app).await;
     }
 }
 
 /// Runs one test of [`on_every_backend!`] on `backend`.
 pub async fn run_on<Input>(backend: Backend, test: impl BackendTest<Input>) {
-    test.run(backend).await
+    test.run(backend).await;
 }
 
 /// A fresh app on `backend`; `None` (after saying why) when PostgreSQL is not configured.
@@ -421,7 +421,7 @@ pub fn encode(value: &str) -> String {
     for byte in value.bytes() {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
+                out.push(byte as char);
             }
             _ => out.push_str(&format!("%{byte:02X}")),
         }

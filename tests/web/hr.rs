@@ -39,7 +39,7 @@ impl Demo {
     }
 
     async fn sign_in(&self, role: Role) {
-        self.app.sign_in_to_the_demo_as(&self.report, role).await
+        self.app.sign_in_to_the_demo_as(&self.report, role).await;
     }
 
     fn person(&self, name: &str) -> &Person {

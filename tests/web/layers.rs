@@ -250,7 +250,7 @@ fn circles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
         let group: Vec<String> = nodes
             .iter()
             .filter(|other| reached[node].contains(**other) && reached[**other].contains(*node))
-            .map(|other| other.to_string())
+            .map(|other| (*other).clone())
             .collect();
         if group.len() > 1 {
             groups.insert(group);

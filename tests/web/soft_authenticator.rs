@@ -51,13 +51,13 @@ mod cbor {
     }
 
     pub fn map(entries: usize, out: &mut Vec<u8>) {
-        head(5, entries, out)
+        head(5, entries, out);
     }
 
     pub fn int(value: i64, out: &mut Vec<u8>) {
         match value {
-            0.. => head(0, value as usize, out),
-            _ => head(1, (-1 - value) as usize, out),
+            0.. => head(0, value.unsigned_abs() as usize, out),
+            _ => head(1, (-1 - value).unsigned_abs() as usize, out),
         }
     }
 

@@ -22,7 +22,7 @@ pub(crate) fn code_for(base32: &str, at: i64) -> String {
         .expect("the page shows valid base32");
     TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes)
         .expect("RFC 6238 parameters")
-        .generate(at as u64)
+        .generate(at.unsigned_abs())
 }
 
 /// The text inside the element with `id` (`<code id="totp-secret">…</code>`).

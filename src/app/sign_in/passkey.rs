@@ -157,9 +157,8 @@ pub async fn finish_sign_in(
     attempt: PasskeyAttempt<'_>,
     origin: &Origin,
 ) -> AppResult<PasskeyStep> {
-    let webauthn = match app.passkeys.webauthn() {
-        Ok(webauthn) => webauthn,
-        Err(_) => return Ok(PasskeyStep::Refused(PasskeyRefusal::NotAccepted)),
+    let Ok(webauthn) = app.passkeys.webauthn() else {
+        return Ok(PasskeyStep::Refused(PasskeyRefusal::NotAccepted));
     };
     let now = app.clock.now();
     let failed = |why: &str| Event::new(EventKind::LoginFailed, origin).detail(why);

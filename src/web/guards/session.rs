@@ -127,8 +127,8 @@ impl<'r> FromRequest<'r> for CurrentSession {
 
 /// A signed-in session, also one held until it does one thing: only the page that does it takes
 /// this guard.
-async fn session_held_only_for<'r>(
-    request: &'r Request<'_>,
+async fn session_held_only_for(
+    request: &Request<'_>,
     open_to: Hold,
 ) -> request::Outcome<CurrentSession, ()> {
     let current = try_outcome!(any_session(request).await);
