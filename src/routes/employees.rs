@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::app::error::{AppError, AppResult};
 use crate::app::people::{self, EmployeeFormData, EmployeeSave};
-use crate::app::{Actor, App};
+use crate::app::App;
 use crate::auth::{AdminUser, CurrentSession, CurrentUser};
 use crate::hr::{
     date_of, display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee,
@@ -21,7 +21,7 @@ use crate::hr::{
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::text::search_term;
 use crate::web::guards::forms::csrf_protected;
-use crate::web::guards::SessionForm;
+use crate::web::guards::AdminForm;
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::page::{Notice, NoticeRedirect};
 use crate::web::views::SelectOption;
@@ -394,27 +394,16 @@ async fn after_save(
 }
 
 #[post("/admin/employees/new", data = "<form>")]
-async fn create(
-    admin: AdminUser,
-    form: SessionForm<EmployeeFormFields>,
-    app: &State<App>,
-) -> FormOutcome {
-    let actor = Actor::admin(&admin, form.origin.clone());
-    let save = people::add_employee(app, &actor, form.form.draft()).await?;
-    after_save(save, &form.session, app, None, form.form).await
+async fn create(form: AdminForm<EmployeeFormFields>, app: &State<App>) -> FormOutcome {
+    let save = people::add_employee(app, &form.actor, form.form.draft()).await?;
+    after_save(save, &form.admin.0.session, app, None, form.form).await
 }
 
 #[post("/admin/employees/<id>/edit", data = "<form>")]
-async fn update(
-    admin: AdminUser,
-    id: &str,
-    form: SessionForm<EmployeeFormFields>,
-    app: &State<App>,
-) -> FormOutcome {
+async fn update(id: &str, form: AdminForm<EmployeeFormFields>, app: &State<App>) -> FormOutcome {
     let id = employee_id(id)?;
-    let actor = Actor::admin(&admin, form.origin.clone());
-    let save = people::edit_employee(app, &actor, id, form.form.draft()).await?;
-    after_save(save, &form.session, app, Some(id), form.form).await
+    let save = people::edit_employee(app, &form.actor, id, form.form.draft()).await?;
+    after_save(save, &form.admin.0.session, app, Some(id), form.form).await
 }
 
 pub fn routes() -> Vec<Route> {

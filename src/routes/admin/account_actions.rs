@@ -18,21 +18,19 @@ use crate::users::links::LinkPurpose;
 use crate::users::Role;
 use crate::web::cookies::SessionCookie;
 use crate::web::guards::forms::csrf_protected;
-use crate::web::guards::SessionForm;
+use crate::web::guards::AdminForm;
 use crate::web::page::{self, NoticeRedirect};
 
 /// Mails a reset link (an invitation again, if the account has no password yet).
 #[post("/admin/users/<user_id>/reset-link", data = "<form>")]
 async fn send_reset_link(
-    admin: AdminUser,
     user_id: UserId,
-    form: SessionForm<CsrfOnly>,
+    form: AdminForm<CsrfOnly>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    let actor = Actor::admin(&admin, form.origin);
     let here = uri!(users_page(_, _));
     let target = AccountRef::Id(user_id);
-    match recovery::reset_link(app, &actor, target, Delivery::Mail).await? {
+    match recovery::reset_link(app, &form.actor, target, Delivery::Mail).await? {
         ResetLink::NoSuchUser => Err(AppError::NotFound),
         ResetLink::Disabled => Ok(page::failed(
             here,
@@ -53,13 +51,12 @@ async fn send_reset_link(
 /// password alone signs them in until they set up a new authenticator.
 #[post("/admin/users/<user_id>/reset-two-factor", data = "<form>")]
 async fn reset_two_factor(
-    admin: AdminUser,
     user_id: UserId,
-    form: SessionForm<CsrfOnly>,
+    form: AdminForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    let actor = Actor::admin(&admin, form.origin);
+    let AdminForm { admin, actor, .. } = form;
     let Some(reset) = two_factor::reset(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
     };
@@ -84,14 +81,12 @@ async fn reset_two_factor(
 /// Clears an account's failed sign-in count, so its owner can try again now.
 #[post("/admin/users/<user_id>/unlock", data = "<form>")]
 async fn unlock_user(
-    admin: AdminUser,
     user_id: UserId,
-    form: SessionForm<CsrfOnly>,
+    form: AdminForm<CsrfOnly>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    let actor = Actor::admin(&admin, form.origin);
     let here = uri!(users_page(_, _));
-    match recovery::unlock(app, &actor, AccountRef::Id(user_id)).await? {
+    match recovery::unlock(app, &form.actor, AccountRef::Id(user_id)).await? {
         Unlock::NoSuchUser => Err(AppError::NotFound),
         Unlock::NotLocked(user) => Ok(page::done(
             here,
@@ -148,10 +143,9 @@ async fn change_account(
 /// the 401 (→ sign-in redirect) an anonymous POST to `/role` forwards with.
 #[post("/admin/users/<user_id>/<access>", data = "<form>", rank = 2)]
 async fn switch_access(
-    admin: AdminUser,
     user_id: UserId,
     access: &str,
-    form: SessionForm<CsrfOnly>,
+    form: AdminForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
@@ -160,7 +154,7 @@ async fn switch_access(
         "enable" => AccountAction::Enable,
         _ => return Err(AppError::NotFound),
     };
-    let actor = Actor::admin(&admin, form.origin);
+    let AdminForm { admin, actor, .. } = form;
     change_account(&admin, user_id, action, actor, &cookie, app).await
 }
 
@@ -176,16 +170,15 @@ csrf_protected!(RoleFields);
 
 #[post("/admin/users/<user_id>/role", data = "<form>")]
 async fn change_role(
-    admin: AdminUser,
     user_id: UserId,
-    form: SessionForm<RoleFields>,
+    form: AdminForm<RoleFields>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    let Some(role) = Role::parse(&form.form.role) else {
+    let (admin, actor, fields) = (form.admin, form.actor, form.form);
+    let Some(role) = Role::parse(&fields.role) else {
         return Err(AppError::BadRequest("Unknown role.".into()));
     };
-    let actor = Actor::admin(&admin, form.origin);
     change_account(
         &admin,
         user_id,

@@ -1,5 +1,6 @@
 //! The admin area, one file per page: every session, every account (and what can be done to
-//! one), the undelivered mail, the audit trail. `AdminUser` guards each route.
+//! one), the undelivered mail, the audit trail. `AdminUser` guards each page and `AdminForm` each
+//! change (the administrator, the CSRF check and the actor in one guard).
 
 mod account_actions;
 mod audit;

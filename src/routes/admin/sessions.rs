@@ -6,14 +6,14 @@ use rocket_dyn_templates::{context, Template};
 use super::{after_ending, after_ending_all};
 use crate::app::error::{AppError, AppResult};
 use crate::app::sessions::{self, Revoke};
-use crate::app::{AccountRef, Actor, App};
+use crate::app::{AccountRef, App};
 use crate::auth::AdminUser;
 use crate::ids::UserId;
 use crate::routes::CsrfOnly;
 use crate::text::search_term;
 use crate::token::is_handle;
 use crate::web::cookies::SessionCookie;
-use crate::web::guards::SessionForm;
+use crate::web::guards::AdminForm;
 use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
 use crate::web::views::SessionRow;
 
@@ -47,9 +47,8 @@ pub(super) async fn sessions_page(
 
 #[post("/admin/sessions/<handle>/revoke", data = "<form>")]
 async fn revoke_session(
-    admin: AdminUser,
     handle: &str,
-    form: SessionForm<CsrfOnly>,
+    form: AdminForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
@@ -57,7 +56,7 @@ async fn revoke_session(
         return Err(AppError::NotFound);
     }
     let here = uri!(sessions_page(_, _));
-    match sessions::revoke(app, &Actor::admin(&admin, form.origin), handle).await? {
+    match sessions::revoke(app, &form.actor, handle).await? {
         Revoke::AlreadyEnded => Ok(page::done(here, "That session had already ended.")),
         Revoke::Revoked { own_session } if after_ending(own_session, &cookie) => Ok(page::done(
             uri!("/login"),
@@ -69,13 +68,12 @@ async fn revoke_session(
 
 #[post("/admin/users/<user_id>/sessions/revoke", data = "<form>")]
 async fn force_logout(
-    admin: AdminUser,
     user_id: UserId,
-    form: SessionForm<CsrfOnly>,
+    form: AdminForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    let actor = Actor::admin(&admin, form.origin);
+    let AdminForm { admin, actor, .. } = form;
     let Some(out) = sessions::force_logout(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
     };

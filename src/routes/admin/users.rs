@@ -9,15 +9,15 @@ use serde::Serialize;
 use crate::app::accounts::{self, CreateAccount, NewAccountForm};
 use crate::app::error::AppResult;
 use crate::app::recovery::{self, Delivery, Invitation, InvitationForm};
+use crate::app::App;
 use crate::app::{passkeys, two_factor};
-use crate::app::{Actor, App};
 use crate::auth::AdminUser;
 use crate::ids::UserId;
 use crate::text::search_term;
 use crate::users::password::Password;
 use crate::users::Role;
 use crate::web::guards::forms::csrf_protected;
-use crate::web::guards::SessionForm;
+use crate::web::guards::AdminForm;
 use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
 use crate::web::views::{Moment, SelectOption};
 
@@ -195,15 +195,10 @@ csrf_protected!(NewUserFields);
 
 #[post("/admin/users", data = "<form>")]
 async fn create_user(
-    admin: AdminUser,
-    form: SessionForm<NewUserFields>,
+    form: AdminForm<NewUserFields>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
-    let SessionForm {
-        form: fields,
-        origin,
-        ..
-    } = form;
+    let (admin, actor, fields) = (form.admin, form.actor, form.form);
     let new = NewAccountForm {
         name: &fields.name,
         email: &fields.email,
@@ -212,7 +207,7 @@ async fn create_user(
         confirmation: &fields.password_confirm,
         must_change: fields.must_change,
     };
-    let answer = match accounts::create_account(app, &Actor::admin(&admin, origin), new).await? {
+    let answer = match accounts::create_account(app, &actor, new).await? {
         CreateAccount::Created(user) => Ok(format!("Account for {} created.", user.name)),
         CreateAccount::Invalid(message) => Err((Status::UnprocessableEntity, message)),
         CreateAccount::EmailTaken => Err((Status::Conflict, EMAIL_TAKEN.to_string())),
@@ -241,21 +236,15 @@ csrf_protected!(InvitationFields);
 
 #[post("/admin/users/invite", data = "<form>")]
 async fn invite_user(
-    admin: AdminUser,
-    form: SessionForm<InvitationFields>,
+    form: AdminForm<InvitationFields>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
-    let SessionForm {
-        form: fields,
-        origin,
-        ..
-    } = form;
+    let (admin, actor, fields) = (form.admin, form.actor, form.form);
     let invitation = InvitationForm {
         name: &fields.name,
         email: &fields.email,
         role: &fields.role,
     };
-    let actor = Actor::admin(&admin, origin);
     let answer = match recovery::invite(app, &actor, invitation, Delivery::Mail).await? {
         Invitation::Created(issued) => Ok(format!(
             "{} is invited: the link to choose a password is on its way to {}.",
