@@ -12,7 +12,7 @@ use crate::ids::UserId;
 use crate::mail::messages;
 use crate::users::devices::KnownDevice;
 use crate::users::links;
-use crate::users::password::{check_new_password, Password};
+use crate::users::password::{check_new_password, Password, PasswordPolicyError};
 use crate::users::User;
 
 /// The password form as posted.
@@ -32,8 +32,17 @@ pub enum PasswordChange {
         rotated: Option<IssuedSession>,
         ended: u64,
     },
-    /// Nothing changed; the message says why.
-    Refused(String),
+    /// Nothing changed.
+    Refused(PasswordRefusal),
+}
+
+/// Why a password change was refused (worded by `web::refusals`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordRefusal {
+    WrongCurrentPassword,
+    /// The new password breaks a rule.
+    Policy(PasswordPolicyError),
+    SameAsCurrent,
 }
 
 /// Changes the signed-in person's password: the new hash, the end of every other session, the
@@ -50,15 +59,15 @@ pub async fn change_password(
     let Some(user) =
         check_current_password(app, current, form.current, origin, PasswordCheck::Complete).await?
     else {
-        let message = "Your current password is incorrect.";
-        return Ok(PasswordChange::Refused(message.into()));
+        return Ok(PasswordChange::Refused(
+            PasswordRefusal::WrongCurrentPassword,
+        ));
     };
     if let Err(error) = check_new_password(form.new, form.confirmation, email) {
-        return Ok(PasswordChange::Refused(error.to_string()));
+        return Ok(PasswordChange::Refused(PasswordRefusal::Policy(error)));
     }
     if form.new == form.current {
-        let message = "The new password must differ from the current one.";
-        return Ok(PasswordChange::Refused(message.into()));
+        return Ok(PasswordChange::Refused(PasswordRefusal::SameAsCurrent));
     }
     let hash = app.passwords.hash(form.new.expose()).await?;
     let now = app.clock.now();

@@ -17,6 +17,7 @@ use crate::web::cookies::SessionCookie;
 use crate::web::guards::{CsrfProtected, SessionEvenIfHeld, SessionForm};
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::page::{Notice, NoticeRedirect};
+use crate::web::refusals::Wording;
 use crate::web::views::{DeviceRow, EventRow, SessionRow};
 
 use super::CsrfOnly;
@@ -202,11 +203,11 @@ async fn change_password(
                 "Your password has been changed and your other sessions were signed out.",
             )))
         }
-        PasswordChange::Refused(message) => Ok(Either::Right(password_form(
+        PasswordChange::Refused(refusal) => Ok(Either::Right(password_form(
             Status::UnprocessableEntity,
             &current,
             None,
-            Some(message),
+            Some(refusal.wording()),
         ))),
     }
 }

@@ -24,6 +24,7 @@ use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::{FormSecret, PublicForm, SessionForm};
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
+use crate::web::refusals::Wording;
 use crate::web::views::Moment;
 
 /// Asking for a registration challenge: the new passkey's name, and the password (and a code)
@@ -309,7 +310,7 @@ async fn sign_in(
             app,
             &secret,
             &fields.next,
-            refusal.message(),
+            &refusal.wording(),
         ))),
     }
 }

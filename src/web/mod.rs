@@ -12,4 +12,5 @@ pub mod next;
 pub mod page;
 pub mod params;
 pub mod provenance;
+pub mod refusals;
 pub mod views;

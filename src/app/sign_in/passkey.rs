@@ -113,7 +113,7 @@ pub struct PasskeyAttempt<'a> {
     pub device_tokens: Secret<&'a [String]>,
 }
 
-/// Why a passkey sign-in was refused, as far as the person is told.
+/// Why a passkey sign-in was refused, as far as the person is told (worded by `web::refusals`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasskeyRefusal {
     /// The challenge expired or was answered already: try again.
@@ -122,22 +122,6 @@ pub enum PasskeyRefusal {
     NotRegistered,
     /// The answer did not check out, or the account cannot sign in.
     NotAccepted,
-}
-
-impl PasskeyRefusal {
-    pub fn message(self) -> &'static str {
-        match self {
-            PasskeyRefusal::Expired => CEREMONY_GONE,
-            PasskeyRefusal::NotRegistered => {
-                "That passkey is not registered here (it may have been removed). Sign in with \
-                 your password."
-            }
-            PasskeyRefusal::NotAccepted => {
-                "Signing in with that passkey did not work. Try again, or sign in with your \
-                 password."
-            }
-        }
-    }
 }
 
 /// How a passkey sign-in went. A throttled attempt is an `AppError::Throttled` (429).
