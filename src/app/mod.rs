@@ -22,6 +22,7 @@ pub mod passkeys;
 pub mod people;
 pub mod recovery;
 pub mod sessions;
+pub mod step_up;
 pub mod two_factor;
 
 use std::ops::Deref;

@@ -6,6 +6,7 @@ use super::sessions::{
     check_current_password, count_guess, own_event, start_session, Completion, Factors,
     PasswordCheck, SignedIn,
 };
+use super::step_up::{self, StepUp};
 use super::{AccountRef, Actor, App};
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::session;
@@ -33,6 +34,9 @@ pub enum TwoFactorStatus {
     },
     /// Not on yet: the secret to add to an authenticator app, as text and as a QR code.
     Enrolling(Enrolment),
+    /// Not on, and the sign-in is too old to show a secret: the person confirms who they are
+    /// first (the one rule for adding a way in, see `step_up`). No secret was made or shown.
+    StepUpFirst(StepUp),
 }
 
 /// A secret waiting for its first code. (`Debug` redacts the secret.)
@@ -66,8 +70,13 @@ fn open_secret(app: &App, row: &TwoFactorRow) -> Option<TotpSecret> {
 
 /// The two-factor page: the state of the person's factor. When it is not on, a secret waits for
 /// confirmation (made on the first visit and kept until confirmed, so reloading the page shows the
-/// same one; a secret that no longer opens — the secret key changed — is replaced).
-pub async fn status(app: &App, current: &CurrentSession) -> AppResult<TwoFactorStatus> {
+/// same one; a secret that no longer opens — the secret key changed — is replaced). The secret is
+/// shown only to a fresh sign-in or to one that `proved` its presence (see [`reveal`]).
+pub async fn status(
+    app: &App,
+    current: &CurrentSession,
+    proved: bool,
+) -> AppResult<TwoFactorStatus> {
     let user_id = current.session.user_id;
     let mut conn = app.db.read().await?;
     let row = TwoFactorRow::find(&mut conn, user_id).await?;
@@ -79,6 +88,12 @@ pub async fn status(app: &App, current: &CurrentSession) -> AppResult<TwoFactorS
                 recovery_codes_left: left,
             });
         }
+    }
+    let needed = step_up::step_up(app, current);
+    if needed != StepUp::Nothing && !proved {
+        return Ok(TwoFactorStatus::StepUpFirst(needed));
+    }
+    if let Some(row) = &row {
         if let Some(secret) = open_secret(app, row) {
             return Ok(TwoFactorStatus::Enrolling(enrolment(&secret, current)));
         }
@@ -97,9 +112,41 @@ pub async fn status(app: &App, current: &CurrentSession) -> AppResult<TwoFactorS
     tx.commit().await?;
     if !stored {
         // Switched on by another tab in the meantime: show that.
-        return Box::pin(status(app, current)).await;
+        return Box::pin(status(app, current, proved)).await;
     }
     Ok(TwoFactorStatus::Enrolling(enrolment(&secret, current)))
+}
+
+/// How confirming one's presence before enrolling went.
+#[derive(Debug)]
+pub enum Revealed {
+    /// A new secret waits (any secret shown before is replaced; [`status`] with the proof shows
+    /// it), and the proof of presence the confirming post carries, so the password is typed once.
+    Secret { proof: String },
+    /// Nothing shown; the message says why.
+    Refused(&'static str),
+}
+
+/// A sign-in older than ten minutes asks for the password (and a code) before a secret is
+/// shown: the first of the two posts of a late enrolment.
+pub async fn reveal(
+    app: &App,
+    current: &CurrentSession,
+    confirmation: &step_up::Confirmation<'_>,
+    origin: &Origin,
+) -> AppResult<Revealed> {
+    if let Err(why) = step_up::confirm_presence(app, current, confirmation, origin).await? {
+        return Ok(Revealed::Refused(why));
+    }
+    let secret = TotpSecret::generate();
+    let mut tx = app.db.begin_write().await?;
+    let user_id = current.session.user_id;
+    let now = app.clock.now();
+    TwoFactorRow::start(&mut tx, &app.two_factor.sealer, user_id, &secret, now).await?;
+    tx.commit().await?;
+    Ok(Revealed::Secret {
+        proof: step_up::presence_proof(app, current),
+    })
 }
 
 /// How confirming an enrolment went. (`Debug` by hand: the codes are secrets.)
@@ -110,15 +157,27 @@ pub enum Confirmation {
     WrongCode,
     /// It was already on (another tab): nothing changed.
     AlreadyOn,
+    /// The sign-in is not fresh and no proof of presence came with the code: nothing changed;
+    /// the message says what to do.
+    StepUpNeeded(&'static str),
 }
 
 /// Switches two-factor on once the person typed the current code of the secret they were shown.
+/// A sign-in older than ten minutes must bring the proof [`reveal`] gave it, or the password (the
+/// one rule for adding a way in).
 pub async fn confirm(
     app: &App,
     current: &CurrentSession,
     code: &str,
+    presence: Presence<'_>,
     origin: &Origin,
 ) -> AppResult<Confirmation> {
+    if !step_up::holds_presence_proof(app, current, presence.proof) {
+        let confirmation = &presence.confirmation;
+        if let Err(why) = step_up::confirm_presence(app, current, confirmation, origin).await? {
+            return Ok(Confirmation::StepUpNeeded(why));
+        }
+    }
     let user_id = current.session.user_id;
     let now = app.clock.now();
     let row = TwoFactorRow::find(&mut *app.db.read().await?, user_id).await?;
@@ -161,8 +220,17 @@ impl std::fmt::Debug for Confirmation {
             Confirmation::On { .. } => "On { recovery_codes: <redacted> }",
             Confirmation::WrongCode => "WrongCode",
             Confirmation::AlreadyOn => "AlreadyOn",
+            Confirmation::StepUpNeeded(_) => "StepUpNeeded",
         })
     }
+}
+
+/// What an enrolment's confirming post brings to show the person is present: the proof from
+/// [`reveal`], or the password (and code) typed again.
+#[derive(Debug)]
+pub struct Presence<'a> {
+    pub proof: &'a str,
+    pub confirmation: step_up::Confirmation<'a>,
 }
 
 /// Why a code was not accepted (the audit detail; the person sees one message).
