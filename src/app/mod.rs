@@ -20,6 +20,7 @@ pub mod exports;
 pub mod mail;
 pub mod passkeys;
 pub mod people;
+pub mod recent_factors;
 pub mod recovery;
 pub mod sessions;
 pub mod step_up;

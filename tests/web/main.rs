@@ -48,6 +48,7 @@ mod mail_support;
 mod org_chart;
 mod outage;
 mod passkeys;
+mod recent_factors;
 mod recovery;
 mod session_cache;
 mod soft_authenticator;
