@@ -37,6 +37,7 @@ mod audit_trail;
 mod browser;
 mod cli;
 mod core_flow;
+mod counter_file;
 mod exports;
 mod faults;
 mod first_day;
