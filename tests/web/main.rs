@@ -38,6 +38,7 @@ mod browser;
 mod cli;
 mod core_flow;
 mod counter_file;
+mod deploy_config;
 mod exports;
 mod faults;
 mod first_day;
