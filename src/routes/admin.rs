@@ -14,7 +14,6 @@ use crate::app::{passkeys, two_factor};
 use crate::app::{AccountRef, Actor, App};
 use crate::audit::{EventFilter, EventKind};
 use crate::auth::guard::{SessionCookie, SessionForm};
-use crate::auth::session::is_handle;
 use crate::auth::AdminUser;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
@@ -23,6 +22,7 @@ use crate::text::search_term;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::users::{Role, User};
+use crate::web::handle::{Handle, NotAHandle};
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::page::{Notice, NoticeRedirect};
 use crate::web::views::{EventRow, Moment, SelectOption, SessionRow};
@@ -72,14 +72,12 @@ fn after_ending(own_session_ended: bool, cookie: &SessionCookie<'_>) -> bool {
 #[post("/admin/sessions/<handle>/revoke", data = "<form>")]
 async fn revoke_session(
     admin: AdminUser,
-    handle: &str,
+    handle: Result<Handle<'_>, NotAHandle>,
     form: SessionForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    if !is_handle(handle) {
-        return Err(AppError::NotFound);
-    }
+    let handle = handle?.as_str();
     let here = uri!(sessions_page(_, _));
     match sessions::revoke(app, &Actor::admin(&admin, form.origin), handle).await? {
         Revoke::AlreadyEnded => Ok(page::done(here, "That session had already ended.")),

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod csv;
 pub mod device;
 pub mod error_response;
+pub mod handle;
 pub mod headers;
 pub mod page;
 pub mod provenance;

@@ -47,6 +47,7 @@ mod hr;
 mod instances;
 mod lifetime;
 mod mail_support;
+mod odd_segments;
 mod org_chart;
 mod outage;
 mod passkeys;
