@@ -46,6 +46,7 @@ mod hardening;
 mod hr;
 mod instances;
 mod lifetime;
+mod lookalike_addresses;
 mod mail_support;
 mod odd_segments;
 mod org_chart;
