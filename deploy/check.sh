@@ -328,6 +328,20 @@ else
     fail "30 rapid sign-in POSTs from one address: $codes; GET /login $login_get"
 fi
 
+# The app routes a trailing slash to the same handler: the slashed forms are limited too. (The
+# address's bucket is spent by now, so each must answer 429 at once; a form nginx does not limit
+# would reach the app and never answer 429.)
+for path in /login/ /password/forgot/ /login/two-factor/ /login/passkey/challenge/; do
+    slashed=$(for _ in $(seq 5); do
+        "${curl_tls[@]}" -o /dev/null -w '%{http_code}\n' -d 'email=nobody%40example.com&password=x' "$base$path"
+    done | sort | uniq -c | awk '{ printf "%s%s×%s", sep, $2, $1; sep = ", " }')
+    if [[ $slashed = *"429×"* ]]; then
+        pass "rapid POSTs to $path are rate-limited too: $slashed"
+    else
+        fail "rapid POSTs to $path skip the sign-in limit: $slashed"
+    fi
+done
+
 # --- Slowloris ----------------------------------------------------------------------------------------
 say "Holding $((STALL_RAW + STALL_TLS)) stalled connections against nginx's TLS port"
 nginx_rss_before=$(rss_kib "$nginx_pid")

@@ -76,6 +76,7 @@ event_kinds! {
     PasskeyRemoved => "passkey_removed", "Passkey removed";
     PasskeyRefused => "passkey_refused", "Passkey registration refused";
     PasskeyCloneSuspected => "passkey_clone_suspected", "Passkey refused: it may have been copied";
+    RecentFactorsRemoved => "recent_factors_removed", "Second factors of the last 24 hours removed with a reset link";
 }
 
 impl EventKind {

@@ -141,17 +141,21 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(DbError::Connect)?;
-        // After connecting: a database that cannot be opened is reported as such.
-        let generation = match backend {
-            Backend::Sqlite => generation_beside(&url)?,
-            Backend::Postgres => Generation::off(),
-        };
-        let db = Db {
+        let mut db = Db {
             pool,
             backend,
-            generation: Arc::new(generation),
+            generation: Arc::new(Generation::off()),
         };
         db.migrate().await?;
+        // After migrating: a database that cannot be opened is reported as such, and the
+        // database's own id (which the counter file must carry) exists.
+        if backend == Backend::Sqlite {
+            let id: String = sqlx::query_scalar("SELECT id FROM database_identity")
+                .fetch_one(&db.pool)
+                .await
+                .map_err(DbError::Connect)?;
+            db.generation = Arc::new(generation_beside(&url, &id)?);
+        }
         Ok(db)
     }
 
@@ -328,7 +332,7 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
 /// The write generation of a SQLite database: a counter file beside it, or none for an in-memory
 /// database (one process, nothing to share) and a read-only one (it never writes, and must not
 /// create files).
-fn generation_beside(url: &str) -> Result<Generation, DbError> {
+fn generation_beside(url: &str, database_id: &str) -> Result<Generation, DbError> {
     let options = SqliteConnectOptions::from_str(url).map_err(DbError::Connect)?;
     let file = options.get_filename();
     // sqlx names an in-memory database `file:sqlx-in-memory-N`, and keeps the flag private.
@@ -337,7 +341,7 @@ fn generation_beside(url: &str) -> Result<Generation, DbError> {
     if in_memory || url.contains("mode=ro") {
         return Ok(Generation::off());
     }
-    Generation::beside(file).map_err(DbError::Generation)
+    Generation::beside(file, database_id).map_err(DbError::Generation)
 }
 
 /// Makes a SQLite URL open its file the way the built-in default does: created when missing,

@@ -26,10 +26,12 @@ pub mod mail;
 pub mod passkeys;
 pub mod password;
 pub mod people;
+pub mod recent_factors;
 pub mod recovery;
 pub mod sessions;
 pub mod setup;
 pub mod sign_in;
+pub mod step_up;
 pub mod two_factor;
 
 use std::ops::Deref;

@@ -14,8 +14,9 @@ use super::sessions::own_event;
 use super::sign_in::passkey::{
     count_address, issue_challenge, take_ceremony, Begun, CEREMONY_GONE,
 };
-use super::sign_in::{check_current_password, PasswordCheck};
-use super::two_factor::confirm_password_and_code;
+// Adding or removing a passkey follows the one rule for every way in (see `step_up`).
+use super::step_up::{confirm_presence, step_up};
+pub use super::step_up::{Confirmation, StepUp, FRESH_SIGN_IN_SECONDS};
 use super::App;
 use crate::app::error::{AppError, AppResult};
 use crate::audit::{self, EventKind, Origin};
@@ -25,12 +26,7 @@ use crate::mail::messages;
 use crate::users::passkeys::{
     clean_name, NewPasskey, PasskeySummary, Passkeys, MAX_PASSKEYS_PER_ACCOUNT,
 };
-use crate::users::password::Password;
 use crate::users::User;
-
-/// Within this long of signing in, adding or removing a passkey needs no password (GitHub's
-/// "sudo mode"); after it, the password is asked again (and a code, see [`StepUp`]).
-pub const FRESH_SIGN_IN_SECONDS: i64 = 10 * 60;
 
 /// What /account/passkeys shows.
 #[derive(Debug)]
@@ -40,19 +36,6 @@ pub struct PasskeyPage {
     pub unavailable: Option<String>,
     /// What adding or removing one asks for now.
     pub step_up: StepUp,
-}
-
-/// What a change to one's passkeys asks for (a passkey is a way in: adding or removing one is
-/// as sensitive as changing the password).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepUp {
-    /// Signed in within [`FRESH_SIGN_IN_SECONDS`]: that sign-in was proof enough.
-    Nothing,
-    /// The password.
-    Password,
-    /// The password and a current code (the account has an authenticator app).
-    PasswordAndCode,
 }
 
 /// The person's passkeys and what changing them asks for.
@@ -65,64 +48,6 @@ pub async fn page(app: &App, current: &CurrentSession) -> AppResult<PasskeyPage>
         unavailable: app.passkeys.webauthn().err().map(str::to_string),
         step_up: step_up(app, current),
     })
-}
-
-fn step_up(app: &App, current: &CurrentSession) -> StepUp {
-    let session = &current.session;
-    if app.clock.now() - session.created_at < FRESH_SIGN_IN_SECONDS {
-        StepUp::Nothing
-    } else if session.two_factor_enabled {
-        StepUp::PasswordAndCode
-    } else {
-        StepUp::Password
-    }
-}
-
-/// What the person typed to confirm a change (`Debug` redacts both).
-pub struct Confirmation<'a> {
-    pub password: &'a Password,
-    pub code: &'a str,
-}
-
-impl std::fmt::Debug for Confirmation<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Confirmation(<redacted>)")
-    }
-}
-
-/// A fresh sign-in, or else the right password — and a current code when the account has an
-/// authenticator app (each a throttled guess like any other). `Err` says what the person must do.
-async fn confirm_presence(
-    app: &App,
-    current: &CurrentSession,
-    confirmation: &Confirmation<'_>,
-    origin: &Origin,
-) -> AppResult<Result<(), &'static str>> {
-    let password = confirmation.password;
-    match step_up(app, current) {
-        StepUp::Nothing => Ok(Ok(())),
-        _ if password.is_empty() => Ok(Err(
-            "You signed in more than ten minutes ago: reload this page and confirm with your \
-             password.",
-        )),
-        StepUp::Password => {
-            let check = PasswordCheck::Complete;
-            Ok(
-                match check_current_password(app, current, password, origin, check).await? {
-                    Some(_) => Ok(()),
-                    None => Err("Your password is incorrect."),
-                },
-            )
-        }
-        StepUp::PasswordAndCode if confirmation.code.trim().is_empty() => Ok(Err(
-            "Enter a current code from your authenticator app (or a recovery code) with your \
-             password.",
-        )),
-        StepUp::PasswordAndCode => {
-            let code = confirmation.code;
-            confirm_password_and_code(app, current, password, code, origin).await
-        }
-    }
 }
 
 /// A registration's state as kept in its ceremony row: the library's state and the WebAuthn user

@@ -6,6 +6,7 @@
 //! its SHA-256. Using a link sets the password, ends **every** session of the account and kills
 //! the link, in one transaction with its event and the "your password changed" message.
 
+use super::recent_factors::{self, RecentFactor};
 use super::{AccountRef, Actor, App};
 use crate::app::accounts::NewAccountForm;
 use crate::app::error::{AppError, AppResult};
@@ -155,6 +156,8 @@ pub struct LinkHolder {
     pub name: String,
     pub email: String,
     pub purpose: LinkPurpose,
+    /// A reset's page offers to remove these (second factors added in the last 24 hours).
+    pub recent_factors: Vec<RecentFactor>,
 }
 
 /// The account a link opens, if it still works (alive, unused, account enabled).
@@ -163,11 +166,19 @@ pub async fn open_link(app: &App, token: &str) -> AppResult<Option<LinkHolder>> 
         return Ok(None);
     }
     let mut conn = app.db.read().await?;
-    let open = links::find_open(&mut conn, token, app.clock.now()).await?;
-    Ok(open.map(|open| LinkHolder {
+    let now = app.clock.now();
+    let Some(open) = links::find_open(&mut conn, token, now).await? else {
+        return Ok(None);
+    };
+    let recent_factors = match open.purpose {
+        LinkPurpose::Reset => recent_factors::list(&mut conn, open.user.id, now).await?,
+        LinkPurpose::Invitation => Vec::new(),
+    };
+    Ok(Some(LinkHolder {
         name: open.user.name,
         email: open.user.email.as_str().to_string(),
         purpose: open.purpose,
+        recent_factors,
     }))
 }
 
@@ -183,12 +194,14 @@ pub enum LinkUse {
     Invalid,
 }
 
-/// Sets a password through a link (a reset or an invitation).
+/// Sets a password through a link (a reset or an invitation). With `remove_recent`, a reset
+/// also removes the second factors added in the last 24 hours (see `recent_factors`).
 pub async fn use_link(
     app: &App,
     token: &str,
     new: &Password,
     confirmation: &Password,
+    remove_recent: bool,
     origin: &Origin,
 ) -> AppResult<LinkUse> {
     let Some(holder) = open_link(app, token).await? else {
@@ -214,6 +227,9 @@ pub async fn use_link(
         }
     };
     super::password::replace(&mut tx, user.id, &hash, false, now).await?;
+    if purpose == LinkPurpose::Reset && remove_recent {
+        recent_factors::remove(&mut tx, &user, origin, now).await?;
+    }
     let ended = session::delete_for_user(&mut tx, user.id, None).await?;
     // Whoever proved they hold the mailbox is no longer locked out by failed guesses.
     app.throttle

@@ -3,8 +3,8 @@
 //! reset. (The code step of a sign-in is `sign_in::code`.)
 
 use super::sessions::own_event;
-use super::sign_in::code::{check_code, open_secret, AcceptedCode};
-use super::sign_in::{check_current_password, count_guess, PasswordCheck};
+use super::sign_in::code::open_secret;
+use super::step_up::{self, settle_guesses, with_password_and_code, StepUp};
 use super::{AccountRef, Actor, App};
 use crate::app::error::AppResult;
 use crate::audit::{self, EventKind, Origin};
@@ -32,6 +32,9 @@ pub enum TwoFactorStatus {
     },
     /// Not on yet: the secret to add to an authenticator app, as text and as a QR code.
     Enrolling(Enrolment),
+    /// Not on, and the sign-in is too old to show a secret: the person confirms who they are
+    /// first (the one rule for adding a way in, see `step_up`). No secret was made or shown.
+    StepUpFirst(StepUp),
 }
 
 /// A secret waiting for its first code. (`Debug` redacts the secret.)
@@ -60,8 +63,13 @@ fn enrolment(secret: &TotpSecret, current: &CurrentSession) -> Enrolment {
 
 /// The two-factor page: the state of the person's factor. When it is not on, a secret waits for
 /// confirmation (made on the first visit and kept until confirmed, so reloading the page shows the
-/// same one; a secret that no longer opens — the secret key changed — is replaced).
-pub async fn status(app: &App, current: &CurrentSession) -> AppResult<TwoFactorStatus> {
+/// same one; a secret that no longer opens — the secret key changed — is replaced). The secret is
+/// shown only to a fresh sign-in or to one that `proved` its presence (see [`reveal`]).
+pub async fn status(
+    app: &App,
+    current: &CurrentSession,
+    proved: bool,
+) -> AppResult<TwoFactorStatus> {
     let user_id = current.session.user_id;
     let mut conn = app.db.read().await?;
     let row = TwoFactorRow::find(&mut conn, user_id).await?;
@@ -73,6 +81,12 @@ pub async fn status(app: &App, current: &CurrentSession) -> AppResult<TwoFactorS
                 recovery_codes_left: left,
             });
         }
+    }
+    let needed = step_up::step_up(app, current);
+    if needed != StepUp::Nothing && !proved {
+        return Ok(TwoFactorStatus::StepUpFirst(needed));
+    }
+    if let Some(row) = &row {
         if let Some(secret) = open_secret(app, row) {
             return Ok(TwoFactorStatus::Enrolling(enrolment(&secret, current)));
         }
@@ -91,9 +105,41 @@ pub async fn status(app: &App, current: &CurrentSession) -> AppResult<TwoFactorS
     tx.commit().await?;
     if !stored {
         // Switched on by another tab in the meantime: show that.
-        return Box::pin(status(app, current)).await;
+        return Box::pin(status(app, current, proved)).await;
     }
     Ok(TwoFactorStatus::Enrolling(enrolment(&secret, current)))
+}
+
+/// How confirming one's presence before enrolling went.
+#[derive(Debug)]
+pub enum Revealed {
+    /// A new secret waits (any secret shown before is replaced; [`status`] with the proof shows
+    /// it), and the proof of presence the confirming post carries, so the password is typed once.
+    Secret { proof: String },
+    /// Nothing shown; the message says why.
+    Refused(&'static str),
+}
+
+/// A sign-in older than ten minutes asks for the password (and a code) before a secret is
+/// shown: the first of the two posts of a late enrolment.
+pub async fn reveal(
+    app: &App,
+    current: &CurrentSession,
+    confirmation: &step_up::Confirmation<'_>,
+    origin: &Origin,
+) -> AppResult<Revealed> {
+    if let Err(why) = step_up::confirm_presence(app, current, confirmation, origin).await? {
+        return Ok(Revealed::Refused(why));
+    }
+    let secret = TotpSecret::generate();
+    let mut tx = app.db.begin_write().await?;
+    let user_id = current.session.user_id;
+    let now = app.clock.now();
+    TwoFactorRow::start(&mut tx, &app.two_factor.sealer, user_id, &secret, now).await?;
+    tx.commit().await?;
+    Ok(Revealed::Secret {
+        proof: step_up::presence_proof(app, current),
+    })
 }
 
 /// How confirming an enrolment went. (`Debug` by hand: the codes are secrets.)
@@ -104,15 +150,27 @@ pub enum Confirmation {
     WrongCode,
     /// It was already on (another tab): nothing changed.
     AlreadyOn,
+    /// The sign-in is not fresh and no proof of presence came with the code: nothing changed;
+    /// the message says what to do.
+    StepUpNeeded(&'static str),
 }
 
 /// Switches two-factor on once the person typed the current code of the secret they were shown.
+/// A sign-in older than ten minutes must bring the proof [`reveal`] gave it, or the password (the
+/// one rule for adding a way in).
 pub async fn confirm(
     app: &App,
     current: &CurrentSession,
     code: &str,
+    presence: Presence<'_>,
     origin: &Origin,
 ) -> AppResult<Confirmation> {
+    if !step_up::holds_presence_proof(app, current, presence.proof) {
+        let confirmation = &presence.confirmation;
+        if let Err(why) = step_up::confirm_presence(app, current, confirmation, origin).await? {
+            return Ok(Confirmation::StepUpNeeded(why));
+        }
+    }
     let user_id = current.session.user_id;
     let now = app.clock.now();
     let row = TwoFactorRow::find(&mut *app.db.read().await?, user_id).await?;
@@ -155,8 +213,17 @@ impl std::fmt::Debug for Confirmation {
             Confirmation::On { .. } => "On { recovery_codes: <redacted> }",
             Confirmation::WrongCode => "WrongCode",
             Confirmation::AlreadyOn => "AlreadyOn",
+            Confirmation::StepUpNeeded(_) => "StepUpNeeded",
         })
     }
+}
+
+/// What an enrolment's confirming post brings to show the person is present: the proof from
+/// [`reveal`], or the password (and code) typed again.
+#[derive(Debug)]
+pub struct Presence<'a> {
+    pub proof: &'a str,
+    pub confirmation: step_up::Confirmation<'a>,
 }
 
 /// How a change that needs the password and a current code went. (`Debug` by hand: what is done
@@ -174,74 +241,6 @@ impl<T> std::fmt::Debug for Confirmed<T> {
             Confirmed::Refused(why) => f.debug_tuple("Refused").field(why).finish(),
         }
     }
-}
-
-/// Checks the password and a current code (authenticator or recovery) of the signed-in person,
-/// then runs `change` in the transaction that spends the code. Both checks are throttled guesses.
-async fn with_password_and_code(
-    app: &App,
-    current: &CurrentSession,
-    password: &Password,
-    code: &str,
-    origin: &Origin,
-) -> AppResult<Result<(User, AcceptedCode), &'static str>> {
-    let check = PasswordCheck::BeforeCode;
-    let Some(user) = check_current_password(app, current, password, origin, check).await? else {
-        return Ok(Err("Your password is incorrect."));
-    };
-    let now = app.clock.now();
-    let row = TwoFactorRow::find(&mut *app.db.read().await?, user.id).await?;
-    let Some(row) = row.filter(TwoFactorRow::is_enabled) else {
-        return Ok(Err("Two-factor sign-in is not on."));
-    };
-    count_guess(app, user.email.as_str(), None, origin, now).await?;
-    match check_code(app, &row, code, now) {
-        Ok(accepted) => Ok(Ok((user, accepted))),
-        Err(reason) => {
-            let event =
-                own_event(current, EventKind::TwoFactorFailed, origin).detail(reason.as_str());
-            app.record_alone(event).await?;
-            Ok(Err("That code is not right. Enter the current code from your authenticator app, or an unused recovery code."))
-        }
-    }
-}
-
-/// Checks the password and a current code, and spends the code (with the guesses settled): the
-/// step-up a sensitive change asks of an account with two-factor. `Err` says what was wrong.
-pub(super) async fn confirm_password_and_code(
-    app: &App,
-    current: &CurrentSession,
-    password: &Password,
-    code: &str,
-    origin: &Origin,
-) -> AppResult<Result<(), &'static str>> {
-    let (user, accepted) =
-        match with_password_and_code(app, current, password, code, origin).await? {
-            Ok(checked) => checked,
-            Err(message) => return Ok(Err(message)),
-        };
-    let mut tx = app.db.begin_write().await?;
-    if !accepted.spend(&mut tx, user.id, app.clock.now()).await? {
-        tx.rollback().await?;
-        return Ok(Err("That code was already used."));
-    }
-    settle_guesses(app, &mut tx, &user, origin).await?;
-    tx.commit().await?;
-    Ok(Ok(()))
-}
-
-/// Both the password and the code were right: the account's failures are cleared and the code
-/// guess's slot goes back to the address (the password's went back already).
-async fn settle_guesses(
-    app: &App,
-    tx: &mut sqlx::AnyConnection,
-    user: &User,
-    origin: &Origin,
-) -> Result<(), sqlx::Error> {
-    let ip = origin.ip.as_deref();
-    app.throttle
-        .record_success(tx, user.email.as_str(), ip)
-        .await
 }
 
 /// Turns two-factor off (the password and a current code are needed), audited and mailed.

@@ -12,11 +12,20 @@
 //!
 //! PostgreSQL (several hosts) and in-memory SQLite get no file: [`Generation::read`] is always
 //! `None` and nothing is cached.
+//!
+//! The counter belongs to the database **file**, not to a spelling of its path: every process
+//! finds it beside the canonical path (symlinks, `.` and `..` resolved), and proves it holds the
+//! database's own counter — the file carries the random id stored in the database (checked at
+//! open and on every read), and each read compares the device and inode of the open file with
+//! those the path names now. A counter deleted, renamed, recreated, replaced (also through a hard
+//! link) or stamped for another database turns this process's caches off — never stale — and its
+//! writes then bump whatever counter the path names, so the processes that use it see them.
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rocket::tokio::sync::Mutex;
@@ -31,12 +40,25 @@ const LOCK_WAIT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct Generation {
     counter: Option<CounterFile>,
+    /// The path no longer names the file this process opened (deleted, renamed, replaced): caches
+    /// stay off in this process for good (its tags came from the old file), and its writes bump
+    /// the file the path names now.
+    lost: AtomicBool,
 }
+
+/// The counter's bytes: the value (u64, little-endian), then the database's id.
+const VALUE_LEN: usize = 8;
+const ID_LEN: usize = 16;
+const FILE_LEN: usize = VALUE_LEN + ID_LEN;
 
 #[derive(Debug)]
 struct CounterFile {
     file: File,
     path: PathBuf,
+    /// The database's id (from its `database_identity` row), which the file must carry.
+    id: [u8; ID_LEN],
+    /// Device and inode of the open file, compared with the path's on every read.
+    identity: (u64, u64),
     /// `flock` serializes processes, not tasks of one process (they share the open file), so
     /// this process's writers also queue here.
     writers: Mutex<()>,
@@ -52,7 +74,8 @@ pub enum Bracket<'a> {
 
 /// A writer between its two bumps, holding the file lock.
 pub struct OpenBracket<'a> {
-    counter: &'a CounterFile,
+    target: Target<'a>,
+    generation: &'a Generation,
     odd: u64,
     _writers: rocket::tokio::sync::MutexGuard<'a, ()>,
 }
@@ -60,27 +83,35 @@ pub struct OpenBracket<'a> {
 impl Generation {
     /// No counter: every read goes to the database.
     pub fn off() -> Self {
-        Generation { counter: None }
+        Generation {
+            counter: None,
+            lost: AtomicBool::new(false),
+        }
     }
 
-    /// The counter beside the SQLite database `database` (`<database>-generation`), created
-    /// (owner-only) when missing.
-    pub fn beside(database: &Path) -> io::Result<Self> {
-        let mut name = database.as_os_str().to_owned();
-        name.push("-generation");
-        let path = PathBuf::from(name);
-        let file = private_file_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
+    /// The counter beside the SQLite database `database` (`<canonical path>-generation`),
+    /// created (owner-only) when missing, and stamped with `database_id` (the database's random
+    /// id, hex) when it carries no id or another one — the database is the authority, and a
+    /// process holding the counter under another id sees the change on its next read.
+    pub fn beside(database: &Path, database_id: &str) -> io::Result<Self> {
+        let id = parse_id(database_id)?;
+        let path = counter_path(database)?;
+        let file = open_counter(&path)?;
+        let identity = identity_of(&file.metadata()?);
+        let counter = CounterFile {
+            file,
+            path,
+            id,
+            identity,
+            writers: Mutex::new(()),
+        };
+        counter.lock_file_blocking()?;
+        let stamped = counter.stamp_if_foreign();
+        counter.unlock_file();
+        stamped?;
         Ok(Generation {
-            counter: Some(CounterFile {
-                file,
-                path,
-                writers: Mutex::new(()),
-            }),
+            counter: Some(counter),
+            lost: AtomicBool::new(false),
         })
     }
 
@@ -98,13 +129,35 @@ impl Generation {
     /// bumps (odd), or when the file cannot be read.
     pub fn read(&self) -> Option<u64> {
         let counter = self.counter.as_ref()?;
-        match counter.load() {
-            Ok(value) if value % 2 == 0 => Some(value),
-            Ok(_) => None,
+        if self.lost.load(Ordering::Acquire) {
+            return None;
+        }
+        let value = match counter.load_checked() {
+            Ok(Some(value)) if value % 2 == 0 => value,
+            // Odd (a writer between its bumps), or the file carries another database's id (or
+            // none: truncated): off for this read; the next writer stamps it again.
+            Ok(_) => return None,
             Err(error) => {
                 rocket::warn!("cannot read {}: {error}", counter.path.display());
-                None
+                return None;
             }
+        };
+        // Read after the value: a counter swapped before a writer used the new one is seen here.
+        if !counter.is_still_at_path() {
+            self.lose(counter);
+            return None;
+        }
+        Some(value)
+    }
+
+    /// The path no longer names this process's counter: caches off here for good.
+    fn lose(&self, counter: &CounterFile) {
+        if !self.lost.swap(true, Ordering::AcqRel) {
+            rocket::warn!(
+                "{} was deleted, renamed or replaced while in use: in-memory caches are off in \
+                 this process until it restarts",
+                counter.path.display()
+            );
         }
     }
 
@@ -115,41 +168,173 @@ impl Generation {
             return Ok(Bracket::Off);
         };
         let writers = counter.writers.lock().await;
-        counter.lock_file().await?;
-        let opened = counter.load().and_then(|value| {
-            // From even v to v + 1; from an odd value a dead writer left, past it.
-            let odd = (value | 1) + if value % 2 == 0 { 0 } else { 2 };
-            counter.store(odd).map(|()| odd)
-        });
-        match opened {
-            Ok(odd) => Ok(Bracket::Open(OpenBracket {
-                counter,
-                odd,
-                _writers: writers,
-            })),
-            Err(error) => {
-                counter.unlock_file();
-                Err(error)
+        // A process whose counter was lost bumps the one the path names now, so the processes
+        // that opened it see this write.
+        let target = match self.lost.load(Ordering::Acquire) {
+            false => Target::Own(counter),
+            true => Target::Current(counter.reopen()?),
+        };
+        let odd = target.get().open_bracket().await?;
+        Ok(Bracket::Open(OpenBracket {
+            target,
+            generation: self,
+            odd,
+            _writers: writers,
+        }))
+    }
+}
+
+/// The counter a bracket bumps: this process's own, or (once it was lost) the one the path names.
+enum Target<'a> {
+    Own(&'a CounterFile),
+    Current(CounterFile),
+}
+
+impl Target<'_> {
+    fn get(&self) -> &CounterFile {
+        match self {
+            Target::Own(counter) => counter,
+            Target::Current(counter) => counter,
+        }
+    }
+}
+
+/// `<canonical database path>-generation`: every spelling of the database's path (a symlink,
+/// `./`, `..`, a relative path) leads to the same counter.
+fn counter_path(database: &Path) -> io::Result<PathBuf> {
+    let mut name = std::fs::canonicalize(database)?.into_os_string();
+    name.push("-generation");
+    Ok(PathBuf::from(name))
+}
+
+fn open_counter(path: &Path) -> io::Result<File> {
+    private_file_options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+}
+
+fn identity_of(metadata: &std::fs::Metadata) -> (u64, u64) {
+    (metadata.dev(), metadata.ino())
+}
+
+fn parse_id(hex: &str) -> io::Result<[u8; ID_LEN]> {
+    let invalid = || io::Error::new(io::ErrorKind::InvalidData, "malformed database id");
+    if hex.len() != ID_LEN * 2 || !hex.is_ascii() {
+        return Err(invalid());
+    }
+    let mut id = [0u8; ID_LEN];
+    for (i, byte) in id.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| invalid())?;
+    }
+    Ok(id)
+}
+
+impl OpenBracket<'_> {
+    /// After the commit (or its failure): the counter even again, one past the odd value, and the
+    /// lock released. If the write fails the counter stays odd: caches off, never stale. If the
+    /// path names another file by now (the counter was swapped during the commit), that one is
+    /// bumped too, and this process's caches go off.
+    pub fn close(self) {
+        let counter = self.target.get();
+        if let Err(error) = counter.store(self.odd + 1) {
+            rocket::warn!(
+                "cannot write {}: in-memory caches stay off until the next write ({error})",
+                counter.path.display()
+            );
+        }
+        counter.unlock_file();
+        if !counter.is_still_at_path() {
+            if let Some(own) = self.generation.counter.as_ref() {
+                self.generation.lose(own);
+            }
+            if let Err(error) = counter.reopen().and_then(|current| current.bump_blocking()) {
+                rocket::warn!("cannot bump {}: {error}", counter.path.display());
             }
         }
     }
 }
 
-impl OpenBracket<'_> {
-    /// After the commit (or its failure): the counter even again, one past the odd value, and the
-    /// lock released. If the write fails the counter stays odd: caches off, never stale.
-    pub fn close(self) {
-        if let Err(error) = self.counter.store(self.odd + 1) {
-            rocket::warn!(
-                "cannot write {}: in-memory caches stay off until the next write ({error})",
-                self.counter.path.display()
-            );
-        }
-        self.counter.unlock_file();
-    }
-}
-
 impl CounterFile {
+    /// The value, if the file carries this database's id (`None`: another id, or none).
+    fn load_checked(&self) -> io::Result<Option<u64>> {
+        let mut bytes = [0u8; FILE_LEN];
+        let read = read_up_to(&self.file, &mut bytes)?;
+        if read < FILE_LEN || bytes[VALUE_LEN..] != self.id {
+            return Ok(None);
+        }
+        Ok(Some(u64::from_le_bytes(
+            bytes[..VALUE_LEN].try_into().expect("eight bytes"),
+        )))
+    }
+
+    /// Under the file lock: a file without this database's id gets it, and its value moves past
+    /// anything a holder under another id could have tagged (they see the new id and go off).
+    fn stamp_if_foreign(&self) -> io::Result<()> {
+        let mut bytes = [0u8; FILE_LEN];
+        let read = read_up_to(&self.file, &mut bytes)?;
+        if read == FILE_LEN && bytes[VALUE_LEN..] == self.id {
+            return Ok(());
+        }
+        let value = self.load()?;
+        self.file.write_all_at(&self.id, VALUE_LEN as u64)?;
+        self.store((value | 1) + 1)
+    }
+
+    /// Whether the path still names the file this handle has open (same device and inode).
+    fn is_still_at_path(&self) -> bool {
+        std::fs::metadata(&self.path).is_ok_and(|now| identity_of(&now) == self.identity)
+    }
+
+    /// The counter the path names now (created when missing), for this database.
+    fn reopen(&self) -> io::Result<CounterFile> {
+        let file = open_counter(&self.path)?;
+        let identity = identity_of(&file.metadata()?);
+        Ok(CounterFile {
+            file,
+            path: self.path.clone(),
+            id: self.id,
+            identity,
+            writers: Mutex::new(()),
+        })
+    }
+
+    /// Makes the counter odd under the file lock (stamping this database's id when the file
+    /// lacks it); the odd value.
+    async fn open_bracket(&self) -> io::Result<u64> {
+        self.lock_file().await?;
+        let opened = self
+            .stamp_if_foreign()
+            .and_then(|()| self.load())
+            .and_then(|value| {
+                // From even v to v + 1; from an odd value a dead writer left, past it.
+                let odd = (value | 1) + if value % 2 == 0 { 0 } else { 2 };
+                self.store(odd).map(|()| odd)
+            });
+        if opened.is_err() {
+            self.unlock_file();
+        }
+        opened
+    }
+
+    /// A whole bump (odd, then even) at once, for a counter no commit is inside.
+    fn bump_blocking(&self) -> io::Result<()> {
+        self.lock_file_blocking()?;
+        let bumped = self
+            .stamp_if_foreign()
+            .and_then(|()| self.load())
+            .and_then(|value| self.store((value | 1) + 1));
+        self.unlock_file();
+        bumped
+    }
+
+    /// The exclusive `flock`, waited for (at open, and after a commit: one bracket's time).
+    fn lock_file_blocking(&self) -> io::Result<()> {
+        self.file.lock()
+    }
+
     fn load(&self) -> io::Result<u64> {
         let mut bytes = [0u8; 8];
         match self.file.read_exact_at(&mut bytes, 0) {
@@ -192,12 +377,33 @@ impl CounterFile {
     }
 }
 
+/// Reads from the start of `file` until `buffer` is full or the file ends; how many bytes.
+fn read_up_to(file: &File, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut read = 0;
+    while read < buffer.len() {
+        match file.read_at(&mut buffer[read..], read as u64) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(read)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn counter_in(dir: &tempfile::TempDir) -> Generation {
-        Generation::beside(&dir.path().join("hr.db")).expect("counter file")
+        let database = dir.path().join("hr.db");
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&database)
+            .unwrap();
+        Generation::beside(&database, "00112233445566778899aabbccddeeff").expect("counter file")
     }
 
     #[rocket::async_test]

@@ -120,12 +120,16 @@ pub fn new_sign_in(
 /// Two-factor sign-in was switched on or off by the person (`what`: "turned on" / "turned off").
 pub fn two_factor_changed(settings: &MailSettings, user: &User, what: &str, at: i64) -> Letter {
     let security = settings.link("/account/two-factor");
+    let forgot = settings.link("/password/forgot");
     letter(
         user,
         &format!("Two-factor sign-in was {what}"),
         format!(
             "Two-factor sign-in for your HR Portal account was {what} on {}.\n\
-             If this was not you, reset your password and tell your administrator.\n\
+             If this was not you, someone may hold a signed-in session of your account:\n\
+             ask for a password reset link at {forgot} and use it within 24 hours. The\n\
+             reset signs out every session, and its page offers to remove any authenticator\n\
+             app or passkey added in the last 24 hours. Then tell your administrator.\n\
              Your two-factor settings: {security}\n",
             format_timestamp(at)
         ),
@@ -136,6 +140,7 @@ pub fn two_factor_changed(settings: &MailSettings, user: &User, what: &str, at: 
 /// added`).
 pub fn passkeys_changed(settings: &MailSettings, user: &User, what: &str, at: i64) -> Letter {
     let passkeys = settings.link("/account/passkeys");
+    let forgot = settings.link("/password/forgot");
     letter(
         user,
         "Your HR Portal passkeys changed",
@@ -143,7 +148,9 @@ pub fn passkeys_changed(settings: &MailSettings, user: &User, what: &str, at: i6
             "{what} on {}.\n\
              If this was not you, remove any passkey you do not recognise at {passkeys} (a\n\
              passkey signs in without your password), change your password, and tell your\n\
-             administrator: their \"Reset two-factor\" removes every passkey at once.\n",
+             administrator: their \"Reset two-factor\" removes every passkey at once. A\n\
+             password reset link (at {forgot}) also offers to remove second factors added in\n\
+             the last 24 hours.\n",
             format_timestamp(at)
         ),
     )

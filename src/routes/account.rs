@@ -11,10 +11,10 @@ use crate::app::sessions::{self, RevokeOwn};
 use crate::app::App;
 use crate::app::{devices, recovery};
 use crate::auth::{CurrentSession, CurrentUser};
-use crate::token::is_handle;
 use crate::users::password::Password;
 use crate::web::cookies::SessionCookie;
 use crate::web::guards::{CsrfProtected, SessionEvenIfHeld, SessionForm};
+use crate::web::handle::{Handle, NotAHandle};
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::page::{Notice, NoticeRedirect};
 use crate::web::refusals::Wording;
@@ -45,14 +45,12 @@ pub(crate) async fn sessions_page(
 
 #[post("/account/sessions/<handle>/revoke", data = "<form>")]
 async fn revoke_own(
-    handle: &str,
+    handle: Result<Handle<'_>, NotAHandle>,
     form: SessionForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    if !is_handle(handle) {
-        return Err(AppError::NotFound);
-    }
+    let handle = handle?.as_str();
     let here = uri!(sessions_page);
     match sessions::revoke_own(app, &form.session, handle, &form.origin).await? {
         RevokeOwn::Ended { was_current: true } => {
@@ -80,13 +78,11 @@ async fn revoke_others(form: SessionForm<CsrfOnly>, app: &State<App>) -> AppResu
 /// announced by mail).
 #[post("/account/devices/<handle>/forget", data = "<form>")]
 async fn forget_device(
-    handle: &str,
+    handle: Result<Handle<'_>, NotAHandle>,
     form: SessionForm<CsrfOnly>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    if !is_handle(handle) {
-        return Err(AppError::NotFound);
-    }
+    let handle = handle?.as_str();
     if !devices::forget_device(app, &form.session, handle, &form.origin).await? {
         return Err(AppError::NotFound);
     }

@@ -22,6 +22,7 @@ use crate::users::password::Password;
 use crate::web::cookies::SignInCookies;
 use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::{FormSecret, PublicForm, SessionForm};
+use crate::web::handle::{Handle, NotAHandle};
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
 use crate::web::refusals::Wording;
@@ -245,10 +246,11 @@ async fn after_change(
 
 #[post("/account/passkeys/<handle>/rename", data = "<form>")]
 async fn rename(
-    handle: &str,
+    handle: Result<Handle<'_>, NotAHandle>,
     form: SessionForm<RenameFields>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
+    let handle = handle?.as_str();
     let (session, name) = (&form.session, &form.form.name);
     let change = passkeys::rename(app, session, handle, name, &form.origin).await?;
     after_change(change, "was renamed", session, app).await
@@ -256,10 +258,11 @@ async fn rename(
 
 #[post("/account/passkeys/<handle>/remove", data = "<form>")]
 async fn remove(
-    handle: &str,
+    handle: Result<Handle<'_>, NotAHandle>,
     form: SessionForm<RemoveFields>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
+    let handle = handle?.as_str();
     let confirmation = Confirmation {
         password: &form.form.password,
         code: &form.form.code,

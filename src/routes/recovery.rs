@@ -11,6 +11,7 @@ use crate::app::error::AppResult;
 use crate::app::recovery::{self, LinkHolder, LinkUse};
 use crate::app::App;
 use crate::audit::Origin;
+use crate::clock::format_timestamp;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::web::cookies::LinkCookie;
@@ -106,6 +107,11 @@ fn link_form(
             name: &holder.name,
             email: &holder.email,
             invitation: holder.purpose == LinkPurpose::Invitation,
+            recent_factors: holder
+                .recent_factors
+                .iter()
+                .map(|factor| (&factor.what, format_timestamp(factor.added_at)))
+                .collect::<Vec<_>>(),
             error,
         },
     );
@@ -133,6 +139,10 @@ async fn link_page(
 pub struct NewPasswordFields {
     new_password: Password,
     new_password_confirm: Password,
+    /// The reset page's box "remove the second factors added in the last 24 hours" (ticked by
+    /// default when it lists any; absent — unticked — otherwise).
+    #[field(default = false)]
+    remove_recent_factors: bool,
     #[field(default = "")]
     csrf_token: String,
 }
@@ -152,7 +162,8 @@ async fn use_link(
         return Ok(Either::Right(dead_link()));
     };
     let (new, confirmation) = (&fields.new_password, &fields.new_password_confirm);
-    match recovery::use_link(app, &token, new, confirmation, &origin).await? {
+    let remove_recent = fields.remove_recent_factors;
+    match recovery::use_link(app, &token, new, confirmation, remove_recent, &origin).await? {
         LinkUse::PasswordSet { purpose, .. } => {
             link.clear();
             let message = match purpose {

@@ -7,7 +7,8 @@ use rocket::{get, post, routes, uri, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use crate::app::error::AppResult;
-use crate::app::two_factor::{self, Confirmation, Confirmed, TwoFactorStatus};
+use crate::app::step_up;
+use crate::app::two_factor::{self, Confirmation, Confirmed, Presence, Revealed, TwoFactorStatus};
 use crate::app::App;
 use crate::auth::current::Hold;
 use crate::auth::CurrentSession;
@@ -35,6 +36,34 @@ impl CsrfProtected for CodeFields {
 
     fn csrf_token(&self) -> &str {
         &self.csrf_token
+    }
+}
+
+/// Enrolling: the code of the new secret; and, when the sign-in is older than ten minutes, the
+/// proof of presence the page carries (or the password, and a code, to get one). Posted with the
+/// password and no code, it asks to see a secret. Its `Debug` redacts all but the fields' names.
+#[derive(FromForm)]
+pub struct EnrolFields {
+    #[field(default = "")]
+    code: String,
+    password: Password,
+    #[field(default = "")]
+    proof: String,
+    #[field(default = "")]
+    csrf_token: String,
+}
+
+impl CsrfProtected for EnrolFields {
+    const OPEN_DURING_TWO_FACTOR_HOLD: bool = true;
+
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+impl std::fmt::Debug for EnrolFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnrolFields(<redacted>)")
     }
 }
 
@@ -73,6 +102,8 @@ impl std::fmt::Debug for PasswordAndCode {
 struct PageExtras {
     error: Option<String>,
     recovery_codes: Option<Vec<String>>,
+    /// The proof of presence a late enrolment carries from its first post to its second.
+    proof: Option<String>,
 }
 
 async fn account_page(
@@ -82,8 +113,15 @@ async fn account_page(
     flash: Option<Notice>,
     extras: PageExtras,
 ) -> AppResult<(Status, Template)> {
-    let state = two_factor::status(app, current).await?;
+    let proof = extras
+        .proof
+        .filter(|proof| step_up::holds_presence_proof(app, current, proof));
+    let state = two_factor::status(app, current, proof.is_some()).await?;
     let hold = Hold::of_session(&current.session, app.two_factor.required_for_admins);
+    let step_up_first = match &state {
+        TwoFactorStatus::StepUpFirst(needed) => Some(*needed),
+        _ => None,
+    };
     let (on, since, codes_left, enrolment) = match &state {
         TwoFactorStatus::On {
             since,
@@ -95,6 +133,7 @@ async fn account_page(
             None,
         ),
         TwoFactorStatus::Enrolling(enrolment) => (false, None, 0, Some(enrolment)),
+        TwoFactorStatus::StepUpFirst(_) => (false, None, 0, None),
     };
     // Just switched on in this request: the hold lifts with the next one.
     let held = hold == Some(Hold::TwoFactorEnrolment) && !on;
@@ -112,6 +151,8 @@ async fn account_page(
                 qr_svg: enrolment.map(|e| e.qr_svg.clone()),
                 account: enrolment.map(|e| e.account.clone()),
                 held,
+                step_up_first,
+                proof,
                 error: extras.error,
                 recovery_codes: extras.recovery_codes,
             },
@@ -130,18 +171,50 @@ async fn account_two_factor(
     account_page(Status::Ok, &session.0, app, flash, PageExtras::default()).await
 }
 
-/// Confirms the enrolment with a current code; the answer shows the recovery codes, once.
+/// Confirms the enrolment with a current code; the answer shows the recovery codes, once. A late
+/// sign-in's first post (the password, no code) asks to see a secret.
 #[post("/account/two-factor", data = "<form>")]
 async fn confirm_two_factor(
-    form: SessionForm<CodeFields>,
+    form: SessionForm<EnrolFields>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     let current = &form.session;
-    match two_factor::confirm(app, current, &form.form.code, &form.origin).await? {
+    let fields = &form.form;
+    let confirmation = step_up::Confirmation {
+        password: &fields.password,
+        code: &fields.code,
+    };
+    if fields.code.trim().is_empty() && !fields.password.is_empty() {
+        let (status, extras) =
+            match two_factor::reveal(app, current, &confirmation, &form.origin).await? {
+                Revealed::Secret { proof } => (
+                    Status::Ok,
+                    PageExtras {
+                        proof: Some(proof),
+                        ..PageExtras::default()
+                    },
+                ),
+                Revealed::Refused(why) => (
+                    Status::UnprocessableEntity,
+                    PageExtras {
+                        error: Some(why.to_string()),
+                        ..PageExtras::default()
+                    },
+                ),
+            };
+        return Ok(Either::Right(
+            account_page(status, current, app, None, extras).await?,
+        ));
+    }
+    let presence = Presence {
+        proof: &fields.proof,
+        confirmation,
+    };
+    match two_factor::confirm(app, current, &fields.code, presence, &form.origin).await? {
         Confirmation::On { recovery_codes } => {
             let extras = PageExtras {
                 recovery_codes: Some(recovery_codes),
-                error: None,
+                ..PageExtras::default()
             };
             // The hold (if any) lifts with the next request, which reloads the session.
             let page = account_page(Status::Ok, current, app, None, extras).await?;
@@ -150,7 +223,8 @@ async fn confirm_two_factor(
         Confirmation::WrongCode => {
             let extras = PageExtras {
                 error: Some(WRONG_CODE.to_string()),
-                recovery_codes: None,
+                proof: Some(fields.proof.clone()),
+                ..PageExtras::default()
             };
             let status = Status::UnprocessableEntity;
             Ok(Either::Right(
@@ -161,6 +235,16 @@ async fn confirm_two_factor(
             uri!(account_two_factor),
             "Two-factor sign-in is already on.",
         ))),
+        Confirmation::StepUpNeeded(why) => {
+            let extras = PageExtras {
+                error: Some(why.to_string()),
+                ..PageExtras::default()
+            };
+            let status = Status::UnprocessableEntity;
+            Ok(Either::Right(
+                account_page(status, current, app, None, extras).await?,
+            ))
+        }
     }
 }
 
@@ -186,7 +270,7 @@ async fn disable_two_factor(
         Confirmed::Refused(message) => {
             let extras = PageExtras {
                 error: Some(message.to_string()),
-                recovery_codes: None,
+                ..PageExtras::default()
             };
             let status = Status::UnprocessableEntity;
             Ok(Either::Right(
@@ -215,14 +299,14 @@ async fn renew_recovery_codes(
             Status::Ok,
             PageExtras {
                 recovery_codes: Some(codes),
-                error: None,
+                ..PageExtras::default()
             },
         ),
         Confirmed::Refused(message) => (
             Status::UnprocessableEntity,
             PageExtras {
                 error: Some(message.to_string()),
-                recovery_codes: None,
+                ..PageExtras::default()
             },
         ),
     };

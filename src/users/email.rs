@@ -30,7 +30,7 @@ impl Email {
         if super::lookalike::has_invisible(raw) {
             return Err(InvalidEmail::Invisible);
         }
-        parse_email(raw).map(Email)
+        parse_email(&map_domain(raw)?).map(Email)
     }
 
     /// A stored address; one that is not in normalized form is corruption, reported as a decode
@@ -65,6 +65,24 @@ impl AsRef<str> for Email {
     fn as_ref(&self) -> &str {
         &self.0
     }
+}
+
+/// Typed input with its domain mapped the way mail software resolves it (UTS-46, as IDNA does):
+/// `larkspur。example` (U+3002 ideographic full stop) and fullwidth letters become the
+/// `larkspur.example` they resolve to, so the address is stored — and compared — as the one it
+/// reaches; a trailing `。` becomes a trailing dot, which the shape check refuses. A domain UTS-46
+/// refuses (bad Punycode, disallowed characters) is not an address. Only typed input is mapped:
+/// stored rows are never re-judged.
+fn map_domain(raw: &str) -> Result<String, InvalidEmail> {
+    let email = normalize_email(raw);
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Ok(email);
+    };
+    let (mapped, checked) = idna::domain_to_unicode(domain);
+    if checked.is_err() {
+        return Err(InvalidEmail::Shape);
+    }
+    Ok(format!("{local}@{mapped}"))
 }
 
 /// Normalizes and checks the rough shape of an address; returns the stored form.
@@ -115,6 +133,28 @@ mod tests {
         let decomposed = "  jo\u{0308}rg@EXAMPLE.COM\t";
         assert_eq!(normalize_email(composed), normalize_email(decomposed));
         assert_eq!(normalize_email(composed), "j\u{00F6}rg@example.com");
+    }
+
+    #[test]
+    fn domains_are_mapped_as_mail_resolves_them() {
+        let mapped = |raw: &str| Email::parse(raw).map(|e| e.as_str().to_string());
+        assert_eq!(
+            mapped("sam.okafor@larkspur\u{3002}example"),
+            Ok("sam.okafor@larkspur.example".to_string())
+        );
+        assert_eq!(
+            mapped("sam.okafor@ＬＡＲＫＳＰＵＲ.example"),
+            Ok("sam.okafor@larkspur.example".to_string())
+        );
+        assert_eq!(
+            mapped("sam.okafor@larkspur.example\u{3002}"),
+            Err(InvalidEmail::Shape)
+        );
+        assert_eq!(mapped("a@xn--zz.example"), Err(InvalidEmail::Shape));
+        assert_eq!(
+            mapped("zoë@bücher.example"),
+            Ok("zoë@bücher.example".to_string())
+        );
     }
 
     #[test]

@@ -8,9 +8,13 @@
 //! - [`skeleton`]: a reduced form in the spirit of Unicode TR39 "confusable detection" — NFKC
 //!   compatibility folding, then Cyrillic, Greek and Latin letters that look like ASCII letters
 //!   mapped to them, then the ASCII sequences people misread (`rn`/`m`, `vv`/`w`, `1`/`l`,
-//!   `0`/`o`). Two different addresses with one skeleton look alike, so a new account whose
-//!   address looks like an existing one is refused. The table is the commonly abused subset, not
-//!   all of TR39's confusables.txt (which would need a dependency for one check).
+//!   `0`/`o`, and `i`/`l`, since a typed capital `I` reads as `l` and addresses are stored in
+//!   lowercase). Faint marks that hide at small sizes (breve, dot above or below: `okafŏr`,
+//!   `okaḟor`) are dropped, and hooked letters (`ɱ`) mapped; the plainly visible marks that tell
+//!   names apart (`jörg`, `josé`) are kept. Two different addresses with one skeleton look alike,
+//!   so a new account whose address looks like an existing account's or employee's is refused.
+//!   The table is the commonly abused subset, not all of TR39's confusables.txt (which would need
+//!   a dependency for one check).
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -99,6 +103,20 @@ const LOOKALIKES: &[(char, char)] = &[
     ('ᴡ', 'w'),
     ('ᴢ', 'z'),
     ('ꞵ', 'b'),
+    ('ɱ', 'm'),
+    ('ɦ', 'h'),
+    ('ɲ', 'n'),
+    ('ƒ', 'f'),
+    ('ɓ', 'b'),
+    ('ɗ', 'd'),
+    ('ƙ', 'k'),
+    ('ƥ', 'p'),
+    ('ʠ', 'q'),
+    ('ɽ', 'r'),
+    ('ʂ', 's'),
+    ('ƭ', 't'),
+    ('ʋ', 'v'),
+    ('ȥ', 'z'),
     // ASCII digits read as letters
     ('0', 'o'),
     ('1', 'l'),
@@ -107,8 +125,11 @@ const LOOKALIKES: &[(char, char)] = &[
 /// The form two look-alike addresses share (see the module notes). Input is expected in stored
 /// form (NFC, lowercase); invisible characters are dropped.
 pub fn skeleton(text: &str) -> String {
-    let mapped: String = text
-        .nfkc()
+    let folded: String = text.nfkc().collect();
+    let mapped: String = folded
+        .nfd()
+        .filter(|c| !is_faint_mark(*c))
+        .nfc()
         .flat_map(char::to_lowercase)
         .filter(|c| !is_invisible(*c))
         .map(|c| {
@@ -118,7 +139,17 @@ pub fn skeleton(text: &str) -> String {
                 .map_or(c, |(_, to)| *to)
         })
         .collect();
-    mapped.replace("rn", "m").replace("vv", "w")
+    // A capital I reads as l; stored addresses are lowercase, so i and l compare alike.
+    mapped
+        .replace("rn", "m")
+        .replace("vv", "w")
+        .replace('i', "l")
+}
+
+/// Combining marks too faint to notice at a glance: breve, dot above, dot below and the other
+/// marks written under a letter.
+fn is_faint_mark(c: char) -> bool {
+    matches!(c as u32, 0x0306 | 0x0307 | 0x0323..=0x0331)
 }
 
 #[cfg(test)]
@@ -147,5 +178,23 @@ mod tests {
         assert_eq!(skeleton("dana@example.com\u{200B}"), real);
         assert_ne!(skeleton("dina@example.com"), real);
         assert_ne!(skeleton("jörg@example.com"), skeleton("jorg@example.com"));
+    }
+
+    #[test]
+    fn the_red_teams_look_alikes_share_a_skeleton() {
+        let real = skeleton("sam.okafor@larkspur.example");
+        for typed in [
+            "sam.okafŏr@larkspur.example",
+            "sam.okaḟor@larkspur.example",
+            "saɱ.okafor@larkspur.example",
+            "sam.okafor@iarkspur.example",
+            "sam.okafor@Iarkspur.example",
+        ] {
+            assert_eq!(skeleton(typed), real, "{typed}");
+        }
+        assert_ne!(
+            skeleton("sam.okafor@larkspur.example"),
+            skeleton("sam.okafor@larkspur.test")
+        );
     }
 }

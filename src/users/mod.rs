@@ -250,17 +250,19 @@ impl User {
         Ok(User::try_from(row)?)
     }
 
-    /// Another account whose address reads like `email` without being it (a Cyrillic `а` for an
-    /// `a`, `rn` for `m`…). Every address is compared: accounts are created rarely, and an HR
+    /// Another account or employee whose address reads like `email` without being it (a Cyrillic
+    /// `а` for an `a`, `rn` for `m`, `ŏ` for `o`…). Every address is compared: accounts are created rarely, and an HR
     /// company's accounts fit in one scan.
     async fn looking_like(
         conn: &mut AnyConnection,
         email: &Email,
     ) -> Result<Option<Email>, sqlx::Error> {
         let wanted = lookalike::skeleton(email.as_str());
-        let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM users")
-            .fetch_all(&mut *conn)
-            .await?;
+        // Accounts and employee records alike: an invitation or import may name either.
+        let emails: Vec<String> =
+            sqlx::query_scalar("SELECT email FROM users UNION SELECT email FROM employees")
+                .fetch_all(&mut *conn)
+                .await?;
         emails
             .into_iter()
             .find(|other| other != email.as_str() && lookalike::skeleton(other) == wanted)

@@ -220,6 +220,37 @@ impl Passkeys {
             .await
     }
 
+    /// The account's passkeys added at or after `since`: (name, when), oldest first.
+    pub async fn added_since(
+        conn: &mut AnyConnection,
+        user_id: UserId,
+        since: i64,
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT name, created_at FROM passkeys WHERE user_id = $1 AND created_at >= $2 \
+             ORDER BY created_at, id",
+        )
+        .bind(user_id)
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await
+    }
+
+    /// Removes the account's passkeys added at or after `since`; their names.
+    pub async fn delete_added_since(
+        conn: &mut AnyConnection,
+        user_id: UserId,
+        since: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "DELETE FROM passkeys WHERE user_id = $1 AND created_at >= $2 RETURNING name",
+        )
+        .bind(user_id)
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await
+    }
+
     /// Removes every passkey of the account (an administrator's two-factor reset); how many.
     pub async fn delete_for_user(
         conn: &mut AnyConnection,

@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod csv;
 pub mod error_response;
 pub mod guards;
+pub mod handle;
 pub mod headers;
 pub mod next;
 pub mod page;

@@ -157,9 +157,22 @@ impl TestApp {
         )
     }
 
+    /// Authenticator apps switched on (enrolled and confirmed).
+    pub fn two_factor_switched_on(&self) -> Count<'_> {
+        Count::of(
+            self,
+            "SELECT COUNT(*) FROM two_factor WHERE enabled_at IS NOT NULL",
+        )
+    }
+
     /// Passkeys of everyone.
     pub fn passkeys(&self) -> Count<'_> {
         Count::of(self, "SELECT COUNT(*) FROM passkeys")
+    }
+
+    /// Passkeys by that name.
+    pub fn passkeys_named(&self, name: &str) -> Count<'_> {
+        Count::of(self, "SELECT COUNT(*) FROM passkeys WHERE name = $1").text(name)
     }
 
     /// Passkey challenges handed out and not yet answered or purged.
@@ -186,6 +199,15 @@ impl TestApp {
 
 /// The audit trail.
 impl TestApp {
+    /// Audit events of every kind but the mailer's own "mail sent" (written whenever the mailer
+    /// gets to a message).
+    pub fn audit_events_but_mail_sent(&self) -> Count<'_> {
+        Count::of(
+            self,
+            "SELECT COUNT(*) FROM audit_events WHERE kind <> 'mail_sent'",
+        )
+    }
+
     /// Audit events of every kind.
     pub fn audit_events(&self) -> Count<'_> {
         Count::of(self, "SELECT COUNT(*) FROM audit_events")

@@ -681,4 +681,138 @@ on_every_backend!(
     an_admin_without_two_factor_can_only_set_it_up_when_it_is_required,
     the_cli_resets_two_factor,
     turning_it_off_needs_the_password_and_a_current_code,
+    an_old_session_cannot_enrol_an_authenticator_without_the_password,
 );
+
+/// The red team's finding: a session an hour old enrolled the thief's own authenticator with a
+/// code alone. Past ten minutes no secret is shown and a code alone turns nothing on; the
+/// password shows a new secret, and the code of that secret (with the page's proof, so the
+/// password is typed once) turns it on.
+async fn an_old_session_cannot_enrol_an_authenticator_without_the_password(backend: Backend) {
+    let Some((app, dana)) = app_with_dana(backend, &[]).await else {
+        return;
+    };
+    let browser = &app.browser_signed_in_as(&dana).await;
+    // A secret seen while the sign-in was fresh…
+    let (_, page) = browser.opens("/account/two-factor").await;
+    let seen = text_of(&page, "totp-secret").expect("a fresh sign-in sees the secret");
+    // Fifty minutes on, the session kept alive in between (the idle timeout is thirty).
+    app.clock.advance(25 * 60);
+    assert!(browser.is_signed_in().await);
+    app.clock.advance(25 * 60);
+    // …does not turn two-factor on an hour later with a code alone.
+    let code = code_for(&seen, app.clock.now());
+    let late = browser
+        .submits(
+            "/account/two-factor",
+            "/account/two-factor",
+            &[("code", code.as_str())],
+        )
+        .await;
+    assert_eq!(late.status(), Status::UnprocessableEntity);
+    let page = body(late).await;
+    assert!(!page.contains("id=\"recovery-codes\""), "no recovery codes");
+    assert_eq!(app.two_factor_switched_on().await, 0);
+    // An hour-old session sees no secret at all, only the password form.
+    let (status, page) = browser.opens("/account/two-factor").await;
+    assert_eq!(status, Status::Ok);
+    assert!(text_of(&page, "totp-secret").is_none(), "no secret shown");
+    assert!(page.contains("id=\"step-up-first\""));
+    let wrong = browser
+        .submits(
+            "/account/two-factor",
+            "/account/two-factor",
+            &[("password", "not the password at all")],
+        )
+        .await;
+    assert_eq!(wrong.status(), Status::UnprocessableEntity);
+    assert!(text_of(&body(wrong).await, "totp-secret").is_none());
+    // The password shows a new secret (the one seen before is gone) with a proof of presence.
+    let shown = browser
+        .submits(
+            "/account/two-factor",
+            "/account/two-factor",
+            &[("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(shown.status(), Status::Ok);
+    let page = body(shown).await;
+    let secret = text_of(&page, "totp-secret").expect("the password shows a secret");
+    assert_ne!(secret, seen, "a secret shown before is replaced");
+    let proof = input_value(&page, "proof").expect("the proof rides along");
+    let token = csrf_token_for(&page, "/account/two-factor");
+    // A forged proof is no proof.
+    let code = code_for(&secret, app.clock.now());
+    let forged = browser
+        .posts(
+            "/account/two-factor",
+            &[
+                ("code", code.as_str()),
+                ("proof", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                ("csrf_token", token.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), Status::UnprocessableEntity);
+    drop(forged);
+    let on = browser
+        .posts(
+            "/account/two-factor",
+            &[
+                ("code", code.as_str()),
+                ("proof", proof.as_str()),
+                ("csrf_token", token.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(on.status(), Status::Ok);
+    assert_eq!(recovery_codes_in(&body(on).await).len(), 10);
+    // The mail says what to do if it was not you.
+    let mails = wait_for_outbox(&app, 1).await;
+    let mail = mails
+        .iter()
+        .find(|m| m.contains("Two-factor sign-in was turned on"))
+        .expect("the confirmation mail");
+    assert!(mail.contains("If this was not you"), "{mail}");
+    assert!(mail.contains("/password/forgot"), "{mail}");
+    assert!(mail.contains("added in the last 24 hours"), "{mail}");
+}
+
+/// An administrator held until they set up two-factor, signed in long ago, still gets through:
+/// with the password.
+#[rocket::async_test]
+async fn a_held_admin_signed_in_long_ago_enrols_with_the_password() {
+    let settings = [("require_two_factor_for_admins", Value::from(true))];
+    let app = spawn_app_with(Backend::Sqlite, &settings).await.unwrap();
+    app.sign_in_as_admin().await;
+    app.clock.advance(11 * 60);
+    let (status, page) = app.browser.opens("/account/two-factor").await;
+    assert_eq!(status, Status::Ok);
+    assert!(page.contains("id=\"two-factor-required\""));
+    assert!(page.contains("id=\"step-up-first\""));
+    let shown = app
+        .browser
+        .submits(
+            "/account/two-factor",
+            "/account/two-factor",
+            &[("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(shown.status(), Status::Ok);
+    let page = body(shown).await;
+    let secret = text_of(&page, "totp-secret").expect("the secret");
+    let proof = input_value(&page, "proof").expect("the proof");
+    let code = code_for(&secret, app.clock.now());
+    let on = app
+        .browser
+        .submits(
+            "/account/two-factor",
+            "/account/two-factor",
+            &[("code", code.as_str()), ("proof", proof.as_str())],
+        )
+        .await;
+    assert_eq!(on.status(), Status::Ok);
+    drop(on);
+    let (status, _) = app.browser.opens("/admin/users").await;
+    assert_eq!(status, Status::Ok, "enrolled, the admin pages open");
+}

@@ -11,9 +11,9 @@ use crate::auth::AdminUser;
 use crate::ids::UserId;
 use crate::routes::CsrfOnly;
 use crate::text::search_term;
-use crate::token::is_handle;
 use crate::web::cookies::SessionCookie;
 use crate::web::guards::AdminForm;
+use crate::web::handle::{Handle, NotAHandle};
 use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
 use crate::web::views::SessionRow;
 
@@ -47,14 +47,12 @@ pub(super) async fn sessions_page(
 
 #[post("/admin/sessions/<handle>/revoke", data = "<form>")]
 async fn revoke_session(
-    handle: &str,
+    handle: Result<Handle<'_>, NotAHandle>,
     form: AdminForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    if !is_handle(handle) {
-        return Err(AppError::NotFound);
-    }
+    let handle = handle?.as_str();
     let here = uri!(sessions_page(_, _));
     match sessions::revoke(app, &form.actor, handle).await? {
         Revoke::AlreadyEnded => Ok(page::done(here, "That session had already ended.")),

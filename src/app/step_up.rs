@@ -1,0 +1,189 @@
+//! The one rule for every change that adds or changes a way into an account (an authenticator
+//! app, recovery codes, a passkey, later a linked SSO identity): a sign-in within the last
+//! [`FRESH_SIGN_IN_SECONDS`], or else the password — and a current code when the account has an
+//! authenticator app. A stolen session cookie alone therefore cannot add the thief's own way in.
+
+use serde::Serialize;
+
+use super::sessions::own_event;
+use super::sign_in::code::{check_code, AcceptedCode};
+use super::sign_in::count_guess;
+use super::sign_in::{check_current_password, PasswordCheck};
+use super::App;
+use crate::app::error::AppResult;
+use crate::audit::{EventKind, Origin};
+use crate::auth::CurrentSession;
+use crate::users::password::Password;
+use crate::users::two_factor::TwoFactorRow;
+use crate::users::User;
+
+/// Within this long of signing in, adding a way in needs no password (GitHub's "sudo mode");
+/// after it, the password is asked again (and a code, see [`StepUp`]).
+pub const FRESH_SIGN_IN_SECONDS: i64 = 10 * 60;
+
+/// What a change to one's ways in asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepUp {
+    /// Signed in within [`FRESH_SIGN_IN_SECONDS`]: that sign-in was proof enough.
+    Nothing,
+    /// The password.
+    Password,
+    /// The password and a current code (the account has an authenticator app).
+    PasswordAndCode,
+}
+
+/// What this session must give to add or change a way in now.
+pub fn step_up(app: &App, current: &CurrentSession) -> StepUp {
+    let session = &current.session;
+    if app.clock.now() - session.created_at < FRESH_SIGN_IN_SECONDS {
+        StepUp::Nothing
+    } else if session.two_factor_enabled {
+        StepUp::PasswordAndCode
+    } else {
+        StepUp::Password
+    }
+}
+
+/// What the person typed to confirm a change (`Debug` redacts both).
+pub struct Confirmation<'a> {
+    pub password: &'a Password,
+    pub code: &'a str,
+}
+
+impl std::fmt::Debug for Confirmation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Confirmation(<redacted>)")
+    }
+}
+
+/// A fresh sign-in, or else the right password — and a current code when the account has an
+/// authenticator app (each a throttled guess like any other). `Err` says what the person must do.
+pub async fn confirm_presence(
+    app: &App,
+    current: &CurrentSession,
+    confirmation: &Confirmation<'_>,
+    origin: &Origin,
+) -> AppResult<Result<(), &'static str>> {
+    let password = confirmation.password;
+    match step_up(app, current) {
+        StepUp::Nothing => Ok(Ok(())),
+        _ if password.is_empty() => Ok(Err(
+            "You signed in more than ten minutes ago: reload this page and confirm with your \
+             password.",
+        )),
+        StepUp::Password => {
+            let check = PasswordCheck::Complete;
+            Ok(
+                match check_current_password(app, current, password, origin, check).await? {
+                    Some(_) => Ok(()),
+                    None => Err("Your password is incorrect."),
+                },
+            )
+        }
+        StepUp::PasswordAndCode if confirmation.code.trim().is_empty() => Ok(Err(
+            "Enter a current code from your authenticator app (or a recovery code) with your \
+             password.",
+        )),
+        StepUp::PasswordAndCode => {
+            let code = confirmation.code;
+            confirm_password_and_code(app, current, password, code, origin).await
+        }
+    }
+}
+
+/// A page that needs two posts to make one change (two-factor enrolment: see the secret, then
+/// confirm it with a code) hands the person who passed [`confirm_presence`] on the first post a
+/// short-lived proof for the second, so the password is typed once. The proof is sealed under
+/// the application's secret key and bound to this session: a cookie thief cannot make one.
+pub fn presence_proof(app: &App, current: &CurrentSession) -> String {
+    let expires = app.clock.now() + FRESH_SIGN_IN_SECONDS;
+    app.two_factor
+        .sealer
+        .seal(&expires.to_string(), &proof_context(current))
+}
+
+/// Whether `proof` is one [`presence_proof`] made for this session and still within its time.
+pub fn holds_presence_proof(app: &App, current: &CurrentSession, proof: &str) -> bool {
+    if proof.is_empty() {
+        return false;
+    }
+    app.two_factor
+        .sealer
+        .open(proof, &proof_context(current))
+        .ok()
+        .and_then(|expires| expires.parse::<i64>().ok())
+        .is_some_and(|expires| app.clock.now() < expires)
+}
+
+fn proof_context(current: &CurrentSession) -> String {
+    format!("step-up proof of session {}", current.session.id)
+}
+
+/// Checks the password and a current code (authenticator or recovery) of the signed-in person,
+/// then runs `change` in the transaction that spends the code. Both checks are throttled guesses.
+pub(super) async fn with_password_and_code(
+    app: &App,
+    current: &CurrentSession,
+    password: &Password,
+    code: &str,
+    origin: &Origin,
+) -> AppResult<Result<(User, AcceptedCode), &'static str>> {
+    let check = PasswordCheck::BeforeCode;
+    let Some(user) = check_current_password(app, current, password, origin, check).await? else {
+        return Ok(Err("Your password is incorrect."));
+    };
+    let now = app.clock.now();
+    let row = TwoFactorRow::find(&mut *app.db.read().await?, user.id).await?;
+    let Some(row) = row.filter(TwoFactorRow::is_enabled) else {
+        return Ok(Err("Two-factor sign-in is not on."));
+    };
+    count_guess(app, user.email.as_str(), None, origin, now).await?;
+    match check_code(app, &row, code, now) {
+        Ok(accepted) => Ok(Ok((user, accepted))),
+        Err(reason) => {
+            let event =
+                own_event(current, EventKind::TwoFactorFailed, origin).detail(reason.as_str());
+            app.record_alone(event).await?;
+            Ok(Err("That code is not right. Enter the current code from your authenticator app, or an unused recovery code."))
+        }
+    }
+}
+
+/// Checks the password and a current code, and spends the code (with the guesses settled): the
+/// step-up a sensitive change asks of an account with two-factor. `Err` says what was wrong.
+pub(super) async fn confirm_password_and_code(
+    app: &App,
+    current: &CurrentSession,
+    password: &Password,
+    code: &str,
+    origin: &Origin,
+) -> AppResult<Result<(), &'static str>> {
+    let (user, accepted) =
+        match with_password_and_code(app, current, password, code, origin).await? {
+            Ok(checked) => checked,
+            Err(message) => return Ok(Err(message)),
+        };
+    let mut tx = app.db.begin_write().await?;
+    if !accepted.spend(&mut tx, user.id, app.clock.now()).await? {
+        tx.rollback().await?;
+        return Ok(Err("That code was already used."));
+    }
+    settle_guesses(app, &mut tx, &user, origin).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Both the password and the code were right: the account's failures are cleared and the code
+/// guess's slot goes back to the address (the password's went back already).
+pub(super) async fn settle_guesses(
+    app: &App,
+    tx: &mut sqlx::AnyConnection,
+    user: &User,
+    origin: &Origin,
+) -> Result<(), sqlx::Error> {
+    let ip = origin.ip.as_deref();
+    app.throttle
+        .record_success(tx, user.email.as_str(), ip)
+        .await
+}
