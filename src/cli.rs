@@ -313,7 +313,7 @@ fn print_link(issued: &IssuedLink) {
         issued.user.email
     );
     if let Some(link) = &issued.shown {
-        println!("{link}");
+        println!("{}", link.expose());
     }
 }
 
@@ -395,7 +395,7 @@ pub async fn run_demo(figment: &Figment, seed: u64) -> anyhow::Result<()> {
             "  {:<9} {:<34} password: {}   ({}, {})",
             account.role.as_str(),
             account.email,
-            account.password,
+            account.password.expose(),
             account.name,
             account.title
         );

@@ -162,7 +162,7 @@ mod tests {
             .unwrap();
         assert!(confirmed(&db, &actor).await);
         let mut conn = db.read().await.unwrap();
-        session::delete_by_token(&mut conn, &issued.token)
+        session::delete_by_token(&mut conn, issued.token.expose())
             .await
             .unwrap();
         drop(conn);

@@ -14,6 +14,7 @@ use crate::hr::department::Department;
 use crate::hr::employee::{DepartmentChoice, EmployeeFields};
 use crate::hr::Employee;
 use crate::ids::{DepartmentId, EmployeeId};
+use crate::secret::Secret;
 use crate::users::password::HashError;
 use crate::users::{CreateUserError, Email, NewUser, Role, User};
 
@@ -31,23 +32,13 @@ pub enum DemoError {
 }
 
 /// A demo sign-in, with its password in clear text for the operator to hand out.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DemoAccount {
     pub email: String,
     pub name: String,
     pub title: String,
     pub role: Role,
-    pub password: String,
-}
-
-impl std::fmt::Debug for DemoAccount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DemoAccount")
-            .field("email", &self.email)
-            .field("role", &self.role)
-            .field("password", &"<redacted>")
-            .finish_non_exhaustive()
-    }
+    pub password: Secret<String>,
 }
 
 /// What a fill wrote.
@@ -93,7 +84,7 @@ pub async fn fill(app: &App, seed: u64, today: NaiveDate) -> Result<DemoReport, 
             name: person.name.clone(),
             title: person.title.clone(),
             role,
-            password,
+            password: password.into(),
         });
     }
     install(db, &company, &accounts, &hashes, app.clock.now()).await?;

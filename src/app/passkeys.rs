@@ -11,11 +11,9 @@ use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential, Uui
 use webauthn_rs_proto::ResidentKeyRequirement;
 
 use super::sessions::own_event;
-use super::sign_in::passkey::{
-    count_address, issue_challenge, take_ceremony, Begun, CEREMONY_GONE,
-};
+use super::sign_in::passkey::{count_address, issue_challenge, take_ceremony, Begun};
 // Adding or removing a passkey follows the one rule for every way in (see `step_up`).
-use super::step_up::{confirm_presence, step_up};
+use super::step_up::{confirm_presence, step_up, PresenceRefusal};
 pub use super::step_up::{Confirmation, StepUp, FRESH_SIGN_IN_SECONDS};
 use super::App;
 use crate::app::error::{AppError, AppResult};
@@ -66,24 +64,26 @@ pub async fn begin_registration(
     name: &str,
     confirmation: &Confirmation<'_>,
     origin: &Origin,
-) -> AppResult<Begun> {
+) -> AppResult<Begun<PasskeyChangeRefusal>> {
     let webauthn = match app.passkeys.webauthn() {
         Ok(webauthn) => webauthn,
-        Err(why) => return Ok(Begun::Refused(why.to_string())),
+        Err(why) => {
+            return Ok(Begun::Refused(PasskeyChangeRefusal::Unavailable(
+                why.into(),
+            )))
+        }
     };
     let name = match clean_name(name) {
         Ok(name) => name,
-        Err(why) => return Ok(Begun::Refused(why.to_string())),
+        Err(why) => return Ok(Begun::Refused(PasskeyChangeRefusal::BadName(why))),
     };
     if let Err(why) = confirm_presence(app, current, confirmation, origin).await? {
-        return Ok(Begun::Refused(why.to_string()));
+        return Ok(Begun::Refused(PasskeyChangeRefusal::NotPresent(why)));
     }
     let session = &current.session;
     let registered = Passkeys::registered_for(&mut *app.db.read().await?, session.user_id).await?;
     if registered.count >= MAX_PASSKEYS_PER_ACCOUNT {
-        return Ok(Begun::Refused(format!(
-            "An account can have at most {MAX_PASSKEYS_PER_ACCOUNT} passkeys: remove one first."
-        )));
+        return Ok(Begun::Refused(PasskeyChangeRefusal::TooMany));
     }
     // Every passkey of an account carries the same WebAuthn user id: random, never the row id or
     // the e-mail (authenticators may show or sync it).
@@ -122,8 +122,28 @@ pub enum Registration {
     Added {
         name: String,
     },
-    /// Nothing was stored; the message says why.
-    Refused(&'static str),
+    /// Nothing was stored.
+    Refused(PasskeyChangeRefusal),
+}
+
+/// Why adding, renaming or removing a passkey was refused (worded by `web::refusals`); nothing
+/// changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasskeyChangeRefusal {
+    /// Passkeys cannot work on this deployment; the sentence says why (see `RelyingParty`).
+    Unavailable(String),
+    /// The name breaks a rule; the rule's own sentence.
+    BadName(&'static str),
+    /// The sign-in is not fresh and the person did not confirm who they are.
+    NotPresent(PresenceRefusal),
+    /// The account has [`MAX_PASSKEYS_PER_ACCOUNT`] already.
+    TooMany,
+    /// The challenge expired or was answered already.
+    CeremonyGone,
+    /// The browser's answer did not check out.
+    AnswerRejected,
+    /// This very credential is registered already.
+    AlreadyRegistered,
 }
 
 /// The second half of adding a passkey: the browser's answer to the challenge this session was
@@ -136,7 +156,10 @@ pub async fn finish_registration(
     origin: &Origin,
 ) -> AppResult<Registration> {
     let Ok(webauthn) = app.passkeys.webauthn() else {
-        return Ok(Registration::Refused("Passkeys are not available here."));
+        let why = "Passkeys are not available here.";
+        return Ok(Registration::Refused(PasskeyChangeRefusal::Unavailable(
+            why.into(),
+        )));
     };
     let session = &current.session;
     let now = app.clock.now();
@@ -151,7 +174,7 @@ pub async fn finish_registration(
                 _ => "no such challenge for this session (already answered, or never issued)",
             };
             app.record_alone(refused(why)).await?;
-            return Ok(Registration::Refused(CEREMONY_GONE));
+            return Ok(Registration::Refused(PasskeyChangeRefusal::CeremonyGone));
         }
     };
     let RegistrationState { user_handle, state } = serde_json::from_str(&ceremony.state)?;
@@ -167,10 +190,7 @@ pub async fn finish_registration(
         Ok(passkey) => passkey,
         Err(why) => {
             app.record_alone(refused(&why)).await?;
-            return Ok(Registration::Refused(
-                "The passkey could not be registered: your browser's answer did not check out. \
-                 Please try again.",
-            ));
+            return Ok(Registration::Refused(PasskeyChangeRefusal::AnswerRejected));
         }
     };
     let user_handle = user_handle.to_string();
@@ -190,16 +210,14 @@ pub async fn finish_registration(
         tx.rollback().await?;
         app.record_alone(refused("the account has the most passkeys allowed"))
             .await?;
-        return Ok(Registration::Refused(
-            "Your account has the most passkeys allowed: remove one first.",
-        ));
+        return Ok(Registration::Refused(PasskeyChangeRefusal::TooMany));
     }
     if Passkeys::insert(&mut tx, &new, now).await?.is_none() {
         tx.rollback().await?;
         app.record_alone(refused("credential already registered"))
             .await?;
         return Ok(Registration::Refused(
-            "That passkey is already registered here.",
+            PasskeyChangeRefusal::AlreadyRegistered,
         ));
     }
     let change = Change {
@@ -251,8 +269,8 @@ pub enum PasskeyChange {
     },
     /// Not one of the person's passkeys (or gone already).
     NotFound,
-    /// Nothing changed; the message says why.
-    Refused(&'static str),
+    /// Nothing changed.
+    Refused(PasskeyChangeRefusal),
 }
 
 /// Renames one of the person's passkeys.
@@ -265,7 +283,7 @@ pub async fn rename(
 ) -> AppResult<PasskeyChange> {
     let name = match clean_name(name) {
         Ok(name) => name,
-        Err(why) => return Ok(PasskeyChange::Refused(why)),
+        Err(why) => return Ok(PasskeyChange::Refused(PasskeyChangeRefusal::BadName(why))),
     };
     let mut tx = app.db.begin_write().await?;
     let user_id = current.session.user_id;
@@ -295,7 +313,9 @@ pub async fn remove(
     origin: &Origin,
 ) -> AppResult<PasskeyChange> {
     if let Err(why) = confirm_presence(app, current, confirmation, origin).await? {
-        return Ok(PasskeyChange::Refused(why));
+        return Ok(PasskeyChange::Refused(PasskeyChangeRefusal::NotPresent(
+            why,
+        )));
     }
     let now = app.clock.now();
     let user_id = current.session.user_id;

@@ -14,6 +14,7 @@ use crate::audit::{self, Event, EventKind, EventRecord, Origin};
 use crate::auth::session;
 use crate::auth::CurrentSession;
 use crate::mail::messages;
+use crate::secret::Secret;
 use crate::token::looks_like_token;
 use crate::users::links::{self, LinkPurpose, MintedLink};
 use crate::users::password::{check_new_password, Password};
@@ -275,22 +276,12 @@ impl Delivery {
 }
 
 /// A link that was made.
+#[derive(Debug)]
 pub struct IssuedLink {
     pub user: User,
     pub purpose: LinkPurpose,
     /// The absolute link, for [`Delivery::Operator`] only.
-    pub shown: Option<String>,
-}
-
-impl std::fmt::Debug for IssuedLink {
-    // The link is a live credential: never printed by accident.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedLink")
-            .field("user", &self.user)
-            .field("purpose", &self.purpose)
-            .field("shown", &self.shown.as_ref().map(|_| "<redacted>"))
-            .finish()
-    }
+    pub shown: Option<Secret<String>>,
 }
 
 /// Stores `minted` for `user`, mails it or hands it back, and writes the event — inside `tx`.
@@ -328,7 +319,7 @@ async fn issue_link(
     Ok(Some(IssuedLink {
         user,
         purpose,
-        shown,
+        shown: shown.map(Secret::new),
     }))
 }
 

@@ -13,6 +13,7 @@ use super::App;
 use crate::app::error::AppResult;
 use crate::audit::{EventKind, Origin};
 use crate::auth::CurrentSession;
+use crate::secret::Secret;
 use crate::users::password::Password;
 use crate::users::two_factor::TwoFactorRow;
 use crate::users::User;
@@ -45,48 +46,54 @@ pub fn step_up(app: &App, current: &CurrentSession) -> StepUp {
     }
 }
 
-/// What the person typed to confirm a change (`Debug` redacts both).
+/// What the person typed to confirm a change.
+#[derive(Debug)]
 pub struct Confirmation<'a> {
     pub password: &'a Password,
-    pub code: &'a str,
+    pub code: Secret<&'a str>,
 }
 
-impl std::fmt::Debug for Confirmation<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Confirmation(<redacted>)")
-    }
+/// Why the person was not taken to be present (worded by `web::refusals`); nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresenceRefusal {
+    /// The sign-in is older than [`FRESH_SIGN_IN_SECONDS`] and no password came with the change.
+    PasswordNeeded,
+    WrongPassword,
+    /// The account has an authenticator app and no code came with the password.
+    CodeNeeded,
+    /// A code was asked for, but the account has no authenticator app (any more).
+    TwoFactorOff,
+    WrongCode,
+    /// The code was right but a parallel request used it first.
+    CodeAlreadyUsed,
 }
 
 /// A fresh sign-in, or else the right password — and a current code when the account has an
-/// authenticator app (each a throttled guess like any other). `Err` says what the person must do.
+/// authenticator app (each a throttled guess like any other). `Err` says what is missing.
 pub async fn confirm_presence(
     app: &App,
     current: &CurrentSession,
     confirmation: &Confirmation<'_>,
     origin: &Origin,
-) -> AppResult<Result<(), &'static str>> {
+) -> AppResult<Result<(), PresenceRefusal>> {
     let password = confirmation.password;
     match step_up(app, current) {
         StepUp::Nothing => Ok(Ok(())),
-        _ if password.is_empty() => Ok(Err(
-            "You signed in more than ten minutes ago: reload this page and confirm with your \
-             password.",
-        )),
+        _ if password.is_empty() => Ok(Err(PresenceRefusal::PasswordNeeded)),
         StepUp::Password => {
             let check = PasswordCheck::Complete;
             Ok(
                 match check_current_password(app, current, password, origin, check).await? {
                     Some(_) => Ok(()),
-                    None => Err("Your password is incorrect."),
+                    None => Err(PresenceRefusal::WrongPassword),
                 },
             )
         }
-        StepUp::PasswordAndCode if confirmation.code.trim().is_empty() => Ok(Err(
-            "Enter a current code from your authenticator app (or a recovery code) with your \
-             password.",
-        )),
+        StepUp::PasswordAndCode if confirmation.code.expose().trim().is_empty() => {
+            Ok(Err(PresenceRefusal::CodeNeeded))
+        }
         StepUp::PasswordAndCode => {
-            let code = confirmation.code;
+            let code = confirmation.code.expose();
             confirm_password_and_code(app, current, password, code, origin).await
         }
     }
@@ -128,15 +135,15 @@ pub(super) async fn with_password_and_code(
     password: &Password,
     code: &str,
     origin: &Origin,
-) -> AppResult<Result<(User, AcceptedCode), &'static str>> {
+) -> AppResult<Result<(User, AcceptedCode), PresenceRefusal>> {
     let check = PasswordCheck::BeforeCode;
     let Some(user) = check_current_password(app, current, password, origin, check).await? else {
-        return Ok(Err("Your password is incorrect."));
+        return Ok(Err(PresenceRefusal::WrongPassword));
     };
     let now = app.clock.now();
     let row = TwoFactorRow::find(&mut *app.db.read().await?, user.id).await?;
     let Some(row) = row.filter(TwoFactorRow::is_enabled) else {
-        return Ok(Err("Two-factor sign-in is not on."));
+        return Ok(Err(PresenceRefusal::TwoFactorOff));
     };
     count_guess(app, user.email.as_str(), None, origin, now).await?;
     match check_code(app, &row, code, now) {
@@ -145,7 +152,7 @@ pub(super) async fn with_password_and_code(
             let event =
                 own_event(current, EventKind::TwoFactorFailed, origin).detail(reason.as_str());
             app.record_alone(event).await?;
-            Ok(Err("That code is not right. Enter the current code from your authenticator app, or an unused recovery code."))
+            Ok(Err(PresenceRefusal::WrongCode))
         }
     }
 }
@@ -158,7 +165,7 @@ pub(super) async fn confirm_password_and_code(
     password: &Password,
     code: &str,
     origin: &Origin,
-) -> AppResult<Result<(), &'static str>> {
+) -> AppResult<Result<(), PresenceRefusal>> {
     let (user, accepted) =
         match with_password_and_code(app, current, password, code, origin).await? {
             Ok(checked) => checked,
@@ -167,7 +174,7 @@ pub(super) async fn confirm_password_and_code(
     let mut tx = app.db.begin_write().await?;
     if !accepted.spend(&mut tx, user.id, app.clock.now()).await? {
         tx.rollback().await?;
-        return Ok(Err("That code was already used."));
+        return Ok(Err(PresenceRefusal::CodeAlreadyUsed));
     }
     settle_guesses(app, &mut tx, &user, origin).await?;
     tx.commit().await?;

@@ -4,7 +4,7 @@
 
 use super::sessions::own_event;
 use super::sign_in::code::open_secret;
-use super::step_up::{self, settle_guesses, with_password_and_code, StepUp};
+use super::step_up::{self, settle_guesses, with_password_and_code, PresenceRefusal, StepUp};
 use super::{AccountRef, Actor, App};
 use crate::app::error::AppResult;
 use crate::audit::{self, EventKind, Origin};
@@ -12,6 +12,7 @@ use crate::auth::session;
 use crate::auth::{pending_login, CurrentSession};
 use crate::ids::UserId;
 use crate::mail::messages;
+use crate::secret::Secret;
 use crate::users::devices::KnownDevice;
 use crate::users::passkeys::Passkeys;
 use crate::users::password::Password;
@@ -37,26 +38,19 @@ pub enum TwoFactorStatus {
     StepUpFirst(StepUp),
 }
 
-/// A secret waiting for its first code. (`Debug` redacts the secret.)
+/// A secret waiting for its first code, as text and as a QR code (both show the secret).
+#[derive(Debug)]
 pub struct Enrolment {
-    pub base32: String,
-    pub qr_svg: String,
+    pub base32: Secret<String>,
+    pub qr_svg: Secret<String>,
     pub account: String,
-}
-
-impl std::fmt::Debug for Enrolment {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Enrolment")
-            .field("account", &self.account)
-            .finish_non_exhaustive()
-    }
 }
 
 fn enrolment(secret: &TotpSecret, current: &CurrentSession) -> Enrolment {
     let account = current.session.user_email.as_str().to_string();
     Enrolment {
-        base32: secret.base32(),
-        qr_svg: secret.qr_svg(ISSUER, &account),
+        base32: secret.base32().into(),
+        qr_svg: secret.qr_svg(ISSUER, &account).into(),
         account,
     }
 }
@@ -115,9 +109,9 @@ pub async fn status(
 pub enum Revealed {
     /// A new secret waits (any secret shown before is replaced; [`status`] with the proof shows
     /// it), and the proof of presence the confirming post carries, so the password is typed once.
-    Secret { proof: String },
-    /// Nothing shown; the message says why.
-    Refused(&'static str),
+    Secret { proof: Secret<String> },
+    /// Nothing shown.
+    Refused(PresenceRefusal),
 }
 
 /// A sign-in older than ten minutes asks for the password (and a code) before a secret is
@@ -138,21 +132,22 @@ pub async fn reveal(
     TwoFactorRow::start(&mut tx, &app.two_factor.sealer, user_id, &secret, now).await?;
     tx.commit().await?;
     Ok(Revealed::Secret {
-        proof: step_up::presence_proof(app, current),
+        proof: step_up::presence_proof(app, current).into(),
     })
 }
 
-/// How confirming an enrolment went. (`Debug` by hand: the codes are secrets.)
+/// How confirming an enrolment went.
+#[derive(Debug)]
 pub enum Confirmation {
     /// On; the recovery codes to show this once (only their hashes are kept).
-    On { recovery_codes: Vec<String> },
+    On { recovery_codes: Secret<Vec<String>> },
     /// The code is not the authenticator's current one; nothing changed.
     WrongCode,
     /// It was already on (another tab): nothing changed.
     AlreadyOn,
     /// The sign-in is not fresh and no proof of presence came with the code: nothing changed;
-    /// the message says what to do.
-    StepUpNeeded(&'static str),
+    /// what was missing.
+    StepUpNeeded(PresenceRefusal),
 }
 
 /// Switches two-factor on once the person typed the current code of the secret they were shown.
@@ -165,7 +160,7 @@ pub async fn confirm(
     presence: Presence<'_>,
     origin: &Origin,
 ) -> AppResult<Confirmation> {
-    if !step_up::holds_presence_proof(app, current, presence.proof) {
+    if !step_up::holds_presence_proof(app, current, presence.proof.expose()) {
         let confirmation = &presence.confirmation;
         if let Err(why) = step_up::confirm_presence(app, current, confirmation, origin).await? {
             return Ok(Confirmation::StepUpNeeded(why));
@@ -204,43 +199,25 @@ pub async fn confirm(
     app.queue_mail(&mut tx, &user, letter, now).await?;
     tx.commit().await?;
     app.mail_queued();
-    Ok(Confirmation::On { recovery_codes })
-}
-
-impl std::fmt::Debug for Confirmation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Confirmation::On { .. } => "On { recovery_codes: <redacted> }",
-            Confirmation::WrongCode => "WrongCode",
-            Confirmation::AlreadyOn => "AlreadyOn",
-            Confirmation::StepUpNeeded(_) => "StepUpNeeded",
-        })
-    }
+    Ok(Confirmation::On {
+        recovery_codes: recovery_codes.into(),
+    })
 }
 
 /// What an enrolment's confirming post brings to show the person is present: the proof from
 /// [`reveal`], or the password (and code) typed again.
 #[derive(Debug)]
 pub struct Presence<'a> {
-    pub proof: &'a str,
+    pub proof: Secret<&'a str>,
     pub confirmation: step_up::Confirmation<'a>,
 }
 
-/// How a change that needs the password and a current code went. (`Debug` by hand: what is done
-/// may be new recovery codes.)
+/// How a change that needs the password and a current code went.
+#[derive(Debug)]
 pub enum Confirmed<T> {
     Done(T),
-    /// Nothing changed; the message says why.
-    Refused(&'static str),
-}
-
-impl<T> std::fmt::Debug for Confirmed<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Confirmed::Done(_) => f.write_str("Done(<redacted>)"),
-            Confirmed::Refused(why) => f.debug_tuple("Refused").field(why).finish(),
-        }
-    }
+    /// Nothing changed.
+    Refused(PresenceRefusal),
 }
 
 /// Turns two-factor off (the password and a current code are needed), audited and mailed.
@@ -260,7 +237,7 @@ pub async fn turn_off(
     let mut tx = app.db.begin_write().await?;
     if !accepted.spend(&mut tx, user.id, now).await? {
         tx.rollback().await?;
-        return Ok(Confirmed::Refused("That code was already used."));
+        return Ok(Confirmed::Refused(PresenceRefusal::CodeAlreadyUsed));
     }
     settle_guesses(app, &mut tx, &user, origin).await?;
     TwoFactorRow::remove(&mut tx, user.id).await?;
@@ -282,7 +259,7 @@ pub async fn renew_recovery_codes(
     password: &Password,
     code: &str,
     origin: &Origin,
-) -> AppResult<Confirmed<Vec<String>>> {
+) -> AppResult<Confirmed<Secret<Vec<String>>>> {
     let (user, accepted) =
         match with_password_and_code(app, current, password, code, origin).await? {
             Ok(checked) => checked,
@@ -293,7 +270,7 @@ pub async fn renew_recovery_codes(
     let mut tx = app.db.begin_write().await?;
     if !accepted.spend(&mut tx, user.id, now).await? {
         tx.rollback().await?;
-        return Ok(Confirmed::Refused("That code was already used."));
+        return Ok(Confirmed::Refused(PresenceRefusal::CodeAlreadyUsed));
     }
     settle_guesses(app, &mut tx, &user, origin).await?;
     RecoveryCodes::replace(&mut tx, user.id, &codes, now).await?;
@@ -303,7 +280,7 @@ pub async fn renew_recovery_codes(
     app.queue_mail(&mut tx, &user, letter, now).await?;
     tx.commit().await?;
     app.mail_queued();
-    Ok(Confirmed::Done(codes))
+    Ok(Confirmed::Done(codes.into()))
 }
 
 /// An administrator's (or the operator's) reset of someone's second factor.

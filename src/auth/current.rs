@@ -5,37 +5,32 @@
 use super::csrf;
 use super::session::ActiveSession;
 use crate::ids::UserId;
+use crate::secret::Secret;
 use crate::users::{Email, Role};
 
 /// The signed-in session of this request, with the cookie token it was found by.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CurrentSession {
     pub session: ActiveSession,
-    token: String,
-}
-
-impl std::fmt::Debug for CurrentSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CurrentSession")
-            .field("session", &self.session.handle)
-            .field("user_id", &self.session.user_id)
-            .finish_non_exhaustive()
-    }
+    token: Secret<String>,
 }
 
 impl CurrentSession {
     pub fn new(session: ActiveSession, token: String) -> CurrentSession {
-        CurrentSession { session, token }
+        CurrentSession {
+            session,
+            token: token.into(),
+        }
     }
 
     /// The cookie token (needed to log out or rotate); never render or log it.
     pub fn token(&self) -> &str {
-        &self.token
+        self.token.expose()
     }
 
     /// A freshly masked CSRF token for this session's forms.
     pub fn csrf_token(&self) -> String {
-        csrf::masked_token(&self.session.csrf_secret)
+        csrf::masked_token(self.session.csrf_secret.expose())
     }
 
     /// What this session must do before anything else, under the

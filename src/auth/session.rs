@@ -12,6 +12,7 @@ use sqlx::{AnyConnection, FromRow};
 
 use super::{hash_token, random_token};
 use crate::ids::{SessionId, UserId};
+use crate::secret::Secret;
 use crate::text::like_pattern;
 use crate::users::{Email, Role, User};
 
@@ -152,7 +153,7 @@ pub struct SessionOrigin {
 }
 
 /// A live session joined with its (enabled) user, as loaded once per request.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ActiveSession {
     pub id: SessionId,
     pub handle: String,
@@ -172,35 +173,14 @@ pub struct ActiveSession {
     /// administrator without one on /account/two-factor).
     pub two_factor_enabled: bool,
     /// Per-session CSRF secret; never rendered unmasked.
-    pub csrf_secret: String,
+    pub csrf_secret: Secret<String>,
 }
 
 /// A freshly created or rotated session plus the token that goes into the cookie (and nowhere else).
+#[derive(Debug)]
 pub struct IssuedSession {
-    pub token: String,
+    pub token: Secret<String>,
     pub session: ActiveSession,
-}
-
-impl std::fmt::Debug for ActiveSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ActiveSession")
-            .field("id", &self.id)
-            .field("handle", &self.handle)
-            .field("user_id", &self.user_id)
-            .field("expires_at", &self.expires_at)
-            .field("remember", &self.remember)
-            .field("csrf_secret", &"<redacted>")
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for IssuedSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedSession")
-            .field("token", &"<redacted>")
-            .field("session", &self.session)
-            .finish()
-    }
 }
 
 /// One row of a sessions table on the account or admin pages.
@@ -288,7 +268,7 @@ pub async fn create(
     let Some(id) = id else { return Ok(None) };
     let previous_sign_in_at = User::record_sign_in(conn, user.id, now).await?;
     Ok(Some(IssuedSession {
-        token,
+        token: token.into(),
         session: ActiveSession {
             id,
             handle,
@@ -304,7 +284,7 @@ pub async fn create(
             must_change_password: user.must_change_password,
             // Known to the caller, which has just looked (the code step sets it).
             two_factor_enabled: false,
-            csrf_secret,
+            csrf_secret: csrf_secret.into(),
         },
     }))
 }
@@ -358,7 +338,7 @@ pub async fn find_active(
         previous_sign_in_at: row.previous_sign_in_at,
         must_change_password: row.must_change_password != 0,
         two_factor_enabled: row.two_factor_enabled != 0,
-        csrf_secret: row.csrf_secret,
+        csrf_secret: row.csrf_secret.into(),
     };
     if limits.touch_due(&session, now) {
         touch(conn, session.id, now).await?;
@@ -411,9 +391,9 @@ pub async fn rotate(
     .await?
     .rows_affected();
     Ok((rotated == 1).then(|| IssuedSession {
-        token,
+        token: token.into(),
         session: ActiveSession {
-            csrf_secret,
+            csrf_secret: csrf_secret.into(),
             last_seen_at: now,
             ..session.clone()
         },

@@ -14,7 +14,7 @@ fn letter(user: &User, subject: &str, body: String) -> Letter {
         to_email: user.email.as_str().to_string(),
         to_name: user.name.clone(),
         subject: subject.to_string(),
-        body: format!("Hello {},\n\n{body}\n{SIGN_OFF}", user.name),
+        body: format!("Hello {},\n\n{body}\n{SIGN_OFF}", user.name).into(),
     }
 }
 

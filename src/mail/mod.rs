@@ -17,27 +17,19 @@ use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{AppConfig, ConfigError, MailTransportKind};
+use crate::secret::Secret;
 
 /// How long one SMTP conversation may take before it counts as a failed attempt.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A message for one person, as a use case writes it. Plain text.
-#[derive(Clone)]
+/// A message for one person, as a use case writes it. Plain text; the body may hold a reset
+/// link, so it is never printed.
+#[derive(Clone, Debug)]
 pub struct Letter {
     pub to_email: String,
     pub to_name: String,
     pub subject: String,
-    pub body: String,
-}
-
-impl std::fmt::Debug for Letter {
-    // The body may hold a reset link: it is never printed.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Letter")
-            .field("to_email", &self.to_email)
-            .field("subject", &self.subject)
-            .finish_non_exhaustive()
-    }
+    pub body: Secret<String>,
 }
 
 /// Why a message could not be handed over. The text goes into the outbox for admins: it names
@@ -195,7 +187,7 @@ pub fn build(settings: &MailSettings, letter: &Letter) -> Result<Message, SendEr
         .to(to)
         .subject(header_text(&letter.subject))
         .header(ContentType::TEXT_PLAIN)
-        .body(letter.body.clone())
+        .body(letter.body.expose().clone())
         .map_err(|e| SendError::Build(e.to_string()))
 }
 
@@ -230,7 +222,7 @@ mod tests {
             to_email: email.into(),
             to_name: name.into(),
             subject: "Subject\r\nBcc: eve@example.com".into(),
-            body: "Hello".into(),
+            body: String::from("Hello").into(),
         }
     }
 

@@ -33,7 +33,7 @@ pub async fn enqueue(
     .bind(&letter.to_email)
     .bind(&letter.to_name)
     .bind(&letter.subject)
-    .bind(sealer.seal(&letter.body, &letter.to_email))
+    .bind(sealer.seal(letter.body.expose(), &letter.to_email))
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -62,7 +62,7 @@ impl Claimed {
             to_email: self.recipient.clone(),
             to_name: self.recipient_name.clone(),
             subject: self.subject.clone(),
-            body: sealer.open(&self.body, &self.recipient)?,
+            body: sealer.open(&self.body, &self.recipient)?.into(),
         })
     }
 }

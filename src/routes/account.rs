@@ -191,7 +191,9 @@ async fn change_password(
     match password::change_password(app, &current, change, &origin).await? {
         PasswordChange::Changed { rotated, .. } => {
             match rotated {
-                Some(issued) => cookie.set_session(issued.token, current.session.remember),
+                Some(issued) => {
+                    cookie.set_session(issued.token.into_exposed(), current.session.remember)
+                }
                 None => cookie.clear(),
             }
             Ok(Either::Left(page::done(

@@ -171,7 +171,7 @@ pub(super) fn enter(signed_in: SignedIn, cookies: &SignInCookies<'_>, next: &str
     let held = issued.session.must_change_password;
     cookies
         .session
-        .set_session(issued.token, issued.session.remember);
+        .set_session(issued.token.into_exposed(), issued.session.remember);
     match new_device {
         Some(made) => cookies.devices.add(made.token.into_exposed()),
         None => cookies.devices.refresh(),
@@ -271,7 +271,7 @@ async fn submit_code(
     let pending_token = pending.token();
     let attempt = CodeAttempt {
         pending: pending_token.as_deref().map(Secret::new),
-        code: Secret::new(&fields.code),
+        code: Secret::new(fields.code.expose()),
         replacing: cookies.replacing(),
         device_tokens: cookies.device_tokens(),
     };

@@ -29,31 +29,21 @@ use crate::web::refusals::Wording;
 use crate::web::views::Moment;
 
 /// Asking for a registration challenge: the new passkey's name, and the password (and a code)
-/// when the sign-in is not fresh. (`Debug` redacts the password and the code.)
-#[derive(FromForm)]
+/// when the sign-in is not fresh.
+#[derive(Debug, FromForm)]
 pub struct ChallengeFields {
     #[field(default = "")]
     name: String,
     password: Password,
-    #[field(default = "")]
-    code: String,
+    code: Secret<String>,
     #[field(default = "")]
     csrf_token: String,
 }
 
-impl std::fmt::Debug for ChallengeFields {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChallengeFields")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
 /// The browser's answer to a challenge: the ceremony's token and the credential as JSON.
-#[derive(FromForm)]
+#[derive(Debug, FromForm)]
 pub struct AnswerFields {
-    #[field(default = "")]
-    ceremony: String,
+    ceremony: Secret<String>,
     #[field(default = "")]
     credential: String,
     #[field(default = false)]
@@ -64,16 +54,6 @@ pub struct AnswerFields {
     csrf_token: String,
 }
 
-impl std::fmt::Debug for AnswerFields {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnswerFields")
-            .field("ceremony", &"<redacted>")
-            .field("remember", &self.remember)
-            .field("next", &self.next)
-            .finish_non_exhaustive()
-    }
-}
-
 #[derive(Debug, FromForm)]
 pub struct RenameFields {
     #[field(default = "")]
@@ -82,21 +62,13 @@ pub struct RenameFields {
     csrf_token: String,
 }
 
-/// Removing a passkey: the password (and a code) when the sign-in is not fresh. (`Debug`
-/// redacts both.)
-#[derive(FromForm)]
+/// Removing a passkey: the password (and a code) when the sign-in is not fresh.
+#[derive(Debug, FromForm)]
 pub struct RemoveFields {
     password: Password,
-    #[field(default = "")]
-    code: String,
+    code: Secret<String>,
     #[field(default = "")]
     csrf_token: String,
-}
-
-impl std::fmt::Debug for RemoveFields {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RemoveFields(<redacted>)")
-    }
 }
 
 csrf_protected!(ChallengeFields, AnswerFields, RenameFields, RemoveFields);
@@ -156,7 +128,7 @@ async fn account_passkeys(
 }
 
 /// A challenge as JSON for the script, or why there is none (`{"error": …}`, 4xx).
-fn challenge_json(begun: Begun) -> (Status, (ContentType, String)) {
+fn challenge_json<R: Wording>(begun: Begun<R>) -> (Status, (ContentType, String)) {
     match begun {
         Begun::Challenge(challenge) => {
             let body = format!(
@@ -167,7 +139,7 @@ fn challenge_json(begun: Begun) -> (Status, (ContentType, String)) {
             (Status::Ok, (ContentType::JSON, body))
         }
         Begun::Refused(why) => {
-            let body = serde_json::json!({ "error": why }).to_string();
+            let body = serde_json::json!({ "error": why.wording() }).to_string();
             (Status::UnprocessableEntity, (ContentType::JSON, body))
         }
     }
@@ -186,7 +158,7 @@ async fn registration_challenge(
     } = form;
     let confirmation = Confirmation {
         password: &fields.password,
-        code: &fields.code,
+        code: Secret::new(fields.code.expose()),
     };
     let begun =
         passkeys::begin_registration(app, &session, &fields.name, &confirmation, &origin).await?;
@@ -204,15 +176,20 @@ async fn register(
         form: fields,
         origin,
     } = form;
-    let done =
-        passkeys::finish_registration(app, &session, &fields.ceremony, &fields.credential, &origin)
-            .await?;
+    let done = passkeys::finish_registration(
+        app,
+        &session,
+        fields.ceremony.expose(),
+        &fields.credential,
+        &origin,
+    )
+    .await?;
     match done {
         Registration::Added { name } => Ok(Either::Left(page::done(
             uri!(account_passkeys),
             format!("The passkey “{name}” was added. You can now sign in with it."),
         ))),
-        Registration::Refused(why) => refused(&session, app, why).await,
+        Registration::Refused(why) => refused(&session, app, &why.wording()).await,
     }
 }
 
@@ -240,7 +217,7 @@ async fn after_change(
             format!("The passkey “{name}” {done}."),
         ))),
         PasskeyChange::NotFound => Err(AppError::NotFound),
-        PasskeyChange::Refused(why) => refused(session, app, why).await,
+        PasskeyChange::Refused(why) => refused(session, app, &why.wording()).await,
     }
 }
 
@@ -265,7 +242,7 @@ async fn remove(
     let handle = handle?.as_str();
     let confirmation = Confirmation {
         password: &form.form.password,
-        code: &form.form.code,
+        code: Secret::new(form.form.code.expose()),
     };
     let session = &form.session;
     let change = passkeys::remove(app, session, handle, &confirmation, &form.origin).await?;
@@ -297,7 +274,7 @@ async fn sign_in(
 ) -> AppResult<Either<Redirect, (Status, Template)>> {
     let fields = form.0;
     let attempt = PasskeyAttempt {
-        ceremony: Secret::new(&fields.ceremony),
+        ceremony: Secret::new(fields.ceremony.expose()),
         credential: &fields.credential,
         remember: fields.remember,
         replacing: cookies.replacing(),

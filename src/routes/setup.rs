@@ -99,7 +99,7 @@ async fn setup(
         Setup::Done {
             session: Some(issued),
         } => {
-            cookie.set_session(issued.token, false);
+            cookie.set_session(issued.token.into_exposed(), false);
             let welcome = "Welcome! Your administrator account is ready.";
             Ok(Either::Left(page::done(uri!("/dashboard"), welcome)))
         }

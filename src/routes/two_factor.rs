@@ -13,18 +13,19 @@ use crate::app::App;
 use crate::auth::current::Hold;
 use crate::auth::CurrentSession;
 use crate::clock::format_timestamp;
+use crate::secret::Secret;
 use crate::users::password::Password;
 use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::{CsrfProtected, SessionForEnrolment, SessionForm};
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
+use crate::web::refusals::Wording;
 
-/// A form with a code (confirming an enrolment, or the sign-in's second step). Its `Debug`
-/// redacts the code (it may be a recovery code).
-#[derive(FromForm)]
+/// A form with a code (confirming an enrolment, or the sign-in's second step; it may be a
+/// recovery code).
+#[derive(Debug, FromForm)]
 pub struct CodeFields {
-    #[field(default = "")]
-    pub(super) code: String,
+    pub(super) code: Secret<String>,
     #[field(default = "")]
     pub(super) next: String,
     #[field(default = "")]
@@ -41,14 +42,12 @@ impl CsrfProtected for CodeFields {
 
 /// Enrolling: the code of the new secret; and, when the sign-in is older than ten minutes, the
 /// proof of presence the page carries (or the password, and a code, to get one). Posted with the
-/// password and no code, it asks to see a secret. Its `Debug` redacts all but the fields' names.
-#[derive(FromForm)]
+/// password and no code, it asks to see a secret.
+#[derive(Debug, FromForm)]
 pub struct EnrolFields {
-    #[field(default = "")]
-    code: String,
+    code: Secret<String>,
     password: Password,
-    #[field(default = "")]
-    proof: String,
+    proof: Secret<String>,
     #[field(default = "")]
     csrf_token: String,
 }
@@ -61,41 +60,16 @@ impl CsrfProtected for EnrolFields {
     }
 }
 
-impl std::fmt::Debug for EnrolFields {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EnrolFields(<redacted>)")
-    }
-}
-
-/// A change that needs the password and a current code (its `Debug` redacts both).
-#[derive(FromForm)]
+/// A change that needs the password and a current code.
+#[derive(Debug, FromForm)]
 pub struct PasswordAndCode {
     password: Password,
-    #[field(default = "")]
-    code: String,
+    code: Secret<String>,
     #[field(default = "")]
     csrf_token: String,
 }
 
 csrf_protected!(PasswordAndCode);
-
-impl std::fmt::Debug for CodeFields {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CodeFields")
-            .field("code", &"<redacted>")
-            .field("next", &self.next)
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for PasswordAndCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordAndCode")
-            .field("password", &self.password)
-            .field("code", &"<redacted>")
-            .finish_non_exhaustive()
-    }
-}
 
 /// What the account page shows besides the state: an error, or recovery codes shown this once.
 #[derive(Default)]
@@ -147,8 +121,8 @@ async fn account_page(
                 on,
                 since,
                 codes_left,
-                secret: enrolment.map(|e| e.base32.clone()),
-                qr_svg: enrolment.map(|e| e.qr_svg.clone()),
+                secret: enrolment.map(|e| e.base32.expose().clone()),
+                qr_svg: enrolment.map(|e| e.qr_svg.expose().clone()),
                 account: enrolment.map(|e| e.account.clone()),
                 held,
                 step_up_first,
@@ -182,22 +156,22 @@ async fn confirm_two_factor(
     let fields = &form.form;
     let confirmation = step_up::Confirmation {
         password: &fields.password,
-        code: &fields.code,
+        code: Secret::new(fields.code.expose()),
     };
-    if fields.code.trim().is_empty() && !fields.password.is_empty() {
+    if fields.code.expose().trim().is_empty() && !fields.password.is_empty() {
         let (status, extras) =
             match two_factor::reveal(app, current, &confirmation, &form.origin).await? {
                 Revealed::Secret { proof } => (
                     Status::Ok,
                     PageExtras {
-                        proof: Some(proof),
+                        proof: Some(proof.into_exposed()),
                         ..PageExtras::default()
                     },
                 ),
                 Revealed::Refused(why) => (
                     Status::UnprocessableEntity,
                     PageExtras {
-                        error: Some(why.to_string()),
+                        error: Some(why.wording()),
                         ..PageExtras::default()
                     },
                 ),
@@ -207,13 +181,13 @@ async fn confirm_two_factor(
         ));
     }
     let presence = Presence {
-        proof: &fields.proof,
+        proof: Secret::new(fields.proof.expose()),
         confirmation,
     };
-    match two_factor::confirm(app, current, &fields.code, presence, &form.origin).await? {
+    match two_factor::confirm(app, current, fields.code.expose(), presence, &form.origin).await? {
         Confirmation::On { recovery_codes } => {
             let extras = PageExtras {
-                recovery_codes: Some(recovery_codes),
+                recovery_codes: Some(recovery_codes.into_exposed()),
                 ..PageExtras::default()
             };
             // The hold (if any) lifts with the next request, which reloads the session.
@@ -223,7 +197,7 @@ async fn confirm_two_factor(
         Confirmation::WrongCode => {
             let extras = PageExtras {
                 error: Some(WRONG_CODE.to_string()),
-                proof: Some(fields.proof.clone()),
+                proof: Some(fields.proof.expose().clone()),
                 ..PageExtras::default()
             };
             let status = Status::UnprocessableEntity;
@@ -237,7 +211,7 @@ async fn confirm_two_factor(
         ))),
         Confirmation::StepUpNeeded(why) => {
             let extras = PageExtras {
-                error: Some(why.to_string()),
+                error: Some(why.wording()),
                 ..PageExtras::default()
             };
             let status = Status::UnprocessableEntity;
@@ -262,14 +236,22 @@ async fn disable_two_factor(
         form: fields,
         origin,
     } = form;
-    match two_factor::turn_off(app, &session, &fields.password, &fields.code, &origin).await? {
+    match two_factor::turn_off(
+        app,
+        &session,
+        &fields.password,
+        fields.code.expose(),
+        &origin,
+    )
+    .await?
+    {
         Confirmed::Done(()) => Ok(Either::Left(page::done(
             uri!(account_two_factor),
             "Two-factor sign-in is off. Your password alone now signs you in.",
         ))),
         Confirmed::Refused(message) => {
             let extras = PageExtras {
-                error: Some(message.to_string()),
+                error: Some(message.wording()),
                 ..PageExtras::default()
             };
             let status = Status::UnprocessableEntity;
@@ -291,21 +273,26 @@ async fn renew_recovery_codes(
         form: fields,
         origin,
     } = form;
-    let renewed =
-        two_factor::renew_recovery_codes(app, &session, &fields.password, &fields.code, &origin)
-            .await?;
+    let renewed = two_factor::renew_recovery_codes(
+        app,
+        &session,
+        &fields.password,
+        fields.code.expose(),
+        &origin,
+    )
+    .await?;
     let (status, extras) = match renewed {
         Confirmed::Done(codes) => (
             Status::Ok,
             PageExtras {
-                recovery_codes: Some(codes),
+                recovery_codes: Some(codes.into_exposed()),
                 ..PageExtras::default()
             },
         ),
         Confirmed::Refused(message) => (
             Status::UnprocessableEntity,
             PageExtras {
-                error: Some(message.to_string()),
+                error: Some(message.wording()),
                 ..PageExtras::default()
             },
         ),

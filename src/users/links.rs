@@ -6,6 +6,7 @@
 use sqlx::{AnyConnection, FromRow};
 
 use super::{User, UserId};
+use crate::secret::Secret;
 use crate::token::{hash_token, random_token};
 
 /// What a link is for; the page wording and the audit event follow it.
@@ -36,8 +37,9 @@ impl LinkPurpose {
 
 /// A freshly made token and its stored form. Minted before any account is looked up, so a
 /// request for an unknown address costs the same as one for a real account.
+#[derive(Debug)]
 pub struct MintedLink {
-    token: String,
+    token: Secret<String>,
     token_hash: String,
 }
 
@@ -45,12 +47,15 @@ impl MintedLink {
     pub fn mint() -> MintedLink {
         let token = random_token();
         let token_hash = hash_token(&token);
-        MintedLink { token, token_hash }
+        MintedLink {
+            token: token.into(),
+            token_hash,
+        }
     }
 
     /// The token for the one message or screen that shows it.
     pub fn token(&self) -> &str {
-        &self.token
+        self.token.expose()
     }
 
     /// Stores the link for `user`, replacing every older link of the account; `false` (nothing
@@ -85,12 +90,6 @@ impl MintedLink {
         .execute(&mut *conn)
         .await?;
         Ok(true)
-    }
-}
-
-impl std::fmt::Debug for MintedLink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MintedLink(<redacted>)")
     }
 }
 

@@ -17,6 +17,8 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
 use rocket::tokio::sync::{oneshot, Semaphore};
 
+use crate::secret::Secret;
+
 /// Shortest and longest accepted passwords, in Unicode scalar values (never trimmed).
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 128;
@@ -56,32 +58,26 @@ pub enum PasswordPolicyError {
 
 /// A password as typed: never trimmed, and its `Debug` never shows it, so a form or command
 /// that holds one can derive `Debug` without putting the password in a log line.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Password(String);
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Password(Secret<String>);
 
 impl Password {
     pub fn new(password: String) -> Password {
-        Password(password)
+        Password(Secret::new(password))
     }
 
     /// The characters themselves, for hashing and checking only.
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.expose().is_empty()
     }
 
     /// Longer than any password we store: refused without spending a hash on it.
     pub fn is_over_limit(&self) -> bool {
-        self.0.chars().count() > MAX_PASSWORD_CHARS
-    }
-}
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(<redacted>)")
+        self.expose().chars().count() > MAX_PASSWORD_CHARS
     }
 }
 

@@ -7,6 +7,7 @@ use rocket::http::uri::fmt::{Formatter, Path, UriDisplay};
 use rocket::request::FromParam;
 
 use crate::ids::{DepartmentId, DeviceId, EmployeeId, PasskeyId, SessionId, UserId};
+use crate::secret::Secret;
 use crate::users::password::Password;
 
 /// Makes an id type a path segment: any integer, as an `i64` segment would take it (an id that
@@ -50,5 +51,18 @@ impl<'v> FromFormField<'v> for Password {
     /// A missing field is an empty password, refused by the checks like any other.
     fn default() -> Option<Self> {
         Some(Password::new(String::new()))
+    }
+}
+
+/// A secret form field (a code, a ceremony token): a missing field is empty, like `String`'s
+/// `#[field(default = "")]`.
+#[rocket::async_trait]
+impl<'v> FromFormField<'v> for Secret<String> {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        Ok(Secret::new(field.value.to_string()))
+    }
+
+    fn default() -> Option<Self> {
+        Some(Secret::new(String::new()))
     }
 }

@@ -1,8 +1,11 @@
 //! How the use cases' refusals read on a page: the one place their English lives, so the use
 //! cases return what happened and the pages say it.
 
+use crate::app::passkeys::PasskeyChangeRefusal;
 use crate::app::password::PasswordRefusal;
 use crate::app::sign_in::passkey::PasskeyRefusal;
+use crate::app::step_up::PresenceRefusal;
+use crate::users::passkeys::MAX_PASSKEYS_PER_ACCOUNT;
 
 /// A refusal as people read it.
 pub trait Wording {
@@ -11,7 +14,7 @@ pub trait Wording {
 
 /// What a passkey ceremony that can no longer be answered says (its challenge expired or was
 /// answered already).
-pub const CEREMONY_GONE: &str =
+const CEREMONY_GONE: &str =
     "That passkey request expired or was already answered. Please try again.";
 
 impl Wording for PasswordRefusal {
@@ -26,9 +29,55 @@ impl Wording for PasswordRefusal {
     }
 }
 
+impl Wording for PresenceRefusal {
+    fn wording(&self) -> String {
+        match self {
+            PresenceRefusal::PasswordNeeded => {
+                "You signed in more than ten minutes ago: reload this page and confirm with your \
+                 password."
+            }
+            PresenceRefusal::WrongPassword => "Your password is incorrect.",
+            PresenceRefusal::CodeNeeded => {
+                "Enter a current code from your authenticator app (or a recovery code) with your \
+                 password."
+            }
+            PresenceRefusal::TwoFactorOff => "Two-factor sign-in is not on.",
+            PresenceRefusal::WrongCode => {
+                "That code is not right. Enter the current code from your authenticator app, or \
+                 an unused recovery code."
+            }
+            PresenceRefusal::CodeAlreadyUsed => "That code was already used.",
+        }
+        .to_string()
+    }
+}
+
+impl Wording for PasskeyChangeRefusal {
+    fn wording(&self) -> String {
+        match self {
+            PasskeyChangeRefusal::Unavailable(why) => why.clone(),
+            PasskeyChangeRefusal::BadName(rule) => (*rule).to_string(),
+            PasskeyChangeRefusal::NotPresent(why) => why.wording(),
+            PasskeyChangeRefusal::TooMany => format!(
+                "An account can have at most {MAX_PASSKEYS_PER_ACCOUNT} passkeys: remove one first."
+            ),
+            PasskeyChangeRefusal::CeremonyGone => CEREMONY_GONE.to_string(),
+            PasskeyChangeRefusal::AnswerRejected => {
+                "The passkey could not be registered: your browser's answer did not check out. \
+                 Please try again."
+                    .to_string()
+            }
+            PasskeyChangeRefusal::AlreadyRegistered => {
+                "That passkey is already registered here.".to_string()
+            }
+        }
+    }
+}
+
 impl Wording for PasskeyRefusal {
     fn wording(&self) -> String {
         match self {
+            PasskeyRefusal::Unavailable(why) => return why.clone(),
             PasskeyRefusal::Expired => CEREMONY_GONE,
             PasskeyRefusal::NotRegistered => {
                 "That passkey is not registered here (it may have been removed). Sign in with \

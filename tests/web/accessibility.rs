@@ -265,7 +265,7 @@ async fn every_page_passes_axe_and_the_nu_checker_and_fits_a_laptop_screen_in_ch
         check_page(&browser, &base, path, axe, pages.path(), &mut findings).await;
     }
 
-    sign_in(&browser, &base, &employee.email, &employee.password).await;
+    sign_in(&browser, &base, &employee.email, employee.password.expose()).await;
     let profile = format!("/employees/{employee_id}");
     for path in [
         "/dashboard",
@@ -282,7 +282,7 @@ async fn every_page_passes_axe_and_the_nu_checker_and_fits_a_laptop_screen_in_ch
     }
     sign_out(&browser).await;
 
-    sign_in(&browser, &base, &admin.email, &admin.password).await;
+    sign_in(&browser, &base, &admin.email, admin.password.expose()).await;
     let edit_form = format!("/admin/employees/{employee_id}/edit");
     for path in [
         "/dashboard",

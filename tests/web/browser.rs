@@ -201,7 +201,7 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
     let user = open_browser(&driver).await;
     user.goto(&format!("{base}/login")).await.unwrap();
     save_screenshot(&user, "login.png").await;
-    sign_in(&user, &base, &employee.email, &employee.password).await;
+    sign_in(&user, &base, &employee.email, employee.password.expose()).await;
     assert_eq!(path_of(&user).await, "/dashboard");
     let page = user.source().await.unwrap();
     assert!(page.contains(&format!("Welcome, {}", employee.name)));
@@ -262,7 +262,13 @@ async fn a_person_signs_in_uses_the_dashboard_is_force_logged_out_and_signs_out_
 
     // An administrator in another browser signs the employee out everywhere from the sessions page.
     let admin = open_browser(&driver).await;
-    sign_in(&admin, &base, &admin_account.email, &admin_account.password).await;
+    sign_in(
+        &admin,
+        &base,
+        &admin_account.email,
+        admin_account.password.expose(),
+    )
+    .await;
     admin.goto(&format!("{base}/admin/sessions")).await.unwrap();
     save_screenshot(&admin, "admin-sessions.png").await;
     let employee_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")

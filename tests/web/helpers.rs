@@ -323,7 +323,7 @@ impl TestApp {
         let account = demo_account(report, role);
         assert_eq!(
             self.browser
-                .signs_in_as(&account.email, &account.password)
+                .signs_in_as(&account.email, account.password.expose())
                 .await,
             Status::SeeOther,
             "the demo {role:?} signs in with the printed password"

@@ -1067,7 +1067,7 @@ async fn the_dashboard_counts_joiners_and_leavers_and_shows_admins_what_needs_at
     let employee = demo.app.new_browser().await;
     let account = demo.account(Role::Employee);
     employee
-        .signs_in_as(&account.email, &account.password)
+        .signs_in_as(&account.email, account.password.expose())
         .await;
     let (_, html) = employee.opens("/dashboard").await;
     assert!(html.contains("id=\"figure-headcount\""));

@@ -26,20 +26,20 @@ pub struct Challenge {
     pub options: String,
 }
 
-/// How asking for a challenge went.
+/// How asking for a challenge went; `R` says why none was started.
 #[derive(Debug)]
-pub enum Begun {
+pub enum Begun<R> {
     Challenge(Challenge),
-    /// Nothing was started; the message says why.
-    Refused(String),
+    /// Nothing was started.
+    Refused(R),
 }
 
 /// Stores a ceremony and hands the browser its token and options.
-pub(in crate::app) async fn issue_challenge(
+pub(in crate::app) async fn issue_challenge<R>(
     app: &App,
     new: &NewCeremony<'_>,
     options: String,
-) -> AppResult<Begun> {
+) -> AppResult<Begun<R>> {
     let mut tx = app.db.begin_write().await?;
     let ceremony = passkey_ceremony::create(&mut tx, new, app.clock.now()).await?;
     tx.commit().await?;
@@ -48,9 +48,6 @@ pub(in crate::app) async fn issue_challenge(
         options,
     }))
 }
-
-pub(in crate::app) const CEREMONY_GONE: &str =
-    "That passkey request expired or was already answered. Please try again.";
 
 /// Counts one request against the client's address (a challenge asked for, or an answer to none),
 /// so one client can neither pile up ceremonies nor flood the audit log with refusals; 429 past
@@ -80,10 +77,10 @@ pub(in crate::app) async fn take_ceremony(
 /// The first half of signing in with a passkey: a challenge any of this site's discoverable
 /// credentials may answer (no e-mail asked). Counted against the address like a password guess,
 /// which also bounds the ceremonies one client can leave behind.
-pub async fn begin_sign_in(app: &App, origin: &Origin) -> AppResult<Begun> {
+pub async fn begin_sign_in(app: &App, origin: &Origin) -> AppResult<Begun<PasskeyRefusal>> {
     let webauthn = match app.passkeys.webauthn() {
         Ok(webauthn) => webauthn,
-        Err(why) => return Ok(Begun::Refused(why.to_string())),
+        Err(why) => return Ok(Begun::Refused(PasskeyRefusal::Unavailable(why.to_string()))),
     };
     let now = app.clock.now();
     count_address(app, origin, now).await?;
@@ -114,8 +111,10 @@ pub struct PasskeyAttempt<'a> {
 }
 
 /// Why a passkey sign-in was refused, as far as the person is told (worded by `web::refusals`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasskeyRefusal {
+    /// Passkeys cannot work on this deployment; the sentence says why (see `RelyingParty`).
+    Unavailable(String),
     /// The challenge expired or was answered already: try again.
     Expired,
     /// No account has this passkey (removed, or made for another deployment).

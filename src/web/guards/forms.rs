@@ -110,7 +110,7 @@ impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for SessionFo
             Outcome::Error((status, ())) => return Outcome::Error((status, ())),
         };
         let form: T = try_outcome!(parse_form(request, data).await);
-        if !csrf::token_matches(&session.session.csrf_secret, form.csrf_token()) {
+        if !csrf::token_matches(session.session.csrf_secret.expose(), form.csrf_token()) {
             refuse_csrf(request);
             return Outcome::Error((Status::Forbidden, ()));
         }
