@@ -192,7 +192,7 @@ async fn change_password(
         PasswordChange::Changed { rotated, .. } => {
             match rotated {
                 Some(issued) => {
-                    cookie.set_session(issued.token.into_exposed(), current.session.remember)
+                    cookie.set_session(issued.token.into_exposed(), current.session.remember);
                 }
                 None => cookie.clear(),
             }
