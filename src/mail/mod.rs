@@ -104,7 +104,7 @@ impl std::fmt::Debug for Transport {
         match self {
             Transport::File(dir) => write!(f, "Transport::File({})", dir.display()),
             // The URL may carry credentials.
-            Transport::Smtp(_) => f.write_str("Transport::Smtp(<redacted>)"),
+            Transport::Smtp(_) => f.write_str("Transport::Smtp([redacted])"),
         }
     }
 }

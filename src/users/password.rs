@@ -326,7 +326,7 @@ mod tests {
     #[test]
     fn a_password_never_shows_in_debug_output() {
         let password = Password::new("hunter2hunter2".into());
-        assert_eq!(format!("{password:?}"), "Password(<redacted>)");
+        assert_eq!(format!("{password:?}"), "Password([redacted])");
     }
 
     #[test]
