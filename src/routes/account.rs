@@ -178,11 +178,7 @@ async fn change_password(
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
-    let SessionForm {
-        session: current,
-        form: fields,
-        origin,
-    } = form;
+    let (current, fields, origin) = form.into_parts();
     let change = PasswordChangeForm {
         current: &fields.current_password,
         new: &fields.new_password,

@@ -151,11 +151,7 @@ async fn registration_challenge(
     form: SessionForm<ChallengeFields>,
     app: &State<App>,
 ) -> AppResult<(Status, (ContentType, String))> {
-    let SessionForm {
-        session,
-        form: fields,
-        origin,
-    } = form;
+    let (session, fields, origin) = form.into_parts();
     let confirmation = Confirmation {
         password: &fields.password,
         code: Secret::new(fields.code.expose()),
@@ -171,11 +167,7 @@ async fn register(
     form: SessionForm<AnswerFields>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
-    let SessionForm {
-        session,
-        form: fields,
-        origin,
-    } = form;
+    let (session, fields, origin) = form.into_parts();
     let done = passkeys::finish_registration(
         app,
         &session,

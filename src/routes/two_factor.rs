@@ -231,11 +231,7 @@ async fn disable_two_factor(
     form: SessionForm<PasswordAndCode>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
-    let SessionForm {
-        session,
-        form: fields,
-        origin,
-    } = form;
+    let (session, fields, origin) = form.into_parts();
     match two_factor::turn_off(
         app,
         &session,
@@ -268,11 +264,7 @@ async fn renew_recovery_codes(
     form: SessionForm<PasswordAndCode>,
     app: &State<App>,
 ) -> AppResult<(Status, Template)> {
-    let SessionForm {
-        session,
-        form: fields,
-        origin,
-    } = form;
+    let (session, fields, origin) = form.into_parts();
     let renewed = two_factor::renew_recovery_codes(
         app,
         &session,

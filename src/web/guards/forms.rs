@@ -91,6 +91,13 @@ pub struct SessionForm<T> {
     pub origin: Origin,
 }
 
+impl<T> SessionForm<T> {
+    /// The session, the form and where it came from, for a handler that uses all three.
+    pub fn into_parts(self) -> (CurrentSession, T, Origin) {
+        (self.session, self.form, self.origin)
+    }
+}
+
 #[rocket::async_trait]
 impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for SessionForm<T> {
     type Error = ();
