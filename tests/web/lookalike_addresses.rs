@@ -99,7 +99,63 @@ async fn a_look_alike_of_an_employees_address_is_refused(app: TestApp) {
     assert_eq!(app.accounts().await, 1);
 }
 
+/// The employee form follows the same rule: a record whose work address reads like an
+/// account's (or another record's) is refused beside the field, and nothing is written; the
+/// account holder's own address is theirs to use.
+async fn an_employee_record_with_a_look_alike_address_is_refused(app: TestApp) {
+    app.sign_in_as_admin().await;
+    app.create_user("sam.okafor@larkspur.example", "Sam Okafor", Role::Employee)
+        .await;
+    let employees = app.employees().await;
+    let record = |email: &'static str| {
+        [
+            ("name", "Sam Twin"),
+            ("email", email),
+            ("title", "Engineer"),
+            ("department", ""),
+            ("new_department", "Operations"),
+            ("manager", ""),
+            ("location", "Lagos"),
+            ("start_date", "2024-01-02"),
+            ("status", "active"),
+            ("left_on", ""),
+        ]
+    };
+    for email in LOOK_ALIKES {
+        let response = app
+            .browser
+            .submits(
+                "/admin/employees/new",
+                "/admin/employees/new",
+                &record(email),
+            )
+            .await;
+        assert_eq!(response.status(), Status::UnprocessableEntity, "{email}");
+        let page = body(response).await;
+        assert!(
+            page.contains("looks the same as sam.okafor@larkspur.example"),
+            "{email}"
+        );
+    }
+    assert_eq!(app.employees().await, employees, "nothing was written");
+    let own = app
+        .browser
+        .submits(
+            "/admin/employees/new",
+            "/admin/employees/new",
+            &record("sam.okafor@larkspur.example"),
+        )
+        .await;
+    assert_eq!(
+        own.status(),
+        Status::SeeOther,
+        "the account holder's own address"
+    );
+    assert_eq!(app.employees().await, employees + 1);
+}
+
 on_every_backend!(
     look_alike_and_unmailable_addresses_are_refused,
     a_look_alike_of_an_employees_address_is_refused,
+    an_employee_record_with_a_look_alike_address_is_refused,
 );

@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use crate::hr::{decode_date, display_date, format_date};
 use crate::ids::{DepartmentId, EmployeeId, UserId};
 use crate::text::{fold, like_pattern};
+use crate::users::lookalike::skeleton;
 
 #[derive(FromRow)]
 struct EmployeeRow {
@@ -288,6 +289,7 @@ impl Employee {
         conn: &mut AnyConnection,
         fields: &EmployeeFields,
     ) -> Result<(EmployeeId, ResolvedDepartment), EmployeeWriteError> {
+        check_not_a_look_alike(conn, &fields.email, None).await?;
         let department = resolve_department(conn, &fields.department).await?;
         if let Some(manager_id) = fields.manager_id {
             check_manager(conn, None, manager_id).await?;
@@ -305,6 +307,7 @@ impl Employee {
         id: EmployeeId,
         fields: &EmployeeFields,
     ) -> Result<Option<ResolvedDepartment>, EmployeeWriteError> {
+        check_not_a_look_alike(conn, &fields.email, Some(id)).await?;
         let department = resolve_department(conn, &fields.department).await?;
         if let Some(manager_id) = fields.manager_id {
             check_manager(conn, Some(id), manager_id).await?;
@@ -383,6 +386,37 @@ impl Employee {
 /// search terms cannot contain (control characters are stripped), so no match spans both.
 fn search_text(name: &str, title: &str) -> String {
     format!("{}\u{1f}{}", fold(name), fold(title))
+}
+
+/// Refuses a work address that reads like another employee's or account's without being it (the
+/// rule accounts follow, see `users::lookalike`): the same address as an account is that person's
+/// own, a look-alike is a mistake or a trap.
+async fn check_not_a_look_alike(
+    conn: &mut AnyConnection,
+    email: &str,
+    this: Option<EmployeeId>,
+) -> Result<(), EmployeeWriteError> {
+    let wanted = skeleton(email);
+    let others: Vec<String> = sqlx::query_scalar(
+        "SELECT email FROM users UNION SELECT email FROM employees WHERE id <> $1",
+    )
+    .bind(this.map_or(0, |id| id.0))
+    .fetch_all(&mut *conn)
+    .await?;
+    match others
+        .into_iter()
+        .find(|other| other != email && skeleton(other) == wanted)
+    {
+        Some(other) => Err(InvalidEmployee::one(
+            "email",
+            format!(
+                "That address looks the same as {other}, which is already here (it uses \
+                 characters that read alike). Use a different address."
+            ),
+        )
+        .into()),
+        None => Ok(()),
+    }
 }
 
 fn email_taken(error: sqlx::Error) -> EmployeeWriteError {
