@@ -20,6 +20,7 @@ use crate::users::device;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::users::{normalize_email, parse_name, Email, Role};
+use crate::web::refusals::Wording;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -191,7 +192,7 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
                     user.email,
                     role.as_str()
                 ),
-                CreateAccount::Invalid(message) => bail!("{message}"),
+                CreateAccount::Invalid(refusal) => bail!("{}", refusal.wording()),
                 CreateAccount::EmailTaken => bail!(
                     "cannot create {}: an account with that e-mail address already exists",
                     normalize_email(&email)
@@ -248,7 +249,7 @@ async fn run_recovery(app: &App, command: UserCommand) -> anyhow::Result<()> {
             };
             match recovery::invite(app, &actor, form, Delivery::Operator).await? {
                 Invitation::Created(issued) => print_link(&issued),
-                Invitation::Invalid(message) => bail!("{message}"),
+                Invitation::Invalid(refusal) => bail!("{}", refusal.wording()),
                 Invitation::EmailTaken => bail!(
                     "cannot invite {}: an account with that e-mail address already exists",
                     normalize_email(&email)
@@ -261,7 +262,7 @@ async fn run_recovery(app: &App, command: UserCommand) -> anyhow::Result<()> {
             let typed = (&password, &confirmation);
             match recovery::set_password(app, &actor, target, typed, must_change).await? {
                 SetPassword::NoSuchUser => return Err(no_account(&email)),
-                SetPassword::Invalid(message) => bail!("{message}"),
+                SetPassword::Invalid(refusal) => bail!("{}", refusal.wording()),
                 SetPassword::Set { user, ended } => {
                     let held = match must_change {
                         true => "; they must choose their own at the next sign-in",

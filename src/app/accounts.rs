@@ -6,8 +6,9 @@ use crate::app::error::AppResult;
 use crate::audit::{self, EventFilter, EventKind, EventRecord};
 use crate::auth::session;
 use crate::users::devices::KnownDevice;
+use crate::users::email::InvalidEmail;
 use crate::users::links;
-use crate::users::password::{check_new_password, Password};
+use crate::users::password::{check_new_password, Password, PasswordPolicyError};
 use crate::users::{parse_name, AccountChange, CreateUserError, Email, NewUser, Role, User};
 
 /// The new-account form as posted.
@@ -28,28 +29,44 @@ impl NewAccountForm<'_> {
         name: &str,
         email: &str,
         role: &str,
-    ) -> Result<(String, Email, Role), String> {
-        let name = parse_name(name).map_err(str::to_string)?;
-        let email = Email::parse(email).map_err(|e| e.to_string())?;
-        let role = Role::parse(role).ok_or("Please choose a role.")?;
+    ) -> Result<(String, Email, Role), AccountRefusal> {
+        let name = parse_name(name).map_err(AccountRefusal::Name)?;
+        let email = Email::parse(email).map_err(AccountRefusal::Email)?;
+        let role = Role::parse(role).ok_or(AccountRefusal::NoRole)?;
         Ok((name, email, role))
     }
 
-    /// Checks every field; the first problem is the message for the person.
-    pub(crate) fn check(&self) -> Result<(String, Email, Role), String> {
+    /// Checks every field; the first problem is the refusal.
+    pub(crate) fn check(&self) -> Result<(String, Email, Role), AccountRefusal> {
         let (name, email, role) = Self::check_identity(self.name, self.email, self.role)?;
         check_new_password(self.password, self.confirmation, email.as_str())
-            .map_err(|e| e.to_string())?;
+            .map_err(AccountRefusal::Password)?;
         Ok((name, email, role))
     }
+}
+
+/// Why a form that names an account or sets its password was refused (a new account, an
+/// invitation, the first-run set-up, a password set by an administrator or through a link);
+/// nothing was written. Worded by `web::refusals`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountRefusal {
+    /// The name breaks a rule; the rule's own sentence.
+    Name(&'static str),
+    Email(InvalidEmail),
+    NoRole,
+    Password(PasswordPolicyError),
+    /// Another account's or employee's address reads the same.
+    LooksLike(Email),
+    /// The first account must be an administrator.
+    FirstAccountIsAdmin,
 }
 
 /// How creating an account went.
 #[derive(Debug)]
 pub enum CreateAccount {
     Created(User),
-    /// Nothing was written; the message says what to fix.
-    Invalid(String),
+    /// Nothing was written.
+    Invalid(AccountRefusal),
     EmailTaken,
 }
 
@@ -83,7 +100,7 @@ pub async fn create_account(
         }
         Err(CreateUserError::LooksLike(existing)) => {
             tx.rollback().await?;
-            return Ok(CreateAccount::Invalid(looks_like_message(&existing)));
+            return Ok(CreateAccount::Invalid(AccountRefusal::LooksLike(existing)));
         }
         Err(CreateUserError::Database(e)) => return Err(e.into()),
     };
@@ -94,14 +111,6 @@ pub async fn create_account(
     audit::record(&mut tx, now, event).await?;
     tx.commit().await?;
     Ok(CreateAccount::Created(user))
-}
-
-/// Why an address that reads like another account's is refused.
-pub(crate) fn looks_like_message(existing: &Email) -> String {
-    format!(
-        "That address looks the same as the existing account {existing} (it uses characters that \
-         read alike), so people could mistake one for the other. Use a different address."
-    )
 }
 
 /// What is being changed about an account.

@@ -6,6 +6,7 @@
 //! its SHA-256. Using a link sets the password, ends **every** session of the account and kills
 //! the link, in one transaction with its event and the "your password changed" message.
 
+use super::accounts::AccountRefusal;
 use super::recent_factors::{self, RecentFactor};
 use super::{AccountRef, Actor, App};
 use crate::app::accounts::NewAccountForm;
@@ -190,7 +191,10 @@ pub enum LinkUse {
     PasswordSet { purpose: LinkPurpose, ended: u64 },
     /// Nothing changed: the password does not meet the policy. `holder` is whom the link is
     /// for, to show the form again.
-    Refused { problem: String, holder: LinkHolder },
+    Refused {
+        problem: AccountRefusal,
+        holder: LinkHolder,
+    },
     /// Expired, used, forged, or its account disabled: one answer for all.
     Invalid,
 }
@@ -209,7 +213,7 @@ pub async fn use_link(
         return Ok(LinkUse::Invalid);
     };
     if let Err(problem) = check_new_password(new, confirmation, &holder.email) {
-        let problem = problem.to_string();
+        let problem = AccountRefusal::Password(problem);
         return Ok(LinkUse::Refused { problem, holder });
     }
     let hash = app.passwords.hash(new.expose()).await?;
@@ -370,7 +374,7 @@ pub struct InvitationForm<'a> {
 #[derive(Debug)]
 pub enum Invitation {
     Created(IssuedLink),
-    Invalid(String),
+    Invalid(AccountRefusal),
     EmailTaken,
 }
 
@@ -401,9 +405,7 @@ pub async fn invite(
         Ok(user) => user,
         Err(CreateUserError::EmailTaken) => return Ok(Invitation::EmailTaken),
         Err(CreateUserError::LooksLike(existing)) => {
-            return Ok(Invitation::Invalid(
-                crate::app::accounts::looks_like_message(&existing),
-            ))
+            return Ok(Invitation::Invalid(AccountRefusal::LooksLike(existing)))
         }
         Err(CreateUserError::Database(e)) => return Err(e.into()),
     };
@@ -424,7 +426,7 @@ pub async fn invite(
 #[derive(Debug)]
 pub enum SetPassword {
     Set { user: User, ended: u64 },
-    Invalid(String),
+    Invalid(AccountRefusal),
     NoSuchUser,
 }
 
@@ -441,7 +443,7 @@ pub async fn set_password(
         return Ok(SetPassword::NoSuchUser);
     };
     if let Err(problem) = check_new_password(password.0, password.1, user.email.as_str()) {
-        return Ok(SetPassword::Invalid(problem.to_string()));
+        return Ok(SetPassword::Invalid(AccountRefusal::Password(problem)));
     }
     let hash = app.passwords.hash(password.0.expose()).await?;
     let now = app.clock.now();

@@ -1,7 +1,7 @@
 //! The first run: creating the first administrator with the one-time token printed on the
 //! console, and signing them in.
 
-use super::accounts::NewAccountForm;
+use super::accounts::{AccountRefusal, NewAccountForm};
 use super::App;
 use crate::app::error::{AppError, AppResult};
 use crate::audit::{self, Event, EventKind, Origin};
@@ -24,7 +24,7 @@ pub enum Setup {
     Done {
         session: Option<IssuedSession>,
     },
-    Invalid(String),
+    Invalid(AccountRefusal),
 }
 
 /// Whether first-run set-up is open for the holder of `token` (only while no account exists).
@@ -40,11 +40,7 @@ pub async fn complete_setup(app: &App, form: SetupForm<'_>, origin: &Origin) -> 
     }
     let (name, email) = match form.account.check() {
         Ok((name, email, Role::Admin)) => (name, email),
-        Ok(_) => {
-            return Ok(Setup::Invalid(
-                "The first account is an administrator.".into(),
-            ))
-        }
+        Ok(_) => return Ok(Setup::Invalid(AccountRefusal::FirstAccountIsAdmin)),
         Err(message) => return Ok(Setup::Invalid(message)),
     };
     let hash = app.passwords.hash(form.account.password.expose()).await?;

@@ -19,6 +19,7 @@ use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::{FormSecret, PublicForm};
 use crate::web::page::NoticeRedirect;
 use crate::web::page::{self, Layout};
+use crate::web::refusals::Wording;
 
 #[derive(Debug, FromForm)]
 pub struct ForgotFields {
@@ -180,7 +181,7 @@ async fn use_link(
                 status,
                 &holder,
                 &secret,
-                Some(&problem),
+                Some(&problem.wording()),
             )))
         }
         LinkUse::Invalid => {

@@ -19,6 +19,7 @@ use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::{FormSecret, PublicForm};
 use crate::web::page::NoticeRedirect;
 use crate::web::page::{self, Layout};
+use crate::web::refusals::Wording;
 
 /// The set-up form (its `Debug` redacts the passwords; the token is never logged either, as
 /// nothing logs forms).
@@ -108,13 +109,18 @@ async fn setup(
             uri!("/login"),
             "Your account is ready; please sign in.",
         ))),
-        Setup::Invalid(message) => {
+        Setup::Invalid(refusal) => {
             let typed = (
                 fields.token.as_str(),
                 fields.name.as_str(),
                 fields.email.as_str(),
             );
-            let page = setup_form(Status::UnprocessableEntity, &secret, typed, Some(message));
+            let page = setup_form(
+                Status::UnprocessableEntity,
+                &secret,
+                typed,
+                Some(refusal.wording()),
+            );
             Ok(Either::Right(page))
         }
     }

@@ -1,6 +1,7 @@
 //! How the use cases' refusals read on a page: the one place their English lives, so the use
 //! cases return what happened and the pages say it.
 
+use crate::app::accounts::AccountRefusal;
 use crate::app::passkeys::PasskeyChangeRefusal;
 use crate::app::password::PasswordRefusal;
 use crate::app::sign_in::passkey::PasskeyRefusal;
@@ -16,6 +17,23 @@ pub trait Wording {
 /// answered already).
 const CEREMONY_GONE: &str =
     "That passkey request expired or was already answered. Please try again.";
+
+impl Wording for AccountRefusal {
+    fn wording(&self) -> String {
+        match self {
+            AccountRefusal::Name(rule) => (*rule).to_string(),
+            AccountRefusal::Email(problem) => problem.to_string(),
+            AccountRefusal::NoRole => "Please choose a role.".into(),
+            AccountRefusal::Password(rule) => rule.to_string(),
+            AccountRefusal::LooksLike(existing) => format!(
+                "That address looks the same as the existing account {existing} (it uses \
+                 characters that read alike), so people could mistake one for the other. Use a \
+                 different address."
+            ),
+            AccountRefusal::FirstAccountIsAdmin => "The first account is an administrator.".into(),
+        }
+    }
+}
 
 impl Wording for PasswordRefusal {
     fn wording(&self) -> String {

@@ -19,6 +19,7 @@ use crate::users::Role;
 use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::AdminForm;
 use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
+use crate::web::refusals::Wording;
 use crate::web::views::{Moment, SelectOption};
 
 const USERS_PER_PAGE: i64 = 50;
@@ -209,7 +210,7 @@ async fn create_user(
     };
     let answer = match accounts::create_account(app, &actor, new).await? {
         CreateAccount::Created(user) => Ok(format!("Account for {} created.", user.name)),
-        CreateAccount::Invalid(message) => Err((Status::UnprocessableEntity, message)),
+        CreateAccount::Invalid(refusal) => Err((Status::UnprocessableEntity, refusal.wording())),
         CreateAccount::EmailTaken => Err((Status::Conflict, EMAIL_TAKEN.to_string())),
     };
     answer_form(&admin, app, answer, |error| UserForms {
@@ -250,7 +251,7 @@ async fn invite_user(
             "{} is invited: the link to choose a password is on its way to {}.",
             issued.user.name, issued.user.email
         )),
-        Invitation::Invalid(message) => Err((Status::UnprocessableEntity, message)),
+        Invitation::Invalid(refusal) => Err((Status::UnprocessableEntity, refusal.wording())),
         Invitation::EmailTaken => Err((Status::Conflict, EMAIL_TAKEN.to_string())),
     };
     answer_form(&admin, app, answer, |error| UserForms {
