@@ -3,15 +3,16 @@
 
 use std::sync::Mutex;
 
+use crate::secret::Secret;
 use crate::token::{constant_time_eq, random_token};
 
 #[derive(Debug, Default)]
-pub struct SetupToken(Mutex<Option<String>>);
+pub struct SetupToken(Mutex<Option<Secret<String>>>);
 
 impl SetupToken {
     /// A token ready for use.
     pub fn issue() -> SetupToken {
-        SetupToken(Mutex::new(Some(random_token())))
+        SetupToken(Mutex::new(Some(random_token().into())))
     }
 
     /// No token: set-up is closed (accounts already exist).
@@ -21,14 +22,17 @@ impl SetupToken {
 
     /// The token to print, if set-up is open.
     pub fn peek(&self) -> Option<String> {
-        self.0.lock().map(|t| t.clone()).unwrap_or(None)
+        self.0
+            .lock()
+            .map(|t| t.as_ref().map(|t| t.expose().clone()))
+            .unwrap_or(None)
     }
 
     pub fn matches(&self, candidate: &str) -> bool {
         match self.0.lock() {
             Ok(guard) => guard
-                .as_deref()
-                .is_some_and(|t| constant_time_eq(t.as_bytes(), candidate.as_bytes())),
+                .as_ref()
+                .is_some_and(|t| constant_time_eq(t.expose().as_bytes(), candidate.as_bytes())),
             Err(_) => false,
         }
     }

@@ -5,6 +5,7 @@ use super::{AccountRef, Actor, App};
 use crate::app::error::AppResult;
 use crate::audit::{self, EventFilter, EventKind, EventRecord};
 use crate::auth::session;
+use crate::secret::Secret;
 use crate::users::devices::KnownDevice;
 use crate::users::email::InvalidEmail;
 use crate::users::links;
@@ -86,7 +87,7 @@ pub async fn create_account(
         email: &email,
         name: &name,
         role,
-        password_hash: &hash,
+        password_hash: Secret::new(&hash),
         must_change_password: form.must_change,
     };
     let now = app.clock.now();

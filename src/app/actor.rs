@@ -129,7 +129,7 @@ mod tests {
             email: &email,
             name: "Root",
             role: Role::Admin,
-            password_hash: "$argon2id$not-a-real-hash",
+            password_hash: crate::secret::Secret::new("$argon2id$not-a-real-hash"),
             must_change_password: false,
         };
         let user = User::create(&mut conn, &new, None, 0).await.unwrap();

@@ -161,7 +161,7 @@ async fn install(
             email: &email,
             name: &account.name,
             role: account.role,
-            password_hash: hash,
+            password_hash: Secret::new(hash),
             must_change_password: false,
         };
         let created = User::create(&mut tx, &new, Some(employee_ids[index]), now).await;

@@ -398,7 +398,7 @@ pub async fn invite(
         email: &email,
         name: &name,
         role,
-        password_hash: NO_PASSWORD,
+        password_hash: Secret::new(NO_PASSWORD),
         must_change_password: false,
     };
     let user = match User::create(&mut tx, &new, None, now).await {

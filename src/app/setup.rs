@@ -48,7 +48,7 @@ pub async fn complete_setup(app: &App, form: SetupForm<'_>, origin: &Origin) -> 
         email: &email,
         name: &name,
         role: Role::Admin,
-        password_hash: &hash,
+        password_hash: Secret::new(&hash),
         must_change_password: false,
     };
     let now = app.clock.now();

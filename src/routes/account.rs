@@ -11,6 +11,7 @@ use crate::app::sessions::{self, RevokeOwn};
 use crate::app::App;
 use crate::app::{devices, recovery};
 use crate::auth::{CurrentSession, CurrentUser};
+use crate::secret::Secret;
 use crate::users::password::Password;
 use crate::web::cookies::SessionCookie;
 use crate::web::guards::{CsrfProtected, SessionEvenIfHeld, SessionForm};
@@ -106,15 +107,14 @@ pub struct PasswordFields {
     current_password: Password,
     new_password: Password,
     new_password_confirm: Password,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 impl CsrfProtected for PasswordFields {
     const OPEN_DURING_PASSWORD_HOLD: bool = true;
 
     fn csrf_token(&self) -> &str {
-        &self.csrf_token
+        self.csrf_token.expose()
     }
 }
 

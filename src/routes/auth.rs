@@ -35,8 +35,7 @@ pub struct LoginFields {
     remember: bool,
     #[field(default = "")]
     next: String,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(LoginFields);
@@ -93,7 +92,7 @@ fn blank(next: Option<&str>) -> LoginFields {
         password: Password::new(String::new()),
         remember: false,
         next: next.unwrap_or("").to_string(),
-        csrf_token: String::new(),
+        csrf_token: Secret::new(String::new()),
     }
 }
 
@@ -186,8 +185,7 @@ pub(super) fn enter(signed_in: SignedIn, cookies: &SignInCookies<'_>, next: &str
 /// The sign-out button's form: open to every session, also one held for a password change.
 #[derive(Debug, FromForm)]
 pub struct SignOutFields {
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 impl CsrfProtected for SignOutFields {
@@ -195,7 +193,7 @@ impl CsrfProtected for SignOutFields {
     const OPEN_DURING_TWO_FACTOR_HOLD: bool = true;
 
     fn csrf_token(&self) -> &str {
-        &self.csrf_token
+        self.csrf_token.expose()
     }
 }
 

@@ -19,6 +19,7 @@ use crate::hr::{
     EmployeeDraft, EmployeeStatus, InvalidEmployee,
 };
 use crate::ids::{DepartmentId, EmployeeId};
+use crate::secret::Secret;
 use crate::text::search_term;
 use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::AdminForm;
@@ -250,8 +251,7 @@ pub struct EmployeeFormFields {
     status: String,
     #[field(default = "")]
     left_on: String,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(EmployeeFormFields);

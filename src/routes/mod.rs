@@ -17,6 +17,7 @@ pub mod two_factor;
 
 use rocket::form::FromForm;
 
+use crate::secret::Secret;
 use crate::web::guards::forms::csrf_protected;
 use rocket::Route;
 
@@ -43,8 +44,7 @@ pub fn all() -> Vec<Route> {
 /// A form whose only field is the CSRF token (sign-out and revoke buttons).
 #[derive(Debug, FromForm)]
 pub struct CsrfOnly {
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(CsrfOnly);

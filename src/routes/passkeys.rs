@@ -36,8 +36,7 @@ pub struct ChallengeFields {
     name: String,
     password: Password,
     code: Secret<String>,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 /// The browser's answer to a challenge: the ceremony's token and the credential as JSON.
@@ -50,16 +49,14 @@ pub struct AnswerFields {
     remember: bool,
     #[field(default = "")]
     next: String,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 #[derive(Debug, FromForm)]
 pub struct RenameFields {
     #[field(default = "")]
     name: String,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 /// Removing a passkey: the password (and a code) when the sign-in is not fresh.
@@ -67,8 +64,7 @@ pub struct RenameFields {
 pub struct RemoveFields {
     password: Password,
     code: Secret<String>,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(ChallengeFields, AnswerFields, RenameFields, RemoveFields);

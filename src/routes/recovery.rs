@@ -12,6 +12,7 @@ use crate::app::recovery::{self, LinkHolder, LinkUse};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::clock::format_timestamp;
+use crate::secret::Secret;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::web::cookies::LinkCookie;
@@ -25,8 +26,7 @@ use crate::web::refusals::Wording;
 pub struct ForgotFields {
     #[field(default = "")]
     email: String,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(ForgotFields);
@@ -144,8 +144,7 @@ pub struct NewPasswordFields {
     /// default when it lists any; absent — unticked — otherwise).
     #[field(default = false)]
     remove_recent_factors: bool,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(NewPasswordFields);

@@ -33,8 +33,7 @@ pub struct SetupFields {
     email: String,
     password: Password,
     password_confirm: Password,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(SetupFields);

@@ -28,15 +28,14 @@ pub struct CodeFields {
     pub(super) code: Secret<String>,
     #[field(default = "")]
     pub(super) next: String,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 impl CsrfProtected for CodeFields {
     const OPEN_DURING_TWO_FACTOR_HOLD: bool = true;
 
     fn csrf_token(&self) -> &str {
-        &self.csrf_token
+        self.csrf_token.expose()
     }
 }
 
@@ -48,15 +47,14 @@ pub struct EnrolFields {
     code: Secret<String>,
     password: Password,
     proof: Secret<String>,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 impl CsrfProtected for EnrolFields {
     const OPEN_DURING_TWO_FACTOR_HOLD: bool = true;
 
     fn csrf_token(&self) -> &str {
-        &self.csrf_token
+        self.csrf_token.expose()
     }
 }
 
@@ -65,8 +63,7 @@ impl CsrfProtected for EnrolFields {
 pub struct PasswordAndCode {
     password: Password,
     code: Secret<String>,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(PasswordAndCode);

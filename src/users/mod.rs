@@ -128,7 +128,7 @@ pub struct NewUser<'a> {
     pub name: &'a str,
     pub role: Role,
     /// [`NO_PASSWORD`] for an invitation.
-    pub password_hash: &'a str,
+    pub password_hash: crate::secret::Secret<&'a str>,
     /// The password was chosen by someone else: it must be changed at first sign-in.
     pub must_change_password: bool,
 }
@@ -233,7 +233,7 @@ impl User {
         ))
         .bind(new.email.as_str())
         .bind(new.name)
-        .bind(new.password_hash)
+        .bind(*new.password_hash.expose())
         .bind(new.role.as_str())
         .bind(now)
         .bind(employee_id)
@@ -286,7 +286,7 @@ impl User {
         ))
         .bind(new.email.as_str())
         .bind(new.name)
-        .bind(new.password_hash)
+        .bind(*new.password_hash.expose())
         .bind(now)
         .fetch_optional(&mut *conn)
         .await?;

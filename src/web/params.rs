@@ -6,20 +6,33 @@ use rocket::http::impl_from_uri_param_identity;
 use rocket::http::uri::fmt::{Formatter, Path, UriDisplay};
 use rocket::request::FromParam;
 
+use crate::app::error::AppError;
 use crate::ids::{DepartmentId, DeviceId, EmployeeId, PasskeyId, SessionId, UserId};
 use crate::secret::Secret;
 use crate::users::password::Password;
 
-/// Makes an id type a path segment: any integer, as an `i64` segment would take it (an id that
-/// names no row is a 404 from the use case, and only a non-number forwards, 422), and printable
-/// into `uri!`.
+/// A path segment that is not a number, so names no row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAnId;
+
+impl From<NotAnId> for AppError {
+    fn from(_: NotAnId) -> AppError {
+        AppError::NotFound
+    }
+}
+
+/// Makes an id type a path segment: any integer (an id that names no row is a 404 from the use
+/// case), and printable into `uri!`. A route takes `Result<UserId, NotAnId>` and answers `?` on
+/// it: a 404 *after* its guards, where a failed parameter would forward with 422 before the data
+/// guard that authorizes it (an anonymous post must still go to the sign-in page, a non-admin's
+/// still get 403).
 macro_rules! id_param {
     ($($name:ident),*) => {$(
         impl<'a> FromParam<'a> for $name {
-            type Error = std::num::ParseIntError;
+            type Error = NotAnId;
 
-            fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-                param.parse::<i64>().map($name)
+            fn from_param(param: &'a str) -> Result<Self, NotAnId> {
+                param.parse::<i64>().map($name).map_err(|_| NotAnId)
             }
         }
 

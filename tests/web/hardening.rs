@@ -423,7 +423,7 @@ async fn a_second_first_admin_waits_for_the_first_and_then_finds_it(app: TestApp
         email,
         name: "First Admin",
         role: Role::Admin,
-        password_hash: &hash,
+        password_hash: hr_portal::secret::Secret::new(&hash),
         must_change_password: false,
     };
     let mut first = db.begin_write().await.unwrap();
@@ -439,7 +439,7 @@ async fn a_second_first_admin_waits_for_the_first_and_then_finds_it(app: TestApp
             email: &email,
             name: "Second Admin",
             role: Role::Admin,
-            password_hash: &second_hash,
+            password_hash: hr_portal::secret::Secret::new(&second_hash),
             must_change_password: false,
         };
         let mut tx = second_db.begin_write().await.unwrap();

@@ -281,7 +281,7 @@ impl TestApp {
             email: &email,
             name,
             role,
-            password_hash: &hash,
+            password_hash: hr_portal::secret::Secret::new(&hash),
             must_change_password: false,
         };
         User::create(&mut conn, &new, None, self.clock.now())

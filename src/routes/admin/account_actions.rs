@@ -14,20 +14,23 @@ use crate::app::{AccountRef, Actor, App};
 use crate::auth::AdminUser;
 use crate::ids::UserId;
 use crate::routes::CsrfOnly;
+use crate::secret::Secret;
 use crate::users::links::LinkPurpose;
 use crate::users::Role;
 use crate::web::cookies::SessionCookie;
 use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::AdminForm;
 use crate::web::page::{self, NoticeRedirect};
+use crate::web::params::NotAnId;
 
 /// Mails a reset link (an invitation again, if the account has no password yet).
 #[post("/admin/users/<user_id>/reset-link", data = "<form>")]
 async fn send_reset_link(
-    user_id: UserId,
+    user_id: Result<UserId, NotAnId>,
     form: AdminForm<CsrfOnly>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
+    let user_id = user_id?;
     let here = uri!(users_page(_, _));
     let target = AccountRef::Id(user_id);
     match recovery::reset_link(app, &form.actor, target, Delivery::Mail).await? {
@@ -51,11 +54,12 @@ async fn send_reset_link(
 /// password alone signs them in until they set up a new authenticator.
 #[post("/admin/users/<user_id>/reset-two-factor", data = "<form>")]
 async fn reset_two_factor(
-    user_id: UserId,
+    user_id: Result<UserId, NotAnId>,
     form: AdminForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
+    let user_id = user_id?;
     let AdminForm { admin, actor, .. } = form;
     let Some(reset) = two_factor::reset(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
@@ -81,10 +85,11 @@ async fn reset_two_factor(
 /// Clears an account's failed sign-in count, so its owner can try again now.
 #[post("/admin/users/<user_id>/unlock", data = "<form>")]
 async fn unlock_user(
-    user_id: UserId,
+    user_id: Result<UserId, NotAnId>,
     form: AdminForm<CsrfOnly>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
+    let user_id = user_id?;
     let here = uri!(users_page(_, _));
     match recovery::unlock(app, &form.actor, AccountRef::Id(user_id)).await? {
         Unlock::NoSuchUser => Err(AppError::NotFound),
@@ -139,16 +144,17 @@ async fn change_account(
 }
 
 /// `/admin/users/<id>/disable` and `/admin/users/<id>/enable`. The last segment is read here,
-/// not by a `FromParam` type: a failed parameter would forward with 422, and that would replace
-/// the 401 (→ sign-in redirect) an anonymous POST to `/role` forwards with.
+/// not by a `FromParam` type: a failed parameter would forward with 422 before `AdminForm` runs,
+/// and that would replace the 401 (→ sign-in redirect) an anonymous POST to `/role` forwards with.
 #[post("/admin/users/<user_id>/<access>", data = "<form>", rank = 2)]
 async fn switch_access(
-    user_id: UserId,
+    user_id: Result<UserId, NotAnId>,
     access: &str,
     form: AdminForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
+    let user_id = user_id?;
     let action = match access {
         "disable" => AccountAction::Disable,
         "enable" => AccountAction::Enable,
@@ -162,19 +168,19 @@ async fn switch_access(
 pub struct RoleFields {
     #[field(default = "")]
     role: String,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(RoleFields);
 
 #[post("/admin/users/<user_id>/role", data = "<form>")]
 async fn change_role(
-    user_id: UserId,
+    user_id: Result<UserId, NotAnId>,
     form: AdminForm<RoleFields>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
+    let user_id = user_id?;
     let (admin, actor, fields) = (form.admin, form.actor, form.form);
     let Some(role) = Role::parse(&fields.role) else {
         return Err(AppError::BadRequest("Unknown role.".into()));

@@ -15,6 +15,7 @@ use crate::web::cookies::SessionCookie;
 use crate::web::guards::AdminForm;
 use crate::web::handle::{Handle, NotAHandle};
 use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
+use crate::web::params::NotAnId;
 use crate::web::views::SessionRow;
 
 const SESSIONS_PER_PAGE: i64 = 50;
@@ -66,11 +67,12 @@ async fn revoke_session(
 
 #[post("/admin/users/<user_id>/sessions/revoke", data = "<form>")]
 async fn force_logout(
-    user_id: UserId,
+    user_id: Result<UserId, NotAnId>,
     form: AdminForm<CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
+    let user_id = user_id?;
     let AdminForm { admin, actor, .. } = form;
     let Some(out) = sessions::force_logout(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);

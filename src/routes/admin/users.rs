@@ -13,6 +13,7 @@ use crate::app::App;
 use crate::app::{passkeys, two_factor};
 use crate::auth::AdminUser;
 use crate::ids::UserId;
+use crate::secret::Secret;
 use crate::text::search_term;
 use crate::users::password::Password;
 use crate::users::Role;
@@ -188,8 +189,7 @@ pub struct NewUserFields {
     /// Hold the person on the password page until they choose their own.
     #[field(default = false)]
     must_change: bool,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(NewUserFields);
@@ -229,8 +229,7 @@ pub struct InvitationFields {
     email: String,
     #[field(default = "")]
     role: String,
-    #[field(default = "")]
-    csrf_token: String,
+    csrf_token: Secret<String>,
 }
 
 csrf_protected!(InvitationFields);

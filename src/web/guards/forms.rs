@@ -13,6 +13,7 @@ use super::session::{any_session, refuse_if_held};
 use crate::audit::Origin;
 use crate::auth::csrf;
 use crate::auth::current::{CurrentSession, Hold};
+use crate::secret::Secret;
 use crate::token::random_token;
 use crate::web::cookies::{jar_and_policy, CookieKind, CookiePolicy};
 
@@ -20,11 +21,11 @@ use crate::web::cookies::{jar_and_policy, CookieKind, CookiePolicy};
 /// private browser-session cookie. Reused while present, so opening the login page in a second
 /// tab (or a favicon request) never invalidates a form that is already open.
 #[derive(Debug)]
-pub struct FormSecret(String);
+pub struct FormSecret(Secret<String>);
 
 impl FormSecret {
     pub fn csrf_token(&self) -> String {
-        csrf::masked_token(&self.0)
+        csrf::masked_token(self.0.expose())
     }
 }
 
@@ -35,11 +36,11 @@ impl<'r> FromRequest<'r> for FormSecret {
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
         let (cookies, policy) = try_outcome!(jar_and_policy(request));
         if let Some(secret) = policy.token_in(cookies, CookieKind::Form) {
-            return Outcome::Success(FormSecret(secret));
+            return Outcome::Success(FormSecret(secret.into()));
         }
         let secret = random_token();
         cookies.add_private(policy.cookie(CookieKind::Form, secret.clone()));
-        Outcome::Success(FormSecret(secret))
+        Outcome::Success(FormSecret(secret.into()))
     }
 }
 
@@ -60,7 +61,7 @@ macro_rules! csrf_protected {
     ($($form:ty),* $(,)?) => {$(
         impl $crate::web::guards::CsrfProtected for $form {
             fn csrf_token(&self) -> &str {
-                &self.csrf_token
+                self.csrf_token.expose()
             }
         }
     )*};
