@@ -59,6 +59,10 @@ struct CounterFile {
     id: [u8; ID_LEN],
     /// Device and inode of the open file, compared with the path's on every read.
     identity: (u64, u64),
+    /// The value and the inode's change time at the last read. Every write changes the value;
+    /// a change time that moved on while the value did not means the inode was touched some
+    /// other way (renamed away and back around another process's write, linked): see `read`.
+    last_read: std::sync::Mutex<Option<(u64, (i64, i64))>>,
     /// `flock` serializes processes, not tasks of one process (they share the open file), so
     /// this process's writers also queue here.
     writers: Mutex<()>,
@@ -103,6 +107,7 @@ impl Generation {
             path,
             id,
             identity,
+            last_read: std::sync::Mutex::new(None),
             writers: Mutex::new(()),
         };
         counter.lock_file_blocking()?;
@@ -143,7 +148,11 @@ impl Generation {
             }
         };
         // Read after the value: a counter swapped before a writer used the new one is seen here.
-        if !counter.is_still_at_path() {
+        let Some(changed) = counter.change_time_if_still_at_path() else {
+            self.lose(counter);
+            return None;
+        };
+        if !counter.note_read(value, changed) {
             self.lose(counter);
             return None;
         }
@@ -246,7 +255,7 @@ impl OpenBracket<'_> {
             );
         }
         counter.unlock_file();
-        if !counter.is_still_at_path() {
+        if counter.change_time_if_still_at_path().is_none() {
             if let Some(own) = self.generation.counter.as_ref() {
                 self.generation.lose(own);
             }
@@ -284,8 +293,28 @@ impl CounterFile {
     }
 
     /// Whether the path still names the file this handle has open (same device and inode).
-    fn is_still_at_path(&self) -> bool {
-        std::fs::metadata(&self.path).is_ok_and(|now| identity_of(&now) == self.identity)
+    /// The inode's change time, if the path still names this process's counter.
+    fn change_time_if_still_at_path(&self) -> Option<(i64, i64)> {
+        let now = std::fs::metadata(&self.path).ok()?;
+        (identity_of(&now) == self.identity).then(|| (now.ctime(), now.ctime_nsec()))
+    }
+
+    /// Records a read; false when the inode changed later than the last read without its value
+    /// changing — the counter was renamed away and back (another process may have bumped a
+    /// counter at the path meanwhile, which this one never saw) or linked. (A read whose change
+    /// time is older than the last one raced a write and proves nothing either way.)
+    fn note_read(&self, value: u64, changed: (i64, i64)) -> bool {
+        let Ok(mut last) = self.last_read.lock() else {
+            return false;
+        };
+        match *last {
+            Some((seen, at)) if changed > at && value == seen => false,
+            Some((_, at)) if changed < at => true,
+            _ => {
+                *last = Some((value, changed));
+                true
+            }
+        }
     }
 
     /// The counter the path names now (created when missing), for this database.
@@ -297,6 +326,7 @@ impl CounterFile {
             path: self.path.clone(),
             id: self.id,
             identity,
+            last_read: std::sync::Mutex::new(None),
             writers: Mutex::new(()),
         })
     }

@@ -242,6 +242,27 @@ async fn a_counter_replaced_behind_a_hard_link_turns_the_cache_off_never_stale()
     after(Mishap::HardLinkedThenReplaced).await;
 }
 
+/// Renamed away, a write by another process at the path (which makes a counter of its own there),
+/// then renamed back over it: the process's open counter is the same file at the same path with
+/// the same value, but it missed a write — its inode's change time gives it away.
+#[rocket::async_test]
+async fn a_counter_renamed_away_and_back_around_a_write_turns_the_cache_off_never_stale() {
+    let (app, ada, victim) = stage().await;
+    let (token, cached) = hot(&app, &victim, ada).await;
+    assert!(cached, "the cache is on");
+    let counter = counter(&app);
+    let aside = counter.with_extension("aside");
+    std::fs::rename(&counter, &aside).unwrap();
+    let url = format!("sqlite://{}", database(&app).display());
+    revoke_through(&app, &url, app.dir.path());
+    std::fs::rename(&aside, &counter).unwrap();
+    assert!(!signed_in(&victim, &token).await, "never stale");
+    let (token, cached) = hot(&app, &victim, ada).await;
+    assert!(!cached, "the cache is off in this process");
+    revoke_through(&app, &url, app.dir.path());
+    assert!(!signed_in(&victim, &token).await);
+}
+
 /// A counter stamped with another database's id is not trusted: the database's own id wins.
 #[rocket::async_test]
 async fn a_counter_of_another_database_is_restamped_and_never_trusted() {
