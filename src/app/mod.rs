@@ -111,6 +111,8 @@ pub struct Services {
 #[derive(Debug)]
 pub struct TwoFactorPolicy {
     pub sealer: Sealer,
+    /// Seals the step-up's proofs of presence (a key of their own: one key per purpose).
+    pub proofs: Sealer,
     pub required_for_admins: bool,
 }
 
@@ -250,6 +252,7 @@ impl App {
             },
             two_factor: TwoFactorPolicy {
                 sealer: Sealer::derive(secret_key.as_bytes(), "hr-portal totp secret v1"),
+                proofs: Sealer::derive(secret_key.as_bytes(), "hr-portal step-up proof v1"),
                 required_for_admins: config.require_two_factor_for_admins,
             },
             passkeys,

@@ -14,7 +14,7 @@ use super::sessions::own_event;
 use super::sign_in::passkey::{count_address, issue_challenge, take_ceremony, Begun};
 // Adding or removing a passkey follows the one rule for every way in (see `step_up`).
 use super::step_up::{confirm_presence, step_up, PresenceRefusal};
-pub use super::step_up::{Confirmation, StepUp, FRESH_SIGN_IN_SECONDS};
+pub use super::step_up::{Confirmation, StepUp};
 use super::App;
 use crate::app::error::{AppError, AppResult};
 use crate::audit::{self, EventKind, Origin};
@@ -138,6 +138,8 @@ pub enum PasskeyChangeRefusal {
     NotPresent(PresenceRefusal),
     /// The account has [`MAX_PASSKEYS_PER_ACCOUNT`] already.
     TooMany,
+    /// The limit was reached while this passkey was being made (another one was added meanwhile).
+    LimitReachedMeanwhile,
     /// The challenge expired or was answered already.
     CeremonyGone,
     /// The browser's answer did not check out.
@@ -210,7 +212,9 @@ pub async fn finish_registration(
         tx.rollback().await?;
         app.record_alone(refused("the account has the most passkeys allowed"))
             .await?;
-        return Ok(Registration::Refused(PasskeyChangeRefusal::TooMany));
+        return Ok(Registration::Refused(
+            PasskeyChangeRefusal::LimitReachedMeanwhile,
+        ));
     }
     if Passkeys::insert(&mut tx, &new, now).await?.is_none() {
         tx.rollback().await?;

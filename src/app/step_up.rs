@@ -13,6 +13,7 @@ use super::App;
 use crate::app::error::AppResult;
 use crate::audit::{EventKind, Origin};
 use crate::auth::CurrentSession;
+use crate::db::WriteTx;
 use crate::secret::Secret;
 use crate::users::password::Password;
 use crate::users::two_factor::TwoFactorRow;
@@ -106,7 +107,7 @@ pub async fn confirm_presence(
 pub fn presence_proof(app: &App, current: &CurrentSession) -> String {
     let expires = app.clock.now() + FRESH_SIGN_IN_SECONDS;
     app.two_factor
-        .sealer
+        .proofs
         .seal(&expires.to_string(), &proof_context(current))
 }
 
@@ -116,20 +117,27 @@ pub fn holds_presence_proof(app: &App, current: &CurrentSession, proof: &str) ->
         return false;
     }
     app.two_factor
-        .sealer
+        .proofs
         .open(proof, &proof_context(current))
         .ok()
         .and_then(|expires| expires.parse::<i64>().ok())
         .is_some_and(|expires| app.clock.now() < expires)
 }
 
+/// What a proof is bound to: this session (its random handle, which a rotation keeps) of this
+/// account.
 fn proof_context(current: &CurrentSession) -> String {
-    format!("step-up proof of session {}", current.session.id)
+    let session = &current.session;
+    format!(
+        "step-up proof of session {} of account {}",
+        session.handle, session.user_id
+    )
 }
 
-/// Checks the password and a current code (authenticator or recovery) of the signed-in person,
-/// then runs `change` in the transaction that spends the code. Both checks are throttled guesses.
-pub(super) async fn with_password_and_code(
+/// Checks the password and a current code (authenticator or recovery) of the signed-in person;
+/// the caller spends the code in the transaction that acts on it. Both checks are throttled
+/// guesses.
+async fn with_password_and_code(
     app: &App,
     current: &CurrentSession,
     password: &Password,
@@ -157,19 +165,28 @@ pub(super) async fn with_password_and_code(
     }
 }
 
-/// Checks the password and a current code, and spends the code (with the guesses settled): the
-/// step-up a sensitive change asks of an account with two-factor. `Err` says what was wrong.
-pub(super) async fn confirm_password_and_code(
+/// A code proven and spent, in the transaction that acts on it.
+pub(super) struct SpentCode {
+    pub tx: WriteTx,
+    pub user: User,
+    /// "authenticator code" or "recovery code", for the event.
+    pub method: &'static str,
+}
+
+/// Checks the password and a current code, then opens the write transaction that spends the code
+/// and settles the guesses; the caller makes its change in it and commits. `Err` says what was
+/// wrong (nothing written but the counted guesses).
+pub(super) async fn spend_password_and_code(
     app: &App,
     current: &CurrentSession,
     password: &Password,
     code: &str,
     origin: &Origin,
-) -> AppResult<Result<(), PresenceRefusal>> {
+) -> AppResult<Result<SpentCode, PresenceRefusal>> {
     let (user, accepted) =
         match with_password_and_code(app, current, password, code, origin).await? {
             Ok(checked) => checked,
-            Err(message) => return Ok(Err(message)),
+            Err(refusal) => return Ok(Err(refusal)),
         };
     let mut tx = app.db.begin_write().await?;
     if !accepted.spend(&mut tx, user.id, app.clock.now()).await? {
@@ -177,13 +194,34 @@ pub(super) async fn confirm_password_and_code(
         return Ok(Err(PresenceRefusal::CodeAlreadyUsed));
     }
     settle_guesses(app, &mut tx, &user, origin).await?;
-    tx.commit().await?;
-    Ok(Ok(()))
+    Ok(Ok(SpentCode {
+        tx,
+        user,
+        method: accepted.method(),
+    }))
+}
+
+/// Checks the password and a current code, and spends the code (with the guesses settled): the
+/// step-up a sensitive change asks of an account with two-factor. `Err` says what was wrong.
+async fn confirm_password_and_code(
+    app: &App,
+    current: &CurrentSession,
+    password: &Password,
+    code: &str,
+    origin: &Origin,
+) -> AppResult<Result<(), PresenceRefusal>> {
+    match spend_password_and_code(app, current, password, code, origin).await? {
+        Ok(spent) => {
+            spent.tx.commit().await?;
+            Ok(Ok(()))
+        }
+        Err(refusal) => Ok(Err(refusal)),
+    }
 }
 
 /// Both the password and the code were right: the account's failures are cleared and the code
 /// guess's slot goes back to the address (the password's went back already).
-pub(super) async fn settle_guesses(
+async fn settle_guesses(
     app: &App,
     tx: &mut sqlx::AnyConnection,
     user: &User,

@@ -4,7 +4,7 @@
 
 use super::sessions::own_event;
 use super::sign_in::code::open_secret;
-use super::step_up::{self, settle_guesses, with_password_and_code, PresenceRefusal, StepUp};
+use super::step_up::{self, spend_password_and_code, PresenceRefusal, SpentCode, StepUp};
 use super::{AccountRef, Actor, App};
 use crate::app::error::AppResult;
 use crate::audit::{self, EventKind, Origin};
@@ -228,21 +228,18 @@ pub async fn turn_off(
     code: &str,
     origin: &Origin,
 ) -> AppResult<Confirmed<()>> {
-    let (user, accepted) =
-        match with_password_and_code(app, current, password, code, origin).await? {
-            Ok(checked) => checked,
-            Err(message) => return Ok(Confirmed::Refused(message)),
-        };
+    let SpentCode {
+        mut tx,
+        user,
+        method,
+    } = match spend_password_and_code(app, current, password, code, origin).await? {
+        Ok(spent) => spent,
+        Err(refusal) => return Ok(Confirmed::Refused(refusal)),
+    };
     let now = app.clock.now();
-    let mut tx = app.db.begin_write().await?;
-    if !accepted.spend(&mut tx, user.id, now).await? {
-        tx.rollback().await?;
-        return Ok(Confirmed::Refused(PresenceRefusal::CodeAlreadyUsed));
-    }
-    settle_guesses(app, &mut tx, &user, origin).await?;
     TwoFactorRow::remove(&mut tx, user.id).await?;
     let event = own_event(current, EventKind::TwoFactorDisabled, origin)
-        .detail(format!("confirmed with {}", accepted.method()));
+        .detail(format!("confirmed with {method}"));
     audit::record(&mut tx, now, event).await?;
     let letter = messages::two_factor_changed(&app.mail.settings, &user, "turned off", now);
     app.queue_mail(&mut tx, &user, letter, now).await?;
@@ -260,19 +257,13 @@ pub async fn renew_recovery_codes(
     code: &str,
     origin: &Origin,
 ) -> AppResult<Confirmed<Secret<Vec<String>>>> {
-    let (user, accepted) =
-        match with_password_and_code(app, current, password, code, origin).await? {
-            Ok(checked) => checked,
-            Err(message) => return Ok(Confirmed::Refused(message)),
+    let codes = new_recovery_codes();
+    let SpentCode { mut tx, user, .. } =
+        match spend_password_and_code(app, current, password, code, origin).await? {
+            Ok(spent) => spent,
+            Err(refusal) => return Ok(Confirmed::Refused(refusal)),
         };
     let now = app.clock.now();
-    let codes = new_recovery_codes();
-    let mut tx = app.db.begin_write().await?;
-    if !accepted.spend(&mut tx, user.id, now).await? {
-        tx.rollback().await?;
-        return Ok(Confirmed::Refused(PresenceRefusal::CodeAlreadyUsed));
-    }
-    settle_guesses(app, &mut tx, &user, origin).await?;
     RecoveryCodes::replace(&mut tx, user.id, &codes, now).await?;
     let event = own_event(current, EventKind::RecoveryCodesRenewed, origin);
     audit::record(&mut tx, now, event).await?;

@@ -3,7 +3,7 @@
 //! of a use case in `app::sessions`), so a change and its audit event can commit together.
 //!
 //! A session is a row; ending it is a `DELETE`. The rows a request loads may be kept in memory
-//! ([`super::session_cache`]), but only under the write generation that every such `DELETE`
+//! (`app::caches::SessionCache`), but only under the write generation that every such `DELETE`
 //! bumps, so the request after a revocation — on this instance or any other sharing the
 //! database — is anonymous.
 

@@ -4,8 +4,9 @@
 //!
 //! Writers follow a seqlock discipline around each commit (see [`Generation::bracket`]): under an
 //! exclusive lock on the file, make the counter odd, commit, make it even, unlock. Readers read the
-//! counter with one `pread` **before** they read the database, and tag what they cache with it; a
-//! cached value is used only while the counter still equals its tag. So once a commit has
+//! counter with one `pread` (and a `stat` of its path, which must still name the same file)
+//! **before** they read the database, and tag what they cache with it; a cached value is used
+//! only while the counter still equals its tag. So once a commit has
 //! returned, the counter differs from every tag read before it, and nothing loaded before the
 //! commit is served again. A writer that dies between its bumps leaves the counter odd, which
 //! turns every cache off (never stale) until the next writer completes.

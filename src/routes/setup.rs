@@ -21,8 +21,7 @@ use crate::web::page::NoticeRedirect;
 use crate::web::page::{self, Layout};
 use crate::web::refusals::Wording;
 
-/// The set-up form (its `Debug` redacts the passwords; the token is never logged either, as
-/// nothing logs forms).
+/// The set-up form.
 #[derive(FromForm)]
 pub struct SetupFields {
     #[field(default = "")]

@@ -21,8 +21,7 @@ use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
 use crate::web::refusals::Wording;
 
-/// A form with a code (confirming an enrolment, or the sign-in's second step; it may be a
-/// recovery code).
+/// A form with a code (the sign-in's second step, `routes::auth`; it may be a recovery code).
 #[derive(Debug, FromForm)]
 pub struct CodeFields {
     pub(super) code: Secret<String>,

@@ -149,6 +149,19 @@ macro_rules! cookie_kinds {
 
 cookie_kinds!(SessionKind => Session, LinkKind => Link, DeviceKind => Device, PendingKind => PendingLogin);
 
+/// Kinds whose lifetime is their kind's alone (the session cookie's depends on "keep me signed
+/// in": it is set with `SessionCookie::set_session`, never with a plain `set`).
+pub trait FixedLifetime: Kind {}
+impl FixedLifetime for LinkKind {}
+impl FixedLifetime for DeviceKind {}
+impl FixedLifetime for PendingKind {}
+
+impl<K: FixedLifetime> PrivateCookie<'_, K> {
+    pub fn set(&self, token: String) {
+        self.jar.add_private(self.policy.cookie(K::KIND, token));
+    }
+}
+
 /// One of our private cookies in this request's jar, with the policy that names and flags it.
 pub struct PrivateCookie<'r, K> {
     jar: &'r CookieJar<'r>,
@@ -168,10 +181,6 @@ impl<'r, K: Kind> PrivateCookie<'r, K> {
     /// The token it holds, if it has the shape of one.
     pub fn token(&self) -> Option<String> {
         self.policy.token_in(self.jar, K::KIND)
-    }
-
-    pub fn set(&self, token: String) {
-        self.jar.add_private(self.policy.cookie(K::KIND, token));
     }
 
     pub fn clear(&self) {

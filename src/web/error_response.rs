@@ -29,7 +29,7 @@ impl<'r> Responder<'r, 'static> for AppError {
 impl AppError {
     pub fn status(&self) -> Status {
         match self {
-            AppError::Database(e) if crate::db::is_unavailable(e) => Status::ServiceUnavailable,
+            _ if self.is_database_unavailable() => Status::ServiceUnavailable,
             AppError::Database(_)
             | AppError::Hashing(_)
             | AppError::Passkey(_)
@@ -47,9 +47,7 @@ impl AppError {
     pub fn retry_after(&self) -> Option<String> {
         match self {
             AppError::Busy { retry_after } => Some(retry_after.to_string()),
-            AppError::Database(e) if crate::db::is_unavailable(e) => {
-                Some(DATABASE_RETRY_AFTER.to_string())
-            }
+            _ if self.is_database_unavailable() => Some(DATABASE_RETRY_AFTER.to_string()),
             AppError::Throttled { retry_after, .. } => Some((*retry_after).max(1).to_string()),
             _ => None,
         }
@@ -58,7 +56,7 @@ impl AppError {
     /// What the page says: specific for client errors, generic for server faults.
     pub fn public_message(&self) -> String {
         match self {
-            AppError::Database(e) if crate::db::is_unavailable(e) => {
+            _ if self.is_database_unavailable() => {
                 "The service cannot reach its database right now. Nothing was changed; please try \
                  again in a moment."
                     .to_string()

@@ -79,6 +79,9 @@ impl Wording for PasskeyChangeRefusal {
             PasskeyChangeRefusal::TooMany => format!(
                 "An account can have at most {MAX_PASSKEYS_PER_ACCOUNT} passkeys: remove one first."
             ),
+            PasskeyChangeRefusal::LimitReachedMeanwhile => {
+                "Your account has the most passkeys allowed: remove one first.".to_string()
+            }
             PasskeyChangeRefusal::CeremonyGone => CEREMONY_GONE.to_string(),
             PasskeyChangeRefusal::AnswerRejected => {
                 "The passkey could not be registered: your browser's answer did not check out. \
