@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hr_portal::app::App;
-use hr_portal::auth::{hash_token, random_token};
 use hr_portal::ids::UserId;
 use hr_portal::users::Role;
 use rocket::http::{Cookie, Status};
@@ -57,22 +56,7 @@ fn revoke_through(app: &TestApp, url: &str, cwd: &Path) {
 }
 
 async fn plant(app: &TestApp, user: UserId) -> String {
-    let token = random_token();
-    let now = app.clock.now();
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, \
-         remember, csrf_secret) VALUES ($1, $2, $3, $4, $4, $5, 0, $6)",
-    )
-    .bind(hash_token(&token))
-    .bind(&random_token()[..22])
-    .bind(user)
-    .bind(now)
-    .bind(now + 3_600)
-    .bind(random_token())
-    .execute(&app.db().pool)
-    .await
-    .unwrap();
-    token
+    app.plant_live_session(user).await.0
 }
 
 async fn signed_in(client: &Client, token: &str) -> bool {

@@ -332,6 +332,28 @@ impl TestApp {
 
     /// Puts a session row straight into the table (as if signed in from another device), with
     /// its handle doubling as its token hash: these rows have no usable cookie.
+    /// A live session of `user` (an hour to run) written straight into the database, as
+    /// another instance would: its cookie token and its handle.
+    pub async fn plant_live_session(&self, user: UserId) -> (String, String) {
+        let token = hr_portal::auth::random_token();
+        let handle = hr_portal::token::random_handle();
+        let now = self.clock.now();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, \
+             expires_at, remember, csrf_secret) VALUES ($1, $2, $3, $4, $4, $5, 0, $6)",
+        )
+        .bind(hr_portal::auth::hash_token(&token))
+        .bind(&handle)
+        .bind(user)
+        .bind(now)
+        .bind(now + 3_600)
+        .bind(hr_portal::auth::random_token())
+        .execute(&self.db().pool)
+        .await
+        .unwrap();
+        (token, handle)
+    }
+
     pub async fn plant_session(&self, planted: PlantedSession<'_>) {
         sqlx::query(
             "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, remember, csrf_secret) \

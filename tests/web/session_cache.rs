@@ -9,7 +9,6 @@
 //! answers without a cache.
 
 use hr_portal::app::App;
-use hr_portal::auth::{hash_token, random_token};
 use hr_portal::ids::UserId;
 use hr_portal::users::User;
 use rocket::http::{ContentType, Cookie, Status};
@@ -105,22 +104,7 @@ impl Victim {
 }
 
 async fn plant(app: &TestApp, user: UserId) -> Hot {
-    let token = random_token();
-    let handle = random_token()[..22].to_string();
-    let now = app.clock.now();
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, \
-         remember, csrf_secret) VALUES ($1, $2, $3, $4, $4, $5, 0, $6)",
-    )
-    .bind(hash_token(&token))
-    .bind(&handle)
-    .bind(user)
-    .bind(now)
-    .bind(now + 3_600)
-    .bind(random_token())
-    .execute(&app.db().pool)
-    .await
-    .unwrap();
+    let (token, handle) = app.plant_live_session(user).await;
     Hot { token, handle }
 }
 

@@ -728,18 +728,8 @@ async fn an_old_session_cannot_enrol_an_authenticator_without_the_password(backe
     assert_eq!(wrong.status(), Status::UnprocessableEntity);
     assert!(text_of(&body(wrong).await, "totp-secret").is_none());
     // The password shows a new secret (the one seen before is gone) with a proof of presence.
-    let shown = browser
-        .submits(
-            "/account/two-factor",
-            "/account/two-factor",
-            &[("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(shown.status(), Status::Ok);
-    let page = body(shown).await;
-    let secret = text_of(&page, "totp-secret").expect("the password shows a secret");
+    let (page, secret, proof) = confirms_with_the_password(browser).await;
     assert_ne!(secret, seen, "a secret shown before is replaced");
-    let proof = input_value(&page, "proof").expect("the proof rides along");
     let token = csrf_token_for(&page, "/account/two-factor");
     // A forged proof is no proof.
     let code = code_for(&secret, app.clock.now());
@@ -778,6 +768,23 @@ async fn an_old_session_cannot_enrol_an_authenticator_without_the_password(backe
     assert!(mail.contains("added in the last 24 hours"), "{mail}");
 }
 
+/// A late enrolment's first post: the password shows a secret (`totp-secret`) with a proof of
+/// presence for the confirming post. The page, the secret and the proof.
+async fn confirms_with_the_password(browser: &Client) -> (String, String, String) {
+    let shown = browser
+        .submits(
+            "/account/two-factor",
+            "/account/two-factor",
+            &[("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(shown.status(), Status::Ok);
+    let page = body(shown).await;
+    let secret = text_of(&page, "totp-secret").expect("the password shows a secret");
+    let proof = input_value(&page, "proof").expect("the proof rides along");
+    (page, secret, proof)
+}
+
 /// An administrator held until they set up two-factor, signed in long ago, still gets through:
 /// with the password.
 #[rocket::async_test]
@@ -790,18 +797,7 @@ async fn a_held_admin_signed_in_long_ago_enrols_with_the_password() {
     assert_eq!(status, Status::Ok);
     assert!(page.contains("id=\"two-factor-required\""));
     assert!(page.contains("id=\"step-up-first\""));
-    let shown = app
-        .browser
-        .submits(
-            "/account/two-factor",
-            "/account/two-factor",
-            &[("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(shown.status(), Status::Ok);
-    let page = body(shown).await;
-    let secret = text_of(&page, "totp-secret").expect("the secret");
-    let proof = input_value(&page, "proof").expect("the proof");
+    let (_, secret, proof) = confirms_with_the_password(&app.browser).await;
     let code = code_for(&secret, app.clock.now());
     let on = app
         .browser
