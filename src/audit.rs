@@ -77,6 +77,7 @@ event_kinds! {
     PasskeyRefused => "passkey_refused", "Passkey registration refused";
     PasskeyCloneSuspected => "passkey_clone_suspected", "Passkey refused: it may have been copied";
     RecentFactorsRemoved => "recent_factors_removed", "Second factors of the last 24 hours removed with a reset link";
+    AccessEnded => "access_ended", "Access ended (left the company)";
 }
 
 impl EventKind {

@@ -20,7 +20,7 @@ use crate::users::device;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::users::{normalize_email, parse_name, Email, Role};
-use crate::web::refusals::Wording;
+use crate::web::refusals::{left_the_company, Wording};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -149,6 +149,7 @@ async fn change_account(app: &App, email: &str, action: AccountAction) -> anyhow
         AccountOutcome::WouldLeaveNoAdmin => {
             bail!("refusing to disable the last enabled administrator")
         }
+        AccountOutcome::LeftTheCompany(left_on) => bail!("{}", left_the_company(left_on)),
         AccountOutcome::Unchanged(user) => {
             println!("Nothing to change: {} is already so.", user.email);
             Ok(())
@@ -383,7 +384,7 @@ pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow
 /// once — this is their only copy (the database keeps argon2id hashes).
 pub async fn run_demo(figment: &Figment, seed: u64) -> anyhow::Result<()> {
     let app = open(figment).await?;
-    let report = demo::fill(&app, seed, crate::hr::date_of(app.clock.now()))
+    let report = demo::fill(&app, seed, app.today())
         .await
         .context("cannot fill the demo company")?;
     println!(

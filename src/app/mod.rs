@@ -22,6 +22,7 @@ pub mod devices;
 pub mod error;
 pub mod exports;
 pub mod housekeeping;
+pub mod lifecycle;
 pub mod mail;
 pub mod passkeys;
 pub mod password;
@@ -52,6 +53,7 @@ use crate::auth::refusals::RefusalTally;
 use crate::auth::relying_party::RelyingParty;
 use crate::auth::session::SessionLimits;
 use crate::auth::throttle::{ThrottlePolicy, ThrottleScope};
+use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::AppConfig;
 use crate::db::Db;
@@ -83,6 +85,8 @@ impl AccountRef<'_> {
 pub struct Services {
     pub db: Db,
     pub clock: Clock,
+    /// The company's days: when a last day ends, what "today" is.
+    pub calendar: Calendar,
     pub limits: SessionLimits,
     /// Sessions kept in memory under the database's write generation (SQLite files only).
     pub session_cache: SessionCache,
@@ -208,6 +212,7 @@ impl App {
             retry_delay: config.mail_retry_delay,
             max_attempts: config.mail_max_attempts,
         };
+        let calendar = Calendar::new(config.company_time_zone()?);
         let db = Db::connect(config).await?;
         // Building the service computes its dummy hash: keep that off the async workers.
         let passwords = rocket::tokio::task::spawn_blocking(move || {
@@ -232,6 +237,7 @@ impl App {
             audit_retention_days: config.audit_retention_days,
             db,
             clock,
+            calendar,
             passwords,
             company: CompanyFiguresCache::default(),
             dashboards: DashboardCache::default(),
@@ -259,6 +265,11 @@ impl App {
         })))
     }
 
+    /// The company's date now.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.calendar.date_at(self.clock.now())
+    }
+
     /// Queues `letter` in the caller's transaction; it leaves once that commits (see
     /// [`App::mail_queued`]).
     async fn queue_mail(
@@ -272,7 +283,7 @@ impl App {
     }
 
     /// Tells the delivery task a message is waiting (after the commit that queued it).
-    fn mail_queued(&self) {
+    pub(crate) fn mail_queued(&self) {
         self.mail.queued.notify_one();
     }
 

@@ -15,8 +15,8 @@ use crate::app::people::{self, EmployeeFormData, EmployeeSave};
 use crate::app::App;
 use crate::auth::{AdminUser, CurrentSession, CurrentUser};
 use crate::hr::{
-    date_of, display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee,
-    EmployeeDraft, EmployeeStatus, InvalidEmployee,
+    display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee, EmployeeDraft,
+    EmployeeStatus, InvalidEmployee,
 };
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::secret::Secret;
@@ -309,7 +309,7 @@ async fn employee_form(
     let draft = match (draft, &employee) {
         (Some(draft), _) => draft,
         (None, Some(employee)) => Draft::of(employee),
-        (None, None) => Draft::blank(date_of(app.clock.now())),
+        (None, None) => Draft::blank(app.today()),
     };
     let departments = department_options(departments, draft.department.parse().ok());
     let managers: Vec<SelectOption> = managers

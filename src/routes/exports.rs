@@ -10,7 +10,7 @@ use crate::app::error::AppResult;
 use crate::app::{exports, App};
 use crate::audit::{EventFilter, EventKind, EventRecord};
 use crate::auth::{AdminUser, CurrentUser};
-use crate::hr::{date_of, format_date, Employee};
+use crate::hr::{format_date, Employee};
 use crate::routes::employees::DirectoryFilters;
 use crate::text::search_term;
 use crate::web::csv::{self, CsvDownload};
@@ -18,7 +18,7 @@ use crate::web::provenance;
 
 /// `<what>-YYYY-MM-DD.csv`, dated by the application clock.
 fn filename(app: &App, what: &str) -> String {
-    format!("{what}-{}.csv", format_date(date_of(app.clock.now())))
+    format!("{what}-{}.csv", format_date(app.today()))
 }
 
 const DIRECTORY_COLUMNS: [&str; 9] = [
