@@ -11,7 +11,7 @@ use crate::app::recovery::{
     self, Delivery, Invitation, InvitationForm, IssuedLink, ResetLink, SetPassword, Unlock,
 };
 use crate::app::{
-    demo, housekeeping, sessions, two_factor, AccountRef, Actor, App, HashingCapacity,
+    demo, housekeeping, lifecycle, sessions, two_factor, AccountRef, Actor, App, HashingCapacity,
 };
 use crate::auth::session::SessionSummary;
 use crate::clock::{format_timestamp, Clock};
@@ -43,6 +43,9 @@ pub enum Command {
     /// Inspect and end sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Employee records and their access.
+    #[command(subcommand)]
+    Employees(EmployeesCommand),
     /// Fill an empty database with a demo company and print its sign-in accounts.
     Demo {
         /// Seed for the generated company (the same seed gives the same people).
@@ -90,6 +93,13 @@ pub enum UserCommand {
     /// Remove an account's second factor (a lost phone) and end all its sessions: the password
     /// alone signs in until a new authenticator is set up.
     ResetTwoFactor { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmployeesCommand {
+    /// End the access of every leaver whose last day is over (the server does this by itself
+    /// at midnight in the company's time zone; this is for cron and for checking).
+    OffboardDue,
 }
 
 #[derive(Debug, Subcommand)]
@@ -375,6 +385,23 @@ pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow
         SessionsCommand::Purge => {
             let purged = housekeeping::purge_expired(&app).await?;
             println!("Purged {purged} expired session(s).");
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_employees(figment: &Figment, command: EmployeesCommand) -> anyhow::Result<()> {
+    let app = open(figment).await?;
+    match command {
+        EmployeesCommand::OffboardDue => {
+            let ended = lifecycle::offboard_due(&app, &Actor::command_line()).await?;
+            for leaver in &ended {
+                let last_day = leaver
+                    .left_on
+                    .map_or_else(|| "not recorded".to_string(), crate::hr::format_date);
+                println!("Ended the access of {} (last day {last_day}).", leaver.name);
+            }
+            println!("{} leaver(s) lost access.", ended.len());
         }
     }
     Ok(())

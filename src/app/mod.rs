@@ -14,6 +14,7 @@
 //! - [`passkeys`]: registering, naming and removing passkeys, and signing in with one
 //! - [`mail`]: delivering the outbox (the background task's one use case)
 
+pub mod access_review;
 pub mod accounts;
 pub mod actor;
 pub mod caches;

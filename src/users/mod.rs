@@ -8,6 +8,7 @@ pub mod links;
 pub mod lookalike;
 pub mod passkeys;
 pub mod password;
+pub mod review;
 pub mod totp;
 pub mod two_factor;
 

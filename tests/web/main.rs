@@ -52,6 +52,7 @@ mod hardening;
 mod hr;
 mod instances;
 mod layers;
+mod lifecycle;
 mod lifetime;
 mod lookalike_addresses;
 mod mail_support;

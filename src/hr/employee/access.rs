@@ -138,3 +138,57 @@ impl Employee {
             .transpose()
     }
 }
+
+/// A leaver in a period, for the access review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodLeaver {
+    pub employee_id: EmployeeId,
+    pub name: String,
+    pub email: String,
+    pub left_on: NaiveDate,
+    /// Their account, if they had one.
+    pub user_id: Option<UserId>,
+    pub account_disabled: bool,
+}
+
+#[derive(FromRow)]
+struct PeriodLeaverRow {
+    employee_id: EmployeeId,
+    name: String,
+    email: String,
+    left_on: String,
+    user_id: Option<UserId>,
+    disabled: Option<i64>,
+}
+
+impl Employee {
+    /// Everyone whose last day lies in `from..=to`, by last day.
+    pub async fn leavers_between(
+        conn: &mut AnyConnection,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<PeriodLeaver>, sqlx::Error> {
+        let rows: Vec<PeriodLeaverRow> = sqlx::query_as(
+            "SELECT e.id AS employee_id, e.name, e.email, e.left_on, u.id AS user_id, u.disabled \
+             FROM employees e LEFT JOIN users u ON u.employee_id = e.id \
+             WHERE e.status = 'terminated' AND e.left_on >= $1 AND e.left_on <= $2 \
+             ORDER BY e.left_on, e.name_key, e.id",
+        )
+        .bind(format_date(from))
+        .bind(format_date(to))
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(PeriodLeaver {
+                    left_on: decode_date(&row.left_on)?,
+                    employee_id: row.employee_id,
+                    name: row.name,
+                    email: row.email,
+                    user_id: row.user_id,
+                    account_disabled: row.disabled.unwrap_or(0) != 0,
+                })
+            })
+            .collect()
+    }
+}
