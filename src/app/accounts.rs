@@ -95,7 +95,7 @@ pub async fn create_account(
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
     actor.confirm(&mut tx).await?;
-    if let Some(left_on) = super::lifecycle::gone(&mut tx, app, &email).await? {
+    if let Some(left_on) = app.last_day_over(&mut tx, &email).await? {
         tx.rollback().await?;
         return Ok(CreateAccount::Invalid(AccountRefusal::LeftTheCompany(
             left_on,
@@ -162,7 +162,7 @@ pub async fn change_account(
         return Ok(AccountOutcome::NoSuchUser);
     };
     if action == AccountAction::Enable {
-        if let Some(left_on) = super::lifecycle::gone(&mut tx, app, &user.email).await? {
+        if let Some(left_on) = app.last_day_over(&mut tx, &user.email).await? {
             tx.rollback().await?;
             return Ok(AccountOutcome::LeftTheCompany(left_on));
         }

@@ -40,17 +40,6 @@ pub async fn settle_access(
     Ok(())
 }
 
-/// The last day of the person with the work e-mail `email` when it is over (`Some(None)`: they
-/// left on a day nobody recorded): such a person gets no account and no access back.
-pub(super) async fn gone(
-    conn: &mut sqlx::AnyConnection,
-    app: &App,
-    email: &Email,
-) -> AppResult<Option<Option<NaiveDate>>> {
-    let today = app.today();
-    Ok(Employee::gone_before(conn, email.as_str(), today).await?)
-}
-
 fn last_day_passed(leaver: &DueLeaver) -> String {
     match leaver.left_on {
         Some(day) => format!("last day {} passed", display_date(day)),
@@ -218,7 +207,7 @@ async fn give_access_in(
         return Ok(GiveAccess::NoSuchEmployee);
     };
     let email = Email::from_stored(record.email.clone())?;
-    if let Some(left_on) = gone(tx, app, &email).await? {
+    if let Some(left_on) = app.last_day_over(tx, &email).await? {
         return Ok(GiveAccess::LeftTheCompany(left_on));
     }
     match Employee::linked_account(tx, employee).await? {

@@ -266,6 +266,16 @@ impl App {
         })))
     }
 
+    /// The last day of the person with the work e-mail `email` when it is over (`Some(None)`:
+    /// they left on a day nobody recorded): such a person gets no account and no access back.
+    pub(crate) async fn last_day_over(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        email: &crate::users::Email,
+    ) -> Result<Option<Option<chrono::NaiveDate>>, sqlx::Error> {
+        crate::hr::Employee::gone_before(conn, email.as_str(), self.today()).await
+    }
+
     /// The company's date now.
     pub fn today(&self) -> chrono::NaiveDate {
         self.calendar.date_at(self.clock.now())

@@ -413,7 +413,7 @@ pub(super) async fn invite_in(
     (name, email, role): &(String, Email, Role),
     delivery: Delivery,
 ) -> AppResult<Invitation> {
-    if let Some(left_on) = super::lifecycle::gone(tx, app, email).await? {
+    if let Some(left_on) = app.last_day_over(tx, email).await? {
         return Ok(Invitation::Invalid(AccountRefusal::LeftTheCompany(left_on)));
     }
     let minted = app.recovery.mint();
