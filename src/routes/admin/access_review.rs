@@ -115,6 +115,12 @@ fn rows(accounts: &[ReviewedAccount], now: i64) -> Vec<AccountRow> {
     accounts.iter().map(|a| AccountRow::new(a, now)).collect()
 }
 
+/// The review of the period the query string asks for.
+async fn review_of(app: &App, from: Option<&str>, to: Option<&str>) -> AppResult<AccessReview> {
+    let (from, to) = period(app, from, to)?;
+    access_review::access_review(app, from, to).await
+}
+
 #[get("/admin/access-review?<from>&<to>")]
 async fn review_page(
     admin: AdminUser,
@@ -123,8 +129,8 @@ async fn review_page(
     app: &State<App>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
-    let (from, to) = period(app, from, to)?;
-    let review = access_review::access_review(app, from, to).await?;
+    let review = review_of(app, from, to).await?;
+    let (from, to) = (review.from, review.to);
     let now = app.clock.now();
     Ok(Template::render(
         "admin_access_review.html",
@@ -206,13 +212,12 @@ async fn review_csv(
     to: Option<&str>,
     app: &State<App>,
 ) -> AppResult<CsvDownload<String>> {
-    let (from, to) = period(app, from, to)?;
-    let review = access_review::access_review(app, from, to).await?;
+    let review = review_of(app, from, to).await?;
     Ok(CsvDownload {
         filename: format!(
             "access-review-{}-to-{}.csv",
-            format_date(from),
-            format_date(to)
+            format_date(review.from),
+            format_date(review.to)
         ),
         body: review_csv_body(&review),
     })
