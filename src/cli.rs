@@ -1,4 +1,9 @@
-//! The operator's command line: `hr-portal [serve]`, `user …`, `sessions …`, `demo`.
+//! The operator's command line: `hr-portal [serve]`, `user …`, `sessions …`, `employees …`,
+//! `demo`.
+
+mod staff_import;
+
+pub use staff_import::{run_employees, EmployeesCommand};
 
 use std::io::{BufRead, IsTerminal};
 
@@ -43,6 +48,9 @@ pub enum Command {
     /// Inspect and end sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Employee records: import a staff list.
+    #[command(subcommand)]
+    Employees(EmployeesCommand),
     /// Fill an empty database with a demo company and print its sign-in accounts.
     Demo {
         /// Seed for the generated company (the same seed gives the same people).

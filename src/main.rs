@@ -22,6 +22,7 @@ async fn main() -> ExitCode {
         Command::Serve => serve(figment).await,
         Command::User(command) => cli::run_user(&figment, command).await,
         Command::Sessions(command) => cli::run_sessions(&figment, command).await,
+        Command::Employees(command) => cli::run_employees(&figment, command).await,
         Command::Demo { seed } => cli::run_demo(&figment, seed).await,
     };
     match outcome {

@@ -1,5 +1,7 @@
 //! The queries that search, load and change employees: one fixed SQL statement each.
 
+use std::collections::HashMap;
+
 use sqlx::{AnyConnection, FromRow};
 
 use super::validation::{DepartmentChoice, EmployeeFields, EmployeeWriteError, InvalidEmployee};
@@ -351,6 +353,19 @@ impl Employee {
             .execute(&mut *conn)
             .await?;
         Ok(())
+    }
+
+    /// The work address of everyone who manages someone.
+    pub async fn manager_emails(
+        conn: &mut AnyConnection,
+    ) -> Result<HashMap<EmployeeId, String>, sqlx::Error> {
+        let rows: Vec<(EmployeeId, String)> = sqlx::query_as(
+            "SELECT id, email FROM employees WHERE id IN \
+             (SELECT manager_id FROM employees WHERE manager_id IS NOT NULL)",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Everyone, in id order (the staff-list import compares a file with all of them at once).

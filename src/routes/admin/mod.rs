@@ -1,9 +1,10 @@
 //! The admin area, one file per page: every session, every account (and what can be done to
-//! one), the undelivered mail, the audit trail. `AdminUser` guards each page and `AdminForm` each
+//! one), the undelivered mail, the audit trail, the staff-list import. `AdminUser` guards each page and `AdminForm` each
 //! change (the administrator, the CSRF check and the actor in one guard).
 
 mod account_actions;
 mod audit;
+mod import;
 mod mail;
 mod sessions;
 mod users;
@@ -48,5 +49,6 @@ pub fn routes() -> Vec<Route> {
     all.extend(account_actions::routes());
     all.extend(audit::routes());
     all.extend(mail::routes());
+    all.extend(import::routes());
     all
 }

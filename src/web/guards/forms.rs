@@ -68,7 +68,7 @@ macro_rules! csrf_protected {
 }
 pub(crate) use csrf_protected;
 
-fn refuse_csrf(request: &Request<'_>) {
+pub(super) fn refuse_csrf(request: &Request<'_>) {
     request.local_cache(|| Refusal::Csrf);
 }
 

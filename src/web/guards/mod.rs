@@ -5,6 +5,7 @@
 //! - [`admin`]: an administrator's change, with the actor the use case re-confirms.
 //! - [`forms`]: data guards that refuse a POST whose `csrf_token` does not match before the
 //!   handler runs, so a forged request changes nothing.
+//! - [`upload`]: a staff list posted from the import page (multipart, under its own cap).
 //! - [`origin`]: where a request came from, for session rows and the audit trail.
 //! - [`refusal`]: why a guard refused, for the error page.
 
@@ -13,8 +14,10 @@ pub mod forms;
 pub mod origin;
 pub mod refusal;
 pub mod session;
+pub mod upload;
 
 pub use admin::AdminForm;
 pub use forms::{CsrfProtected, FormSecret, PublicForm, SessionForm};
 pub use refusal::Refusal;
+pub use upload::StaffListUpload;
 pub use session::{SessionEvenIfHeld, SessionForEnrolment, SessionLookup};
