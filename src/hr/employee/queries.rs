@@ -370,10 +370,9 @@ impl Employee {
 
     /// Everyone, in id order (the staff-list import compares a file with all of them at once).
     pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Employee>, sqlx::Error> {
-        let rows: Vec<EmployeeRow> =
-            sqlx::query_as(concat!(employee_select!(), "ORDER BY e.id"))
-                .fetch_all(&mut *conn)
-                .await?;
+        let rows: Vec<EmployeeRow> = sqlx::query_as(concat!(employee_select!(), "ORDER BY e.id"))
+            .fetch_all(&mut *conn)
+            .await?;
         decode_all(rows)
     }
 

@@ -46,8 +46,22 @@ mod tests {
     #[test]
     fn every_value_survives_an_export_and_an_import() {
         for value in [
-            "=1+1", "+49 30 1234", "-x", "@SUM(A1)", "\tx", "  =1", "'=x", "''=x", "'abc", "'",
-            "''", "Ada", "", "a-b", "it's", "'  -1",
+            "=1+1",
+            "+49 30 1234",
+            "-x",
+            "@SUM(A1)",
+            "\tx",
+            "  =1",
+            "'=x",
+            "''=x",
+            "'abc",
+            "'",
+            "''",
+            "Ada",
+            "",
+            "a-b",
+            "it's",
+            "'  -1",
         ] {
             assert_eq!(unmark(&exported(value)), value, "{value:?}");
         }
@@ -55,7 +69,10 @@ mod tests {
 
     #[test]
     fn a_formula_typed_without_the_mark_stays_the_text_it_is() {
-        assert_eq!(unmark("=HYPERLINK(\"http://x\")"), "=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            unmark("=HYPERLINK(\"http://x\")"),
+            "=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(unmark("'plain"), "'plain");
     }
 }

@@ -150,10 +150,7 @@ mod tests {
     #[test]
     fn every_missing_column_is_named_and_strangers_are_refused() {
         let missing = ColumnMap::from_header(["Name", "Work e-mail"]).unwrap_err();
-        assert_eq!(
-            missing,
-            HeaderProblem::Missing(Column::ALL[2..].to_vec())
-        );
+        assert_eq!(missing, HeaderProblem::Missing(Column::ALL[2..].to_vec()));
         let mut headers: Vec<&str> = Column::ALL.iter().map(|c| c.header()).collect();
         headers.push("Shoe size");
         assert_eq!(

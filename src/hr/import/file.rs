@@ -34,7 +34,10 @@ pub enum FileRefusal {
     NotUtf8(&'static str),
     #[error("The file is empty: it needs a header line and a line per person.")]
     Empty,
-    #[error("The file has no {}: add {}, with these headers.", plural(.0, "column", "columns"), list(.0))]
+    #[error(
+        "The file is missing the {} {}. Add {} with exactly these headers.",
+        plural(.0, "column", "columns"), list(.0), plural(.0, "it", "them")
+    )]
     MissingColumns(Vec<Column>),
     #[error(
         "The file has {} this import does not read: {}. Remove or rename {}.",
@@ -76,7 +79,9 @@ pub fn decode(bytes: &[u8]) -> Result<&str, FileRefusal> {
         return Err(FileRefusal::TooLarge);
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(FileRefusal::NotUtf8("UTF-16, as some spreadsheets save \"Unicode text\""));
+        return Err(FileRefusal::NotUtf8(
+            "UTF-16, as some spreadsheets save \"Unicode text\"",
+        ));
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|_| FileRefusal::NotUtf8(guess_encoding(bytes)))
@@ -143,7 +148,8 @@ mod tests {
 
     #[test]
     fn a_byte_order_mark_is_fine_and_lines_are_physical() {
-        let text = format!("\u{feff}{HEADER}\"Ada\nLovelace\",a@x.org,,,,,,,\nBob,b@x.org,,,,,,,\n");
+        let text =
+            format!("\u{feff}{HEADER}\"Ada\nLovelace\",a@x.org,,,,,,,\nBob,b@x.org,,,,,,,\n");
         let (_, rows) = read_staff_list(text.as_bytes()).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].line, 2);
@@ -157,7 +163,10 @@ mod tests {
         assert!(refusal.to_string().contains("not UTF-8 text"), "{refusal}");
         assert!(refusal.to_string().contains("Windows-1252"), "{refusal}");
         let utf16 = [0xFF, 0xFE, b'N', 0];
-        assert!(read_staff_list(&utf16).unwrap_err().to_string().contains("UTF-16"));
+        assert!(read_staff_list(&utf16)
+            .unwrap_err()
+            .to_string()
+            .contains("UTF-16"));
     }
 
     #[test]
@@ -165,6 +174,9 @@ mod tests {
         let big = vec![b'a'; MAX_FILE_BYTES + 1];
         assert_eq!(read_staff_list(&big).unwrap_err(), FileRefusal::TooLarge);
         let long = format!("{HEADER}{}", "x,y,,,,,,,\n".repeat(MAX_ROWS + 1));
-        assert_eq!(read_staff_list(long.as_bytes()).unwrap_err(), FileRefusal::TooManyRows);
+        assert_eq!(
+            read_staff_list(long.as_bytes()).unwrap_err(),
+            FileRefusal::TooManyRows
+        );
     }
 }

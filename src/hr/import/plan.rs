@@ -184,7 +184,11 @@ fn without_duplicates(
 
 /// The manager must be someone (here or in the file), not the person, and — when the row sets
 /// a new manager — still with the company, as the form requires.
-fn check_manager(row: &PersonRow, after: &After<'_>, named: &HashSet<String>) -> Result<(), String> {
+fn check_manager(
+    row: &PersonRow,
+    after: &After<'_>,
+    named: &HashSet<String>,
+) -> Result<(), String> {
     let Some(manager) = row.manager_email.as_deref() else {
         return Ok(());
     };
@@ -193,7 +197,9 @@ fn check_manager(row: &PersonRow, after: &After<'_>, named: &HashSet<String>) ->
     }
     let Some(status) = after.status_of(manager) else {
         if named.contains(manager) {
-            return Err(format!("{manager} is on a line with errors; fix that line first."));
+            return Err(format!(
+                "{manager} is on a line with errors; fix that line first."
+            ));
         }
         return Err(format!(
             "No one with the address {manager} is here or in this file."
@@ -349,6 +355,9 @@ mod tests {
         assert!(errors[1].starts_with("line 3: Manager e-mail: this makes a reporting loop"));
         assert!(errors[2].starts_with("line 4: Manager e-mail: No one with the address"));
         assert!(errors[3].starts_with("line 5: Work e-mail: ada@x.org is also on line 2"));
-        assert_eq!(errors[4], "line 6: Manager e-mail: Someone cannot be their own manager.");
+        assert_eq!(
+            errors[4],
+            "line 6: Manager e-mail: Someone cannot be their own manager."
+        );
     }
 }

@@ -73,7 +73,10 @@ impl Checker<'_> {
 
     fn check<T>(&mut self, column: Column, result: Result<T, String>) -> Option<T> {
         result
-            .map_err(|reason| self.errors.push(RowError::new(self.record.line, column, reason)))
+            .map_err(|reason| {
+                self.errors
+                    .push(RowError::new(self.record.line, column, reason))
+            })
             .ok()
     }
 }
@@ -85,7 +88,11 @@ fn parse_status(raw: &str) -> Result<EmployeeStatus, String> {
             .iter()
             .map(|s| format!("\"{}\"", s.label()))
             .collect();
-        format!("\"{}\" is not a status; use {}.", raw.trim(), labels.join(", "))
+        format!(
+            "\"{}\" is not a status; use {}.",
+            raw.trim(),
+            labels.join(", ")
+        )
     })
 }
 
@@ -140,14 +147,24 @@ pub fn check_row(record: &Record, columns: &ColumnMap) -> Result<PersonRow, Vec<
         }
         (Some(_), _) if !last_day.is_empty() => row.check(
             Column::LastDay,
-            Err("Only someone who left the company has a last day; empty this cell or set \
+            Err(
+                "Only someone who left the company has a last day; empty this cell or set \
                  the status to \"Left the company\"."
-                .to_string()),
+                    .to_string(),
+            ),
         ),
         _ => Some(None),
     };
     match (
-        name, email, title, department, manager_email, location, start_date, status, left_on,
+        name,
+        email,
+        title,
+        department,
+        manager_email,
+        location,
+        start_date,
+        status,
+        left_on,
     ) {
         (
             Some(name),
@@ -219,7 +236,10 @@ mod tests {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].starts_with("line 7: Start date: "), "{lines:?}");
-        assert!(lines[1].starts_with("line 7: Status: \"Retired\""), "{lines:?}");
+        assert!(
+            lines[1].starts_with("line 7: Status: \"Retired\""),
+            "{lines:?}"
+        );
     }
 
     #[test]

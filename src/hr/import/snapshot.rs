@@ -44,7 +44,10 @@ impl Snapshot {
             .into_iter()
             .chain(employees.iter().map(|e| e.email.clone()));
         for address in addresses {
-            skeletons.entry(skeleton(&address)).or_default().push(address);
+            skeletons
+                .entry(skeleton(&address))
+                .or_default()
+                .push(address);
         }
         Snapshot {
             by_email: employees
@@ -52,7 +55,11 @@ impl Snapshot {
                 .enumerate()
                 .map(|(at, e)| (e.email.clone(), at))
                 .collect(),
-            by_id: employees.iter().enumerate().map(|(at, e)| (e.id, at)).collect(),
+            by_id: employees
+                .iter()
+                .enumerate()
+                .map(|(at, e)| (e.id, at))
+                .collect(),
             departments: departments
                 .into_iter()
                 .map(|d| (fold(&d.name), d))
@@ -69,7 +76,9 @@ impl Snapshot {
 
     /// The work address of the employee `id`.
     pub fn email_of(&self, id: EmployeeId) -> Option<&str> {
-        self.by_id.get(&id).map(|at| self.employees[*at].email.as_str())
+        self.by_id
+            .get(&id)
+            .map(|at| self.employees[*at].email.as_str())
     }
 
     /// The department with this name, compared the way department names are unique.

@@ -98,23 +98,25 @@ fn refusal_status(refusal: &FileRefusal) -> Status {
 async fn preview(upload: StaffListUpload, app: &State<App>) -> AppResult<(Status, Template)> {
     let current = &upload.admin.0.session;
     let invite = upload.invite;
-    Ok(match import::preview(app, &upload.actor, &upload.file).await? {
-        PreviewOutcome::Refused(refusal) => (
-            refusal_status(&refusal),
-            import_page(current, None, invite, Some(refusal.to_string()), None),
-        ),
-        PreviewOutcome::Previewed {
-            summary,
-            preview_id,
-        } => {
-            let status = match summary.errors.is_empty() {
-                true => Status::Ok,
-                false => Status::UnprocessableEntity,
-            };
-            let view = PreviewView::new(summary, preview_id);
-            (status, import_page(current, None, invite, None, Some(view)))
-        }
-    })
+    Ok(
+        match import::preview(app, &upload.actor, &upload.file).await? {
+            PreviewOutcome::Refused(refusal) => (
+                refusal_status(&refusal),
+                import_page(current, None, invite, Some(refusal.to_string()), None),
+            ),
+            PreviewOutcome::Previewed {
+                summary,
+                preview_id,
+            } => {
+                let status = match summary.errors.is_empty() {
+                    true => Status::Ok,
+                    false => Status::UnprocessableEntity,
+                };
+                let view = PreviewView::new(summary, preview_id);
+                (status, import_page(current, None, invite, None, Some(view)))
+            }
+        },
+    )
 }
 
 #[derive(Debug, FromForm)]

@@ -19,5 +19,5 @@ pub mod upload;
 pub use admin::AdminForm;
 pub use forms::{CsrfProtected, FormSecret, PublicForm, SessionForm};
 pub use refusal::Refusal;
-pub use upload::StaffListUpload;
 pub use session::{SessionEvenIfHeld, SessionForEnrolment, SessionLookup};
+pub use upload::StaffListUpload;

@@ -42,7 +42,8 @@ struct Parts {
 }
 
 async fn read_parts(body: Vec<u8>, boundary: String) -> Result<Parts, multer::Error> {
-    let body = stream::once(async move { Ok::<_, std::io::Error>(multer::bytes::Bytes::from(body)) });
+    let body =
+        stream::once(async move { Ok::<_, std::io::Error>(multer::bytes::Bytes::from(body)) });
     let mut multipart = multer::Multipart::new(body, boundary);
     let mut parts = Parts::default();
     while let Some(field) = multipart.next_field().await? {
