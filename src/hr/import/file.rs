@@ -107,12 +107,13 @@ pub fn read_staff_list(bytes: &[u8]) -> Result<(ColumnMap, Vec<Record>), FileRef
     let mut records = reader.records();
     let header = match records.next() {
         None => return Err(FileRefusal::Empty),
-        Some(header) => header.map_err(malformed)?,
+        Some(header) => header.map_err(|e| malformed_at(e, &mut LineCounter::new(text)))?,
     };
     let columns = ColumnMap::from_header(header.iter())?;
+    let mut lines = LineCounter::new(text);
     let mut rows = Vec::new();
     for record in records {
-        let record = record.map_err(malformed)?;
+        let record = record.map_err(|e| malformed_at(e, &mut lines))?;
         // A line of empty cells (a spreadsheet's trailing rows) holds nobody.
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
@@ -121,7 +122,7 @@ pub fn read_staff_list(bytes: &[u8]) -> Result<(ColumnMap, Vec<Record>), FileRef
             return Err(FileRefusal::TooManyRows);
         }
         rows.push(Record {
-            line: record.position().map_or(0, |p| p.line()),
+            line: lines.line_at(record.position().map_or(0, |p| p.byte())),
             cells: record.iter().map(str::to_string).collect(),
         });
     }
@@ -131,11 +132,50 @@ pub fn read_staff_list(bytes: &[u8]) -> Result<(ColumnMap, Vec<Record>), FileRef
     Ok((columns, rows))
 }
 
-fn malformed(error: csv::Error) -> FileRefusal {
-    let line = error.position().map_or(0, |p| p.line());
+fn malformed_at(error: csv::Error, lines: &mut LineCounter<'_>) -> FileRefusal {
     FileRefusal::Malformed {
-        line,
+        line: lines.line_at(error.position().map_or(0, |p| p.byte())),
         reason: "this line is not valid CSV.".to_string(),
+    }
+}
+
+/// Physical line numbers (the header is line 1) from byte offsets, counted once through the
+/// file as records come in order. The csv crate's own line count is one short after CRLF line
+/// ends, which spreadsheets write.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter {
+            text: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the byte at `offset` (never before the last one asked about).
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut offset = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        // After a CRLF the csv crate places the next record at its `\n`: the record itself
+        // starts past the line end.
+        while matches!(self.text.get(offset), Some(&(b'\r' | b'\n'))) {
+            offset += 1;
+        }
+        if offset > self.at {
+            let newlines = self.text[self.at..offset]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            self.line += newlines as u64;
+            self.at = offset;
+        }
+        self.line
     }
 }
 
@@ -154,6 +194,13 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].line, 2);
         assert_eq!(rows[1].line, 4, "the quoted cell spans lines 2 and 3");
+        let crlf = text.replace('\n', "\r\n");
+        let (_, rows) = read_staff_list(crlf.as_bytes()).unwrap();
+        assert_eq!(
+            (rows[0].line, rows[1].line),
+            (2, 4),
+            "also with CRLF line ends"
+        );
     }
 
     #[test]
