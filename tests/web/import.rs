@@ -437,9 +437,12 @@ async fn an_unknown_foreign_expired_or_applied_preview_is_refused(app: TestApp) 
         .posts("/admin/import/apply", &[("preview", &id)])
         .await;
     assert_eq!(forged.status(), Status::Forbidden, "no CSRF token");
+    assert_eq!(app.audit_events_but_mail_sent().await, events);
+
     app.clock.advance(60 * 60);
     // The session timed out meanwhile too: the administrator signs in again.
     app.browser.signs_in_as("root@example.com", PASSWORD).await;
+    let events = app.audit_events_but_mail_sent().await;
     assert_eq!(
         app.browser.applies_preview(&id).await.status(),
         Status::Gone,
