@@ -78,6 +78,7 @@ event_kinds! {
     PasskeyRefused => "passkey_refused", "Passkey registration refused";
     PasskeyCloneSuspected => "passkey_clone_suspected", "Passkey refused: it may have been copied";
     RecentFactorsRemoved => "recent_factors_removed", "Second factors of the last 24 hours removed with a reset link";
+    AccessEnded => "access_ended", "Access ended (left the company)";
 }
 
 impl EventKind {
@@ -209,6 +210,37 @@ pub async fn count_since(
         .bind(since)
         .fetch_one(&mut *conn)
         .await
+}
+
+/// When `subject`'s access last ended (their account disabled by hand or at the end of their
+/// last day), if the trail still holds it.
+pub async fn access_ended_at(
+    conn: &mut AnyConnection,
+    subject: UserId,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT MAX(at) FROM audit_events \
+         WHERE subject_user_id = $1 AND kind IN ('access_ended', 'user_disabled')",
+    )
+    .bind(subject)
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// How many times `subject` signed in at or after `since`, and the first of those times.
+pub async fn sign_ins_since(
+    conn: &mut AnyConnection,
+    subject: UserId,
+    since: i64,
+) -> Result<(i64, Option<i64>), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COUNT(*), MIN(at) FROM audit_events \
+         WHERE subject_user_id = $1 AND kind = 'login_succeeded' AND at >= $2",
+    )
+    .bind(subject)
+    .bind(since)
+    .fetch_one(&mut *conn)
+    .await
 }
 
 /// Deletes up to `batch` events older than `before`, oldest first; how many (retention).

@@ -3,8 +3,6 @@
 
 mod staff_import;
 
-pub use staff_import::{run_employees, EmployeesCommand};
-
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{anyhow, bail, Context};
@@ -16,7 +14,7 @@ use crate::app::recovery::{
     self, Delivery, Invitation, InvitationForm, IssuedLink, ResetLink, SetPassword, Unlock,
 };
 use crate::app::{
-    demo, housekeeping, sessions, two_factor, AccountRef, Actor, App, HashingCapacity,
+    demo, housekeeping, lifecycle, sessions, two_factor, AccountRef, Actor, App, HashingCapacity,
 };
 use crate::auth::session::SessionSummary;
 use crate::clock::{format_timestamp, Clock};
@@ -25,7 +23,7 @@ use crate::users::device;
 use crate::users::links::LinkPurpose;
 use crate::users::password::Password;
 use crate::users::{normalize_email, parse_name, Email, Role};
-use crate::web::refusals::Wording;
+use crate::web::refusals::{left_the_company, Wording};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,7 +46,7 @@ pub enum Command {
     /// Inspect and end sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
-    /// Employee records: import a staff list.
+    /// Employee records and their access.
     #[command(subcommand)]
     Employees(EmployeesCommand),
     /// Fill an empty database with a demo company and print its sign-in accounts.
@@ -98,6 +96,24 @@ pub enum UserCommand {
     /// Remove an account's second factor (a lost phone) and end all its sessions: the password
     /// alone signs in until a new authenticator is set up.
     ResetTwoFactor { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmployeesCommand {
+    /// End the access of every leaver whose last day is over (the server does this by itself
+    /// at midnight in the company's time zone; this is for cron and for checking).
+    OffboardDue,
+    /// Import a staff list (CSV with the directory export's columns): people matched by work
+    /// e-mail are updated, new ones created, all in one transaction.
+    Import {
+        file: std::path::PathBuf,
+        /// Check the file and print what it would change, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Invite every person the import creates to an account (by e-mail, through the outbox).
+        #[arg(long)]
+        invite: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +173,7 @@ async fn change_account(app: &App, email: &str, action: AccountAction) -> anyhow
         AccountOutcome::WouldLeaveNoAdmin => {
             bail!("refusing to disable the last enabled administrator")
         }
+        AccountOutcome::LeftTheCompany(left_on) => bail!("{}", left_the_company(left_on)),
         AccountOutcome::Unchanged(user) => {
             println!("Nothing to change: {} is already so.", user.email);
             Ok(())
@@ -387,11 +404,33 @@ pub async fn run_sessions(figment: &Figment, command: SessionsCommand) -> anyhow
     Ok(())
 }
 
+pub async fn run_employees(figment: &Figment, command: EmployeesCommand) -> anyhow::Result<()> {
+    let app = open(figment).await?;
+    match command {
+        EmployeesCommand::OffboardDue => {
+            let ended = lifecycle::offboard_due(&app, &Actor::command_line()).await?;
+            for leaver in &ended {
+                let last_day = leaver
+                    .left_on
+                    .map_or_else(|| "not recorded".to_string(), crate::hr::format_date);
+                println!("Ended the access of {} (last day {last_day}).", leaver.name);
+            }
+            println!("{} leaver(s) lost access.", ended.len());
+        }
+        EmployeesCommand::Import {
+            file,
+            dry_run,
+            invite,
+        } => staff_import::run_import(&app, &file, dry_run, invite).await?,
+    }
+    Ok(())
+}
+
 /// `hr-portal demo`: the demo company plus two accounts whose generated passwords are printed
 /// once — this is their only copy (the database keeps argon2id hashes).
 pub async fn run_demo(figment: &Figment, seed: u64) -> anyhow::Result<()> {
     let app = open(figment).await?;
-    let report = demo::fill(&app, seed, crate::hr::date_of(app.clock.now()))
+    let report = demo::fill(&app, seed, app.today())
         .await
         .context("cannot fill the demo company")?;
     println!(

@@ -75,6 +75,9 @@ pub struct AppConfig {
     /// Administrators without two-factor sign-in can open only /account/two-factor (and sign
     /// out) until they have set it up.
     pub require_two_factor_for_admins: bool,
+    /// The company's time zone (an IANA name such as `Europe/Berlin`): a last day ends at
+    /// midnight there, and "today" on pages is its date.
+    pub time_zone: String,
 }
 
 /// Which mail transport delivers the outbox.
@@ -116,6 +119,7 @@ impl Default for AppConfig {
             reset_requests_per_account: 3,
             reset_requests_per_ip: 20,
             require_two_factor_for_admins: false,
+            time_zone: "UTC".to_string(),
         }
     }
 }
@@ -193,7 +197,21 @@ impl AppConfig {
                 return Err(ConfigError::Invalid(name, format!("at most {most}")));
             }
         }
+        config.company_time_zone()?;
         Ok(config)
+    }
+
+    /// The company's time zone; an unknown name stops the launch.
+    pub fn company_time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.time_zone.trim().parse().map_err(|_| {
+            ConfigError::Invalid(
+                "time_zone",
+                format!(
+                    "{:?} is not an IANA time zone name (such as UTC or Europe/Berlin)",
+                    self.time_zone
+                ),
+            )
+        })
     }
 
     /// Whether cookies carry `Secure`: explicit setting, else on in release builds only.
@@ -245,6 +263,19 @@ mod tests {
         assert!(matches!(
             with("database_timeout_ms", 3_000_000_000),
             Err(ConfigError::Invalid("database_timeout_ms", _))
+        ));
+    }
+
+    #[test]
+    fn the_time_zone_must_be_an_iana_name() {
+        let zone = |name: &str| AppConfig::from_figment(&Figment::new().merge(("time_zone", name)));
+        assert_eq!(
+            zone("Europe/Berlin").unwrap().company_time_zone().unwrap(),
+            chrono_tz::Europe::Berlin
+        );
+        assert!(matches!(
+            zone("Mars/Olympus_Mons"),
+            Err(ConfigError::Invalid("time_zone", _))
         ));
     }
 }

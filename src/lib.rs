@@ -6,6 +6,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -75,11 +76,12 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
             },
         ))
         .attach(AdHoc::on_liftoff(
-            "Set-up link, session purge and mail delivery",
+            "Set-up link, session purge, leavers' access and mail delivery",
             |rocket| {
                 Box::pin(async move {
                     announce_setup_link(rocket);
                     start_purge_task(rocket);
+                    start_offboarding_task(rocket);
                     start_delivery_task(rocket);
                 })
             },
@@ -195,6 +197,37 @@ fn start_delivery_task(rocket: &Rocket<rocket::Orbit>) {
                 _ = rocket::tokio::time::sleep(nap) => {}
                 _ = app.mail.queued.notified() => {}
                 _ = &mut shutdown => return,
+            }
+        }
+    });
+}
+
+/// Ends leavers' access when their last day is over: right after each midnight in the company's
+/// time zone, and at least every purge interval (for records saved with a past last day by an
+/// import or another instance while this one slept, and after a clock change). Every instance
+/// runs it; the first to disable an account ends its access, the others find nothing to do.
+fn start_offboarding_task(rocket: &Rocket<rocket::Orbit>) {
+    let (Some(app), Some(config)) = (rocket.state::<App>().cloned(), rocket.state::<AppConfig>())
+    else {
+        return;
+    };
+    let interval = config.purge_interval.max(1);
+    let mut shutdown = rocket.shutdown();
+    rocket::tokio::spawn(async move {
+        let actor = app::Actor::schedule();
+        loop {
+            let now = app.clock.now();
+            let midnight = app.calendar.end_of(app.calendar.date_at(now));
+            let until_midnight = u64::try_from(midnight.saturating_sub(now)).unwrap_or(0);
+            let wait = Duration::from_secs(until_midnight.clamp(1, interval));
+            rocket::tokio::select! {
+                _ = rocket::tokio::time::sleep(wait) => {}
+                _ = &mut shutdown => return,
+            }
+            match app::lifecycle::offboard_due(&app, &actor).await {
+                Ok(ended) if ended.is_empty() => {}
+                Ok(ended) => rocket::info!("ended the access of {} leaver(s)", ended.len()),
+                Err(error) => rocket::warn!("ending leavers' access failed: {error}"),
             }
         }
     });

@@ -60,6 +60,8 @@ pub enum AccountRefusal {
     LooksLike(Email),
     /// The first account must be an administrator.
     FirstAccountIsAdmin,
+    /// The address is a leaver's whose last day is over (`None`: a day nobody recorded).
+    LeftTheCompany(Option<chrono::NaiveDate>),
 }
 
 /// How creating an account went.
@@ -93,6 +95,12 @@ pub async fn create_account(
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
     actor.confirm(&mut tx).await?;
+    if let Some(left_on) = app.last_day_over(&mut tx, &email).await? {
+        tx.rollback().await?;
+        return Ok(CreateAccount::Invalid(AccountRefusal::LeftTheCompany(
+            left_on,
+        )));
+    }
     let user = match User::create(&mut tx, &new, None, now).await {
         Ok(user) => user,
         Err(CreateUserError::EmailTaken) => {
@@ -134,6 +142,8 @@ pub enum AccountOutcome {
     Unchanged(User),
     NoSuchUser,
     WouldLeaveNoAdmin,
+    /// Enabling a leaver whose last day is over: their record must change first (a rehire).
+    LeftTheCompany(Option<chrono::NaiveDate>),
 }
 
 /// Disables, enables or changes the role of an account. Disabling or a role change ends every
@@ -151,6 +161,12 @@ pub async fn change_account(
         tx.rollback().await?;
         return Ok(AccountOutcome::NoSuchUser);
     };
+    if action == AccountAction::Enable {
+        if let Some(left_on) = app.last_day_over(&mut tx, &user.email).await? {
+            tx.rollback().await?;
+            return Ok(AccountOutcome::LeftTheCompany(left_on));
+        }
+    }
     let change = match action {
         AccountAction::Disable => User::set_disabled(&mut tx, user.id, true).await?,
         AccountAction::Enable => User::set_disabled(&mut tx, user.id, false).await?,

@@ -26,6 +26,8 @@ enum ActorKind {
     },
     /// The operator, who already holds the database.
     CommandLine,
+    /// The application itself, on its schedule (the end of a last day): no account, no browser.
+    Schedule,
 }
 
 impl Actor {
@@ -48,11 +50,18 @@ impl Actor {
         }
     }
 
+    pub fn schedule() -> Actor {
+        Actor {
+            kind: ActorKind::Schedule,
+            origin: Origin::default(),
+        }
+    }
+
     /// The acting account, if a person in a browser.
     pub fn user_id(&self) -> Option<UserId> {
         match &self.kind {
             ActorKind::Admin { user_id, .. } => Some(*user_id),
-            ActorKind::CommandLine => None,
+            ActorKind::CommandLine | ActorKind::Schedule => None,
         }
     }
 

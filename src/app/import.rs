@@ -323,7 +323,7 @@ async fn record_and_settle(
         audit::record(conn, now, event).await?;
         lifecycle::settle_access(conn, app, actor, person.id, now).await?;
         if invite {
-            let outcome = lifecycle::invite_employee(conn, app, actor, person.id, now).await?;
+            let outcome = lifecycle::invite_employee(conn, app, actor, person.id).await?;
             if matches!(outcome, InviteOutcome::Invited { .. }) {
                 invited += 1;
             }

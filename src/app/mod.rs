@@ -15,6 +15,7 @@
 //! - [`passkeys`]: registering, naming and removing passkeys, and signing in with one
 //! - [`mail`]: delivering the outbox (the background task's one use case)
 
+pub mod access_review;
 pub mod accounts;
 pub mod actor;
 pub mod caches;
@@ -55,6 +56,7 @@ use crate::auth::refusals::RefusalTally;
 use crate::auth::relying_party::RelyingParty;
 use crate::auth::session::SessionLimits;
 use crate::auth::throttle::{ThrottlePolicy, ThrottleScope};
+use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::AppConfig;
 use crate::db::Db;
@@ -86,6 +88,8 @@ impl AccountRef<'_> {
 pub struct Services {
     pub db: Db,
     pub clock: Clock,
+    /// The company's days: when a last day ends, what "today" is.
+    pub calendar: Calendar,
     pub limits: SessionLimits,
     /// Sessions kept in memory under the database's write generation (SQLite files only).
     pub session_cache: SessionCache,
@@ -211,6 +215,7 @@ impl App {
             retry_delay: config.mail_retry_delay,
             max_attempts: config.mail_max_attempts,
         };
+        let calendar = Calendar::new(config.company_time_zone()?);
         let db = Db::connect(config).await?;
         // Building the service computes its dummy hash: keep that off the async workers.
         let passwords = rocket::tokio::task::spawn_blocking(move || {
@@ -235,6 +240,7 @@ impl App {
             audit_retention_days: config.audit_retention_days,
             db,
             clock,
+            calendar,
             passwords,
             company: CompanyFiguresCache::default(),
             dashboards: DashboardCache::default(),
@@ -262,6 +268,21 @@ impl App {
         })))
     }
 
+    /// The last day of the person with the work e-mail `email` when it is over (`Some(None)`:
+    /// they left on a day nobody recorded): such a person gets no account and no access back.
+    pub(crate) async fn last_day_over(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        email: &crate::users::Email,
+    ) -> Result<Option<Option<chrono::NaiveDate>>, sqlx::Error> {
+        crate::hr::Employee::gone_before(conn, email.as_str(), self.today()).await
+    }
+
+    /// The company's date now.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.calendar.date_at(self.clock.now())
+    }
+
     /// Queues `letter` in the caller's transaction; it leaves once that commits (see
     /// [`App::mail_queued`]).
     async fn queue_mail(
@@ -275,7 +296,7 @@ impl App {
     }
 
     /// Tells the delivery task a message is waiting (after the commit that queued it).
-    fn mail_queued(&self) {
+    pub(crate) fn mail_queued(&self) {
         self.mail.queued.notify_one();
     }
 

@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use super::{Actor, App};
+use super::{lifecycle, Actor, App};
 use crate::app::error::AppResult;
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
 use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
 use crate::hr::org_chart::{OrgChart, OrgMember};
 use crate::hr::{
-    begin_hr_write, date_of, CompanyFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
+    begin_hr_write, CompanyFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
     EmployeeWriteError, InvalidEmployee,
 };
 use crate::ids::{DepartmentId, EmployeeId};
@@ -82,6 +82,7 @@ pub async fn add_employee(
     record_new_department(&mut tx, actor, &department, now).await?;
     let event = employee_event(actor, EventKind::EmployeeCreated, id, &fields.name);
     audit::record(&mut tx, now, event).await?;
+    lifecycle::settle_access(&mut tx, app, actor, id, now).await?;
     tx.commit().await?;
     app.company.invalidate();
     Ok(EmployeeSave::Saved {
@@ -140,6 +141,7 @@ pub async fn edit_employee(
     let event = employee_event(actor, EventKind::EmployeeUpdated, id, &after.name)
         .detail(changes.join("; "));
     audit::record(&mut tx, now, event).await?;
+    lifecycle::settle_access(&mut tx, app, actor, id, now).await?;
     tx.commit().await?;
     app.company.invalidate();
     Ok(EmployeeSave::Saved {
@@ -273,7 +275,7 @@ pub const FAILED_SIGN_IN_WINDOW: i64 = 24 * 60 * 60;
 
 pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
     let now = app.clock.now();
-    let key = (user.id, date_of(now));
+    let key = (user.id, app.calendar.date_at(now));
     // Read before the database (see `crate::cache::generation`).
     let generation = app.db.generation.read();
     if let Some(mut cached) = generation.and_then(|g| app.dashboards.get(&key, g)) {

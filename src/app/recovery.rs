@@ -19,7 +19,7 @@ use crate::secret::Secret;
 use crate::token::looks_like_token;
 use crate::users::links::{self, LinkPurpose, MintedLink};
 use crate::users::password::{check_new_password, Password};
-use crate::users::{normalize_email, CreateUserError, NewUser, User, NO_PASSWORD};
+use crate::users::{normalize_email, CreateUserError, Email, NewUser, Role, User, NO_PASSWORD};
 
 /// The path of a link's page for `token` (the message makes it absolute with `public_url`).
 pub fn link_path(token: &str) -> String {
@@ -385,23 +385,46 @@ pub async fn invite(
     form: InvitationForm<'_>,
     delivery: Delivery,
 ) -> AppResult<Invitation> {
-    let (name, email, role) = match NewAccountForm::check_identity(form.name, form.email, form.role)
-    {
+    let identity = match NewAccountForm::check_identity(form.name, form.email, form.role) {
         Ok(valid) => valid,
         Err(message) => return Ok(Invitation::Invalid(message)),
     };
-    let minted = app.recovery.mint();
-    let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
     actor.confirm(&mut tx).await?;
+    let invitation = invite_in(app, &mut tx, actor, &identity, delivery).await?;
+    if !matches!(invitation, Invitation::Created(_)) {
+        tx.rollback().await?;
+        return Ok(invitation);
+    }
+    tx.commit().await?;
+    if delivery == Delivery::Mail {
+        app.mail_queued();
+    }
+    Ok(invitation)
+}
+
+/// The invitation inside the caller's transaction (the form's, or HR's "give access" and the
+/// import's): the account, linked to its person's record, its link and its event. Someone whose
+/// last day is over gets no account. The caller commits, and then tells the mail task.
+pub(super) async fn invite_in(
+    app: &App,
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    (name, email, role): &(String, Email, Role),
+    delivery: Delivery,
+) -> AppResult<Invitation> {
+    if let Some(left_on) = app.last_day_over(tx, email).await? {
+        return Ok(Invitation::Invalid(AccountRefusal::LeftTheCompany(left_on)));
+    }
+    let minted = app.recovery.mint();
     let new = NewUser {
-        email: &email,
-        name: &name,
-        role,
+        email,
+        name,
+        role: *role,
         password_hash: Secret::new(NO_PASSWORD),
         must_change_password: false,
     };
-    let user = match User::create(&mut tx, &new, None, now).await {
+    let user = match User::create(tx, &new, None, app.clock.now()).await {
         Ok(user) => user,
         Err(CreateUserError::EmailTaken) => return Ok(Invitation::EmailTaken),
         Err(CreateUserError::LooksLike(existing)) => {
@@ -412,13 +435,9 @@ pub async fn invite(
     let event = actor
         .event(EventKind::UserInvited)
         .detail(format!("role {}", role.as_str()));
-    let Some(issued) = issue_link(app, &mut tx, event, user, minted, delivery).await? else {
+    let Some(issued) = issue_link(app, tx, event, user, minted, delivery).await? else {
         return Err(AppError::NotFound); // created enabled in this very transaction
     };
-    tx.commit().await?;
-    if delivery == Delivery::Mail {
-        app.mail_queued();
-    }
     Ok(Invitation::Created(issued))
 }
 

@@ -2,41 +2,25 @@
 //! page, from the command line — the same checks, the same summary, the same "line N: …"
 //! errors (on stderr), and exit code 1 with nothing written when any line is wrong.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context};
-use clap::Subcommand;
-use rocket::figment::Figment;
 
 use crate::app::import::{self, Checked, FileImport, ImportSummary};
-use crate::app::Actor;
+use crate::app::{Actor, App};
 use crate::hr::import::{FileRefusal, RowError, MAX_FILE_BYTES};
 
-#[derive(Debug, Subcommand)]
-pub enum EmployeesCommand {
-    /// Import a staff list (CSV with the directory export's columns): people matched by work
-    /// e-mail are updated, new ones created, all in one transaction.
-    Import {
-        file: PathBuf,
-        /// Check the file and print what it would change, writing nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Invite every person the import creates to an account (by e-mail, through the outbox).
-        #[arg(long)]
-        invite: bool,
-    },
-}
-
-pub async fn run_employees(figment: &Figment, command: EmployeesCommand) -> anyhow::Result<()> {
-    let EmployeesCommand::Import {
-        file,
-        dry_run,
-        invite,
-    } = command;
-    let bytes = read_file(&file)?;
-    let app = super::open(figment).await?;
+/// `employees import`: a dry run prints what the file would change; otherwise the file is
+/// applied, or refused whole.
+pub(super) async fn run_import(
+    app: &App,
+    file: &Path,
+    dry_run: bool,
+    invite: bool,
+) -> anyhow::Result<()> {
+    let bytes = read_file(file)?;
     if dry_run {
-        return match import::check_file(&app, &bytes).await? {
+        return match import::check_file(app, &bytes).await? {
             Checked::Refused(refusal) => bail!("{refusal}"),
             Checked::Planned(summary) => {
                 print_summary(&summary);
@@ -46,7 +30,7 @@ pub async fn run_employees(figment: &Figment, command: EmployeesCommand) -> anyh
             }
         };
     }
-    match import::import_file(&app, &Actor::command_line(), &bytes, invite).await? {
+    match import::import_file(app, &Actor::command_line(), &bytes, invite).await? {
         FileImport::Refused(refusal) => bail!("{refusal}"),
         FileImport::Invalid(summary) => {
             print_summary(&summary);

@@ -40,20 +40,13 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, DATE_FORMAT).ok()
 }
 
-/// The calendar day (UTC) of a unix timestamp — "today" for the application clock.
-pub fn date_of(unix: i64) -> NaiveDate {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|t| t.date_naive())
-        .unwrap_or_default()
-}
-
 /// "12 March 2021": how dates read on pages.
 pub fn display_date(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
 }
 
 /// A stored date that does not parse is data corruption, reported as a decode error.
-fn decode_date(text: &str) -> Result<NaiveDate, sqlx::Error> {
+pub(crate) fn decode_date(text: &str) -> Result<NaiveDate, sqlx::Error> {
     parse_date(text)
         .ok_or_else(|| sqlx::Error::Decode(format!("invalid stored date {text:?}").into()))
 }

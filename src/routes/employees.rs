@@ -11,12 +11,13 @@ use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
 use crate::app::error::{AppError, AppResult};
+use crate::app::lifecycle::{self, AccessStatus, AccountState};
 use crate::app::people::{self, EmployeeFormData, EmployeeSave};
 use crate::app::App;
 use crate::auth::{AdminUser, CurrentSession, CurrentUser};
 use crate::hr::{
-    date_of, display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee,
-    EmployeeDraft, EmployeeStatus, InvalidEmployee,
+    display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee, EmployeeDraft,
+    EmployeeStatus, InvalidEmployee,
 };
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::secret::Secret;
@@ -25,7 +26,7 @@ use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::AdminForm;
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::page::{Notice, NoticeRedirect};
-use crate::web::views::SelectOption;
+use crate::web::views::{Moment, SelectOption};
 
 pub const EMPLOYEES_PER_PAGE: i64 = 25;
 
@@ -171,19 +172,70 @@ async fn profile(
     app: &State<App>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
-    let Some(found) = people::profile(app, employee_id(id)?).await? else {
+    let id = employee_id(id)?;
+    let Some(found) = people::profile(app, id).await? else {
         return Err(AppError::NotFound);
+    };
+    // Only administrators see (and change) whether the person can sign in.
+    let access = match user.is_admin() {
+        true => Some(AccessView::new(
+            lifecycle::access_status(app, id).await?,
+            app,
+        )),
+        false => None,
     };
     Ok(Template::render(
         "employee.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
             is_admin: user.is_admin(),
+            csrf_token: user.session.csrf_token(),
+            access,
             employee: EmployeeView::from(found.employee),
             manager: found.manager.map(EmployeeView::from),
             reports: found.reports.into_iter().map(EmployeeView::from).collect::<Vec<_>>(),
         },
     ))
+}
+
+/// Where the person's account stands, as the profile shows administrators.
+#[derive(Debug, Serialize)]
+struct AccessView {
+    /// `none`, `invited`, `active`, `disabled` or `locked`.
+    state: &'static str,
+    label: &'static str,
+    email: Option<String>,
+    live_sessions: i64,
+    last_sign_in: Option<Moment>,
+    /// "Give access" applies (no account, or a disabled one).
+    can_give: bool,
+    /// "End access now" applies (an enabled account).
+    can_end: bool,
+}
+
+impl AccessView {
+    fn new(status: AccessStatus, app: &App) -> AccessView {
+        let now = app.clock.now();
+        let (state, label) = match status.state {
+            AccountState::None => ("none", "No account"),
+            AccountState::Invited => ("invited", "Invited, no password chosen yet"),
+            AccountState::Active => ("active", "Active"),
+            AccountState::Disabled => ("disabled", "Disabled: cannot sign in"),
+            AccountState::Locked => ("locked", "Locked after failed sign-ins"),
+        };
+        let account = status.account;
+        AccessView {
+            state,
+            label,
+            can_give: matches!(status.state, AccountState::None | AccountState::Disabled),
+            can_end: account.as_ref().is_some_and(|a| !a.disabled),
+            email: account.as_ref().map(|a| a.email.clone()),
+            last_sign_in: account
+                .and_then(|a| a.last_sign_in_at)
+                .map(|at| Moment::at(at, now)),
+            live_sessions: status.live_sessions,
+        }
+    }
 }
 
 /// The employee form's fields exactly as typed (re-shown after a refused submission).
@@ -309,7 +361,7 @@ async fn employee_form(
     let draft = match (draft, &employee) {
         (Some(draft), _) => draft,
         (None, Some(employee)) => Draft::of(employee),
-        (None, None) => Draft::blank(date_of(app.clock.now())),
+        (None, None) => Draft::blank(app.today()),
     };
     let departments = department_options(departments, draft.department.parse().ok());
     let managers: Vec<SelectOption> = managers

@@ -14,7 +14,7 @@ use crate::audit::{EventFilter, EventKind, EventRecord};
 use crate::auth::{AdminUser, CurrentUser};
 use crate::hr::import::columns::IGNORED_COLUMN;
 use crate::hr::import::Column;
-use crate::hr::{date_of, format_date, Employee};
+use crate::hr::{format_date, Employee};
 use crate::ids::EmployeeId;
 use crate::routes::employees::DirectoryFilters;
 use crate::text::search_term;
@@ -23,7 +23,7 @@ use crate::web::provenance;
 
 /// `<what>-YYYY-MM-DD.csv`, dated by the application clock.
 fn filename(app: &App, what: &str) -> String {
-    format!("{what}-{}.csv", format_date(date_of(app.clock.now())))
+    format!("{what}-{}.csv", format_date(app.today()))
 }
 
 /// The directory's columns: the staff-list import reads this file as it is (its own header

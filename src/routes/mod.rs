@@ -6,6 +6,7 @@ pub mod auth;
 #[cfg(feature = "bench-routes")]
 pub mod bench;
 pub mod dashboard;
+pub mod employee_access;
 pub mod employees;
 pub mod exports;
 pub mod health;
@@ -31,6 +32,7 @@ pub fn all() -> Vec<Route> {
     routes.extend(recovery::routes());
     routes.extend(dashboard::routes());
     routes.extend(employees::routes());
+    routes.extend(employee_access::routes());
     routes.extend(org_chart::routes());
     routes.extend(exports::routes());
     routes.extend(account::routes());

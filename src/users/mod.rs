@@ -8,6 +8,7 @@ pub mod links;
 pub mod lookalike;
 pub mod passkeys;
 pub mod password;
+pub mod review;
 pub mod totp;
 pub mod two_factor;
 
@@ -212,7 +213,9 @@ impl User {
             .await
     }
 
-    /// Creates an account, optionally linked to an employee record.
+    /// Creates an account linked to `employee_id`, or else to the employee record with the same
+    /// work e-mail when that record has no account yet (an account belongs to its person's
+    /// record; service and admin accounts without one simply stay unlinked).
     pub async fn create(
         conn: &mut AnyConnection,
         new: &NewUser<'_>,
@@ -228,7 +231,10 @@ impl User {
         let row: UserRow = sqlx::query_as(concat!(
             "INSERT INTO users (email, name, password_hash, role, disabled, created_at, \
              password_changed_at, employee_id, must_change_password) \
-             VALUES ($1, $2, $3, $4, 0, $5, $5, $6, $7) RETURNING ",
+             VALUES ($1, $2, $3, $4, 0, $5, $5, COALESCE($6, ( \
+                 SELECT e.id FROM employees e WHERE e.email = $1 \
+                   AND NOT EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.id))), $7) \
+             RETURNING ",
             user_columns!()
         ))
         .bind(new.email.as_str())
@@ -393,6 +399,23 @@ impl User {
             u.disabled == disabled
         })
         .await
+    }
+
+    /// Disables an account whose person's access ended (their last day passed, or HR ended it):
+    /// unlike [`Self::set_disabled`], even the last enabled administrator, because a leaver's
+    /// access must end whatever else depends on it (the operator can make a new administrator at
+    /// the command line). `false` when it was already disabled, e.g. by another instance's sweep
+    /// a moment ago: that instance ended it, this one must not record it twice.
+    pub async fn disable_for_leaving(
+        conn: &mut AnyConnection,
+        user_id: UserId,
+    ) -> Result<bool, sqlx::Error> {
+        lock_admin_set(conn).await?;
+        let result = sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1 AND disabled = 0")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(result.rows_affected() == 1)
     }
 
     /// Changes an account's role, refusing to demote the last enabled admin.

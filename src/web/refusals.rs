@@ -32,8 +32,21 @@ impl Wording for AccountRefusal {
                  different address."
             ),
             AccountRefusal::FirstAccountIsAdmin => "The first account is an administrator.".into(),
+            AccountRefusal::LeftTheCompany(left_on) => left_the_company(*left_on),
         }
     }
+}
+
+/// Why a leaver gets no account and no access back.
+pub fn left_the_company(left_on: Option<chrono::NaiveDate>) -> String {
+    let when = match left_on {
+        Some(day) => format!("their last day was {}", crate::hr::display_date(day)),
+        None => "they left the company".to_string(),
+    };
+    format!(
+        "That person has left the company ({when}), so they cannot have access. For a rehire, \
+         set their status back to active on their record first."
+    )
 }
 
 impl Wording for PasswordRefusal {

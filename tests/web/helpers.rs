@@ -7,7 +7,6 @@ use hr_portal::app::demo::{self, DemoAccount, DemoError, DemoReport};
 use hr_portal::app::App;
 use hr_portal::clock::Clock;
 use hr_portal::db::Db;
-use hr_portal::hr::date_of;
 use hr_portal::hr::demo::DEMO_SEED;
 use hr_portal::ids::UserId;
 use hr_portal::users::password::PasswordService;
@@ -305,7 +304,7 @@ impl TestApp {
     /// Fills the database with the demo company (seed [`DEMO_SEED`]), dated from the app
     /// clock's today; refused when the database is not empty.
     pub async fn try_fill_demo_company(&self) -> Result<DemoReport, DemoError> {
-        demo::fill(self.app(), DEMO_SEED, date_of(self.clock.now())).await
+        demo::fill(self.app(), DEMO_SEED, self.app().today()).await
     }
 
     /// [`Self::try_fill_demo_company`] on the empty database of a fresh app.

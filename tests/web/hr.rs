@@ -7,7 +7,7 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use hr_portal::app::demo::{DemoAccount, DemoError, DemoReport};
 use hr_portal::hr::demo::{self, DemoCompany, DEMO_SEED};
-use hr_portal::hr::{date_of, EmployeeStatus};
+use hr_portal::hr::EmployeeStatus;
 use hr_portal::text::fold;
 use hr_portal::users::Role;
 use rocket::http::Status;
@@ -51,7 +51,7 @@ impl Demo {
 }
 
 fn today_of(app: &TestApp) -> NaiveDate {
-    date_of(app.clock.now())
+    app.app().today()
 }
 
 /// The demo company in `app`, dated from the app clock's today.
@@ -987,7 +987,7 @@ async fn a_new_hire_shows_on_the_dashboard_at_once_despite_the_figures_cache(app
     let (_, before) = browser.opens("/dashboard").await;
     assert!(!before.contains("Grace Hopper"));
     let engineering = id_of_department(app, "Engineering").await;
-    let today = hr_portal::hr::date_of(app.clock.now()).to_string();
+    let today = app.app().today().to_string();
     let fields = with(&new_hire(&engineering.to_string()), "start_date", &today);
     let response = post_employee(
         browser,

@@ -53,6 +53,7 @@ mod hr;
 mod import;
 mod instances;
 mod layers;
+mod lifecycle;
 mod lifetime;
 mod lookalike_addresses;
 mod mail_support;

@@ -2,6 +2,7 @@
 //! validation ([`validation`]: a form's draft into checked fields) and the queries that search,
 //! load and change them ([`queries`], as `impl Employee`).
 
+pub mod access;
 pub mod queries;
 pub mod validation;
 

@@ -22,6 +22,7 @@ use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::AdminForm;
 use crate::web::page::{self, NoticeRedirect};
 use crate::web::params::NotAnId;
+use crate::web::refusals::left_the_company;
 
 /// Mails a reset link (an invitation again, if the account has no password yet).
 #[post("/admin/users/<user_id>/reset-link", data = "<form>")]
@@ -122,6 +123,9 @@ async fn change_account(
                     here,
                     "That would leave no enabled administrator; promote someone else first.",
                 ))
+            }
+            AccountOutcome::LeftTheCompany(left_on) => {
+                return Ok(page::failed(here, left_the_company(left_on)))
             }
             AccountOutcome::Unchanged(_) => return Ok(page::done(here, "Nothing to change.")),
             AccountOutcome::Changed { user, ended } => (user, ended),

@@ -2,6 +2,7 @@
 //! one), the undelivered mail, the audit trail, the staff-list import. `AdminUser` guards each page and `AdminForm` each
 //! change (the administrator, the CSRF check and the actor in one guard).
 
+mod access_review;
 mod account_actions;
 mod audit;
 mod import;
@@ -48,6 +49,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(users::routes());
     all.extend(account_actions::routes());
     all.extend(audit::routes());
+    all.extend(access_review::routes());
     all.extend(mail::routes());
     all.extend(import::routes());
     all
