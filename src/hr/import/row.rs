@@ -72,12 +72,14 @@ impl Checker<'_> {
     }
 
     fn check<T>(&mut self, column: Column, result: Result<T, String>) -> Option<T> {
-        result
-            .map_err(|reason| {
+        match result {
+            Ok(value) => Some(value),
+            Err(reason) => {
                 self.errors
-                    .push(RowError::new(self.record.line, column, reason))
-            })
-            .ok()
+                    .push(RowError::new(self.record.line, column, reason));
+                None
+            }
+        }
     }
 }
 
