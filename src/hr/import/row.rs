@@ -157,39 +157,22 @@ pub fn check_row(record: &Record, columns: &ColumnMap) -> Result<PersonRow, Vec<
         ),
         _ => Some(None),
     };
-    match (
-        name,
-        email,
-        title,
-        department,
-        manager_email,
-        location,
-        start_date,
-        status,
-        left_on,
-    ) {
-        (
-            Some(name),
-            Some(email),
-            Some(title),
-            Some(department),
-            Some(manager_email),
-            Some(location),
-            Some(start_date),
-            Some(status),
-            Some(left_on),
-        ) if row.errors.is_empty() => Ok(PersonRow {
+    let person = (|| {
+        Some(PersonRow {
             line: record.line,
-            name,
-            email,
-            title,
-            department,
-            manager_email,
-            location,
-            start_date,
-            status,
-            left_on,
-        }),
+            name: name?,
+            email: email?,
+            title: title?,
+            department: department?,
+            manager_email: manager_email?,
+            location: location?,
+            start_date: start_date?,
+            status: status?,
+            left_on: left_on?,
+        })
+    })();
+    match person {
+        Some(person) if row.errors.is_empty() => Ok(person),
         _ => Err(row.errors),
     }
 }

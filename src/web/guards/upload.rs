@@ -12,10 +12,9 @@ use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::Request;
 
-use super::forms::refuse_csrf;
+use super::forms::csrf_checked_origin;
 use crate::app::Actor;
-use crate::audit::Origin;
-use crate::auth::{csrf, AdminUser};
+use crate::auth::AdminUser;
 use crate::hr::import::MAX_FILE_BYTES;
 use crate::secret::Secret;
 
@@ -89,16 +88,11 @@ impl<'r> FromData<'r> for StaffListUpload {
         let Ok(parts) = read_parts(body, boundary).await else {
             return Outcome::Error((Status::BadRequest, ()));
         };
-        let secret = admin.0.session.session.csrf_secret.expose();
-        if !csrf::token_matches(secret, parts.csrf_token.expose()) {
-            refuse_csrf(request);
-            return Outcome::Error((Status::Forbidden, ()));
-        }
-        let origin = request
-            .guard::<Origin>()
-            .await
-            .succeeded()
-            .unwrap_or_default();
+        let token = parts.csrf_token.expose();
+        let origin = match csrf_checked_origin(request, &admin.0.session, token).await {
+            Ok(origin) => origin,
+            Err(status) => return Outcome::Error((status, ())),
+        };
         let actor = Actor::admin(&admin, origin);
         Outcome::Success(StaffListUpload {
             admin,
