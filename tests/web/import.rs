@@ -614,3 +614,55 @@ on_every_backend!(
     the_command_line_imports_checks_with_a_dry_run_and_refuses_wrong_lines,
     the_command_line_import_invites_every_new_person,
 );
+
+#[rocket::async_test]
+async fn an_administrator_uploads_a_staff_list_reads_the_preview_and_applies_it_in_chromium() {
+    use crate::browser::{
+        click, open_browser, save_screenshot, serve, sign_in, start_driver, wait_until,
+    };
+    use fantoccini::Locator;
+
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    app.create_user("root@example.com", "Root", Role::Admin)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("staff.csv");
+    std::fs::write(&file, staff_list(&THREE_PEOPLE[1..])).unwrap();
+    let base = serve(&app).await;
+    let browser = open_browser(&driver).await;
+    sign_in(&browser, &base, "root@example.com", PASSWORD).await;
+
+    browser.goto(&format!("{base}/employees")).await.unwrap();
+    click(&browser, "a[href=\"/admin/import\"]").await;
+    wait_until(&browser, "the import page", |url, _| {
+        url.path() == "/admin/import"
+    })
+    .await;
+    browser
+        .find(Locator::Id("staff-list"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&browser, "#upload-staff-list button[type=submit]").await;
+    wait_until(&browser, "the preview", |_, page| {
+        page.contains("id=\"import-preview\"")
+    })
+    .await;
+    let created = browser.find(Locator::Id("import-created")).await.unwrap();
+    assert_eq!(created.text().await.unwrap(), "2");
+    assert_eq!(app.employees().await, 0, "the preview wrote nothing");
+    save_screenshot(&browser, "import-preview.png").await;
+
+    click(&browser, "#apply-import button[type=submit]").await;
+    wait_until(&browser, "the directory", |url, _| {
+        url.path() == "/employees"
+    })
+    .await;
+    let page = browser.source().await.unwrap();
+    assert!(page.contains("Staff list imported: 2 created"), "{page}");
+    assert!(page.contains("Ada Lovelace") && page.contains("Bob Babbage"));
+    assert_eq!(app.employees().await, 2);
+}
