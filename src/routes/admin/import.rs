@@ -122,7 +122,10 @@ async fn preview(upload: StaffListUpload, app: &State<App>) -> AppResult<(Status
 #[derive(Debug, FromForm)]
 struct ApplyForm {
     csrf_token: Secret<String>,
+    /// A missing id names no preview (404 once the token is checked).
+    #[field(default = "")]
     preview: String,
+    #[field(default = false)]
     invite: bool,
 }
 

@@ -77,8 +77,12 @@ impl<'r> FromData<'r> for StaffListUpload {
             .filter(|ct| ct.is_form_data())
             .and_then(|ct| ct.param("boundary"))
             .map(str::to_string);
+        // Any other body cannot carry the form's token: refused like every post without one.
         let Some(boundary) = boundary else {
-            return Outcome::Error((Status::UnsupportedMediaType, ()));
+            return match csrf_checked_origin(request, &admin.0.session, "").await {
+                Ok(_) => Outcome::Error((Status::UnsupportedMediaType, ())),
+                Err(status) => Outcome::Error((status, ())),
+            };
         };
         let body = match data.open(BODY_LIMIT.bytes()).into_bytes().await {
             Ok(body) if body.is_complete() => body.into_inner(),
