@@ -38,14 +38,16 @@ with open(path, "w", newline="") as f:
         # Person i reports to person i // 10 (person 0 to nobody); managers come before and,
         # for a tenth of the file, after their reports.
         manager = "" if i == 0 else f"person{i // 10}@example.com"
-        status, last = ("Left the company", "2024-06-30") if i % 50 == 49 else ("Active", "")
+        # One in fifty of those who manage nobody has left.
+        leaver = i % 50 == 49 and i >= n // 10
+        status, last = ("Left the company", "2024-06-30") if leaver else ("Active", "")
         f.write(f"Person {i},person{i}@example.com,Engineer {i % 7},Department {i % 40},"
                 f"{manager},City {i % 12},20{10 + i % 14:02d}-0{1 + i % 9}-1{i % 10},{status},{last}\r\n")
 PY
 
 # Runs the import with ARGS; prints "seconds max-RSS-MiB".
 timed() {
-  /usr/bin/time -v "$BIN" employees import "$WORK/staff.csv" "$@" >"$WORK/out" 2>"$WORK/time"
+  /usr/bin/time -v -o "$WORK/time" "$BIN" employees import "$WORK/staff.csv" "$@" >"$WORK/out" 2>&1 || { cat "$WORK/out" >&2; exit 1; }
   local wall rss
   wall=$(grep 'Elapsed (wall clock)' "$WORK/time" | awk '{print $NF}' | awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
   rss=$(grep 'Maximum resident set size' "$WORK/time" | awk '{printf "%.0f", $NF / 1024}')
@@ -54,6 +56,8 @@ timed() {
 
 bench_backend() { # name
   local preview apply again
+  # The schema is made first, so the preview's time is the preview's.
+  "$BIN" user list >/dev/null
   preview=$(timed --dry-run)
   apply=$(timed)
   grep -q "Imported: $ROWS created" "$WORK/out" || { cat "$WORK/out" "$WORK/time" >&2; exit 1; }

@@ -1,6 +1,7 @@
 //! Writing a clean plan inside the caller's HR write transaction: new departments, then everyone
-//! created or updated with the managers already here, then — once everyone exists — the managers
-//! the file itself creates (so a manager may come later in the file than their reports).
+//! created or updated, each after their manager (so a manager may come later in the file than
+//! their reports, and every manager has an id by the time a report is written: one statement
+//! per person, no second pass).
 
 use std::collections::HashMap;
 
@@ -46,21 +47,25 @@ pub async fn write_plan(
         }
     }
     let mut ids: HashMap<&str, EmployeeId> = HashMap::new();
-    let mut later_managers: Vec<(EmployeeId, &str)> = Vec::new();
-    for person in &plan.people {
+    for at in managers_first(plan) {
+        let person = &plan.people[at];
         let row = &person.row;
         let department_id = match snapshot.department(&row.department) {
             Some(department) => department.id,
             None => new_departments[&fold(&row.department)],
         };
-        let manager = row.manager_email.as_deref();
-        let known_manager = manager.and_then(|m| snapshot.employee(m)).map(|e| e.id);
+        let manager_id = row.manager_email.as_deref().map(|manager| {
+            snapshot
+                .employee(manager)
+                .map(|e| e.id)
+                .unwrap_or_else(|| ids[manager])
+        });
         let fields = EmployeeFields {
             name: row.name.clone(),
             email: row.email.clone(),
             title: row.title.clone(),
             department: DepartmentChoice::Existing(department_id),
-            manager_id: known_manager,
+            manager_id,
             location: row.location.clone(),
             start_date: row.start_date,
             status: row.status,
@@ -88,12 +93,36 @@ pub async fn write_plan(
             }
         };
         ids.insert(row.email.as_str(), id);
-        if let (Some(manager), None) = (manager, known_manager) {
-            later_managers.push((id, manager));
-        }
-    }
-    for (id, manager) in later_managers {
-        Employee::set_manager(conn, id, ids[manager]).await?;
     }
     Ok(written)
+}
+
+/// The plan's people (by position), each after the manager the file creates for them. A clean
+/// plan has no reporting loop, so every chain ends; each person is placed once.
+fn managers_first(plan: &Plan) -> Vec<usize> {
+    let created: HashMap<&str, usize> = plan
+        .people
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.change == Change::Create)
+        .map(|(at, p)| (p.row.email.as_str(), at))
+        .collect();
+    let mut placed = vec![false; plan.people.len()];
+    let mut order = Vec::with_capacity(plan.people.len());
+    for start in 0..plan.people.len() {
+        // The chain of not-yet-placed people the file creates, from `start` up.
+        let mut chain = Vec::new();
+        let mut at = Some(start);
+        while let Some(person) = at.filter(|p| !placed[*p]) {
+            placed[person] = true;
+            chain.push(person);
+            at = plan.people[person]
+                .row
+                .manager_email
+                .as_deref()
+                .and_then(|m| created.get(m).copied());
+        }
+        order.extend(chain.into_iter().rev());
+    }
+    order
 }
