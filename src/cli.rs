@@ -1,4 +1,7 @@
-//! The operator's command line: `hr-portal [serve]`, `user …`, `sessions …`, `demo`.
+//! The operator's command line: `hr-portal [serve]`, `user …`, `sessions …`, `employees …`,
+//! `demo`.
+
+mod staff_import;
 
 use std::io::{BufRead, IsTerminal};
 
@@ -110,6 +113,17 @@ pub enum EmployeesCommand {
     /// End the access of every leaver whose last day is over (the server does this by itself
     /// at midnight in the company's time zone; this is for cron and for checking).
     OffboardDue,
+    /// Import a staff list (CSV with the directory export's columns): people matched by work
+    /// e-mail are updated, new ones created, all in one transaction.
+    Import {
+        file: std::path::PathBuf,
+        /// Check the file and print what it would change, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Invite every person the import creates to an account (by e-mail, through the outbox).
+        #[arg(long)]
+        invite: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -439,6 +453,11 @@ pub async fn run_employees(figment: &Figment, command: EmployeesCommand) -> anyh
             }
             println!("{} leaver(s) lost access.", ended.len());
         }
+        EmployeesCommand::Import {
+            file,
+            dry_run,
+            invite,
+        } => staff_import::run_import(&app, &file, dry_run, invite).await?,
     }
     Ok(())
 }

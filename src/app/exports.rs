@@ -1,16 +1,25 @@
 //! Exports: the whole directory as a search shows it, and the audit trail page by page.
 
+use std::collections::HashMap;
+
 use rocket::futures::stream::{self, Stream};
 
 use super::App;
 use crate::app::error::AppResult;
 use crate::audit::{EventFilter, EventRecord, TrailPosition};
 use crate::hr::{DirectoryQuery, DirectorySort, Employee};
-use crate::ids::DepartmentId;
+use crate::ids::{DepartmentId, EmployeeId};
 
 /// Events read per query of an audit export: few enough that a page is a small allocation,
 /// many enough that a million events take a thousand queries, not a million.
 pub const AUDIT_EXPORT_PAGE: i64 = 1000;
+
+/// A directory export: the people, and the work address of everyone who manages someone (the
+/// export names managers by address, and a filtered list may leave a manager out).
+pub struct WholeDirectory {
+    pub directory: Vec<Employee>,
+    pub manager_emails: HashMap<EmployeeId, String>,
+}
 
 /// Everyone the directory finds for `search` in `department`, in `sort` order — every page of
 /// it at once (a directory is as long as the company, which fits in memory).
@@ -19,7 +28,7 @@ pub async fn whole_directory(
     search: &str,
     department: Option<DepartmentId>,
     sort: DirectorySort,
-) -> AppResult<Vec<Employee>> {
+) -> AppResult<WholeDirectory> {
     let query = DirectoryQuery {
         search,
         department,
@@ -27,8 +36,13 @@ pub async fn whole_directory(
         limit: i64::MAX,
         offset: 0,
     };
-    let (employees, _) = Employee::search(&mut *app.db.read().await?, &query).await?;
-    Ok(employees)
+    let mut conn = app.db.read().await?;
+    let (directory, _) = Employee::search(&mut conn, &query).await?;
+    let manager_emails = Employee::manager_emails(&mut conn).await?;
+    Ok(WholeDirectory {
+        directory,
+        manager_emails,
+    })
 }
 
 /// How far a walk through the trail has come.

@@ -6,6 +6,7 @@ use super::App;
 use crate::app::error::AppResult;
 use crate::audit;
 use crate::auth::{passkey_ceremony, pending_login, session};
+use crate::hr::import::preview::StoredPreview;
 use crate::users::devices::KnownDevice;
 use crate::users::links;
 
@@ -66,14 +67,15 @@ pub async fn write_tallied_refusals(app: &App, now: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// Throttle counters, password links, pending sign-ins, known devices and passkey ceremonies past
-/// their time.
+/// Throttle counters, password links, pending sign-ins, known devices, passkey ceremonies and
+/// staff-list previews past their time.
 async fn purge_small_tables(conn: &mut sqlx::AnyConnection, app: &App, now: i64) -> AppResult<()> {
     app.throttle.purge_stale(conn, now).await?;
     links::purge_expired(conn, now).await?;
     pending_login::purge_expired(conn, now).await?;
     KnownDevice::purge_expired(conn, now).await?;
     passkey_ceremony::purge_expired(conn, now).await?;
+    StoredPreview::purge_expired(conn, now).await?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 //! - [`sessions`]: sign in and out, revoke, force logout, password change, purge, first-run set-up
 //! - [`accounts`]: create, disable, enable, change role; the users and audit listings
 //! - [`people`]: employees and departments, the directory, profiles, the dashboard, the demo
+//! - [`import`]: a staff list previewed, kept, and applied in one transaction
 //! - [`recovery`]: reset links, invitations, set-password, unlock, one's own activity
 //! - [`two_factor`]: enrolling, the code step of a sign-in, the admin reset, known devices
 //! - [`passkeys`]: registering, naming and removing passkeys, and signing in with one
@@ -23,6 +24,7 @@ pub mod devices;
 pub mod error;
 pub mod exports;
 pub mod housekeeping;
+pub mod import;
 pub mod lifecycle;
 pub mod mail;
 pub mod passkeys;

@@ -14,7 +14,7 @@ use crate::hr::{
     begin_hr_write, CompanyFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
     EmployeeWriteError, InvalidEmployee,
 };
-use crate::ids::EmployeeId;
+use crate::ids::{DepartmentId, EmployeeId};
 use crate::users::devices::KnownDevice;
 
 /// How saving an employee went.
@@ -34,7 +34,7 @@ pub enum EmployeeSave {
     NoSuchEmployee,
 }
 
-fn employee_event(actor: &Actor, kind: EventKind, id: EmployeeId, name: &str) -> Event {
+pub(super) fn employee_event(actor: &Actor, kind: EventKind, id: EmployeeId, name: &str) -> Event {
     actor.event(kind).detail(format!("employee #{id} {name}"))
 }
 
@@ -46,12 +46,16 @@ async fn record_new_department(
     now: i64,
 ) -> AppResult<()> {
     if let Some(name) = &department.created {
-        let event = actor
-            .event(EventKind::DepartmentCreated)
-            .detail(format!("department #{} {name}", department.id));
-        audit::record(conn, now, event).await?;
+        audit::record(conn, now, department_event(actor, department.id, name)).await?;
     }
     Ok(())
+}
+
+/// The event for a department created on the way (by the form or an import).
+pub(super) fn department_event(actor: &Actor, id: DepartmentId, name: &str) -> Event {
+    actor
+        .event(EventKind::DepartmentCreated)
+        .detail(format!("department #{id} {name}"))
 }
 
 /// Adds an employee (administrators).

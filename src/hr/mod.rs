@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod department;
 pub mod employee;
+pub mod import;
 pub mod org_chart;
 
 use chrono::NaiveDate;

@@ -1,9 +1,9 @@
 //! CSV downloads of what two pages list, with the same query string as the page: the directory
-//! (`/employees.csv`, everyone signed in) and the audit log (`/admin/audit.csv`, administrators;
-//! the `AdminUser` guard answers anyone else).
+//! (`/employees.csv`, everyone signed in) and the audit log (`/admin/audit.csv`, security,
+//! auditors and administrators; `Require<ReadAudit>` answers anyone else).
 
-use crate::auth::grants::ReadAudit;
-use crate::auth::Require;
+use std::collections::HashMap;
+
 use rocket::futures::{StreamExt, TryStreamExt};
 use rocket::response::stream::TextStream;
 use rocket::{get, routes, Route, State};
@@ -11,8 +11,13 @@ use rocket::{get, routes, Route, State};
 use crate::app::error::AppResult;
 use crate::app::{exports, App};
 use crate::audit::{EventFilter, EventKind, EventRecord};
+use crate::auth::grants::ReadAudit;
 use crate::auth::CurrentUser;
+use crate::auth::Require;
+use crate::hr::import::columns::IGNORED_COLUMN;
+use crate::hr::import::Column;
 use crate::hr::{format_date, Employee};
+use crate::ids::EmployeeId;
 use crate::routes::employees::DirectoryFilters;
 use crate::text::search_term;
 use crate::web::csv::{self, CsvDownload};
@@ -23,29 +28,29 @@ fn filename(app: &App, what: &str) -> String {
     format!("{what}-{}.csv", format_date(app.today()))
 }
 
-const DIRECTORY_COLUMNS: [&str; 9] = [
-    "Employee number",
-    "Name",
-    "Work e-mail",
-    "Job title",
-    "Department",
-    "Manager",
-    "Location",
-    "Start date",
-    "Status",
-];
+/// The directory's columns: the staff-list import reads this file as it is (its own header
+/// names come from `hr::import::Column`, so the two cannot drift apart), ignoring the number.
+fn directory_columns() -> Vec<&'static str> {
+    let mut columns = vec![IGNORED_COLUMN];
+    columns.extend(Column::ALL.map(Column::header));
+    columns
+}
 
-fn directory_row(e: Employee) -> String {
+/// One person in the import's column order. Managers are named by work e-mail, the one thing
+/// that names a person both here and in a file.
+fn directory_row(e: Employee, emails: &HashMap<EmployeeId, String>) -> String {
+    let manager = e.manager_id.and_then(|id| emails.get(&id).cloned());
     csv::row(&[
         e.id.to_string(),
         e.name,
         e.email,
         e.title,
         e.department_name,
-        e.manager_name.unwrap_or_default(),
+        manager.unwrap_or_default(),
         e.location,
         format_date(e.start_date),
         e.status.label().to_string(),
+        e.left_on.map(format_date).unwrap_or_default(),
     ])
 }
 
@@ -60,9 +65,9 @@ async fn directory_csv(
     let filters = DirectoryFilters::parse(q, department, sort);
     let employees =
         exports::whole_directory(app, &filters.search, filters.department, filters.sort).await?;
-    let mut body = csv::row(&DIRECTORY_COLUMNS);
-    for employee in employees {
-        body.push_str(&directory_row(employee));
+    let mut body = csv::row(&directory_columns());
+    for employee in employees.directory {
+        body.push_str(&directory_row(employee, &employees.manager_emails));
     }
     Ok(CsvDownload {
         filename: filename(app, "employees"),

@@ -4,21 +4,22 @@
 //! Exports carry what people typed (names, titles, addresses typed at the sign-in form), and a
 //! spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return)
 //! as a formula. As OWASP's CSV-injection page says, such a cell gets a leading `'`, and every
-//! cell is quoted with its quotes doubled, so no value can end its cell early either.
+//! cell is quoted with its quotes doubled, so no value can end its cell early either. The rule
+//! lives with the staff-list import (`hr::import::cells`), which takes the mark off again, so
+//! the directory export re-imports to exactly what is stored.
 
 use rocket::http::ContentType;
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 
-/// What a cell must not start with, or a spreadsheet would evaluate it.
-const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+use crate::hr::import::cells::needs_mark;
 
 /// One cell, quoted, and defused when a spreadsheet would read it as a formula — also after
 /// leading spaces, which some spreadsheets skip.
 pub fn cell(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 3);
     out.push('"');
-    if value.starts_with(FORMULA_STARTS) || value.trim_start().starts_with(FORMULA_STARTS) {
+    if needs_mark(value) {
         out.push('\'');
     }
     for c in value.chars() {
@@ -69,7 +70,7 @@ mod tests {
             cell("=HYPERLINK(\"http://x\")"),
             "\"'=HYPERLINK(\"\"http://x\"\")\""
         );
-        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx", "  =1+1"] {
+        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx", "  =1+1", "'=1"] {
             assert!(cell(risky).starts_with("\"'"), "{risky:?}");
         }
     }

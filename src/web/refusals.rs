@@ -2,6 +2,7 @@
 //! cases return what happened and the pages say it.
 
 use crate::app::accounts::AccountRefusal;
+use crate::app::import::ApplyOutcome;
 use crate::app::passkeys::PasskeyChangeRefusal;
 use crate::app::password::PasswordRefusal;
 use crate::app::sign_in::passkey::PasskeyRefusal;
@@ -120,6 +121,37 @@ impl Wording for PasskeyRefusal {
             PasskeyRefusal::NotAccepted => {
                 "Signing in with that passkey did not work. Try again, or sign in with your \
                  password."
+            }
+        }
+        .to_string()
+    }
+}
+
+impl Wording for ApplyOutcome {
+    fn wording(&self) -> String {
+        match self {
+            ApplyOutcome::Applied(report) => {
+                return format!("Staff list imported: {}.", report.describe())
+            }
+            ApplyOutcome::NoSuchPreview => {
+                "That preview does not exist (it may have expired). Upload the file again."
+            }
+            ApplyOutcome::NotYours => {
+                "That preview was made by another administrator. Upload the file yourself to \
+                 import it."
+            }
+            ApplyOutcome::Expired => {
+                "That preview is more than an hour old. Upload the file again to see what it \
+                 would change now."
+            }
+            ApplyOutcome::AlreadyApplied => "That preview was already imported.",
+            ApplyOutcome::Altered => {
+                "The kept file no longer matches what was previewed, so nothing was imported. \
+                 Upload the file again."
+            }
+            ApplyOutcome::NoLongerValid(_) => {
+                "Records changed since the preview and the file no longer fits them, so nothing \
+                 was imported. Fix the lines below and upload the file again."
             }
         }
         .to_string()

@@ -291,6 +291,7 @@ async fn every_page_passes_axe_and_the_nu_checker_and_fits_a_laptop_screen_in_ch
         "/admin/audit",
         "/admin/audit?kind=login_failed",
         "/admin/mail",
+        "/admin/import",
         "/admin/employees/new",
         edit_form.as_str(),
         // The profile with its Access card (give or end access), and the access review.

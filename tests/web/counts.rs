@@ -361,3 +361,26 @@ impl TestApp {
         Count::of(self, "SELECT COUNT(*) FROM departments")
     }
 }
+
+/// The staff-list import.
+impl TestApp {
+    /// Employees whose job title is exactly `title`.
+    pub fn employees_titled(&self, title: &str) -> Count<'_> {
+        Count::of(self, "SELECT COUNT(*) FROM employees WHERE title = $1").text(title)
+    }
+
+    /// Employees whose manager has the work address `email`.
+    pub fn reports_of(&self, email: &str) -> Count<'_> {
+        Count::of(
+            self,
+            "SELECT COUNT(*) FROM employees e JOIN employees m ON m.id = e.manager_id \
+             WHERE m.email = $1",
+        )
+        .text(email)
+    }
+
+    /// Staff lists kept for a preview (applied or not).
+    pub fn kept_previews(&self) -> Count<'_> {
+        Count::of(self, "SELECT COUNT(*) FROM import_previews")
+    }
+}

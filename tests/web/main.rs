@@ -50,6 +50,7 @@ mod faults;
 mod first_day;
 mod hardening;
 mod hr;
+mod import;
 mod instances;
 mod layers;
 mod lifecycle;

@@ -49,6 +49,14 @@ impl EmployeeStatus {
             .find(|status| status.as_str() == value)
     }
 
+    /// The stored form, or the label as people read it (any case): what a staff list may hold.
+    pub fn parse_stored_or_label(value: &str) -> Option<EmployeeStatus> {
+        let value = value.trim();
+        EmployeeStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value || status.label().eq_ignore_ascii_case(value))
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             EmployeeStatus::Active => "Active",

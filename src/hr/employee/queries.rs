@@ -1,5 +1,7 @@
 //! The queries that search, load and change employees: one fixed SQL statement each.
 
+use std::collections::HashMap;
+
 use sqlx::{AnyConnection, FromRow};
 
 use super::validation::{DepartmentChoice, EmployeeFields, EmployeeWriteError, InvalidEmployee};
@@ -312,18 +314,66 @@ impl Employee {
         if let Some(manager_id) = fields.manager_id {
             check_manager(conn, Some(id), manager_id).await?;
         }
+        let found = Self::overwrite(conn, id, fields, department.id)
+            .await
+            .map_err(email_taken)?;
+        Ok(found.then_some(department))
+    }
+
+    /// Writes already-checked fields over a record inside the caller's transaction (also the
+    /// staff-list import, which checks a whole file at once); whether the record exists.
+    pub async fn overwrite(
+        conn: &mut AnyConnection,
+        id: EmployeeId,
+        fields: &EmployeeFields,
+        department_id: DepartmentId,
+    ) -> Result<bool, sqlx::Error> {
         let result = sqlx::query(
             "UPDATE employees SET name = $1, name_key = $2, search_key = $3, email = $4, \
                     title = $5, department_id = $6, manager_id = $7, location = $8, \
                     start_date = $9, status = $10, left_on = $11 \
              WHERE id = $12",
         )
-        .bind_employee(fields, department.id)
+        .bind_employee(fields, department_id)
         .bind(id)
         .execute(&mut *conn)
-        .await
-        .map_err(email_taken)?;
-        Ok((result.rows_affected() > 0).then_some(department))
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Points a record at its manager (the import's second pass, once everyone exists).
+    pub async fn set_manager(
+        conn: &mut AnyConnection,
+        id: EmployeeId,
+        manager_id: EmployeeId,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE employees SET manager_id = $1 WHERE id = $2")
+            .bind(manager_id)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// The work address of everyone who manages someone.
+    pub async fn manager_emails(
+        conn: &mut AnyConnection,
+    ) -> Result<HashMap<EmployeeId, String>, sqlx::Error> {
+        let rows: Vec<(EmployeeId, String)> = sqlx::query_as(
+            "SELECT id, email FROM employees WHERE id IN \
+             (SELECT manager_id FROM employees WHERE manager_id IS NOT NULL)",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Everyone, in id order (the staff-list import compares a file with all of them at once).
+    pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Employee>, sqlx::Error> {
+        let rows: Vec<EmployeeRow> = sqlx::query_as(concat!(employee_select!(), "ORDER BY e.id"))
+            .fetch_all(&mut *conn)
+            .await?;
+        decode_all(rows)
     }
 
     /// Inserts an already-checked record inside the caller's transaction (also the demo fill).
@@ -345,16 +395,27 @@ impl Employee {
     /// What differs between two versions of a record, field by field ("Title: A → B"), for the
     /// audit trail; empty when nothing that matters changed.
     pub fn changes_to(&self, after: &Employee) -> Vec<String> {
+        // Names are not unique: a manager is told apart by id too.
+        let manager = |e: &Employee| match (&e.manager_name, e.manager_id) {
+            (Some(name), Some(id)) => format!("{name} (#{id})"),
+            _ => "none".to_string(),
+        };
+        self.changes_naming_managers(after, manager(self), manager(after))
+    }
+
+    /// [`Employee::changes_to`] with the managers named by the caller: a staff-list import names
+    /// them by e-mail, since a manager it creates has no id yet.
+    pub fn changes_naming_managers(
+        &self,
+        after: &Employee,
+        manager_before: String,
+        manager_after: String,
+    ) -> Vec<String> {
         let mut changes = Vec::new();
         let mut compare = |field: &str, before: String, now: String| {
             if before != now {
                 changes.push(format!("{field}: {before} → {now}"));
             }
-        };
-        // Names are not unique: a manager is told apart by id too.
-        let manager = |e: &Employee| match (&e.manager_name, e.manager_id) {
-            (Some(name), Some(id)) => format!("{name} (#{id})"),
-            _ => "none".to_string(),
         };
         compare("name", self.name.clone(), after.name.clone());
         compare("e-mail", self.email.clone(), after.email.clone());
@@ -364,7 +425,7 @@ impl Employee {
             self.department_name.clone(),
             after.department_name.clone(),
         );
-        compare("manager", manager(self), manager(after));
+        compare("manager", manager_before, manager_after);
         compare("location", self.location.clone(), after.location.clone());
         compare(
             "start date",
@@ -407,16 +468,17 @@ async fn check_not_a_look_alike(
         .into_iter()
         .find(|other| other != email && skeleton(other) == wanted)
     {
-        Some(other) => Err(InvalidEmployee::one(
-            "email",
-            format!(
-                "That address looks the same as {other}, which is already here (it uses \
-                 characters that read alike). Use a different address."
-            ),
-        )
-        .into()),
+        Some(other) => Err(InvalidEmployee::one("email", look_alike_message(&other)).into()),
         None => Ok(()),
     }
+}
+
+/// Why a work address that reads like `other` (already here) is refused.
+pub fn look_alike_message(other: &str) -> String {
+    format!(
+        "That address looks the same as {other}, which is already here (it uses characters that \
+         read alike). Use a different address."
+    )
 }
 
 fn email_taken(error: sqlx::Error) -> EmployeeWriteError {

@@ -77,8 +77,9 @@ impl From<InvalidEmployee> for EmployeeWriteError {
     }
 }
 
-/// A short single-line text: 1..=`max` characters after trimming, no control characters.
-fn parse_text(raw: &str, max: usize, what: &str) -> Result<String, String> {
+/// A short single-line text: 1..=`max` characters after trimming, no control characters (the
+/// job title and location rule, which the staff-list import shares).
+pub fn parse_text(raw: &str, max: usize, what: &str) -> Result<String, String> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(format!("Please enter a {what}."));
@@ -198,10 +199,7 @@ impl EmployeeDraft<'_> {
     }
 
     fn start_date(&self) -> Result<NaiveDate, String> {
-        parse_date(self.start_date.trim())
-            // Keeps dates within what people mean (and what four-digit years sort correctly as text).
-            .filter(|d| (1900..=2199).contains(&d.year()))
-            .ok_or_else(|| "Please enter a valid start date (YYYY-MM-DD).".into())
+        parse_start_date(self.start_date)
     }
 
     /// A leaver needs their last day (on or after the start); for anyone else a leftover date in
@@ -215,14 +213,28 @@ impl EmployeeDraft<'_> {
         if status != EmployeeStatus::Terminated {
             return Ok(None);
         }
-        let left_on = parse_date(self.left_on.trim())
-            .filter(|d| (1900..=2199).contains(&d.year()))
-            .ok_or("Please enter the last day with the company (YYYY-MM-DD).")?;
-        if left_on < start_date {
-            return Err("The last day cannot be before the start date.".into());
-        }
-        Ok(Some(left_on))
+        parse_last_day(self.left_on, start_date).map(Some)
     }
+}
+
+/// A date people mean: `YYYY-MM-DD` in 1900..=2199 (what four-digit years sort correctly as text).
+fn parse_plausible_date(raw: &str) -> Option<NaiveDate> {
+    parse_date(raw.trim()).filter(|d| (1900..=2199).contains(&d.year()))
+}
+
+/// A start date (the form's and the staff-list import's rule).
+pub fn parse_start_date(raw: &str) -> Result<NaiveDate, String> {
+    parse_plausible_date(raw).ok_or_else(|| "Please enter a valid start date (YYYY-MM-DD).".into())
+}
+
+/// A leaver's last day: a date on or after their start (the form's and the import's rule).
+pub fn parse_last_day(raw: &str, start_date: NaiveDate) -> Result<NaiveDate, String> {
+    let left_on = parse_plausible_date(raw)
+        .ok_or("Please enter the last day with the company (YYYY-MM-DD).")?;
+    if left_on < start_date {
+        return Err("The last day cannot be before the start date.".into());
+    }
+    Ok(left_on)
 }
 
 #[cfg(test)]

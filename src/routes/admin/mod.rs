@@ -1,10 +1,11 @@
 //! The admin area, one file per page: every session, every account (and what can be done to
-//! one), the undelivered mail, the audit trail. `AdminUser` guards each page and `AdminForm` each
+//! one), the undelivered mail, the audit trail, the staff-list import. `Require<…>` guards each page and `StaffForm`/`SudoForm` each
 //! change (the administrator, the CSRF check and the actor in one guard).
 
 mod access_review;
 mod account_actions;
 mod audit;
+mod import;
 mod mail;
 mod sessions;
 mod users;
@@ -50,5 +51,6 @@ pub fn routes() -> Vec<Route> {
     all.extend(audit::routes());
     all.extend(access_review::routes());
     all.extend(mail::routes());
+    all.extend(import::routes());
     all
 }

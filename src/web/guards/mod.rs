@@ -6,6 +6,7 @@
 //! - [`forms`]: data guards that refuse a POST whose `csrf_token` does not match before the
 //!   handler runs, so a forged request changes nothing.
 //! - [`sudo`]: a dangerous act's form, held until its person confirms it is them.
+//! - [`upload`]: a staff list posted from the import page (multipart, under its own cap).
 //! - [`origin`]: where a request came from, for session rows and the audit trail.
 //! - [`refusal`]: why a guard refused, for the error page.
 
@@ -15,9 +16,11 @@ pub mod origin;
 pub mod refusal;
 pub mod session;
 pub mod sudo;
+pub mod upload;
 
 pub use admin::StaffForm;
 pub use forms::{CsrfProtected, FormSecret, PublicForm, SessionForm};
 pub use refusal::Refusal;
 pub use session::{SessionEvenIfHeld, SessionForEnrolment, SessionLookup};
 pub use sudo::SudoForm;
+pub use upload::StaffListUpload;
