@@ -10,6 +10,7 @@ pub mod demo;
 pub mod department;
 pub mod employee;
 pub mod org_chart;
+pub mod team;
 
 use chrono::NaiveDate;
 

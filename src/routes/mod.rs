@@ -1,6 +1,7 @@
 //! HTTP routes, one file per page area. Handlers parse, call the domain, and render.
 
 pub mod account;
+pub mod account_details;
 pub mod admin;
 pub mod auth;
 #[cfg(feature = "bench-routes")]
@@ -14,6 +15,7 @@ pub mod org_chart;
 pub mod passkeys;
 pub mod recovery;
 pub mod setup;
+pub mod team;
 pub mod two_factor;
 
 use rocket::form::FromForm;
@@ -36,6 +38,8 @@ pub fn all() -> Vec<Route> {
     routes.extend(org_chart::routes());
     routes.extend(exports::routes());
     routes.extend(account::routes());
+    routes.extend(account_details::routes());
+    routes.extend(team::routes());
     routes.extend(admin::routes());
     routes.extend(health::routes());
     #[cfg(feature = "bench-routes")]
