@@ -98,9 +98,8 @@ pub async fn add_employee(
     let now = app.clock.now();
     record_new_department(&mut tx, actor, &department, now).await?;
     let mut event = employee_event(actor, EventKind::EmployeeCreated, id, &fields.name);
-    let given = PrivateDetails::default().changed_fields(&private);
-    if let Some(given) = PrivateDetails::describe_changes(&given) {
-        event = event.detail(given.replacen("changed", "with", 1));
+    if let Some(given) = private.describe_given() {
+        event = event.detail(given);
     }
     audit::record(&mut tx, now, event).await?;
     lifecycle::settle_access(&mut tx, app, actor, id, now).await?;

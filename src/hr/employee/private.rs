@@ -96,10 +96,6 @@ impl PrivateDetails {
             .collect()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.set_fields().is_empty()
-    }
-
     /// The fields whose value differs in `after`: what the audit trail names, without values.
     pub fn changed_fields(&self, after: &PrivateDetails) -> Vec<PrivateField> {
         PrivateField::ALL
@@ -110,12 +106,22 @@ impl PrivateDetails {
 
     /// "changed phone, home address" for the audit trail; `None` when nothing changed.
     pub fn describe_changes(fields: &[PrivateField]) -> Option<String> {
-        if fields.is_empty() {
-            return None;
-        }
-        let names: Vec<&str> = fields.iter().map(|f| f.label()).collect();
-        Some(format!("changed {}", names.join(", ")))
+        name_fields("changed", fields)
     }
+
+    /// "with phone, date of birth" for a new record's event; `None` when none was given.
+    pub fn describe_given(&self) -> Option<String> {
+        name_fields("with", &self.set_fields())
+    }
+}
+
+/// `lead` and the fields' names, for the audit trail; `None` for no fields.
+fn name_fields(lead: &str, fields: &[PrivateField]) -> Option<String> {
+    if fields.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = fields.iter().map(|f| f.label()).collect();
+    Some(format!("{lead} {}", names.join(", ")))
 }
 
 /// The private fields exactly as posted. `birth_date` is `None` on a form that does not offer it
