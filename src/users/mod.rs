@@ -510,20 +510,25 @@ impl User {
         Ok(previous.flatten())
     }
 
-    /// Whether this account is still an enabled admin, locking its row for the rest of the
-    /// transaction (a write that changes nothing: SQLite's write lock, PostgreSQL's row lock),
-    /// so a concurrent demotion waits for the caller instead of slipping past it.
-    pub async fn lock_if_enabled_admin(
+    /// Whether this account is still enabled with a role that grants `permission`, locking its
+    /// row for the rest of the transaction (a write that changes nothing: SQLite's write lock,
+    /// PostgreSQL's row lock), so a concurrent demotion waits for the caller instead of slipping
+    /// past it.
+    pub async fn lock_if_enabled_with(
         conn: &mut AnyConnection,
         user_id: UserId,
+        permission: Permission,
     ) -> Result<bool, sqlx::Error> {
-        let locked = sqlx::query(
-            "UPDATE users SET role = role WHERE id = $1 AND role = 'admin' AND disabled = 0",
+        let role: Option<String> = sqlx::query_scalar(
+            "UPDATE users SET role = role WHERE id = $1 AND disabled = 0 RETURNING role",
         )
         .bind(user_id)
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
-        Ok(locked.rows_affected() == 1)
+        Ok(match role {
+            Some(role) => Role::from_stored(&role)?.may(permission),
+            None => false,
+        })
     }
 }
 

@@ -60,6 +60,7 @@ mod odd_segments;
 mod org_chart;
 mod outage;
 mod passkeys;
+mod permissions;
 mod private_details;
 mod recent_factors;
 mod recovery;

@@ -1,7 +1,9 @@
 //! /admin/access-review (and its CSV): leavers in a period and when their access ended, any
 //! sign-in after a last day, accounts without an employee record, accounts unused for 90 days,
-//! and the administrators. `AdminUser` guards both; anyone else gets 403.
+//! and the administrators. `Require<ReadAudit>` guards both (security, auditors, administrators); anyone else gets 403.
 
+use crate::auth::grants::ReadAudit;
+use crate::auth::Require;
 use chrono::NaiveDate;
 use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
@@ -10,7 +12,6 @@ use serde::Serialize;
 use crate::app::access_review::{self, AccessReview, ReviewedLeaver, UNUSED_DAYS};
 use crate::app::error::{AppError, AppResult};
 use crate::app::App;
-use crate::auth::AdminUser;
 use crate::clock::format_timestamp;
 use crate::hr::{display_date, format_date, parse_date};
 use crate::users::review::ReviewedAccount;
@@ -123,7 +124,7 @@ async fn review_of(app: &App, from: Option<&str>, to: Option<&str>) -> AppResult
 
 #[get("/admin/access-review?<from>&<to>")]
 async fn review_page(
-    admin: AdminUser,
+    admin: Require<ReadAudit>,
     from: Option<&str>,
     to: Option<&str>,
     app: &State<App>,
@@ -207,7 +208,7 @@ fn review_csv_body(review: &AccessReview) -> String {
 
 #[get("/admin/access-review.csv?<from>&<to>")]
 async fn review_csv(
-    _admin: AdminUser,
+    _admin: Require<ReadAudit>,
     from: Option<&str>,
     to: Option<&str>,
     app: &State<App>,

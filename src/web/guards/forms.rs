@@ -68,6 +68,19 @@ macro_rules! csrf_protected {
 }
 pub(crate) use csrf_protected;
 
+/// Whether `form` carries this session's CSRF token; a mismatch is noted for the error page.
+pub(super) fn csrf_checked<T: CsrfProtected>(
+    session: &CurrentSession,
+    form: &T,
+    request: &Request<'_>,
+) -> bool {
+    let matches = csrf::token_matches(session.session.csrf_secret.expose(), form.csrf_token());
+    if !matches {
+        refuse_csrf(request);
+    }
+    matches
+}
+
 fn refuse_csrf(request: &Request<'_>) {
     request.local_cache(|| Refusal::Csrf);
 }
@@ -118,8 +131,7 @@ impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for SessionFo
             Outcome::Error((status, ())) => return Outcome::Error((status, ())),
         };
         let form: T = try_outcome!(parse_form(request, data).await);
-        if !csrf::token_matches(session.session.csrf_secret.expose(), form.csrf_token()) {
-            refuse_csrf(request);
+        if !csrf_checked(&session, &form, request) {
             return Outcome::Error((Status::Forbidden, ()));
         }
         let origin = request
