@@ -9,6 +9,9 @@ use crate::users::{Permission, Role};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Anyone,
+    /// A browser between its password and its second step (the pending sign-in's cookie); no
+    /// role is asked, and without a sign-in in progress the page sends the browser to sign in.
+    SignInInProgress,
     /// Any signed-in person, whatever their role.
     SignedIn,
     /// A signed-in person whose role grants the permission (`Require<…>` in the signature).
@@ -19,7 +22,7 @@ impl Access {
     /// Whether a person with `role` (`None`: not signed in) gets past the guards.
     pub fn admits(self, role: Option<Role>) -> bool {
         match (self, role) {
-            (Access::Anyone, _) => true,
+            (Access::Anyone | Access::SignInInProgress, _) => true,
             (_, None) => false,
             (Access::SignedIn, Some(_)) => true,
             (Access::Needs(permission), Some(role)) => role.may(permission),
@@ -27,7 +30,7 @@ impl Access {
     }
 }
 
-use Access::{Anyone, Needs, SignedIn};
+use Access::{Anyone, Needs, SignInInProgress, SignedIn};
 use Permission::{EditPeople, ManageAccess, ManageAccounts, ReadAudit};
 
 /// Every route the application mounts (the `bench-routes` feature's two aside), by path.
@@ -111,8 +114,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/login", Anyone),
     ("POST", "/login/passkey", Anyone),
     ("POST", "/login/passkey/challenge", Anyone),
-    ("GET", "/login/two-factor?<next>", Anyone),
-    ("POST", "/login/two-factor", Anyone),
+    ("GET", "/login/two-factor?<next>", SignInInProgress),
+    ("POST", "/login/two-factor", SignInInProgress),
     ("POST", "/logout", SignedIn),
     ("GET", "/org?<root>", SignedIn),
     ("GET", "/password/forgot", Anyone),

@@ -111,18 +111,22 @@ async fn walk(browser: &Client, role: Option<Role>) -> Vec<String> {
         let (status, to) = request(browser, method, &concrete, &token).await;
         let who = role.map_or("anonymous", Role::as_str);
         let admitted = access.admits(role);
+        let refused_for_role = status == Status::Forbidden || status == Status::Unauthorized;
         let as_promised = match (admitted, role) {
             (false, None) => status == Status::SeeOther && to.starts_with("/login"),
             (false, Some(_)) => status == Status::Forbidden,
-            // A public form posted without its form cookie is refused for that (403), not for
-            // who is asking; everything else admitted is neither sent to sign in nor refused.
-            (true, None) if *method == "POST" => status != Status::Unauthorized,
-            (true, _) => {
-                status != Status::Unauthorized
-                    && status != Status::Forbidden
-                    && status.code < 500
-                    && !to.starts_with("/login")
+            // Pages before sign-in ask no role: a public form posted without its form cookie
+            // is refused for that (403), the second step without a sign-in in progress sends
+            // the browser back to sign in (401), and `/` sends a stranger to sign in.
+            (true, _) if *access != Access::SignedIn && !matches!(access, Access::Needs(_)) => {
+                status.code < 500
+                    && (*method == "POST"
+                        || *access == Access::SignInInProgress
+                        || status != Status::Forbidden)
             }
+            // Signing out lands on the sign-in page: that is its job, not a refusal.
+            (true, _) if *path == "/logout" => status == Status::SeeOther,
+            (true, _) => !refused_for_role && status.code < 500 && !to.starts_with("/login"),
         };
         if !as_promised {
             wrong.push(format!("{who} {method} {concrete}: {status} {to}"));

@@ -7,7 +7,7 @@
 //! password is a throttled guess like any sign-in (see `app::step_up`).
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
-use rocket::form::{Form, FromForm};
+use rocket::form::{FromForm, ValueField};
 use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::Request;
@@ -45,8 +45,27 @@ pub struct HeldRequest {
     pub error: Option<String>,
 }
 
-/// The body as posted, kept for the request so the form can borrow from it.
-struct RawBody(String);
+/// The posted fields, percent-decoded, kept for the request so the form can borrow from them.
+struct PostedFields(Vec<(String, String)>);
+
+fn decode_pairs(body: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body.as_bytes())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect()
+}
+
+/// `T` from decoded fields, leniently (fields `T` does not name, such as the confirmation's own,
+/// are ignored), as Rocket's form guard would parse it.
+fn parse_fields<'r, T: FromForm<'r>>(fields: &'r [(String, String)]) -> Option<T> {
+    let mut context = T::init(rocket::form::Options::Lenient);
+    for (name, value) in fields {
+        T::push_value(
+            &mut context,
+            ValueField::from((name.as_str(), value.as_str())),
+        );
+    }
+    T::finalize(context).ok()
+}
 
 #[rocket::async_trait]
 impl<'r, G: Grant, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for SudoForm<G, T> {
@@ -64,8 +83,10 @@ impl<'r, G: Grant, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for
             Ok(_) => return Outcome::Error((Status::PayloadTooLarge, ())),
             Err(_) => return Outcome::Error((Status::BadRequest, ())),
         };
-        let body: &'r str = &request.local_cache(|| RawBody(body)).0;
-        let Ok(form) = Form::<T>::parse(body) else {
+        // Decoded once; the form borrows its values from the request-local copy.
+        let fields: &'r [(String, String)] =
+            &request.local_cache(|| PostedFields(decode_pairs(&body))).0;
+        let Some(form) = parse_fields::<T>(fields) else {
             return Outcome::Error((Status::UnprocessableEntity, ()));
         };
         let session = staff.0.session.clone();
@@ -80,9 +101,6 @@ impl<'r, G: Grant, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for
         let Some(app) = request.guard::<&State<App>>().await.succeeded() else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
-        let fields: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
-            .map(|(name, value)| (name.into_owned(), value.into_owned()))
-            .collect();
         let typed = |name: &str| {
             fields
                 .iter()
@@ -107,7 +125,7 @@ impl<'r, G: Grant, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for
             }
         };
         if let Some(refused) = error {
-            hold(request, fields, step, refused);
+            hold(request, fields.to_vec(), step, refused);
             return Outcome::Error((Status::Unauthorized, ()));
         }
         let actor = Actor::staff(&staff.0, G::PERMISSION, origin);
