@@ -62,6 +62,7 @@ mod org_chart;
 mod outage;
 mod passkeys;
 mod permissions;
+mod private_details;
 mod recent_factors;
 mod recovery;
 mod session_cache;
