@@ -59,7 +59,6 @@ pub(super) fn department_event(actor: &Actor, id: DepartmentId, name: &str) -> E
         .detail(format!("department #{id} {name}"))
 }
 
-
 /// Both parts of the employee form checked at once, every problem reported (the private part's
 /// date of birth bounded by today).
 fn validate_form(

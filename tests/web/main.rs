@@ -65,6 +65,7 @@ mod permissions;
 mod private_details;
 mod recent_factors;
 mod recovery;
+mod roles;
 mod session_cache;
 mod soft_authenticator;
 mod throttle;
