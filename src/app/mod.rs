@@ -17,6 +17,7 @@
 pub mod access_review;
 pub mod accounts;
 pub mod actor;
+pub mod backup;
 pub mod caches;
 pub mod demo;
 pub mod devices;
@@ -25,6 +26,7 @@ pub mod exports;
 pub mod housekeeping;
 pub mod lifecycle;
 pub mod mail;
+pub mod observe;
 pub mod passkeys;
 pub mod password;
 pub mod people;
@@ -110,6 +112,8 @@ pub struct Services {
     pub two_factor: TwoFactorPolicy,
     /// Passkeys: the WebAuthn relying party built from `public_url` (or why there is none).
     pub passkeys: RelyingParty,
+    /// What the metrics listener exports (counted here, read by `web::metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// What two-factor sign-in needs: the key that seals TOTP secrets and the admin rule.
@@ -263,6 +267,7 @@ impl App {
                 required_for_admins: config.require_two_factor_for_admins,
             },
             passkeys,
+            metrics: crate::metrics::Metrics::default(),
         })))
     }
 

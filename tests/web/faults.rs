@@ -170,14 +170,14 @@ fn start_server(app: &TestApp) -> Server {
     panic!("the server did not come up");
 }
 
-struct HttpResponse {
-    status: u16,
-    head: String,
-    body: String,
+pub(crate) struct HttpResponse {
+    pub(crate) status: u16,
+    pub(crate) head: String,
+    pub(crate) body: String,
 }
 
 impl HttpResponse {
-    fn cookie(&self, name: &str) -> Option<String> {
+    pub(crate) fn cookie(&self, name: &str) -> Option<String> {
         self.head.lines().find_map(|line| {
             let value = line
                 .strip_prefix("set-cookie: ")
@@ -190,7 +190,13 @@ impl HttpResponse {
 }
 
 /// One HTTP/1.1 request over a fresh connection (`Connection: close`); `None` if the server is gone.
-fn http(port: u16, method: &str, path: &str, cookies: &str, body: &str) -> Option<HttpResponse> {
+pub(crate) fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookies: &str,
+    body: &str,
+) -> Option<HttpResponse> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
