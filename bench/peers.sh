@@ -6,6 +6,12 @@
 #   bench/peers.sh                                                                   # SQLite
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bench/peers.sh    # + hr-portal on PostgreSQL
 #
+#   PEERS_OPERATIONS=1 bench/peers.sh                                                # with metrics + JSON logs
+#
+# PEERS_OPERATIONS=1 runs hr-portal (SQLite) as an operator would: the metrics listener on
+# PORT+3 (scraped every second during the runs, like Prometheus) and a JSON line per request
+# written to a file. docs/benchmarks.md compares the two runs.
+#
 # Settings: PEERS_ROUNDS (4), PEERS_ROUND (4s per wrk run), PEERS_WARMUP (1s), PEERS_CONNECTIONS
 # (32), PEERS_PORT (18180; the reference takes +1, hr-portal on PostgreSQL +2). Needs wrk
 # (apt-get install wrk), curl and, for PostgreSQL, psql. Everything runs on 127.0.0.1 and every
@@ -47,6 +53,11 @@ BIN="$PWD/target/bench/release/hr-portal"
 AXUM_BIN="$PWD/target/bench-axum/release/axum-reference"
 
 export ROCKET_LOG_LEVEL=off ROCKET_SECURE_COOKIES=false ROCKET_LOGIN_FAILURES_PER_IP=1000000
+if [ -n "${PEERS_OPERATIONS:-}" ]; then
+  # Rocket's own lines stay at "critical" (its release default); the request lines are ours.
+  export ROCKET_LOG_LEVEL=critical ROCKET_LOG_FORMAT=json
+  export ROCKET_METRICS_ADDRESS="127.0.0.1:$((PORT + 3))"
+fi
 
 # Starts an hr-portal instance with the demo company and the benchmark admin, signs in once and
 # leaves the session cookie in $SESSION.
@@ -70,6 +81,13 @@ target() { LABELS+=("$1"); URLS+=("$2"); COOKIES+=("$3"); }
 
 start_hr_portal hr-portal "$PORT" ""
 HR="$BASE"
+if [ -n "${PEERS_OPERATIONS:-}" ]; then
+  curl -fs "http://$ROCKET_METRICS_ADDRESS/metrics" | grep -q '^hr_portal_build_info' ||
+    { echo "the metrics listener does not answer" >&2; exit 1; }
+  # Scraped every second while wrk runs, as Prometheus would (more often than it usually does).
+  while sleep 1; do curl -fs -o /dev/null "http://$ROCKET_METRICS_ADDRESS/metrics" || true; done &
+  PIDS+=($!)
+fi
 target "hr-portal \`/bench/page/anonymous\` (no session lookup)" "$HR/bench/page/anonymous" ""
 target "hr-portal \`/bench/page/session\`" "$HR/bench/page/session" "hr_session=$SESSION"
 target "hr-portal \`/dashboard\` (demo company, 200 employees)" "$HR/dashboard" "hr_session=$SESSION"
@@ -156,4 +174,9 @@ for i in "${!URLS[@]}"; do
     "$(awk -v a="$rps" -v b="$REF_RPS" 'BEGIN {printf "%.2f", a / b}')" \
     "$(paste -sd' ' "$WORK/rounds.$i" | sed 's/ / · /g')" "${BODIES[$i]}"
 done
+if [ -n "${PEERS_OPERATIONS:-}" ]; then
+  echo
+  echo "JSON request lines written: $(grep -c '"target":"hr_portal::request"' "$WORK/hr-portal.log")" \
+    "($(du -h "$WORK/hr-portal.log" | cut -f1))"
+fi
 [ "$BAD" = 0 ] || { echo "some responses were not the signed-in page (see above)" >&2; exit 1; }

@@ -70,6 +70,9 @@ struct ResultLabels {
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    /// Whether requests are counted at all: without a listener nobody reads them, and the
+    /// benchmark's "without" column must not pay for them.
+    count_requests: bool,
     requests: Family<RequestLabels, Counter>,
     durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
     sign_ins: Family<OutcomeLabels, Counter>,
@@ -93,6 +96,13 @@ fn duration_histogram() -> Histogram {
 
 impl Default for Metrics {
     fn default() -> Self {
+        Metrics::new(true)
+    }
+}
+
+impl Metrics {
+    /// Every series; requests are counted only when `count_requests`.
+    pub fn new(count_requests: bool) -> Self {
         let mut registry = Registry::with_prefix("hr_portal");
         let metrics = Metrics {
             requests: Family::default(),
@@ -109,6 +119,7 @@ impl Default for Metrics {
             backups_failed: Counter::default(),
             last_backup_at: Gauge::default(),
             registry: Registry::default(),
+            count_requests,
         };
         registry.register(
             "http_requests",
@@ -188,11 +199,12 @@ impl Default for Metrics {
             ..metrics
         }
     }
-}
 
-impl Metrics {
     /// Counts one answered request.
     pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
+        if !self.count_requests {
+            return;
+        }
         let class = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",

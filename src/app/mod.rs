@@ -267,7 +267,7 @@ impl App {
                 required_for_admins: config.require_two_factor_for_admins,
             },
             passkeys,
-            metrics: crate::metrics::Metrics::default(),
+            metrics: crate::metrics::Metrics::new(matches!(config.metrics_address(), Ok(Some(_)))),
         })))
     }
 
