@@ -171,6 +171,8 @@ fn with_bounded_bodies(figment: Figment) -> Figment {
 /// it runs (SQLite files), and a metrics address that can be listened on.
 fn operations_ready(config: &AppConfig) -> anyhow::Result<Option<db::backup::ServerLock>> {
     let lock = app::backup::hold_server_lock(config)?;
+    app::backup::check_schedule(config)
+        .map_err(|error| anyhow::anyhow!("setting `backup_every`: {error}"))?;
     if let Some(address) = config.metrics_address()? {
         web::metrics::try_address(address).map_err(anyhow::Error::msg)?;
     }

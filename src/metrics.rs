@@ -142,47 +142,55 @@ impl Metrics {
             "Session lookups answered from memory (hit) or the database (miss)",
             metrics.session_cache.clone(),
         );
-        registry.register(
-            "database_unavailable",
-            "Requests answered 503 because the database could not be reached in time \
-             (pool wait timed out, connection lost, write lock held too long)",
-            metrics.database_unavailable.clone(),
-        );
-        registry.register(
-            "mail_failures",
-            "Delivery attempts that failed (each retry counts)",
-            metrics.mail_failures.clone(),
-        );
-        registry.register(
-            "live_sessions",
-            "Sessions that are still valid",
-            metrics.live_sessions.clone(),
-        );
-        registry.register(
-            "outbox_depth",
-            "Messages waiting for delivery",
-            metrics.outbox_depth.clone(),
-        );
+        for (name, help, counter) in [
+            (
+                "database_unavailable",
+                "Requests answered 503 because the database could not be reached in time \
+                 (pool wait timed out, connection lost, write lock held too long)",
+                &metrics.database_unavailable,
+            ),
+            (
+                "mail_failures",
+                "Delivery attempts that failed (each retry counts)",
+                &metrics.mail_failures,
+            ),
+            (
+                "backups_failed",
+                "Scheduled backups that failed",
+                &metrics.backups_failed,
+            ),
+        ] {
+            registry.register(name, help, counter.clone());
+        }
+        for (name, help, gauge) in [
+            (
+                "live_sessions",
+                "Sessions that are still valid",
+                &metrics.live_sessions,
+            ),
+            (
+                "outbox_depth",
+                "Messages waiting for delivery",
+                &metrics.outbox_depth,
+            ),
+            (
+                "database_pool_connections",
+                "Open database connections of this process",
+                &metrics.pool_connections,
+            ),
+            (
+                "database_pool_idle",
+                "Open database connections not in use",
+                &metrics.pool_idle,
+            ),
+        ] {
+            registry.register(name, help, gauge.clone());
+        }
         registry.register_with_unit(
             "outbox_oldest_age",
             "Age of the oldest message waiting for delivery (0 when none waits)",
             prometheus_client::registry::Unit::Seconds,
             metrics.outbox_oldest_age.clone(),
-        );
-        registry.register(
-            "database_pool_connections",
-            "Open database connections of this process",
-            metrics.pool_connections.clone(),
-        );
-        registry.register(
-            "database_pool_idle",
-            "Open database connections not in use",
-            metrics.pool_idle.clone(),
-        );
-        registry.register(
-            "backups_failed",
-            "Scheduled backups that failed",
-            metrics.backups_failed.clone(),
         );
         registry.register(
             "last_backup_timestamp_seconds",

@@ -33,6 +33,15 @@ pub fn hold_server_lock(config: &AppConfig) -> Result<Option<ServerLock>, Backup
     }
 }
 
+/// Whether `backup_every` can work: scheduled backups are of a SQLite file. Checked at launch, so
+/// a schedule that could never run stops it instead of failing every interval.
+pub fn check_schedule(config: &AppConfig) -> Result<(), BackupError> {
+    if config.backup_every > 0 {
+        backup::database_file(config, Direction::Backup)?;
+    }
+    Ok(())
+}
+
 /// `20261206T150226Z`: sorts as it reads, and says UTC.
 fn stamp(now: i64) -> String {
     chrono::DateTime::from_timestamp(now, 0)

@@ -348,6 +348,13 @@ pub async fn restore(database: &Path, source: &Path, stamp: &str) -> Result<Rest
     if !source.is_file() {
         return Err(BackupError::Missing(source.display().to_string()));
     }
+    // Restoring into a fresh data folder: create it as the server would (private).
+    if let Some(folder) = database
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+    {
+        crate::private_files::private_dir(folder).map_err(io_error("cannot create", folder))?;
+    }
     let lock = open_lock_for_restore(database)?;
     let staged = beside(database, &format!(".restoring-{}", std::process::id()));
     let checked = stage(source, &staged).await;

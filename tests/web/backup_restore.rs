@@ -46,16 +46,19 @@ fn database_in(data: &Path) -> PathBuf {
     data.join("hr-portal.db")
 }
 
-/// `PRAGMA integrity_check` of `file`, read by a connection of the test's own.
-async fn integrity_of(file: &Path) -> String {
+/// The first column of the first row `sql` returns on `file`, read by a connection of the
+/// test's own.
+async fn read_from(file: &Path, sql: &'static str) -> String {
     let url = format!("sqlite://{}?mode=ro", file.display());
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+    let value: String = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
     conn.close().await.unwrap();
-    verdict
+    value
+}
+
+/// `PRAGMA integrity_check` of `file`.
+async fn integrity_of(file: &Path) -> String {
+    read_from(file, "PRAGMA integrity_check").await
 }
 
 /// Runs one SQL statement on `file` (to build the bad copies a restore must refuse).
@@ -69,13 +72,7 @@ async fn execute_on(file: &Path, sql: &'static str) {
 /// The write generation of the database in `data`, as every process reads it.
 async fn generation_of(data: &Path) -> Option<u64> {
     let file = database_in(data);
-    let url = format!("sqlite://{}?mode=ro", file.display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let id: String = sqlx::query_scalar("SELECT id FROM database_identity")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
+    let id = read_from(&file, "SELECT id FROM database_identity").await;
     Generation::beside(&file, &id).unwrap().read()
 }
 

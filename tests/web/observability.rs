@@ -4,37 +4,21 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use rocket::http::{Header, Status};
 
-use crate::faults::{http, HttpResponse};
+use crate::faults::{http, launch, HttpResponse, Server};
 use crate::helpers::*;
+use crate::mail_support::free_port;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free local port")
-}
-
-/// Whether python3 can import Prometheus's parser; says why not once. Under `CI=true` its
-/// absence fails the test instead.
+/// Whether python3 can import Prometheus's parser (a failure under `CI=true`).
 fn prometheus_parser_available() -> bool {
-    let available = Command::new("python3")
-        .args(["-c", "import prometheus_client.parser"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !available {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true but python3 cannot import prometheus_client: the metrics test cannot be skipped in CI");
-        }
-        say_once_uncaptured(
-            "skipped: the metrics test needs python3 -m pip install prometheus-client",
-        );
-    }
-    available
+    python_can_import(
+        "prometheus_client.parser",
+        "the metrics tests (Prometheus's parser)",
+    )
 }
 
 /// Every sample of a scrape as Prometheus's text parser reads it: `name{label="value",…}` →
@@ -220,19 +204,6 @@ async fn every_response_carries_a_request_id_and_a_plain_one_from_the_proxy_is_k
     assert!(id(&forged).bytes().all(|b| b.is_ascii_hexdigit()));
 }
 
-/// The real binary with `log_format = "json"`, its stdout and stderr going to files in `dir`.
-struct JsonLoggingServer {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for JsonLoggingServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn hr_portal(data: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hr-portal"));
     command
@@ -245,22 +216,15 @@ fn hr_portal(data: &Path) -> Command {
     command
 }
 
-fn start_json_logging_server(data: &Path, logs: &Path) -> JsonLoggingServer {
+/// The real binary on `data` with JSON logs, its stdout and stderr going to files in `logs`.
+fn start_json_logging_server(data: &Path, logs: &Path) -> Server {
     let port = free_port();
-    let child = hr_portal(data)
+    let mut command = hr_portal(data);
+    command
         .env("ROCKET_PORT", port.to_string())
         .stdout(std::fs::File::create(logs.join("stdout")).unwrap())
-        .stderr(std::fs::File::create(logs.join("stderr")).unwrap())
-        .spawn()
-        .unwrap();
-    let server = JsonLoggingServer { child, port };
-    for _ in 0..200 {
-        if http(port, "GET", "/livez", "", "").is_some_and(|r| r.status == 200) {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the server did not come up");
+        .stderr(std::fs::File::create(logs.join("stderr")).unwrap());
+    launch(command, port)
 }
 
 fn cookies_of(response: &HttpResponse) -> String {
@@ -294,31 +258,19 @@ fn json_logs_are_one_object_per_line_and_hold_no_password_token_cookie_csrf_valu
     secrets.push(page.cookie("hr_form").unwrap());
     let wrong = "wrong horse battery staple";
     secrets.push(wrong.to_string());
-    let refused = http(
-        port,
-        "POST",
-        "/login",
-        &form_cookies,
-        &form_body(&[
+    let posts = |path: &str, cookies: &str, fields: &[(&str, &str)]| {
+        http(port, "POST", path, cookies, &form_body(fields)).unwrap()
+    };
+    let signs_in_with = |password: &str| {
+        let fields = [
             ("email", "ada@example.com"),
-            ("password", wrong),
+            ("password", password),
             ("csrf_token", &token),
-        ]),
-    )
-    .unwrap();
-    assert_eq!(refused.status, 401);
-    let signed_in = http(
-        port,
-        "POST",
-        "/login",
-        &form_cookies,
-        &form_body(&[
-            ("email", "ada@example.com"),
-            ("password", PASSWORD),
-            ("csrf_token", &token),
-        ]),
-    )
-    .unwrap();
+        ];
+        posts("/login", &form_cookies, &fields)
+    };
+    assert_eq!(signs_in_with(wrong).status, 401);
+    let signed_in = signs_in_with(PASSWORD);
     assert_eq!(signed_in.status, 303);
     let session = signed_in.cookie("hr_session").unwrap();
     secrets.push(session.clone());
@@ -356,25 +308,16 @@ fn json_logs_are_one_object_per_line_and_hold_no_password_token_cookie_csrf_valu
     .unwrap();
     let code = "918273";
     secrets.push(code.to_string());
-    http(
-        port,
-        "POST",
+    posts(
         "/login/two-factor",
         &form_cookies,
-        &form_body(&[("code", code), ("csrf_token", &token)]),
-    )
-    .unwrap();
+        &[("code", code), ("csrf_token", &token)],
+    );
     // A forged CSRF value and a malformed form: refused, and not echoed into the log.
     let forged_csrf = "forged-csrf-value-5b1c0e7d";
     secrets.push(forged_csrf.to_string());
-    http(
-        port,
-        "POST",
-        "/logout",
-        &format!("hr_session={session}"),
-        &form_body(&[("csrf_token", forged_csrf)]),
-    )
-    .unwrap();
+    let session_cookie = format!("hr_session={session}");
+    posts("/logout", &session_cookie, &[("csrf_token", forged_csrf)]);
     drop(server);
 
     let stdout = std::fs::read_to_string(logs.path().join("stdout")).unwrap();
