@@ -6,6 +6,15 @@
 #   bench/peers.sh                                                                   # SQLite
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bench/peers.sh    # + hr-portal on PostgreSQL
 #
+#   PEERS_OPERATIONS=1 PEERS_NO_REFERENCE=1 bench/peers.sh    # + metrics and JSON logs, no axum
+#
+# PEERS_OPERATIONS=1 adds a second hr-portal (SQLite, port PORT+4) run as an operator would: the
+# metrics listener on PORT+3 (scraped every second during the runs, more often than Prometheus
+# does) and a JSON line per request written to a file. Its pages take their turns in the same
+# alternating rounds as the plain instance's, so the two columns differ only by those two
+# features (docs/benchmarks.md). PEERS_NO_REFERENCE=1 leaves the axum reference out (neither
+# built nor run).
+#
 # Settings: PEERS_ROUNDS (4), PEERS_ROUND (4s per wrk run), PEERS_WARMUP (1s), PEERS_CONNECTIONS
 # (32), PEERS_PORT (18180; the reference takes +1, hr-portal on PostgreSQL +2). Needs wrk
 # (apt-get install wrk), curl and, for PostgreSQL, psql. Everything runs on 127.0.0.1 and every
@@ -41,8 +50,10 @@ fi
 # Both in their own folders: the bench-routes build never replaces target/release/hr-portal, and
 # the reference (its own workspace and Cargo.lock) never touches hr-portal's build.
 CARGO_TARGET_DIR="$PWD/target/bench" cargo build --release --quiet --features bench-routes
-CARGO_TARGET_DIR="$PWD/target/bench-axum" cargo build --release --quiet --locked \
-  --manifest-path bench/axum-reference/Cargo.toml
+if [ -z "${PEERS_NO_REFERENCE:-}" ]; then
+  CARGO_TARGET_DIR="$PWD/target/bench-axum" cargo build --release --quiet --locked \
+    --manifest-path bench/axum-reference/Cargo.toml
+fi
 BIN="$PWD/target/bench/release/hr-portal"
 AXUM_BIN="$PWD/target/bench-axum/release/axum-reference"
 
@@ -75,14 +86,29 @@ target "hr-portal \`/bench/page/session\`" "$HR/bench/page/session" "hr_session=
 target "hr-portal \`/dashboard\` (demo company, 200 employees)" "$HR/dashboard" "hr_session=$SESSION"
 REFERENCE=1 # the index of hr-portal /bench/page/session, what the ratios are against
 
-"$AXUM_BIN" "$((PORT + 1))" "$WORK/axum.db" >"$WORK/axum.log" 2>&1 &
-PIDS+=($!)
-BASE="http://127.0.0.1:$((PORT + 1))"
-await_server 150
-curl -fs -o /dev/null -c "$WORK/axum.jar" --data-urlencode "email=bench@example.com" "$BASE/login"
-AXUM_SESSION=$(awk '$6=="id"{print $7}' "$WORK/axum.jar")
-[ -n "$AXUM_SESSION" ] || { echo "axum reference: login failed" >&2; exit 1; }
-target "axum 0.8 + tower-sessions 0.14 \`/page\` (SQLite store)" "$BASE/page" "id=$AXUM_SESSION"
+if [ -n "${PEERS_OPERATIONS:-}" ]; then
+  # Rocket's own lines stay at "critical" (its release default); the request lines are ours.
+  METRICS="127.0.0.1:$((PORT + 3))"
+  ROCKET_LOG_LEVEL=critical ROCKET_LOG_FORMAT=json ROCKET_METRICS_ADDRESS="$METRICS" \
+    start_hr_portal hr-portal-ops "$((PORT + 4))" ""
+  curl -fs "http://$METRICS/metrics" | grep -q '^hr_portal_build_info' ||
+    { echo "the metrics listener does not answer" >&2; exit 1; }
+  while sleep 1; do curl -fs -o /dev/null "http://$METRICS/metrics" || true; done &
+  PIDS+=($!)
+  target "hr-portal \`/bench/page/session\`, metrics + JSON logs" "$BASE/bench/page/session" "hr_session=$SESSION"
+  target "hr-portal \`/dashboard\`, metrics + JSON logs" "$BASE/dashboard" "hr_session=$SESSION"
+fi
+
+if [ -z "${PEERS_NO_REFERENCE:-}" ]; then
+  "$AXUM_BIN" "$((PORT + 1))" "$WORK/axum.db" >"$WORK/axum.log" 2>&1 &
+  PIDS+=($!)
+  BASE="http://127.0.0.1:$((PORT + 1))"
+  await_server 150
+  curl -fs -o /dev/null -c "$WORK/axum.jar" --data-urlencode "email=bench@example.com" "$BASE/login"
+  AXUM_SESSION=$(awk '$6=="id"{print $7}' "$WORK/axum.jar")
+  [ -n "$AXUM_SESSION" ] || { echo "axum reference: login failed" >&2; exit 1; }
+  target "axum 0.8 + tower-sessions 0.14 \`/page\` (SQLite store)" "$BASE/page" "id=$AXUM_SESSION"
+fi
 
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then
   DB_NAME="hr_portal_peers_$$"
@@ -156,4 +182,9 @@ for i in "${!URLS[@]}"; do
     "$(awk -v a="$rps" -v b="$REF_RPS" 'BEGIN {printf "%.2f", a / b}')" \
     "$(paste -sd' ' "$WORK/rounds.$i" | sed 's/ / · /g')" "${BODIES[$i]}"
 done
+if [ -n "${PEERS_OPERATIONS:-}" ]; then
+  echo
+  echo "JSON request lines written: $(grep -c '"target":"hr_portal::request"' "$WORK/hr-portal-ops.log")" \
+    "($(du -h "$WORK/hr-portal-ops.log" | cut -f1))"
+fi
 [ "$BAD" = 0 ] || { echo "some responses were not the signed-in page (see above)" >&2; exit 1; }

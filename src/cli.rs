@@ -1,6 +1,7 @@
 //! The operator's command line: `hr-portal [serve]`, `user …`, `sessions …`, `employees …`,
-//! `demo`.
+//! `demo`, `backup`, `restore` (the last two in [`backup`]).
 
+pub mod backup;
 mod staff_import;
 
 use std::io::{BufRead, IsTerminal};
@@ -55,6 +56,15 @@ pub enum Command {
         #[arg(long, default_value_t = crate::hr::demo::DEMO_SEED)]
         seed: u64,
     },
+    /// Copy the SQLite database to FILE while servers run (PostgreSQL: use pg_dump).
+    Backup {
+        file: std::path::PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the SQLite database with the backup FILE (every server must be stopped).
+    Restore { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

@@ -78,6 +78,17 @@ pub struct AppConfig {
     /// The company's time zone (an IANA name such as `Europe/Berlin`): a last day ends at
     /// midnight there, and "today" on pages is its date.
     pub time_zone: String,
+    /// `host:port` of the Prometheus listener (e.g. `127.0.0.1:9464`); unset: no listener. Never
+    /// the public port: it is a listener of its own.
+    pub metrics_address: Option<String>,
+    /// `text` (the default, for people) or `json` (one object per line, for log collectors).
+    pub log_format: String,
+    /// Seconds between scheduled backups of a SQLite database; 0 (the default): none.
+    pub backup_every: u64,
+    /// Folder of the scheduled backups; unset: `<data_dir>/backups`.
+    pub backup_dir: Option<PathBuf>,
+    /// Scheduled backups kept; older ones are deleted after each new one.
+    pub backup_keep: usize,
 }
 
 /// Which mail transport delivers the outbox.
@@ -120,6 +131,11 @@ impl Default for AppConfig {
             reset_requests_per_ip: 20,
             require_two_factor_for_admins: false,
             time_zone: "UTC".to_string(),
+            metrics_address: None,
+            log_format: "text".to_string(),
+            backup_every: 0,
+            backup_dir: None,
+            backup_keep: 7,
         }
     }
 }
@@ -198,6 +214,11 @@ impl AppConfig {
             }
         }
         config.company_time_zone()?;
+        config.metrics_address()?;
+        config.json_logs()?;
+        if config.backup_every > 0 && config.backup_keep < 1 {
+            return Err(ConfigError::TooSmall("backup_keep"));
+        }
         Ok(config)
     }
 
@@ -212,6 +233,41 @@ impl AppConfig {
                 ),
             )
         })
+    }
+
+    /// Where the metrics listener listens, if anywhere.
+    pub fn metrics_address(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        let Some(address) = self.metrics_address.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        if address.is_empty() {
+            return Ok(None);
+        }
+        address.parse().map(Some).map_err(|_| {
+            ConfigError::Invalid(
+                "metrics_address",
+                format!("{address:?} is not an address with a port (such as 127.0.0.1:9464)"),
+            )
+        })
+    }
+
+    /// Whether log lines are JSON objects (`log_format = "json"`) or text (`"text"`).
+    pub fn json_logs(&self) -> Result<bool, ConfigError> {
+        match self.log_format.trim() {
+            "text" | "" => Ok(false),
+            "json" => Ok(true),
+            other => Err(ConfigError::Invalid(
+                "log_format",
+                format!("{other:?} is neither \"text\" nor \"json\""),
+            )),
+        }
+    }
+
+    /// Folder of the scheduled backups.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("backups"))
     }
 
     /// Whether cookies carry `Secure`: explicit setting, else on in release builds only.

@@ -18,6 +18,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Transaction};
 
+pub mod backup;
+
 use crate::cache::{Bracket, Generation};
 use crate::config::AppConfig;
 use crate::private_files::{private_database_file, private_dir};

@@ -13,7 +13,9 @@ pub mod config;
 pub mod db;
 pub mod hr;
 pub mod ids;
+pub mod logs;
 pub mod mail;
+pub mod metrics;
 pub mod private_files;
 pub mod routes;
 pub mod sealed;
@@ -65,8 +67,14 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
                         }
                         Err(error) => Err(error.into()),
                     };
+                    let started = started.and_then(|(app, config)| {
+                        let lock = operations_ready(&config)?;
+                        Ok((app, config, lock))
+                    });
                     match started {
-                        Ok((app, config)) => Ok(manage_services(rocket, app, config)),
+                        Ok((app, config, lock)) => {
+                            Ok(manage_services(rocket, app, config).manage(lock))
+                        }
                         Err(problem) => {
                             rocket::error!("{problem:#}");
                             Err(rocket)
@@ -86,6 +94,16 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
                 })
             },
         ))
+        .attach(AdHoc::on_liftoff(
+            "Metrics listener and scheduled backups",
+            |rocket| {
+                Box::pin(async move {
+                    web::metrics::start_listener(rocket);
+                    start_backup_task(rocket);
+                })
+            },
+        ))
+        .attach(web::request_log::RequestLog)
         .attach(Template::try_custom(|engines| {
             web::assets::register_templates(&mut engines.tera)?;
             Ok(())
@@ -147,6 +165,57 @@ fn with_bounded_bodies(figment: Figment) -> Figment {
         ));
     }
     figment
+}
+
+/// What operations need before the server may start: the lock that keeps a restore away while
+/// it runs (SQLite files), and a metrics address that can be listened on.
+fn operations_ready(config: &AppConfig) -> anyhow::Result<Option<db::backup::ServerLock>> {
+    let lock = app::backup::hold_server_lock(config)?;
+    app::backup::check_schedule(config)
+        .map_err(|error| anyhow::anyhow!("setting `backup_every`: {error}"))?;
+    if let Some(address) = config.metrics_address()? {
+        web::metrics::try_address(address).map_err(anyhow::Error::msg)?;
+    }
+    Ok(lock)
+}
+
+/// Backs the SQLite database up every `backup_every` seconds into `backup_dir`, keeping the newest
+/// `backup_keep` (the same copy `hr-portal backup` takes).
+fn start_backup_task(rocket: &Rocket<rocket::Orbit>) {
+    let (Some(app), Some(config)) = (rocket.state::<App>().cloned(), rocket.state::<AppConfig>())
+    else {
+        return;
+    };
+    if config.backup_every == 0 {
+        return;
+    }
+    let config = config.clone();
+    let every = Duration::from_secs(config.backup_every);
+    let mut shutdown = rocket.shutdown();
+    rocket::tokio::spawn(async move {
+        loop {
+            rocket::tokio::select! {
+                _ = rocket::tokio::time::sleep(every) => {}
+                _ = &mut shutdown => return,
+            }
+            let now = app.clock.now();
+            match app::backup::scheduled(&config, now).await {
+                Ok((file, contents)) => {
+                    app.metrics.last_backup_at.set(now as f64);
+                    rocket::info!(
+                        "backed up {} accounts, {} employees to {}",
+                        contents.accounts,
+                        contents.employees,
+                        file.display()
+                    );
+                }
+                Err(error) => {
+                    app.metrics.backups_failed.inc();
+                    rocket::warn!("scheduled backup failed: {error}");
+                }
+            }
+        }
+    });
 }
 
 /// Everything the routes take from managed state: the application, the cookie policy and the

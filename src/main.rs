@@ -24,6 +24,8 @@ async fn main() -> ExitCode {
         Command::Sessions(command) => cli::run_sessions(&figment, command).await,
         Command::Employees(command) => cli::run_employees(&figment, command).await,
         Command::Demo { seed } => cli::run_demo(&figment, seed).await,
+        Command::Backup { file, force } => cli::backup::run_backup(&figment, &file, force).await,
+        Command::Restore { file } => cli::backup::run_restore(&figment, &file).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -37,6 +39,7 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(figment: Figment) -> anyhow::Result<()> {
+    install_logging(&figment)?;
     let Err(error) = hr_portal::rocket(figment.clone()).launch().await else {
         return Ok(());
     };
@@ -71,6 +74,19 @@ async fn serve(figment: Figment) -> anyhow::Result<()> {
         }
         kind => anyhow::bail!("the server did not start: {kind}"),
     }
+}
+
+/// Request lines and the app's messages as `log_format` says, unless `log_level = "off"`. A
+/// bad `log_format` stops here, before anything starts, with the setting's name.
+fn install_logging(figment: &Figment) -> anyhow::Result<()> {
+    let json = hr_portal::config::AppConfig::from_figment(figment)?.json_logs()?;
+    let level = figment
+        .extract_inner::<rocket::config::LogLevel>("log_level")
+        .unwrap_or(rocket::config::LogLevel::Normal);
+    if level != rocket::config::LogLevel::Off {
+        hr_portal::logs::install(json)?;
+    }
+    Ok(())
 }
 
 /// The cause chain on one line, `outer: inner: …`. Some errors (sqlx's among them) already repeat

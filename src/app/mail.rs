@@ -39,6 +39,7 @@ pub async fn deliver_due(app: &App) -> AppResult<DeliveryRound> {
             deliver(app, message, &mut round).await?;
         }
     }
+    app.metrics.mail_failed(round.retrying + round.failed);
     round.next_due_at = outbox::next_due_at(&mut *app.db.read().await?).await?;
     Ok(round)
 }

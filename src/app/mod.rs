@@ -19,6 +19,7 @@
 pub mod access_review;
 pub mod accounts;
 pub mod actor;
+pub mod backup;
 pub mod caches;
 pub mod demo;
 pub mod devices;
@@ -28,6 +29,7 @@ pub mod housekeeping;
 pub mod import;
 pub mod lifecycle;
 pub mod mail;
+pub mod observe;
 pub mod own_details;
 pub mod passkeys;
 pub mod password;
@@ -115,6 +117,8 @@ pub struct Services {
     pub two_factor: TwoFactorPolicy,
     /// Passkeys: the WebAuthn relying party built from `public_url` (or why there is none).
     pub passkeys: RelyingParty,
+    /// What the metrics listener exports (counted here, read by `web::metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// What two-factor sign-in needs: the key that seals TOTP secrets and the admin rule.
@@ -268,6 +272,7 @@ impl App {
                 required_for_admins: config.require_two_factor_for_admins,
             },
             passkeys,
+            metrics: crate::metrics::Metrics::new(matches!(config.metrics_address(), Ok(Some(_)))),
         })))
     }
 

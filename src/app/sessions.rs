@@ -27,9 +27,13 @@ pub async fn current(app: &App, token: &str) -> AppResult<Option<session::Active
             // row may have been used on another instance).
             let live = app.limits.live_at(now);
             if live.admits(cached.expires_at, cached.last_seen_at, cached.remember) {
+                app.metrics.session_cache(true);
                 return Ok(Some(touch_cached(app, &token_hash, cached, now).await?));
             }
         }
+    }
+    if generation.is_some() {
+        app.metrics.session_cache(false);
     }
     let mut conn = app.db.read().await?;
     let found = session::find_active(&mut conn, &token_hash, &app.limits, now).await?;

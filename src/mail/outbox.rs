@@ -92,6 +92,15 @@ pub async fn next_due_at(conn: &mut AnyConnection) -> Result<Option<i64>, sqlx::
     .await
 }
 
+/// Messages waiting for delivery (not sent, not given up) and when the oldest was queued.
+pub async fn waiting(conn: &mut AnyConnection) -> Result<(i64, Option<i64>), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+    )
+    .fetch_one(&mut *conn)
+    .await
+}
+
 /// Claims message `id` if it is still due as `seen_due_at` (nobody claimed it meanwhile),
 /// counting the attempt; `None` when another sender has it.
 pub async fn claim(

@@ -1,4 +1,8 @@
-//! Liveness for load balancers.
+//! Health for load balancers and orchestrators.
+//!
+//! - `/livez`: the process answers (never touches the database): restart it when this fails.
+//! - `/readyz`: the database answers too: send it traffic only while this succeeds.
+//! - `/healthz`: as before, the same as `/readyz` (kept for existing checks).
 
 use rocket::{get, routes, Route, State};
 
@@ -12,6 +16,19 @@ async fn healthz(app: &State<App>) -> AppResult<&'static str> {
     Ok("ok")
 }
 
+/// 200 while the process serves requests, whatever the database does.
+#[get("/livez")]
+fn livez() -> &'static str {
+    "ok"
+}
+
+/// 200 when the database answers (503 with `Retry-After` when it does not).
+#[get("/readyz")]
+async fn readyz(app: &State<App>) -> AppResult<&'static str> {
+    app::check_database(app).await?;
+    Ok("ok")
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![healthz]
+    routes![healthz, livez, readyz]
 }

@@ -12,6 +12,11 @@ use crate::auth::throttle::ThrottleScope;
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         let status = self.status();
+        if self.is_database_unavailable() {
+            if let Some(app) = request.rocket().state::<crate::app::App>() {
+                app.metrics.database_unavailable();
+            }
+        }
         if status.code >= 500 {
             log_with_causes(&self);
         }

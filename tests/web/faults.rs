@@ -130,10 +130,10 @@ on_every_backend!(
 
 // ---- kill -9 ------------------------------------------------------------------------------
 
-/// The real binary serving the test's data folder on a local port.
-struct Server {
+/// The real binary serving a data folder on a local port; killed and reaped when dropped.
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Server {
@@ -148,7 +148,8 @@ fn start_server(app: &TestApp) -> Server {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_hr-portal"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hr-portal"));
+    command
         .env("ROCKET_DATA_DIR", app.dir.path())
         .env("ROCKET_DATABASE_URL", "")
         .env("ROCKET_PORT", port.to_string())
@@ -156,9 +157,13 @@ fn start_server(app: &TestApp) -> Server {
         .env("ROCKET_SECURE_COOKIES", "false")
         .env("ROCKET_LOGIN_FAILURES_PER_IP", "100000")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
+        .stderr(Stdio::null());
+    launch(command, port)
+}
+
+/// Starts `command` (a server set to listen on `port`) and waits until it answers /healthz.
+pub(crate) fn launch(mut command: Command, port: u16) -> Server {
+    let child = command.spawn().expect("the server starts");
     // Owned by `Server` at once, so even a failed start is killed and reaped.
     let server = Server { child, port };
     for _ in 0..200 {
@@ -170,14 +175,14 @@ fn start_server(app: &TestApp) -> Server {
     panic!("the server did not come up");
 }
 
-struct HttpResponse {
-    status: u16,
-    head: String,
-    body: String,
+pub(crate) struct HttpResponse {
+    pub(crate) status: u16,
+    pub(crate) head: String,
+    pub(crate) body: String,
 }
 
 impl HttpResponse {
-    fn cookie(&self, name: &str) -> Option<String> {
+    pub(crate) fn cookie(&self, name: &str) -> Option<String> {
         self.head.lines().find_map(|line| {
             let value = line
                 .strip_prefix("set-cookie: ")
@@ -190,7 +195,13 @@ impl HttpResponse {
 }
 
 /// One HTTP/1.1 request over a fresh connection (`Connection: close`); `None` if the server is gone.
-fn http(port: u16, method: &str, path: &str, cookies: &str, body: &str) -> Option<HttpResponse> {
+pub(crate) fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookies: &str,
+    body: &str,
+) -> Option<HttpResponse> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))

@@ -57,6 +57,25 @@ pub fn say_once_uncaptured(message: &str) {
     }
 }
 
+/// Whether python3 can import `module` (a tool a test drives); says once what `skipped` needs.
+/// Under `CI=true` its absence is a failure, never a skip.
+pub fn python_can_import(module: &str, skipped: &str) -> bool {
+    let available = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !available {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true but python3 cannot import {module}: {skipped} cannot be skipped in CI");
+        }
+        say_once_uncaptured(&format!(
+            "skipped: {skipped} need python3 -m pip install {} (.ci/run does)",
+            module.split('.').next().unwrap_or(module).replace('_', "-")
+        ));
+    }
+    available
+}
+
 /// Creates an empty database on the server behind `base_url` and returns its URL.
 async fn fresh_postgres_database(base_url: &str) -> String {
     use sqlx::Connection;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::helpers::{say_once_uncaptured, TestApp};
+use crate::helpers::{python_can_import, TestApp};
 
 /// A port nobody listens on (yet).
 pub fn free_port() -> u16 {
@@ -35,21 +35,7 @@ impl Drop for SmtpServer {
 /// Whether a real SMTP server can be started here (aiosmtpd); says why not once. Under `CI=true`
 /// its absence is a failure, never a skip.
 pub fn smtp_server_available() -> bool {
-    let available = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !available {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true but python3 cannot import aiosmtpd: the SMTP tests cannot be skipped in CI");
-        }
-        say_once_uncaptured(
-            "skipped: the SMTP tests need a real SMTP server: pip install aiosmtpd (.ci/run does)",
-        );
-    }
-    available
+    python_can_import("aiosmtpd", "the SMTP tests (a real SMTP server)")
 }
 
 impl SmtpServer {

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::audit::{Event, EventKind, Origin};
 use crate::auth::pending_login;
 use crate::ids::UserId;
+use crate::metrics::SignInOutcome;
 use crate::secret::Secret;
 use crate::users::devices::{DeviceOwner, KnownDevice};
 use crate::users::totp::{TotpSecret, TypedCode};
@@ -131,6 +132,14 @@ pub async fn complete_sign_in(
     attempt: CodeAttempt<'_>,
     origin: &Origin,
 ) -> AppResult<CodeStep> {
+    let result = code_step(app, attempt, origin).await;
+    super::counted(app, result, |step| match step {
+        CodeStep::SignedIn(_) => SignInOutcome::second_factor,
+        CodeStep::WrongCode | CodeStep::Expired => SignInOutcome::second_factor_refused,
+    })
+}
+
+async fn code_step(app: &App, attempt: CodeAttempt<'_>, origin: &Origin) -> AppResult<CodeStep> {
     let now = app.clock.now();
     let expired = |user: Option<&User>, why: &str| {
         let mut event = Event::new(EventKind::TwoFactorFailed, origin).detail(why);

@@ -14,6 +14,7 @@ use crate::auth::session::{self, IssuedSession, SessionOrigin};
 use crate::auth::throttle::Attempt;
 use crate::auth::CurrentSession;
 use crate::mail::messages;
+use crate::metrics::SignInOutcome;
 use crate::secret::Secret;
 use crate::users::device::describe;
 use crate::users::devices::{KnownDevice, NewDevice};
@@ -26,6 +27,20 @@ use crate::users::User;
 pub struct SignedIn {
     pub issued: IssuedSession,
     pub new_device: Option<NewDevice>,
+}
+
+/// Counts how a sign-in step ended for the metrics listener; a throttled step is an error.
+fn counted<T>(
+    app: &App,
+    result: AppResult<T>,
+    outcome: impl FnOnce(&T) -> SignInOutcome,
+) -> AppResult<T> {
+    match &result {
+        Ok(step) => app.metrics.sign_in(outcome(step)),
+        Err(AppError::Throttled { .. }) => app.metrics.sign_in(SignInOutcome::throttled),
+        Err(_) => {}
+    }
+    result
 }
 
 /// The token of a pending sign-in (for its cookie only).

@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::passkey_ceremony::{self, NewCeremony, Purpose, Taken};
 use crate::mail::messages;
+use crate::metrics::SignInOutcome;
 use crate::secret::Secret;
 use crate::users::devices::{DeviceOwner, KnownDevice};
 use crate::users::passkeys::{Passkeys, StoredPasskey};
@@ -136,6 +137,18 @@ pub enum PasskeyStep {
 /// backup flags are checked. The session starts exactly as after a password (and code): new
 /// token, the browser's old session replaced, device cookie, new-device mail, event.
 pub async fn finish_sign_in(
+    app: &App,
+    attempt: PasskeyAttempt<'_>,
+    origin: &Origin,
+) -> AppResult<PasskeyStep> {
+    let result = check_passkey(app, attempt, origin).await;
+    super::counted(app, result, |step| match step {
+        PasskeyStep::SignedIn(_) => SignInOutcome::passkey,
+        PasskeyStep::Refused(_) => SignInOutcome::passkey_refused,
+    })
+}
+
+async fn check_passkey(
     app: &App,
     attempt: PasskeyAttempt<'_>,
     origin: &Origin,

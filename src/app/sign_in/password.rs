@@ -6,6 +6,7 @@ use crate::app::error::AppResult;
 use crate::app::App;
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::auth::pending_login;
+use crate::metrics::SignInOutcome;
 use crate::secret::Secret;
 use crate::users::devices::{DeviceOwner, KnownDevice};
 use crate::users::password::Password;
@@ -65,6 +66,19 @@ pub enum SignIn {
 /// verification and the same answer; a throttled attempt costs none. No connection is held while
 /// hashing. The session, the counter reset, a hash upgrade and the event commit together.
 pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> AppResult<SignIn> {
+    let result = check_password(app, attempt, origin).await;
+    super::counted(app, result, |step| match step {
+        SignIn::SignedIn(_) => SignInOutcome::ok,
+        SignIn::CodeNeeded(_) => SignInOutcome::second_factor_needed,
+        SignIn::Refused => SignInOutcome::wrong_password,
+    })
+}
+
+async fn check_password(
+    app: &App,
+    attempt: SignInAttempt<'_>,
+    origin: &Origin,
+) -> AppResult<SignIn> {
     let email = normalize_email(attempt.email);
     let now = app.clock.now();
     let owner = DeviceOwner::Email(&email);
