@@ -10,6 +10,21 @@ use super::forms::{CsrfProtected, SessionForm};
 use crate::app::Actor;
 use crate::auth::{Grant, Require};
 
+/// The person whose role grants `$grant`, checked before a data guard reads the body: anonymous
+/// posts forward (to the sign-in redirect), anyone else ends the guard with 403.
+macro_rules! staff_or_return {
+    ($request:expr, $data:expr, $grant:ty) => {
+        match $request.guard::<$crate::auth::Require<$grant>>().await {
+            rocket::outcome::Outcome::Success(staff) => staff,
+            rocket::outcome::Outcome::Forward(status) => {
+                return rocket::outcome::Outcome::Forward(($data, status))
+            }
+            rocket::outcome::Outcome::Error(error) => return rocket::outcome::Outcome::Error(error),
+        }
+    };
+}
+pub(crate) use staff_or_return;
+
 #[derive(Debug)]
 pub struct StaffForm<G: Grant, T> {
     pub staff: Require<G>,
@@ -22,13 +37,7 @@ impl<'r, G: Grant, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for
     type Error = ();
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, ()> {
-        // Anyone whose role lacks the permission is turned away before the body is read:
-        // anonymous posts forward (to the sign-in redirect), others get 403.
-        let staff = match request.guard::<Require<G>>().await {
-            Outcome::Success(staff) => staff,
-            Outcome::Forward(status) => return Outcome::Forward((data, status)),
-            Outcome::Error(error) => return Outcome::Error(error),
-        };
+        let staff = staff_or_return!(request, data, G);
         let posted = try_outcome!(SessionForm::<T>::from_data(request, data).await);
         let actor = Actor::staff(&staff.0, G::PERMISSION, posted.origin);
         Outcome::Success(StaffForm {

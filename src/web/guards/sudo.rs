@@ -13,12 +13,12 @@ use rocket::outcome::Outcome;
 use rocket::request::Request;
 use rocket::State;
 
-use super::admin::StaffForm;
+use super::admin::{staff_or_return, StaffForm};
 use super::forms::{csrf_checked_origin, CsrfProtected};
 use super::refusal::Refusal;
 use crate::app::step_up::{self, Confirmation, PresenceRefusal, StepUp};
 use crate::app::{Actor, App};
-use crate::auth::{Grant, Require};
+use crate::auth::Grant;
 use crate::secret::Secret;
 use crate::users::password::Password;
 use crate::web::refusals::Wording;
@@ -71,11 +71,7 @@ impl<'r, G: Grant, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for
     type Error = ();
 
     async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, ()> {
-        let staff = match request.guard::<Require<G>>().await {
-            Outcome::Success(staff) => staff,
-            Outcome::Forward(status) => return Outcome::Forward((data, status)),
-            Outcome::Error(error) => return Outcome::Error(error),
-        };
+        let staff = staff_or_return!(request, data, G);
         let limit = request.limits().get("form").unwrap_or(32.kibibytes());
         let body = match data.open(limit).into_string().await {
             Ok(body) if body.is_complete() => body.into_inner(),

@@ -12,6 +12,7 @@ use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::Request;
 
+use super::admin::staff_or_return;
 use super::forms::csrf_checked_origin;
 use crate::app::Actor;
 use crate::auth::grants::EditPeople;
@@ -68,11 +69,7 @@ impl<'r> FromData<'r> for StaffListUpload {
     ) -> rocket::data::Outcome<'r, Self, ()> {
         // Anyone whose role may not edit people is turned away before the body is read: anonymous posts
         // forward (to the sign-in redirect), others get 403.
-        let admin = match request.guard::<Require<EditPeople>>().await {
-            Outcome::Success(admin) => admin,
-            Outcome::Forward(status) => return Outcome::Forward((data, status)),
-            Outcome::Error(error) => return Outcome::Error(error),
-        };
+        let admin = staff_or_return!(request, data, EditPeople);
         let boundary = request
             .content_type()
             .filter(|ct| ct.is_form_data())
