@@ -64,9 +64,15 @@ pub enum UserCommand {
         email: String,
         #[arg(long)]
         name: String,
+        /// employee (the default), hr, security, auditor or admin.
         #[arg(long)]
+        role: Option<String>,
+        /// The same as `--role admin`.
+        #[arg(long, conflicts_with = "role")]
         admin: bool,
     },
+    /// Change an account's role (employee, hr, security, auditor, admin); ends its sessions.
+    Role { email: String, role: String },
     /// List every account.
     List,
     /// Disable an account and end all its sessions.
@@ -81,7 +87,11 @@ pub enum UserCommand {
         email: String,
         #[arg(long)]
         name: String,
+        /// employee (the default), hr, security, auditor or admin.
         #[arg(long)]
+        role: Option<String>,
+        /// The same as `--role admin`.
+        #[arg(long, conflicts_with = "role")]
         admin: bool,
     },
     /// Set an account's password (read like `user add`) and end all its sessions.
@@ -164,6 +174,18 @@ fn read_password() -> anyhow::Result<(Password, Password)> {
     }
 }
 
+/// The role a command names (`--admin` is `--role admin`); an unknown name is one line, exit 1.
+fn chosen_role(named: Option<&str>, admin: bool) -> anyhow::Result<Role> {
+    match (named, admin) {
+        (_, true) => Ok(Role::Admin),
+        (None, false) => Ok(Role::Employee),
+        (Some(name), false) => Role::parse(name.trim()).ok_or_else(|| {
+            let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            anyhow!("unknown role {name:?}: choose one of {}", known.join(", "))
+        }),
+    }
+}
+
 /// Disables or enables an account from the command line, through the same use case as the web.
 async fn change_account(app: &App, email: &str, action: AccountAction) -> anyhow::Result<()> {
     let actor = Actor::command_line();
@@ -196,12 +218,17 @@ async fn change_account(app: &App, email: &str, action: AccountAction) -> anyhow
 pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result<()> {
     let app = open(figment).await?;
     match command {
-        UserCommand::Add { email, name, admin } => {
+        UserCommand::Add {
+            email,
+            name,
+            role,
+            admin,
+        } => {
             // A mistyped address or name is reported before anyone types a password.
             Email::parse(&email).map_err(|e| anyhow!("{e}"))?;
             parse_name(&name).map_err(|e| anyhow!("{e}"))?;
+            let role = chosen_role(role.as_deref(), admin)?;
             let (password, confirmation) = read_password()?;
-            let role = if admin { Role::Admin } else { Role::Employee };
             let form = NewAccountForm {
                 name: &name,
                 email: &email,
@@ -246,6 +273,10 @@ pub async fn run_user(figment: &Figment, command: UserCommand) -> anyhow::Result
         UserCommand::Enable { email } => {
             change_account(&app, &email, AccountAction::Enable).await?;
         }
+        UserCommand::Role { email, role } => {
+            let role = chosen_role(Some(&role), false)?;
+            change_account(&app, &email, AccountAction::Role(role)).await?;
+        }
         recovery_command => run_recovery(&app, recovery_command).await?,
     }
     Ok(())
@@ -265,8 +296,13 @@ async fn run_recovery(app: &App, command: UserCommand) -> anyhow::Result<()> {
                 ResetLink::Issued(issued) => print_link(&issued),
             }
         }
-        UserCommand::Invite { email, name, admin } => {
-            let role = if admin { Role::Admin } else { Role::Employee };
+        UserCommand::Invite {
+            email,
+            name,
+            role,
+            admin,
+        } => {
+            let role = chosen_role(role.as_deref(), admin)?;
             let form = InvitationForm {
                 name: &name,
                 email: &email,

@@ -34,6 +34,8 @@ const WRITE_LOCK_WAIT_FLOOR_MS: u64 = 5_000;
 /// Bytes SQLite's WAL file is truncated to after a checkpoint.
 const WAL_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
 
+mod roles;
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -161,7 +163,12 @@ impl Db {
 
     async fn migrate(&self) -> Result<(), DbError> {
         match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Sqlite => {
+                SQLITE_MIGRATIONS.run(&self.pool).await?;
+                roles::widen_role_check(&self.pool)
+                    .await
+                    .map_err(DbError::Connect)?;
+            }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         Ok(())

@@ -3,10 +3,10 @@
 use crate::app::error::{AppError, AppResult};
 use crate::audit::{Event, EventKind, Origin};
 use crate::auth::session;
-use crate::auth::AdminUser;
+use crate::auth::CurrentUser;
 use crate::db::{lock_for_transaction, WriteLock};
 use crate::ids::{SessionId, UserId};
-use crate::users::User;
+use crate::users::{Permission, User};
 
 /// The author of an administrative change, carried into its transaction and its audit event.
 #[derive(Debug, Clone)]
@@ -17,12 +17,13 @@ pub struct Actor {
 
 #[derive(Debug, Clone)]
 enum ActorKind {
-    /// Signed in through `session`; authorized by the `AdminUser` guard and re-confirmed inside
-    /// each transaction.
-    Admin {
+    /// Signed in through `session`; authorized by the `Require` guard for `permission` and
+    /// re-confirmed inside each transaction.
+    Staff {
         user_id: UserId,
         session_id: SessionId,
         session_handle: String,
+        permission: Permission,
     },
     /// The operator, who already holds the database.
     CommandLine,
@@ -31,13 +32,16 @@ enum ActorKind {
 }
 
 impl Actor {
-    pub fn admin(admin: &AdminUser, origin: Origin) -> Actor {
-        let session = &admin.0.session.session;
+    /// A person acting from an administration page under `permission` (which their role had
+    /// when the guard let them in, and must still have inside the transaction).
+    pub fn staff(user: &CurrentUser, permission: Permission, origin: Origin) -> Actor {
+        let session = &user.session.session;
         Actor {
-            kind: ActorKind::Admin {
+            kind: ActorKind::Staff {
                 user_id: session.user_id,
                 session_id: session.id,
                 session_handle: session.handle.clone(),
+                permission,
             },
             origin,
         }
@@ -60,14 +64,14 @@ impl Actor {
     /// The acting account, if a person in a browser.
     pub fn user_id(&self) -> Option<UserId> {
         match &self.kind {
-            ActorKind::Admin { user_id, .. } => Some(*user_id),
+            ActorKind::Staff { user_id, .. } => Some(*user_id),
             ActorKind::CommandLine | ActorKind::Schedule => None,
         }
     }
 
     /// Whether `handle` is the session this actor acts through.
     pub fn acts_through(&self, handle: &str) -> bool {
-        matches!(&self.kind, ActorKind::Admin { session_handle, .. } if session_handle == handle)
+        matches!(&self.kind, ActorKind::Staff { session_handle, .. } if session_handle == handle)
     }
 
     /// An event of `kind` by this actor, from where they are.
@@ -91,16 +95,17 @@ impl Actor {
     /// instead of locking each other's rows in opposite orders (a PostgreSQL deadlock).
     pub async fn confirm(&self, conn: &mut sqlx::AnyConnection) -> AppResult<()> {
         lock_for_transaction(conn, WriteLock::AdminChanges).await?;
-        let ActorKind::Admin {
+        let ActorKind::Staff {
             user_id,
             session_id,
+            permission,
             ..
         } = &self.kind
         else {
             return Ok(());
         };
         if session::lock_if_present(conn, *session_id).await?
-            && User::lock_if_enabled_admin(conn, *user_id).await?
+            && User::lock_if_enabled_with(conn, *user_id, *permission).await?
         {
             Ok(())
         } else {
@@ -150,10 +155,11 @@ mod tests {
             .unwrap();
         drop(conn);
         let actor = Actor {
-            kind: ActorKind::Admin {
+            kind: ActorKind::Staff {
                 user_id: user.id,
                 session_id: issued.session.id,
                 session_handle: issued.session.handle.clone(),
+                permission: Permission::ManageAccounts,
             },
             origin: Origin::default(),
         };

@@ -9,10 +9,11 @@ use super::App;
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::db::{is_unique_violation, Db};
 use crate::hr::begin_hr_write;
-use crate::hr::demo::{generate, DemoCompany, DEMO_ADMIN_NAME, DEMO_EMPLOYEE_NAME};
+use crate::hr::demo::{generate, DemoCompany, DemoEmployee, DEMO_ADMIN_NAME, DEMO_EMPLOYEE_NAME};
 use crate::hr::department::Department;
 use crate::hr::employee::{DepartmentChoice, EmployeeFields};
 use crate::hr::Employee;
+use crate::hr::EmployeeStatus;
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::secret::Secret;
 use crate::users::password::HashError;
@@ -58,7 +59,7 @@ fn demo_password() -> String {
 }
 
 /// Fills an empty database with the company for `seed` (start dates relative to `today`) and
-/// two accounts whose fresh passwords are returned. Refuses, writing nothing, when the database
+/// one account per role whose fresh passwords are returned. Refuses, writing nothing, when the database
 /// already has accounts, employees or departments.
 pub async fn fill(app: &App, seed: u64, today: NaiveDate) -> Result<DemoReport, DemoError> {
     let (db, passwords) = (&app.db, &app.passwords);
@@ -69,13 +70,7 @@ pub async fn fill(app: &App, seed: u64, today: NaiveDate) -> Result<DemoReport, 
     let company = generate(seed, today);
     let mut accounts = Vec::new();
     let mut hashes = Vec::new();
-    for (name, role) in [
-        (DEMO_ADMIN_NAME, Role::Admin),
-        (DEMO_EMPLOYEE_NAME, Role::Employee),
-    ] {
-        let Some(person) = company.employees.iter().find(|e| e.name == name) else {
-            continue;
-        };
+    for (person, role) in account_holders(&company) {
         let password = demo_password();
         // Hashed before the transaction opens: no connection is held across argon2.
         hashes.push(passwords.hash(&password).await?);
@@ -94,6 +89,39 @@ pub async fn fill(app: &App, seed: u64, today: NaiveDate) -> Result<DemoReport, 
         employees: company.employees.len(),
         accounts,
     })
+}
+
+/// Who gets a sign-in account, one per role: the head of People (administrator), an engineer
+/// (employee), and — chosen the same way for the same seed — an active member of People (HR), of
+/// Engineering (security) and of Finance (auditor).
+fn account_holders(company: &DemoCompany) -> Vec<(&DemoEmployee, Role)> {
+    let named = |name: &str| company.employees.iter().find(|e| e.name == name);
+    let mut holders: Vec<(&DemoEmployee, Role)> = Vec::new();
+    if let Some(admin) = named(DEMO_ADMIN_NAME) {
+        holders.push((admin, Role::Admin));
+    }
+    if let Some(employee) = named(DEMO_EMPLOYEE_NAME) {
+        holders.push((employee, Role::Employee));
+    }
+    for (department, role) in [
+        ("People", Role::Hr),
+        ("Engineering", Role::Security),
+        ("Finance", Role::Auditor),
+    ] {
+        let Some(index) = company.departments.iter().position(|d| d == department) else {
+            continue;
+        };
+        let chosen = company.employees.iter().find(|e| {
+            e.department == index
+                && e.status == EmployeeStatus::Active
+                && e.manager.is_some()
+                && holders.iter().all(|(held, _)| held.email != e.email)
+        });
+        if let Some(person) = chosen {
+            holders.push((person, role));
+        }
+    }
+    holders
 }
 
 async fn is_empty(db: &Db) -> Result<bool, sqlx::Error> {

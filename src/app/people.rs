@@ -309,7 +309,7 @@ async fn security_figures(
     user: &CurrentUser,
     now: i64,
 ) -> AppResult<Option<SecurityFigures>> {
-    if !user.is_admin() {
+    if !user.may(crate::users::Permission::ManageAccess) {
         return Ok(None);
     }
     if let Some(figures) = app.security_figures.get() {

@@ -6,7 +6,9 @@ use super::csrf;
 use super::session::ActiveSession;
 use crate::ids::UserId;
 use crate::secret::Secret;
-use crate::users::{Email, Role};
+use std::marker::PhantomData;
+
+use crate::users::{Email, Permission, Role};
 
 /// The signed-in session of this request, with the cookie token it was found by.
 #[derive(Clone, Debug)]
@@ -65,11 +67,54 @@ impl CurrentUser {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
+
+    /// Whether this person's role grants `permission`.
+    pub fn may(&self, permission: Permission) -> bool {
+        self.role.may(permission)
+    }
 }
 
-/// A signed-in administrator: only the admin guard makes one, so holding one is the proof.
+/// A signed-in person whose role grants `G`: only the permission guard makes one, so holding
+/// one is the proof. Routes name what they need in their signature — `Require<EditPeople>` —
+/// and never test a role themselves.
 #[derive(Debug, Clone)]
-pub struct AdminUser(pub CurrentUser);
+pub struct Require<G: Grant>(pub CurrentUser, PhantomData<G>);
+
+impl<G: Grant> Require<G> {
+    /// Made by the guard only, after `user.role.may(G::PERMISSION)`.
+    pub fn granted(user: CurrentUser) -> Option<Require<G>> {
+        user.may(G::PERMISSION)
+            .then_some(Require(user, PhantomData))
+    }
+}
+
+/// A permission as a type, so a route's signature says what it needs.
+pub trait Grant: Send + Sync + 'static {
+    const PERMISSION: Permission;
+}
+
+/// The grants routes name (one per [`Permission`]).
+pub mod grants {
+    use super::{Grant, Permission};
+
+    macro_rules! grants {
+        ($($name:ident),*) => {$(
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+            impl Grant for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )*};
+    }
+
+    grants!(
+        EditPeople,
+        SeePrivateDetails,
+        ManageAccess,
+        ReadAudit,
+        ManageAccounts
+    );
+}
 
 /// Something a session must do before anything else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +133,7 @@ impl Hold {
         if session.must_change_password {
             Some(Hold::PasswordChange)
         } else if two_factor_required
-            && session.user_role == Role::Admin
+            && session.user_role.administers()
             && !session.two_factor_enabled
         {
             Some(Hold::TwoFactorEnrolment)

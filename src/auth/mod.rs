@@ -12,5 +12,5 @@ pub mod session;
 pub mod throttle;
 
 pub use crate::token::{constant_time_eq, hash_token, looks_like_token, random_token};
-pub use current::{AdminUser, CurrentSession, CurrentUser};
+pub use current::{grants, CurrentSession, CurrentUser, Grant, Require};
 pub use session::{ActiveSession, IssuedSession, SessionLimits};

@@ -7,7 +7,8 @@ use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
 use crate::auth::{csrf, random_token, CurrentUser};
-use crate::web::page::{Layout, LayoutUser};
+use crate::users::Role;
+use crate::web::page::{Can, Layout, LayoutUser};
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -49,7 +50,8 @@ fn without_session() -> Template {
         user: Some(LayoutUser {
             name: "Bench Admin".into(),
             email: "bench@example.com".into(),
-            is_admin: true,
+            role: Role::Admin.label(),
+            can: Can::of(Role::Admin),
         }),
         csrf_token: Some(csrf::masked_token(&random_token())),
         flash: None,

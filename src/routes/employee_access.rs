@@ -2,6 +2,8 @@
 //! record's work e-mail, or their account enabled again after a rehire) and "End access now"
 //! (a dismissal, with a reason for the audit trail). `AdminForm` guards both.
 
+use crate::auth::grants::{ManageAccess, ManageAccounts};
+use crate::web::guards::StaffForm;
 use rocket::form::FromForm;
 use rocket::{post, routes, Route, State};
 
@@ -12,7 +14,6 @@ use crate::ids::EmployeeId;
 use crate::routes::CsrfOnly;
 use crate::secret::Secret;
 use crate::web::guards::forms::csrf_protected;
-use crate::web::guards::AdminForm;
 use crate::web::page::{self, NoticeRedirect};
 use crate::web::params::NotAnId;
 use crate::web::refusals::{left_the_company, Wording};
@@ -25,7 +26,7 @@ fn profile(id: EmployeeId) -> String {
 #[post("/employees/<id>/access/give", data = "<form>")]
 async fn give_access(
     id: Result<EmployeeId, NotAnId>,
-    form: AdminForm<CsrfOnly>,
+    form: StaffForm<ManageAccounts, CsrfOnly>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
     let id = id?;
@@ -58,7 +59,7 @@ csrf_protected!(EndAccessFields);
 #[post("/employees/<id>/access/end", data = "<form>")]
 async fn end_access(
     id: Result<EmployeeId, NotAnId>,
-    form: AdminForm<EndAccessFields>,
+    form: StaffForm<ManageAccess, EndAccessFields>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
     let id = id?;

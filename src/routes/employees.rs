@@ -1,6 +1,10 @@
 //! The employee directory and profiles (everyone signed in), and adding and editing employees
-//! (administrators; `AdminUser` guards those routes).
+//! (HR and administrators; `Require<EditPeople>` guards those routes).
 
+use crate::auth::grants::EditPeople;
+use crate::auth::Require;
+use crate::users::Permission;
+use crate::web::guards::StaffForm;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -14,7 +18,7 @@ use crate::app::error::{AppError, AppResult};
 use crate::app::lifecycle::{self, AccessStatus, AccountState};
 use crate::app::people::{self, EmployeeFormData, EmployeeSave};
 use crate::app::App;
-use crate::auth::{AdminUser, CurrentSession, CurrentUser};
+use crate::auth::{CurrentSession, CurrentUser};
 use crate::hr::{
     display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee, EmployeeDraft,
     EmployeeStatus, InvalidEmployee,
@@ -23,7 +27,6 @@ use crate::ids::{DepartmentId, EmployeeId};
 use crate::secret::Secret;
 use crate::text::search_term;
 use crate::web::guards::forms::csrf_protected;
-use crate::web::guards::AdminForm;
 use crate::web::page::{self, page_window, Layout, Pagination};
 use crate::web::page::{Notice, NoticeRedirect};
 use crate::web::views::{Moment, SelectOption};
@@ -146,7 +149,7 @@ async fn directory(
         "employees.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
-            is_admin: user.is_admin(),
+            can_edit: user.may(Permission::EditPeople),
             query: &search,
             department,
             sort: sort.as_str(),
@@ -176,19 +179,19 @@ async fn profile(
     let Some(found) = people::profile(app, id).await? else {
         return Err(AppError::NotFound);
     };
-    // Only administrators see (and change) whether the person can sign in.
-    let access = match user.is_admin() {
-        true => Some(AccessView::new(
-            lifecycle::access_status(app, id).await?,
-            app,
-        )),
+    // Only those who manage access see (and change) whether the person can sign in.
+    let access = match user.may(Permission::ManageAccess) {
+        true => {
+            let status = lifecycle::access_status(app, id).await?;
+            Some(AccessView::new(status, app, &user))
+        }
         false => None,
     };
     Ok(Template::render(
         "employee.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
-            is_admin: user.is_admin(),
+            can_edit: user.may(Permission::EditPeople),
             csrf_token: user.session.csrf_token(),
             access,
             employee: EmployeeView::from(found.employee),
@@ -214,7 +217,7 @@ struct AccessView {
 }
 
 impl AccessView {
-    fn new(status: AccessStatus, app: &App) -> AccessView {
+    fn new(status: AccessStatus, app: &App, viewer: &CurrentUser) -> AccessView {
         let now = app.clock.now();
         let (state, label) = match status.state {
             AccountState::None => ("none", "No account"),
@@ -227,7 +230,9 @@ impl AccessView {
         AccessView {
             state,
             label,
-            can_give: matches!(status.state, AccountState::None | AccountState::Disabled),
+            // An invitation creates an account: administrators only.
+            can_give: viewer.may(Permission::ManageAccounts)
+                && matches!(status.state, AccountState::None | AccountState::Disabled),
             can_end: account.as_ref().is_some_and(|a| !a.disabled),
             email: account.as_ref().map(|a| a.email.clone()),
             last_sign_in: account
@@ -401,13 +406,17 @@ async fn employee_form(
 }
 
 #[get("/admin/employees/new")]
-async fn new_form(admin: AdminUser, app: &State<App>) -> AppResult<(Status, Template)> {
+async fn new_form(admin: Require<EditPeople>, app: &State<App>) -> AppResult<(Status, Template)> {
     let no_errors = BTreeMap::new();
     employee_form(Status::Ok, &admin.0.session, app, None, None, no_errors).await
 }
 
 #[get("/admin/employees/<id>/edit")]
-async fn edit_form(admin: AdminUser, id: &str, app: &State<App>) -> AppResult<(Status, Template)> {
+async fn edit_form(
+    admin: Require<EditPeople>,
+    id: &str,
+    app: &State<App>,
+) -> AppResult<(Status, Template)> {
     let id = Some(employee_id(id)?);
     let no_errors = BTreeMap::new();
     employee_form(Status::Ok, &admin.0.session, app, id, None, no_errors).await
@@ -446,16 +455,20 @@ async fn after_save(
 }
 
 #[post("/admin/employees/new", data = "<form>")]
-async fn create(form: AdminForm<EmployeeFormFields>, app: &State<App>) -> FormOutcome {
+async fn create(form: StaffForm<EditPeople, EmployeeFormFields>, app: &State<App>) -> FormOutcome {
     let save = people::add_employee(app, &form.actor, form.form.draft()).await?;
-    after_save(save, &form.admin.0.session, app, None, form.form).await
+    after_save(save, &form.staff.0.session, app, None, form.form).await
 }
 
 #[post("/admin/employees/<id>/edit", data = "<form>")]
-async fn update(id: &str, form: AdminForm<EmployeeFormFields>, app: &State<App>) -> FormOutcome {
+async fn update(
+    id: &str,
+    form: StaffForm<EditPeople, EmployeeFormFields>,
+    app: &State<App>,
+) -> FormOutcome {
     let id = employee_id(id)?;
     let save = people::edit_employee(app, &form.actor, id, form.form.draft()).await?;
-    after_save(save, &form.admin.0.session, app, Some(id), form.form).await
+    after_save(save, &form.staff.0.session, app, Some(id), form.form).await
 }
 
 pub fn routes() -> Vec<Route> {

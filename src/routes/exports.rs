@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::auth::grants::ReadAudit;
+use crate::auth::Require;
 use rocket::futures::{StreamExt, TryStreamExt};
 use rocket::response::stream::TextStream;
 use rocket::{get, routes, Route, State};
@@ -11,7 +13,7 @@ use rocket::{get, routes, Route, State};
 use crate::app::error::AppResult;
 use crate::app::{exports, App};
 use crate::audit::{EventFilter, EventKind, EventRecord};
-use crate::auth::{AdminUser, CurrentUser};
+use crate::auth::CurrentUser;
 use crate::hr::import::columns::IGNORED_COLUMN;
 use crate::hr::import::Column;
 use crate::hr::{format_date, Employee};
@@ -125,7 +127,7 @@ fn audit_rows(page: &[EventRecord]) -> String {
 /// only end the file, and its last line says that it is incomplete.
 #[get("/admin/audit.csv?<user>&<kind>")]
 async fn audit_csv(
-    _admin: AdminUser,
+    _auditor: Require<ReadAudit>,
     user: Option<&str>,
     kind: Option<&str>,
     app: &State<App>,

@@ -1,5 +1,6 @@
 //! HTTP routes, one file per page area. Handlers parse, call the domain, and render.
 
+pub mod access;
 pub mod account;
 pub mod admin;
 pub mod auth;

@@ -24,21 +24,56 @@ pub use email::{normalize_email, Email, InvalidEmail, MAX_EMAIL_LEN};
 /// Longest display name accepted.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// What an account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What an account may do: one role each. Being someone's line manager is not a role — it comes
+/// from the HR record (see `hr::employee::visibility`). What each role may open is decided in
+/// one place, [`Role::may`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    Admin,
     Employee,
+    /// HR: edits people's records (private details included), imports staff lists.
+    Hr,
+    /// IT security: ends sessions, disables and unlocks accounts, resets second factors.
+    Security,
+    /// Reads the audit trail and the access review; changes nothing.
+    Auditor,
+    /// Everything, and the only role that creates accounts and changes roles.
+    Admin,
+}
+
+/// What a role may do beyond what everyone signed in may (the directory, profiles' work details,
+/// the org chart, their own dashboard and account pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Add and edit employees, their leaving dates and private details; import staff lists.
+    EditPeople,
+    /// See every person's private details (others see their own and their reports').
+    SeePrivateDetails,
+    /// End sessions, disable and enable accounts, unlock, send reset links, reset second
+    /// factors, see undelivered mail.
+    ManageAccess,
+    /// Read the audit trail and the access review.
+    ReadAudit,
+    /// Create and invite accounts, change roles.
+    ManageAccounts,
 }
 
 impl Role {
-    pub const ALL: [Role; 2] = [Role::Employee, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Employee,
+        Role::Hr,
+        Role::Security,
+        Role::Auditor,
+        Role::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::Admin => "admin",
             Role::Employee => "employee",
+            Role::Hr => "hr",
+            Role::Security => "security",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
         }
     }
 
@@ -55,9 +90,30 @@ impl Role {
 
     pub fn label(self) -> &'static str {
         match self {
-            Role::Admin => "Administrator",
             Role::Employee => "Employee",
+            Role::Hr => "HR",
+            Role::Security => "Security",
+            Role::Auditor => "Auditor",
+            Role::Admin => "Administrator",
         }
+    }
+
+    /// The one table of who may do what (docs/permissions.md is generated from it and checked
+    /// against the mounted routes).
+    pub fn may(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => true,
+            Role::Hr => matches!(permission, EditPeople | SeePrivateDetails),
+            Role::Security => matches!(permission, ManageAccess | ReadAudit),
+            Role::Auditor => matches!(permission, ReadAudit),
+            Role::Employee => false,
+        }
+    }
+
+    /// Whether the role opens any administration page at all (the menu shows only then).
+    pub fn administers(self) -> bool {
+        self != Role::Employee
     }
 }
 
@@ -454,20 +510,25 @@ impl User {
         Ok(previous.flatten())
     }
 
-    /// Whether this account is still an enabled admin, locking its row for the rest of the
-    /// transaction (a write that changes nothing: SQLite's write lock, PostgreSQL's row lock),
-    /// so a concurrent demotion waits for the caller instead of slipping past it.
-    pub async fn lock_if_enabled_admin(
+    /// Whether this account is still enabled with a role that grants `permission`, locking its
+    /// row for the rest of the transaction (a write that changes nothing: SQLite's write lock,
+    /// PostgreSQL's row lock), so a concurrent demotion waits for the caller instead of slipping
+    /// past it.
+    pub async fn lock_if_enabled_with(
         conn: &mut AnyConnection,
         user_id: UserId,
+        permission: Permission,
     ) -> Result<bool, sqlx::Error> {
-        let locked = sqlx::query(
-            "UPDATE users SET role = role WHERE id = $1 AND role = 'admin' AND disabled = 0",
+        let role: Option<String> = sqlx::query_scalar(
+            "UPDATE users SET role = role WHERE id = $1 AND disabled = 0 RETURNING role",
         )
         .bind(user_id)
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
-        Ok(locked.rows_affected() == 1)
+        Ok(match role {
+            Some(role) => Role::from_stored(&role)?.may(permission),
+            None => false,
+        })
     }
 }
 

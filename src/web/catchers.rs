@@ -3,9 +3,12 @@
 use rocket::http::{Header, Method, RawStr, Status};
 use rocket::response::{self, Redirect, Responder};
 use rocket::{catch, catchers, Catcher, Either, Request};
-use rocket_dyn_templates::Template;
+use rocket_dyn_templates::{context, Template};
+use serde::Serialize;
 
-use super::page::{default_message, error_page};
+use super::guards::sudo::{held_request, HeldRequest};
+use super::guards::SessionLookup;
+use super::page::{default_message, error_page, Layout};
 use crate::web::cookies::{CookieKind, CookiePolicy};
 use crate::web::guards::Refusal;
 
@@ -26,9 +29,46 @@ impl<'r> Responder<'r, 'static> for SignInRedirect {
     }
 }
 
-/// Guards forward anonymous requests with 401; send the person to sign in and back.
+/// Guards forward anonymous requests with 401; send the person to sign in and back. A dangerous
+/// act held for confirmation (see `guards::sudo`) gets the page that asks for it instead.
 #[catch(401)]
-fn sign_in_first(request: &Request<'_>) -> SignInRedirect {
+fn sign_in_first(request: &Request<'_>) -> Either<(Status, Template), SignInRedirect> {
+    if let Some(held) = held_request(request) {
+        return Either::Left((Status::Unauthorized, confirmation_page(request, held)));
+    }
+    Either::Right(sign_in_redirect(request))
+}
+
+/// The page that asks a person to confirm it is them, re-posting the held request.
+fn confirmation_page(request: &Request<'_>, held: &HeldRequest) -> Template {
+    let layout = match SessionLookup::cached(request) {
+        Some(current) => Layout::signed_in(current, None),
+        None => Layout::anonymous(None),
+    };
+    let fields: Vec<HeldField<'_>> = held
+        .fields
+        .iter()
+        .map(|(name, value)| HeldField { name, value })
+        .collect();
+    Template::render(
+        "confirm.html",
+        context! {
+            layout,
+            action: &held.action,
+            fields,
+            code_needed: held.code_needed,
+            error: &held.error,
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct HeldField<'a> {
+    name: &'a str,
+    value: &'a str,
+}
+
+fn sign_in_redirect(request: &Request<'_>) -> SignInRedirect {
     let clear_cookie = request.rocket().state::<CookiePolicy>().and_then(|policy| {
         let name = policy.name(CookieKind::Session);
         request
@@ -58,7 +98,7 @@ fn forbidden(request: &Request<'_>) -> Either<Redirect, (Status, Template)> {
     match *request.local_cache(|| Refusal::None) {
         Refusal::PasswordChangeRequired => return Either::Left(Redirect::to("/account/password")),
         Refusal::TwoFactorRequired => return Either::Left(Redirect::to("/account/two-factor")),
-        Refusal::None | Refusal::Csrf => {}
+        Refusal::None | Refusal::Csrf | Refusal::ConfirmationNeeded => {}
     }
     let status = Status::Forbidden;
     Either::Right((

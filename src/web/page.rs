@@ -9,7 +9,7 @@ use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
 use crate::auth::CurrentSession;
-use crate::users::Role;
+use crate::users::{Permission, Role};
 use crate::web::cookies::{CookieKind, CookiePolicy};
 use crate::web::guards::{Refusal, SessionLookup};
 
@@ -18,7 +18,32 @@ use crate::web::guards::{Refusal, SessionLookup};
 pub struct LayoutUser {
     pub name: String,
     pub email: String,
-    pub is_admin: bool,
+    pub role: &'static str,
+    /// Which administration pages their role opens: the menu lists exactly those.
+    pub can: Can,
+}
+
+/// What a role opens, for menus and buttons (the guards decide; this only hides what they refuse).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Can {
+    pub edit_people: bool,
+    pub manage_access: bool,
+    pub read_audit: bool,
+    pub manage_accounts: bool,
+    /// Any administration page at all.
+    pub administer: bool,
+}
+
+impl Can {
+    pub fn of(role: Role) -> Can {
+        Can {
+            edit_people: role.may(Permission::EditPeople),
+            manage_access: role.may(Permission::ManageAccess),
+            read_audit: role.may(Permission::ReadAudit),
+            manage_accounts: role.may(Permission::ManageAccounts),
+            administer: role.administers(),
+        }
+    }
 }
 
 /// A flash message carried over a redirect.
@@ -52,7 +77,8 @@ impl Layout {
             user: Some(LayoutUser {
                 name: session.user_name.clone(),
                 email: session.user_email.to_string(),
-                is_admin: session.user_role == Role::Admin,
+                role: session.user_role.label(),
+                can: Can::of(session.user_role),
             }),
             csrf_token: Some(current.csrf_token()),
             flash: flash.map(flash_view),

@@ -294,6 +294,9 @@ async fn every_page_passes_axe_and_the_nu_checker_and_fits_a_laptop_screen_in_ch
         "/admin/import",
         "/admin/employees/new",
         edit_form.as_str(),
+        // The profile with its Access card (give or end access), and the access review.
+        profile.as_str(),
+        "/admin/access-review",
     ] {
         check_page(&browser, &base, path, axe, pages.path(), &mut findings).await;
     }

@@ -779,7 +779,7 @@ async fn the_demo_refuses_a_database_that_already_has_accounts_or_employees(app:
         Err(DemoError::NotEmpty)
     ));
     assert_eq!(fresh.employees().await, 200);
-    assert_eq!(fresh.accounts().await, 2);
+    assert_eq!(fresh.accounts().await, 5, "one account per role");
 }
 
 /// The whole company as stored, in insertion order, with references spelled out.
@@ -839,11 +839,23 @@ async fn the_demo_company_is_the_same_for_the_same_seed(backend: Backend) {
     };
     assert_eq!(emails(0), emails(1));
     assert_eq!(
-        emails(0),
+        emails(0)[..2],
         [
             "dana.whitfield@larkspur.example",
             "sam.okafor@larkspur.example"
         ]
+    );
+    let roles: Vec<Role> = accounts[0].iter().map(|a| a.role).collect();
+    assert_eq!(
+        roles,
+        [
+            Role::Admin,
+            Role::Employee,
+            Role::Hr,
+            Role::Security,
+            Role::Auditor
+        ],
+        "one account per role"
     );
     assert_ne!(accounts[0][0].password, accounts[1][0].password);
 }

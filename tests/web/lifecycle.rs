@@ -40,16 +40,15 @@ async fn post(
     browser.submits(form_page, action, &borrowed).await.status()
 }
 
+/// The administrator (first browser) adds a record with `fields`.
+async fn admin_adds_record(app: &TestApp, fields: &[(&'static str, String)]) -> Status {
+    let new = "/admin/employees/new";
+    post(&app.browser, new, new, fields).await
+}
+
 /// The administrator (first browser) adds Ada's record; its id.
 async fn admin_adds_adas_record(app: &TestApp) -> i64 {
-    let fields = ada_record("active", "");
-    let status = post(
-        &app.browser,
-        "/admin/employees/new",
-        "/admin/employees/new",
-        &fields,
-    )
-    .await;
+    let status = admin_adds_record(app, &ada_record("active", "")).await;
     assert_eq!(status, Status::SeeOther, "the record is saved");
     sqlx::query_scalar("SELECT id FROM employees WHERE email = 'ada@example.com'")
         .fetch_one(&app.db().pool)
@@ -242,13 +241,7 @@ async fn accounts_created_later_are_linked_to_the_record_with_their_address(app:
         fields.retain(|(k, _)| *k != key);
         fields.push((key, value));
     }
-    post(
-        &app.browser,
-        "/admin/employees/new",
-        "/admin/employees/new",
-        &fields,
-    )
-    .await;
+    admin_adds_record(&app, &fields).await;
     let (ok, out) = hr_portal(
         &app,
         &["user", "add", "grace@example.com", "--name", "Grace Hopper"],
@@ -303,13 +296,7 @@ async fn rehiring_restores_nothing_until_an_admin_gives_access_again(app: TestAp
 async fn inviting_a_leaver_is_refused_and_writes_nothing(app: TestApp) {
     app.sign_in_as_admin().await;
     let fields = ada_record("terminated", "2021-06-30");
-    post(
-        &app.browser,
-        "/admin/employees/new",
-        "/admin/employees/new",
-        &fields,
-    )
-    .await;
+    admin_adds_record(&app, &fields).await;
     let accounts = app.accounts().await;
     let invite = [
         ("name", "Ada Lovelace"),

@@ -61,6 +61,7 @@ mod odd_segments;
 mod org_chart;
 mod outage;
 mod passkeys;
+mod permissions;
 mod recent_factors;
 mod recovery;
 mod session_cache;

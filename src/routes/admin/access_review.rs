@@ -1,7 +1,9 @@
 //! /admin/access-review (and its CSV): leavers in a period and when their access ended, any
 //! sign-in after a last day, accounts without an employee record, accounts unused for 90 days,
-//! and the administrators. `AdminUser` guards both; anyone else gets 403.
+//! and the administrators. `Require<ReadAudit>` guards both (security, auditors, administrators); anyone else gets 403.
 
+use crate::auth::grants::ReadAudit;
+use crate::auth::Require;
 use chrono::NaiveDate;
 use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
@@ -10,7 +12,6 @@ use serde::Serialize;
 use crate::app::access_review::{self, AccessReview, ReviewedLeaver, UNUSED_DAYS};
 use crate::app::error::{AppError, AppResult};
 use crate::app::App;
-use crate::auth::AdminUser;
 use crate::clock::format_timestamp;
 use crate::hr::{display_date, format_date, parse_date};
 use crate::users::review::ReviewedAccount;
@@ -115,16 +116,22 @@ fn rows(accounts: &[ReviewedAccount], now: i64) -> Vec<AccountRow> {
     accounts.iter().map(|a| AccountRow::new(a, now)).collect()
 }
 
+/// The review of the period the query string asks for.
+async fn review_of(app: &App, from: Option<&str>, to: Option<&str>) -> AppResult<AccessReview> {
+    let (from, to) = period(app, from, to)?;
+    access_review::access_review(app, from, to).await
+}
+
 #[get("/admin/access-review?<from>&<to>")]
 async fn review_page(
-    admin: AdminUser,
+    admin: Require<ReadAudit>,
     from: Option<&str>,
     to: Option<&str>,
     app: &State<App>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
-    let (from, to) = period(app, from, to)?;
-    let review = access_review::access_review(app, from, to).await?;
+    let review = review_of(app, from, to).await?;
+    let (from, to) = (review.from, review.to);
     let now = app.clock.now();
     Ok(Template::render(
         "admin_access_review.html",
@@ -201,18 +208,17 @@ fn review_csv_body(review: &AccessReview) -> String {
 
 #[get("/admin/access-review.csv?<from>&<to>")]
 async fn review_csv(
-    _admin: AdminUser,
+    _admin: Require<ReadAudit>,
     from: Option<&str>,
     to: Option<&str>,
     app: &State<App>,
 ) -> AppResult<CsvDownload<String>> {
-    let (from, to) = period(app, from, to)?;
-    let review = access_review::access_review(app, from, to).await?;
+    let review = review_of(app, from, to).await?;
     Ok(CsvDownload {
         filename: format!(
             "access-review-{}-to-{}.csv",
-            format_date(from),
-            format_date(to)
+            format_date(review.from),
+            format_date(review.to)
         ),
         body: review_csv_body(&review),
     })

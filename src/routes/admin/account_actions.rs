@@ -1,6 +1,9 @@
 //! What an administrator can do to one account from the users page: mail a reset link, reset
 //! its second factor, unlock it, disable or enable it, change its role.
 
+use crate::auth::grants::{ManageAccess, ManageAccounts};
+use crate::auth::CurrentUser;
+use crate::web::guards::{StaffForm, SudoForm};
 use rocket::form::FromForm;
 use rocket::{post, routes, uri, Route, State};
 
@@ -11,7 +14,6 @@ use crate::app::error::{AppError, AppResult};
 use crate::app::recovery::{self, Delivery, ResetLink, Unlock};
 use crate::app::two_factor;
 use crate::app::{AccountRef, Actor, App};
-use crate::auth::AdminUser;
 use crate::ids::UserId;
 use crate::routes::CsrfOnly;
 use crate::secret::Secret;
@@ -19,7 +21,6 @@ use crate::users::links::LinkPurpose;
 use crate::users::Role;
 use crate::web::cookies::SessionCookie;
 use crate::web::guards::forms::csrf_protected;
-use crate::web::guards::AdminForm;
 use crate::web::page::{self, NoticeRedirect};
 use crate::web::params::NotAnId;
 use crate::web::refusals::left_the_company;
@@ -28,7 +29,7 @@ use crate::web::refusals::left_the_company;
 #[post("/admin/users/<user_id>/reset-link", data = "<form>")]
 async fn send_reset_link(
     user_id: Result<UserId, NotAnId>,
-    form: AdminForm<CsrfOnly>,
+    form: StaffForm<ManageAccess, CsrfOnly>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
     let user_id = user_id?;
@@ -56,12 +57,17 @@ async fn send_reset_link(
 #[post("/admin/users/<user_id>/reset-two-factor", data = "<form>")]
 async fn reset_two_factor(
     user_id: Result<UserId, NotAnId>,
-    form: AdminForm<CsrfOnly>,
+    form: SudoForm<ManageAccess, CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
+    let SudoForm(form) = form;
     let user_id = user_id?;
-    let AdminForm { admin, actor, .. } = form;
+    let StaffForm {
+        staff: admin,
+        actor,
+        ..
+    } = form;
     let Some(reset) = two_factor::reset(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
     };
@@ -74,7 +80,7 @@ async fn reset_two_factor(
     let own = "Your two-factor sign-in was reset and your sessions were signed out.";
     let back = uri!(users_page(_, _));
     Ok(after_ending_all(
-        &admin,
+        &admin.0,
         &reset.user,
         &cookie,
         own,
@@ -87,7 +93,7 @@ async fn reset_two_factor(
 #[post("/admin/users/<user_id>/unlock", data = "<form>")]
 async fn unlock_user(
     user_id: Result<UserId, NotAnId>,
-    form: AdminForm<CsrfOnly>,
+    form: StaffForm<ManageAccess, CsrfOnly>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
     let user_id = user_id?;
@@ -107,7 +113,7 @@ async fn unlock_user(
 
 /// Applies an account action and says how it went.
 async fn change_account(
-    admin: &AdminUser,
+    admin: &CurrentUser,
     user_id: UserId,
     action: AccountAction,
     actor: Actor,
@@ -141,7 +147,7 @@ async fn change_account(
             role.label().to_lowercase()
         ),
     };
-    if after_ending(user.id == admin.0.id && ended > 0, cookie) {
+    if after_ending(user.id == admin.id && ended > 0, cookie) {
         return Ok(page::done(uri!("/login"), message));
     }
     Ok(page::done(here, message))
@@ -154,7 +160,7 @@ async fn change_account(
 async fn switch_access(
     user_id: Result<UserId, NotAnId>,
     access: &str,
-    form: AdminForm<CsrfOnly>,
+    form: StaffForm<ManageAccess, CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
@@ -164,8 +170,12 @@ async fn switch_access(
         "enable" => AccountAction::Enable,
         _ => return Err(AppError::NotFound),
     };
-    let AdminForm { admin, actor, .. } = form;
-    change_account(&admin, user_id, action, actor, &cookie, app).await
+    let StaffForm {
+        staff: admin,
+        actor,
+        ..
+    } = form;
+    change_account(&admin.0, user_id, action, actor, &cookie, app).await
 }
 
 #[derive(Debug, FromForm)]
@@ -180,17 +190,18 @@ csrf_protected!(RoleFields);
 #[post("/admin/users/<user_id>/role", data = "<form>")]
 async fn change_role(
     user_id: Result<UserId, NotAnId>,
-    form: AdminForm<RoleFields>,
+    form: SudoForm<ManageAccounts, RoleFields>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
+    let SudoForm(form) = form;
     let user_id = user_id?;
-    let (admin, actor, fields) = (form.admin, form.actor, form.form);
+    let (admin, actor, fields) = (form.staff, form.actor, form.form);
     let Some(role) = Role::parse(&fields.role) else {
         return Err(AppError::BadRequest("Unknown role.".into()));
     };
     change_account(
-        &admin,
+        &admin.0,
         user_id,
         AccountAction::Role(role),
         actor,

@@ -1,5 +1,7 @@
 //! /admin/audit: the audit trail, filtered by person and kind, newest first.
 
+use crate::auth::grants::ReadAudit;
+use crate::auth::Require;
 use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 
@@ -7,7 +9,6 @@ use crate::app::accounts;
 use crate::app::error::AppResult;
 use crate::app::App;
 use crate::audit::{EventFilter, EventKind};
-use crate::auth::AdminUser;
 use crate::text::search_term;
 use crate::web::page::{page_window, Layout, Notice, Pagination};
 use crate::web::views::{EventRow, SelectOption};
@@ -16,7 +17,7 @@ const EVENTS_PER_PAGE: i64 = 100;
 
 #[get("/admin/audit?<user>&<kind>&<page>")]
 async fn audit_page(
-    admin: AdminUser,
+    admin: Require<ReadAudit>,
     user: Option<&str>,
     kind: Option<&str>,
     page: Option<i64>,

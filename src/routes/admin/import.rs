@@ -1,7 +1,7 @@
 //! /admin/import: a staff list uploaded (CSV), previewed — who is created, updated and left as
 //! they are, every error by line — and, when clean, applied exactly as previewed.
-//! `StaffListUpload` guards the upload (administrator, CSRF, its own 5 MB cap), `AdminForm` the
-//! apply.
+//! HR and administrators: `StaffListUpload` guards the upload (the `EditPeople` permission, CSRF,
+//! its own 5 MB cap), `StaffForm<EditPeople, _>` the apply.
 
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -12,11 +12,13 @@ use serde::Serialize;
 use crate::app::error::AppResult;
 use crate::app::import::{self, ApplyOutcome, ImportSummary, PreviewOutcome};
 use crate::app::App;
-use crate::auth::{AdminUser, CurrentSession};
+use crate::auth::grants::EditPeople;
+use crate::auth::{CurrentSession, Require};
 use crate::hr::import::FileRefusal;
 use crate::secret::Secret;
+use crate::users::Permission;
 use crate::web::guards::forms::csrf_protected;
-use crate::web::guards::{AdminForm, StaffListUpload};
+use crate::web::guards::{StaffForm, StaffListUpload};
 use crate::web::page::{self, Layout, Notice, NoticeRedirect};
 use crate::web::refusals::Wording;
 
@@ -72,6 +74,7 @@ fn import_page(
     Template::render(
         "admin_import.html",
         context! {
+            may_invite: current.session.user_role.may(Permission::ManageAccounts),
             layout: Layout::signed_in(current, flash),
             csrf_token: current.csrf_token(),
             invite,
@@ -82,8 +85,8 @@ fn import_page(
 }
 
 #[get("/admin/import")]
-fn upload_form(admin: AdminUser, flash: Option<Notice>) -> Template {
-    import_page(&admin.0.session, flash, false, None, None)
+fn upload_form(staff: Require<EditPeople>, flash: Option<Notice>) -> Template {
+    import_page(&staff.0.session, flash, false, None, None)
 }
 
 /// A refused file is 413 when it is too large, else 422.
@@ -96,7 +99,7 @@ fn refusal_status(refusal: &FileRefusal) -> Status {
 
 #[post("/admin/import", data = "<upload>")]
 async fn preview(upload: StaffListUpload, app: &State<App>) -> AppResult<(Status, Template)> {
-    let current = &upload.admin.0.session;
+    let current = &upload.staff.0.session;
     let invite = upload.invite;
     Ok(
         match import::preview(app, &upload.actor, &upload.file).await? {
@@ -146,11 +149,19 @@ fn apply_status(outcome: &ApplyOutcome) -> Status {
 
 #[post("/admin/import/apply", data = "<form>")]
 async fn apply(
-    form: AdminForm<ApplyForm>,
+    form: StaffForm<EditPeople, ApplyForm>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
-    let current = &form.admin.0.session;
+    let current = &form.staff.0.session;
     let invite = form.form.invite;
+    // Inviting makes accounts: that takes the permission to manage them, beyond editing people.
+    if invite && !form.staff.0.may(Permission::ManageAccounts) {
+        let refusal = "Inviting people to accounts needs the permission to manage accounts. \
+                       Import without inviting, or ask an administrator."
+            .to_string();
+        let page = import_page(current, None, false, Some(refusal), None);
+        return Ok(Either::Right((Status::Forbidden, page)));
+    }
     let outcome = import::apply_preview(app, &form.actor, &form.form.preview, invite).await?;
     let status = apply_status(&outcome);
     let refusal = Some(outcome.wording());

@@ -1,12 +1,13 @@
 //! /admin/mail: the messages not delivered yet, and why.
 
+use crate::auth::grants::ManageAccess;
+use crate::auth::Require;
 use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
 use crate::app::error::AppResult;
 use crate::app::{mail, App};
-use crate::auth::AdminUser;
 use crate::mail::outbox::QueuedMessage;
 use crate::web::page::{page_window, Layout, Notice, Pagination};
 use crate::web::views::Moment;
@@ -15,7 +16,7 @@ const MESSAGES_PER_PAGE: i64 = 50;
 
 #[get("/admin/mail?<page>")]
 async fn mail_page(
-    admin: AdminUser,
+    admin: Require<ManageAccess>,
     page: Option<i64>,
     app: &State<App>,
     flash: Option<Notice>,

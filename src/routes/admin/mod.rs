@@ -10,9 +10,9 @@ mod mail;
 mod sessions;
 mod users;
 
+use crate::auth::CurrentUser;
 use rocket::{uri, Route};
 
-use crate::auth::AdminUser;
 use crate::users::User;
 use crate::web::cookies::SessionCookie;
 use crate::web::page::{self, NoticeRedirect};
@@ -30,14 +30,14 @@ pub(super) fn after_ending(own_session_ended: bool, cookie: &SessionCookie<'_>) 
 /// page when `user` was themselves (their cookie goes too, with `own` as the message), else `back`
 /// with `message`.
 pub(super) fn after_ending_all(
-    admin: &AdminUser,
+    admin: &CurrentUser,
     user: &User,
     cookie: &SessionCookie<'_>,
     own: &str,
     back: rocket::http::uri::Origin<'static>,
     message: String,
 ) -> NoticeRedirect {
-    if after_ending(user.id == admin.0.id, cookie) {
+    if after_ending(user.id == admin.id, cookie) {
         return page::done(uri!("/login"), own);
     }
     page::done(back, message)

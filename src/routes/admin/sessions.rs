@@ -1,5 +1,8 @@
 //! /admin/sessions: every live session, and ending one or all of someone's.
 
+use crate::auth::grants::ManageAccess;
+use crate::auth::Require;
+use crate::web::guards::{StaffForm, SudoForm};
 use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::{context, Template};
 
@@ -7,12 +10,10 @@ use super::{after_ending, after_ending_all};
 use crate::app::error::{AppError, AppResult};
 use crate::app::sessions::{self, Revoke};
 use crate::app::{AccountRef, App};
-use crate::auth::AdminUser;
 use crate::ids::UserId;
 use crate::routes::CsrfOnly;
 use crate::text::search_term;
 use crate::web::cookies::SessionCookie;
-use crate::web::guards::AdminForm;
 use crate::web::handle::{Handle, NotAHandle};
 use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
 use crate::web::params::NotAnId;
@@ -22,7 +23,7 @@ const SESSIONS_PER_PAGE: i64 = 50;
 
 #[get("/admin/sessions?<email>&<page>")]
 pub(super) async fn sessions_page(
-    admin: AdminUser,
+    admin: Require<ManageAccess>,
     email: Option<&str>,
     page: Option<i64>,
     app: &State<App>,
@@ -49,7 +50,7 @@ pub(super) async fn sessions_page(
 #[post("/admin/sessions/<handle>/revoke", data = "<form>")]
 async fn revoke_session(
     handle: Result<Handle<'_>, NotAHandle>,
-    form: AdminForm<CsrfOnly>,
+    form: StaffForm<ManageAccess, CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
@@ -68,12 +69,17 @@ async fn revoke_session(
 #[post("/admin/users/<user_id>/sessions/revoke", data = "<form>")]
 async fn force_logout(
     user_id: Result<UserId, NotAnId>,
-    form: AdminForm<CsrfOnly>,
+    form: SudoForm<ManageAccess, CsrfOnly>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
+    let SudoForm(form) = form;
     let user_id = user_id?;
-    let AdminForm { admin, actor, .. } = form;
+    let StaffForm {
+        staff: admin,
+        actor,
+        ..
+    } = form;
     let Some(out) = sessions::force_logout(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
     };
@@ -84,7 +90,7 @@ async fn force_logout(
     let own = "All your sessions were signed out.";
     let back = uri!(sessions_page(_, _));
     Ok(after_ending_all(
-        &admin, &out.user, &cookie, own, back, done,
+        &admin.0, &out.user, &cookie, own, back, done,
     ))
 }
 

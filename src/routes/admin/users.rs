@@ -1,5 +1,8 @@
 //! /admin/users: one page of accounts, and the new-account and invitation forms under it.
 
+use crate::auth::grants::{ManageAccess, ManageAccounts};
+use crate::auth::{CurrentUser, Require};
+use crate::web::guards::{StaffForm, SudoForm};
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::{get, post, routes, uri, Either, Route, State};
@@ -11,14 +14,12 @@ use crate::app::error::AppResult;
 use crate::app::recovery::{self, Delivery, Invitation, InvitationForm};
 use crate::app::App;
 use crate::app::{passkeys, two_factor};
-use crate::auth::AdminUser;
 use crate::ids::UserId;
 use crate::secret::Secret;
 use crate::text::search_term;
 use crate::users::password::Password;
 use crate::users::Role;
 use crate::web::guards::forms::csrf_protected;
-use crate::web::guards::AdminForm;
 use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
 use crate::web::refusals::Wording;
 use crate::web::views::{Moment, SelectOption};
@@ -84,7 +85,7 @@ const EMAIL_TAKEN: &str = "An account with that e-mail address already exists.";
 /// Where the new-account and invitation forms lead: on to the users page saying what was done,
 /// or the users page again with `refused_form` (the form as it was sent) saying what was wrong.
 async fn answer_form(
-    admin: &AdminUser,
+    admin: &CurrentUser,
     app: &App,
     answer: Result<String, (Status, String)>,
     refused_form: impl FnOnce(String) -> UserForms,
@@ -108,14 +109,14 @@ struct UserForms {
 
 /// The users page: one page of accounts plus the new-account and invitation forms.
 async fn users_listing(
-    admin: &AdminUser,
+    admin: &CurrentUser,
     app: &App,
     query: &str,
     page: Option<i64>,
     flash: Option<Notice>,
     forms: UserForms,
 ) -> AppResult<Template> {
-    let current = &admin.0.session;
+    let current = &admin.session;
     let (page, offset) = page_window(page, USERS_PER_PAGE);
     let (users, total) = accounts::users_page(app, query, USERS_PER_PAGE, offset).await?;
     let locks = recovery::locked_until(app, &users).await?;
@@ -130,7 +131,7 @@ async fn users_listing(
         .into_iter()
         .zip(locks)
         .map(|(u, locked_until)| UserRow {
-            is_self: u.id == admin.0.id,
+            is_self: u.id == admin.id,
             invited: !u.has_password(),
             id: u.id,
             name: u.name,
@@ -165,14 +166,14 @@ async fn users_listing(
 
 #[get("/admin/users?<q>&<page>")]
 pub(super) async fn users_page(
-    admin: AdminUser,
+    admin: Require<ManageAccess>,
     q: Option<&str>,
     page: Option<i64>,
     app: &State<App>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
     let forms = UserForms::default();
-    users_listing(&admin, app, &search_term(q), page, flash, forms).await
+    users_listing(&admin.0, app, &search_term(q), page, flash, forms).await
 }
 
 /// The new-account form (its `Debug` redacts the passwords).
@@ -196,10 +197,11 @@ csrf_protected!(NewUserFields);
 
 #[post("/admin/users", data = "<form>")]
 async fn create_user(
-    form: AdminForm<NewUserFields>,
+    form: SudoForm<ManageAccounts, NewUserFields>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
-    let (admin, actor, fields) = (form.admin, form.actor, form.form);
+    let SudoForm(form) = form;
+    let (admin, actor, fields) = (form.staff, form.actor, form.form);
     let new = NewAccountForm {
         name: &fields.name,
         email: &fields.email,
@@ -213,7 +215,7 @@ async fn create_user(
         CreateAccount::Invalid(refusal) => Err((Status::UnprocessableEntity, refusal.wording())),
         CreateAccount::EmailTaken => Err((Status::Conflict, EMAIL_TAKEN.to_string())),
     };
-    answer_form(&admin, app, answer, |error| UserForms {
+    answer_form(&admin.0, app, answer, |error| UserForms {
         new_user: AccountDraft::as_sent(fields.name, fields.email, fields.role, error),
         ..UserForms::default()
     })
@@ -236,10 +238,10 @@ csrf_protected!(InvitationFields);
 
 #[post("/admin/users/invite", data = "<form>")]
 async fn invite_user(
-    form: AdminForm<InvitationFields>,
+    form: StaffForm<ManageAccounts, InvitationFields>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
-    let (admin, actor, fields) = (form.admin, form.actor, form.form);
+    let (admin, actor, fields) = (form.staff, form.actor, form.form);
     let invitation = InvitationForm {
         name: &fields.name,
         email: &fields.email,
@@ -253,7 +255,7 @@ async fn invite_user(
         Invitation::Invalid(refusal) => Err((Status::UnprocessableEntity, refusal.wording())),
         Invitation::EmailTaken => Err((Status::Conflict, EMAIL_TAKEN.to_string())),
     };
-    answer_form(&admin, app, answer, |error| UserForms {
+    answer_form(&admin.0, app, answer, |error| UserForms {
         invitation: AccountDraft::as_sent(fields.name, fields.email, fields.role, error),
         ..UserForms::default()
     })

@@ -10,4 +10,6 @@ pub enum Refusal {
     PasswordChangeRequired,
     /// The administrator must set up two-factor before anything else.
     TwoFactorRequired,
+    /// A dangerous act needs the person to confirm it is them (see `guards::sudo`).
+    ConfirmationNeeded,
 }

@@ -1,7 +1,7 @@
 //! The signed-in session of a request. [`SessionLookup`] reads the private cookie and loads the
 //! session once per request (kept in request-local state); the person and the administrator
 //! are built on it. Anonymous requests forward with 401, which the catcher turns into a redirect
-//! to the login page; a signed-in non-admin gets 403 from `AdminUser`; a session held for a
+//! to the login page; a signed-in person whose role lacks a route's permission gets 403 from `Require`; a session held for a
 //! password change or two-factor enrolment gets 403 everywhere but the page that lifts the hold.
 
 use rocket::http::Status;
@@ -10,7 +10,7 @@ use rocket::request::{self, FromRequest, Request};
 
 use super::refusal::Refusal;
 use crate::app::{self, App};
-use crate::auth::current::{AdminUser, CurrentSession, CurrentUser, Hold};
+use crate::auth::current::{CurrentSession, CurrentUser, Grant, Hold, Require};
 use crate::token::looks_like_token;
 use crate::web::cookies::{CookieKind, CookiePolicy};
 
@@ -180,15 +180,14 @@ impl<'r> FromRequest<'r> for CurrentUser {
 
 /// A signed-in administrator; anyone else signed in gets 403.
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for AdminUser {
+impl<'r, G: Grant> FromRequest<'r> for Require<G> {
     type Error = ();
 
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
         let user = try_outcome!(request.guard::<CurrentUser>().await);
-        if user.is_admin() {
-            Outcome::Success(AdminUser(user))
-        } else {
-            Outcome::Error((Status::Forbidden, ()))
+        match Require::granted(user) {
+            Some(granted) => Outcome::Success(granted),
+            None => Outcome::Error((Status::Forbidden, ())),
         }
     }
 }
