@@ -634,7 +634,7 @@ async fn an_administrator_uploads_a_staff_list_reads_the_preview_and_applies_it_
     sign_in(&browser, &base, "root@example.com", PASSWORD).await;
 
     browser.goto(&format!("{base}/employees")).await.unwrap();
-    click(&browser, "a[href=\"/admin/import\"]").await;
+    click(&browser, ".page-actions a[href=\"/admin/import\"]").await;
     wait_until(&browser, "the import page", |url, _| {
         url.path() == "/admin/import"
     })
