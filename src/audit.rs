@@ -79,6 +79,7 @@ event_kinds! {
     PasskeyCloneSuspected => "passkey_clone_suspected", "Passkey refused: it may have been copied";
     RecentFactorsRemoved => "recent_factors_removed", "Second factors of the last 24 hours removed with a reset link";
     AccessEnded => "access_ended", "Access ended (left the company)";
+    OwnDetailsChanged => "own_details_changed", "Own private details changed";
 }
 
 impl EventKind {

@@ -192,9 +192,10 @@ async fn change_account(app: &App, email: &str, action: AccountAction) -> anyhow
     let target = AccountRef::Email(email);
     match accounts::change_account(app, &actor, target, action).await? {
         AccountOutcome::NoSuchUser => Err(no_account(email)),
-        AccountOutcome::WouldLeaveNoAdmin => {
-            bail!("refusing to disable the last enabled administrator")
-        }
+        AccountOutcome::WouldLeaveNoAdmin => match action {
+            AccountAction::Role(_) => bail!("refusing to demote the last enabled administrator"),
+            _ => bail!("refusing to disable the last enabled administrator"),
+        },
         AccountOutcome::LeftTheCompany(left_on) => bail!("{}", left_the_company(left_on)),
         AccountOutcome::Unchanged(user) => {
             println!("Nothing to change: {} is already so.", user.email);

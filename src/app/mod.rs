@@ -10,6 +10,7 @@
 //! - [`accounts`]: create, disable, enable, change role; the users and audit listings
 //! - [`people`]: employees and departments, the directory, profiles, the dashboard, the demo
 //! - [`import`]: a staff list previewed, kept, and applied in one transaction
+//! - [`own_details`]: a person's own private details; [`team`]: a manager's reports
 //! - [`recovery`]: reset links, invitations, set-password, unlock, one's own activity
 //! - [`two_factor`]: enrolling, the code step of a sign-in, the admin reset, known devices
 //! - [`passkeys`]: registering, naming and removing passkeys, and signing in with one
@@ -27,6 +28,7 @@ pub mod housekeeping;
 pub mod import;
 pub mod lifecycle;
 pub mod mail;
+pub mod own_details;
 pub mod passkeys;
 pub mod password;
 pub mod people;
@@ -36,6 +38,7 @@ pub mod sessions;
 pub mod setup;
 pub mod sign_in;
 pub mod step_up;
+pub mod team;
 pub mod two_factor;
 
 use std::ops::Deref;

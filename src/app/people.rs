@@ -8,11 +8,12 @@ use super::{lifecycle, Actor, App};
 use crate::app::error::AppResult;
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
-use crate::hr::employee::{ManagerChoice, ResolvedDepartment};
+use crate::hr::employee::visibility::may_see_private;
+use crate::hr::employee::{ManagerChoice, PrivateDetails, PrivateDraft, ResolvedDepartment};
 use crate::hr::org_chart::{OrgChart, OrgMember};
 use crate::hr::{
     begin_hr_write, CompanyFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
-    EmployeeWriteError, InvalidEmployee,
+    EmployeeFields, EmployeeWriteError, InvalidEmployee,
 };
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::users::devices::KnownDevice;
@@ -58,14 +59,33 @@ pub(super) fn department_event(actor: &Actor, id: DepartmentId, name: &str) -> E
         .detail(format!("department #{id} {name}"))
 }
 
-/// Adds an employee (administrators).
+/// Both parts of the employee form checked at once, every problem reported (the private part's
+/// date of birth bounded by today).
+fn validate_form(
+    app: &App,
+    draft: EmployeeDraft<'_>,
+    private: PrivateDraft<'_>,
+) -> Result<(EmployeeFields, PrivateDetails), InvalidEmployee> {
+    match (draft.validate(), private.validate(app.today(), None)) {
+        (Ok(fields), Ok(private)) => Ok((fields, private)),
+        (work, private) => {
+            let mut errors = work.err().unwrap_or_default();
+            errors.0.extend(private.err().unwrap_or_default().0);
+            Err(errors)
+        }
+    }
+}
+
+/// Adds an employee (HR and administrators). The event names the private fields given, never their
+/// values.
 pub async fn add_employee(
     app: &App,
     actor: &Actor,
     draft: EmployeeDraft<'_>,
+    private: PrivateDraft<'_>,
 ) -> AppResult<EmployeeSave> {
-    let fields = match draft.validate() {
-        Ok(fields) => fields,
+    let (fields, private) = match validate_form(app, draft, private) {
+        Ok(checked) => checked,
         Err(invalid) => return Ok(EmployeeSave::Invalid(invalid)),
     };
     let mut tx = begin_hr_write(&app.db).await?;
@@ -78,9 +98,13 @@ pub async fn add_employee(
         }
         Err(EmployeeWriteError::Database(e)) => return Err(e.into()),
     };
+    private.save(&mut tx, id).await?;
     let now = app.clock.now();
     record_new_department(&mut tx, actor, &department, now).await?;
-    let event = employee_event(actor, EventKind::EmployeeCreated, id, &fields.name);
+    let mut event = employee_event(actor, EventKind::EmployeeCreated, id, &fields.name);
+    if let Some(given) = private.describe_given() {
+        event = event.detail(given);
+    }
     audit::record(&mut tx, now, event).await?;
     lifecycle::settle_access(&mut tx, app, actor, id, now).await?;
     tx.commit().await?;
@@ -91,12 +115,14 @@ pub async fn add_employee(
     })
 }
 
-/// Changes an employee (administrators). The event lists each field that changed, old → new.
+/// Changes an employee (administrators). The event lists each work field that changed, old →
+/// new, and only the names of the private fields that changed ("changed phone").
 pub async fn edit_employee(
     app: &App,
     actor: &Actor,
     id: EmployeeId,
     draft: EmployeeDraft<'_>,
+    private: PrivateDraft<'_>,
 ) -> AppResult<EmployeeSave> {
     let mut tx = begin_hr_write(&app.db).await?;
     actor.confirm(&mut tx).await?;
@@ -105,13 +131,16 @@ pub async fn edit_employee(
         tx.rollback().await?;
         return Ok(EmployeeSave::NoSuchEmployee);
     };
-    let fields = match draft.validate() {
-        Ok(fields) => fields,
+    let (fields, private) = match validate_form(app, draft, private) {
+        Ok(checked) => checked,
         Err(invalid) => {
             tx.rollback().await?;
             return Ok(EmployeeSave::Invalid(invalid));
         }
     };
+    let private_before = PrivateDetails::for_employee(&mut tx, id)
+        .await?
+        .unwrap_or_default();
     let department = match Employee::update(&mut tx, id, &fields).await {
         Ok(Some(department)) => department,
         Ok(None) => {
@@ -128,7 +157,11 @@ pub async fn edit_employee(
         tx.rollback().await?;
         return Ok(EmployeeSave::NoSuchEmployee);
     };
-    let changes = before.changes_to(&after);
+    private.save(&mut tx, id).await?;
+    let mut changes = before.changes_to(&after);
+    changes.extend(PrivateDetails::describe_changes(
+        &private_before.changed_fields(&private),
+    ));
     if changes.is_empty() {
         tx.rollback().await?;
         return Ok(EmployeeSave::Unchanged {
@@ -168,17 +201,28 @@ pub async fn directory(app: &App, query: &DirectoryQuery<'_>) -> AppResult<Direc
     })
 }
 
-/// A profile: the person, their manager and their direct reports.
+/// A profile: the person, their manager and their direct reports, and their private details
+/// when the viewer may see them.
 pub struct Profile {
     pub employee: Employee,
     pub manager: Option<Employee>,
     pub reports: Vec<Employee>,
+    /// Loaded only when `visibility::may_see_private` says yes for this viewer.
+    pub private: Option<PrivateDetails>,
 }
 
-pub async fn profile(app: &App, id: EmployeeId) -> AppResult<Option<Profile>> {
+pub async fn profile(
+    app: &App,
+    viewer: &CurrentUser,
+    id: EmployeeId,
+) -> AppResult<Option<Profile>> {
     let mut conn = app.db.read().await?;
     let Some(employee) = Employee::find(&mut conn, id).await? else {
         return Ok(None);
+    };
+    let private = match may_see_private(&mut conn, viewer.id, viewer.role, id).await? {
+        true => PrivateDetails::for_employee(&mut conn, id).await?,
+        false => None,
     };
     let reports = Employee::direct_reports(&mut conn, id).await?;
     let manager = match employee.manager_id {
@@ -189,6 +233,7 @@ pub async fn profile(app: &App, id: EmployeeId) -> AppResult<Option<Profile>> {
         employee,
         manager,
         reports,
+        private,
     }))
 }
 
@@ -216,6 +261,9 @@ pub async fn org_chart(app: &App, root: Option<EmployeeId>) -> AppResult<Option<
 /// What the employee form offers, and the record being edited (for an edit).
 pub struct EmployeeFormData {
     pub employee: Option<Employee>,
+    /// The edited record's private details: the form is behind the guard of those who edit
+    /// people, and every role that may edit people may see private details.
+    pub private: Option<PrivateDetails>,
     pub departments: Vec<Department>,
     pub managers: Vec<ManagerChoice>,
 }
@@ -233,6 +281,10 @@ pub async fn employee_form(
         },
         None => None,
     };
+    let private = match editing {
+        Some(id) => PrivateDetails::for_employee(&mut conn, id).await?,
+        None => None,
+    };
     let departments = Department::all(&mut conn).await?;
     let managers = Employee::manager_choices(&mut conn)
         .await?
@@ -241,6 +293,7 @@ pub async fn employee_form(
         .collect();
     Ok(Some(EmployeeFormData {
         employee,
+        private,
         departments,
         managers,
     }))

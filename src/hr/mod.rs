@@ -11,6 +11,7 @@ pub mod department;
 pub mod employee;
 pub mod import;
 pub mod org_chart;
+pub mod team;
 
 use chrono::NaiveDate;
 

@@ -1,6 +1,7 @@
 //! A person's access from their record (administrators): "Give access" (an invitation to the
 //! record's work e-mail, or their account enabled again after a rehire) and "End access now"
-//! (a dismissal, with a reason for the audit trail). `AdminForm` guards both.
+//! (a dismissal, with a reason for the audit trail). `StaffForm` guards both: giving access is an invitation (administrators), ending it is access
+//! management (security and administrators).
 
 use crate::auth::grants::{ManageAccess, ManageAccounts};
 use crate::web::guards::StaffForm;

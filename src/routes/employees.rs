@@ -19,6 +19,7 @@ use crate::app::lifecycle::{self, AccessStatus, AccountState};
 use crate::app::people::{self, EmployeeFormData, EmployeeSave};
 use crate::app::App;
 use crate::auth::{CurrentSession, CurrentUser};
+use crate::hr::employee::{PrivateDetails, PrivateDraft};
 use crate::hr::{
     display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee, EmployeeDraft,
     EmployeeStatus, InvalidEmployee,
@@ -176,7 +177,7 @@ async fn profile(
     flash: Option<Notice>,
 ) -> AppResult<Template> {
     let id = employee_id(id)?;
-    let Some(found) = people::profile(app, id).await? else {
+    let Some(found) = people::profile(app, &user, id).await? else {
         return Err(AppError::NotFound);
     };
     // Only those who manage access see (and change) whether the person can sign in.
@@ -194,11 +195,38 @@ async fn profile(
             can_edit: user.may(Permission::EditPeople),
             csrf_token: user.session.csrf_token(),
             access,
+            private: found.private.map(PrivateView::from),
             employee: EmployeeView::from(found.employee),
             manager: found.manager.map(EmployeeView::from),
             reports: found.reports.into_iter().map(EmployeeView::from).collect::<Vec<_>>(),
         },
     ))
+}
+
+/// Private details as the profile shows them (only ever built from what the visibility rule let
+/// the use case load).
+#[derive(Debug, Serialize)]
+pub struct PrivateView {
+    pub personal_email: Option<String>,
+    pub phone: Option<String>,
+    /// ISO and human forms of the date of birth.
+    pub birth_date: Option<String>,
+    pub born: Option<String>,
+    pub home_address: Option<String>,
+    pub emergency_contact: Option<String>,
+}
+
+impl From<PrivateDetails> for PrivateView {
+    fn from(p: PrivateDetails) -> Self {
+        PrivateView {
+            birth_date: p.birth_date.map(format_date),
+            born: p.birth_date.map(display_date),
+            personal_email: p.personal_email,
+            phone: p.phone,
+            home_address: p.home_address,
+            emergency_contact: p.emergency_contact,
+        }
+    }
 }
 
 /// Where the person's account stands, as the profile shows administrators.
@@ -256,10 +284,16 @@ struct Draft {
     start_date: String,
     status: String,
     left_on: String,
+    personal_email: String,
+    phone: String,
+    birth_date: String,
+    home_address: String,
+    emergency_contact: String,
 }
 
 impl Draft {
-    fn of(employee: &Employee) -> Draft {
+    fn of(employee: &Employee, private: Option<&PrivateDetails>) -> Draft {
+        let private = private.cloned().unwrap_or_default();
         Draft {
             name: employee.name.clone(),
             email: employee.email.clone(),
@@ -274,6 +308,11 @@ impl Draft {
             start_date: format_date(employee.start_date),
             status: employee.status.as_str().to_string(),
             left_on: employee.left_on.map(format_date).unwrap_or_default(),
+            personal_email: private.personal_email.unwrap_or_default(),
+            phone: private.phone.unwrap_or_default(),
+            birth_date: private.birth_date.map(format_date).unwrap_or_default(),
+            home_address: private.home_address.unwrap_or_default(),
+            emergency_contact: private.emergency_contact.unwrap_or_default(),
         }
     }
 
@@ -308,6 +347,16 @@ pub struct EmployeeFormFields {
     status: String,
     #[field(default = "")]
     left_on: String,
+    #[field(default = "")]
+    personal_email: String,
+    #[field(default = "")]
+    phone: String,
+    #[field(default = "")]
+    birth_date: String,
+    #[field(default = "")]
+    home_address: String,
+    #[field(default = "")]
+    emergency_contact: String,
     csrf_token: Secret<String>,
 }
 
@@ -329,6 +378,16 @@ impl EmployeeFormFields {
         }
     }
 
+    fn private_draft(&self) -> PrivateDraft<'_> {
+        PrivateDraft {
+            personal_email: &self.personal_email,
+            phone: &self.phone,
+            birth_date: Some(&self.birth_date),
+            home_address: &self.home_address,
+            emergency_contact: &self.emergency_contact,
+        }
+    }
+
     fn into_draft(self) -> Draft {
         Draft {
             name: self.name,
@@ -341,6 +400,11 @@ impl EmployeeFormFields {
             start_date: self.start_date,
             status: self.status,
             left_on: self.left_on,
+            personal_email: self.personal_email,
+            phone: self.phone,
+            birth_date: self.birth_date,
+            home_address: self.home_address,
+            emergency_contact: self.emergency_contact,
         }
     }
 }
@@ -357,6 +421,7 @@ async fn employee_form(
 ) -> AppResult<(Status, Template)> {
     let Some(EmployeeFormData {
         employee,
+        private,
         departments,
         managers,
     }) = people::employee_form(app, editing).await?
@@ -365,7 +430,7 @@ async fn employee_form(
     };
     let draft = match (draft, &employee) {
         (Some(draft), _) => draft,
-        (None, Some(employee)) => Draft::of(employee),
+        (None, Some(employee)) => Draft::of(employee, private.as_ref()),
         (None, None) => Draft::blank(app.today()),
     };
     let departments = department_options(departments, draft.department.parse().ok());
@@ -456,7 +521,8 @@ async fn after_save(
 
 #[post("/admin/employees/new", data = "<form>")]
 async fn create(form: StaffForm<EditPeople, EmployeeFormFields>, app: &State<App>) -> FormOutcome {
-    let save = people::add_employee(app, &form.actor, form.form.draft()).await?;
+    let (draft, private) = (form.form.draft(), form.form.private_draft());
+    let save = people::add_employee(app, &form.actor, draft, private).await?;
     after_save(save, &form.staff.0.session, app, None, form.form).await
 }
 
@@ -467,7 +533,8 @@ async fn update(
     app: &State<App>,
 ) -> FormOutcome {
     let id = employee_id(id)?;
-    let save = people::edit_employee(app, &form.actor, id, form.form.draft()).await?;
+    let (draft, private) = (form.form.draft(), form.form.private_draft());
+    let save = people::edit_employee(app, &form.actor, id, draft, private).await?;
     after_save(save, &form.staff.0.session, app, Some(id), form.form).await
 }
 

@@ -1,11 +1,9 @@
 //! CSV downloads of what two pages list, with the same query string as the page: the directory
-//! (`/employees.csv`, everyone signed in) and the audit log (`/admin/audit.csv`, administrators;
-//! the `AdminUser` guard answers anyone else).
+//! (`/employees.csv`, everyone signed in) and the audit log (`/admin/audit.csv`, security,
+//! auditors and administrators; `Require<ReadAudit>` answers anyone else).
 
 use std::collections::HashMap;
 
-use crate::auth::grants::ReadAudit;
-use crate::auth::Require;
 use rocket::futures::{StreamExt, TryStreamExt};
 use rocket::response::stream::TextStream;
 use rocket::{get, routes, Route, State};
@@ -13,7 +11,9 @@ use rocket::{get, routes, Route, State};
 use crate::app::error::AppResult;
 use crate::app::{exports, App};
 use crate::audit::{EventFilter, EventKind, EventRecord};
+use crate::auth::grants::ReadAudit;
 use crate::auth::CurrentUser;
+use crate::auth::Require;
 use crate::hr::import::columns::IGNORED_COLUMN;
 use crate::hr::import::Column;
 use crate::hr::{format_date, Employee};

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod account;
+pub mod account_details;
 pub mod admin;
 pub mod auth;
 #[cfg(feature = "bench-routes")]
@@ -15,6 +16,7 @@ pub mod org_chart;
 pub mod passkeys;
 pub mod recovery;
 pub mod setup;
+pub mod team;
 pub mod two_factor;
 
 use rocket::form::FromForm;
@@ -37,6 +39,8 @@ pub fn all() -> Vec<Route> {
     routes.extend(org_chart::routes());
     routes.extend(exports::routes());
     routes.extend(account::routes());
+    routes.extend(account_details::routes());
+    routes.extend(team::routes());
     routes.extend(admin::routes());
     routes.extend(health::routes());
     #[cfg(feature = "bench-routes")]

@@ -482,7 +482,8 @@ impl User {
     ) -> Result<AccountChange, sqlx::Error> {
         lock_admin_set(conn).await?;
         let result = sqlx::query(
-            "UPDATE users SET role = $1 WHERE id = $2 AND role <> $1 AND ($1 = 'admin' OR disabled = 1 OR \
+            "UPDATE users SET role = $1 WHERE id = $2 AND role <> $1 \
+             AND ($1 = 'admin' OR role <> 'admin' OR disabled = 1 OR \
              (SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> $2) > 0)",
         )
         .bind(role.as_str())

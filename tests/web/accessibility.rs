@@ -277,6 +277,8 @@ async fn every_page_passes_axe_and_the_nu_checker_and_fits_a_laptop_screen_in_ch
         "/account/two-factor",
         "/account/passkeys",
         "/account/activity",
+        "/account/details",
+        "/team",
     ] {
         check_page(&browser, &base, path, axe, pages.path(), &mut findings).await;
     }

@@ -360,6 +360,16 @@ impl TestApp {
     pub fn departments(&self) -> Count<'_> {
         Count::of(self, "SELECT COUNT(*) FROM departments")
     }
+
+    /// Employee records whose private phone is exactly `phone`.
+    pub fn records_with_phone(&self, phone: &str) -> Count<'_> {
+        Count::of(self, "SELECT COUNT(*) FROM employees WHERE phone = $1").text(phone)
+    }
+
+    /// Employee records whose date of birth is `date` (`YYYY-MM-DD`).
+    pub fn records_born_on(&self, date: &str) -> Count<'_> {
+        Count::of(self, "SELECT COUNT(*) FROM employees WHERE birth_date = $1").text(date)
+    }
 }
 
 /// The staff-list import.

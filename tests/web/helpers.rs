@@ -699,6 +699,15 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The id of the employee record with work e-mail `email`.
+    pub async fn record_id_of(&self, email: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM employees WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.db().pool)
+            .await
+            .expect("a record with that work e-mail")
+    }
+
     /// `user` as the database has them now.
     pub async fn reload(&self, user: &User) -> User {
         let mut conn = self.db().read().await.unwrap();

@@ -85,6 +85,22 @@ fn concrete(path: &str) -> String {
 async fn request(browser: &Client, method: &str, path: &str, token: &str) -> (Status, String) {
     let response = if method == "GET" {
         browser.get(path.to_string()).dispatch().await
+    } else if path == "/admin/import" {
+        // The upload is multipart: its token travels as a part, beside an empty file.
+        let boundary = "walkboundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"staff.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n\r\n--{boundary}--\r\n"
+        );
+        let content_type =
+            ContentType::new("multipart", "form-data").with_params(("boundary", boundary));
+        browser
+            .post(path.to_string())
+            .header(content_type)
+            .body(body)
+            .dispatch()
+            .await
     } else {
         browser
             .post(path.to_string())

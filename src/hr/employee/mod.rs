@@ -1,14 +1,18 @@
 //! Employees: the types ([`Employee`], its status, the directory's query and order), their
 //! validation ([`validation`]: a form's draft into checked fields) and the queries that search,
-//! load and change them ([`queries`], as `impl Employee`).
+//! load and change them ([`queries`], as `impl Employee`); the private details ([`private`]) and
+//! the one rule for who may see them ([`visibility`]).
 
 pub mod access;
+pub mod private;
 pub mod queries;
 pub mod validation;
+pub mod visibility;
 
 use chrono::NaiveDate;
 use sqlx::FromRow;
 
+pub use private::{PrivateDetails, PrivateDraft, PrivateField};
 pub use validation::{
     DepartmentChoice, EmployeeDraft, EmployeeFields, EmployeeWriteError, InvalidEmployee,
 };

@@ -204,6 +204,29 @@ impl Employee {
         decode_all(rows)
     }
 
+    /// Everyone below `manager` in the reporting line, at any depth, by name: the rows `/team`
+    /// groups (`hr::team::Team::of`). The depth bound keeps the walk finite should a loop be
+    /// planted in the data, and the manager is left out even then.
+    pub async fn everyone_below(
+        conn: &mut AnyConnection,
+        manager: EmployeeId,
+    ) -> Result<Vec<Employee>, sqlx::Error> {
+        let rows: Vec<EmployeeRow> = sqlx::query_as(concat!(
+            "WITH RECURSIVE below (id, depth) AS ( \
+                 SELECT id, 1 FROM employees WHERE manager_id = $1 \
+                 UNION ALL \
+                 SELECT e.id, b.depth + 1 FROM employees e \
+                 JOIN below b ON e.manager_id = b.id WHERE b.depth < 10000 \
+             ) ",
+            employee_select!(),
+            "WHERE e.id IN (SELECT id FROM below) AND e.id <> $1 ORDER BY e.name_key, e.id"
+        ))
+        .bind(manager)
+        .fetch_all(&mut *conn)
+        .await?;
+        decode_all(rows)
+    }
+
     /// The employee record linked to an account (`users.employee_id`), if any.
     pub async fn for_user(
         conn: &mut AnyConnection,

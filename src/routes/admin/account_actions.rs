@@ -154,7 +154,7 @@ async fn change_account(
 }
 
 /// `/admin/users/<id>/disable` and `/admin/users/<id>/enable`. The last segment is read here,
-/// not by a `FromParam` type: a failed parameter would forward with 422 before `AdminForm` runs,
+/// not by a `FromParam` type: a failed parameter would forward with 422 before `StaffForm` runs,
 /// and that would replace the 401 (→ sign-in redirect) an anonymous POST to `/role` forwards with.
 #[post("/admin/users/<user_id>/<access>", data = "<form>", rank = 2)]
 async fn switch_access(

@@ -1,7 +1,7 @@
 //! /admin/import: a staff list uploaded (CSV), previewed — who is created, updated and left as
 //! they are, every error by line — and, when clean, applied exactly as previewed.
-//! HR and administrators: `StaffListUpload` guards the upload (the `EditPeople` permission, CSRF,
-//! its own 5 MB cap), `StaffForm<EditPeople, _>` the apply.
+//! `StaffListUpload` guards the upload (HR or an administrator, CSRF, its own 5 MB cap), `SudoForm` (a recent sign-in) the
+//! apply.
 
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -18,7 +18,7 @@ use crate::hr::import::FileRefusal;
 use crate::secret::Secret;
 use crate::users::Permission;
 use crate::web::guards::forms::csrf_protected;
-use crate::web::guards::{StaffForm, StaffListUpload};
+use crate::web::guards::{StaffListUpload, SudoForm};
 use crate::web::page::{self, Layout, Notice, NoticeRedirect};
 use crate::web::refusals::Wording;
 
@@ -85,8 +85,8 @@ fn import_page(
 }
 
 #[get("/admin/import")]
-fn upload_form(staff: Require<EditPeople>, flash: Option<Notice>) -> Template {
-    import_page(&staff.0.session, flash, false, None, None)
+fn upload_form(admin: Require<EditPeople>, flash: Option<Notice>) -> Template {
+    import_page(&admin.0.session, flash, false, None, None)
 }
 
 /// A refused file is 413 when it is too large, else 422.
@@ -99,7 +99,7 @@ fn refusal_status(refusal: &FileRefusal) -> Status {
 
 #[post("/admin/import", data = "<upload>")]
 async fn preview(upload: StaffListUpload, app: &State<App>) -> AppResult<(Status, Template)> {
-    let current = &upload.staff.0.session;
+    let current = &upload.admin.0.session;
     let invite = upload.invite;
     Ok(
         match import::preview(app, &upload.actor, &upload.file).await? {
@@ -149,9 +149,10 @@ fn apply_status(outcome: &ApplyOutcome) -> Status {
 
 #[post("/admin/import/apply", data = "<form>")]
 async fn apply(
-    form: StaffForm<EditPeople, ApplyForm>,
+    form: SudoForm<EditPeople, ApplyForm>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
+    let SudoForm(form) = form;
     let current = &form.staff.0.session;
     let invite = form.form.invite;
     // Inviting makes accounts: that takes the permission to manage them, beyond editing people.

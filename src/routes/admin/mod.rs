@@ -1,5 +1,5 @@
 //! The admin area, one file per page: every session, every account (and what can be done to
-//! one), the undelivered mail, the audit trail, the staff-list import. `AdminUser` guards each page and `AdminForm` each
+//! one), the undelivered mail, the audit trail, the staff-list import. `Require<…>` guards each page and `StaffForm`/`SudoForm` each
 //! change (the administrator, the CSRF check and the actor in one guard).
 
 mod access_review;

@@ -68,27 +68,26 @@ macro_rules! csrf_protected {
 }
 pub(crate) use csrf_protected;
 
-/// Whether `form` carries this session's CSRF token; a mismatch is noted for the error page.
-pub(super) fn csrf_checked<T: CsrfProtected>(
-    session: &CurrentSession,
-    form: &T,
-    request: &Request<'_>,
-) -> bool {
-    token_checked(session, form.csrf_token(), request)
-}
-
-/// Whether `token` is this session's CSRF token (for a body read by hand, like the staff-list
-/// upload); a mismatch is noted for the error page.
-pub(super) fn token_checked(session: &CurrentSession, token: &str, request: &Request<'_>) -> bool {
-    let matches = csrf::token_matches(session.session.csrf_secret.expose(), token);
-    if !matches {
-        refuse_csrf(request);
-    }
-    matches
-}
-
 fn refuse_csrf(request: &Request<'_>) {
     request.local_cache(|| Refusal::Csrf);
+}
+
+/// Where a change posted by `session` came from, once its `token` matches the session's CSRF
+/// secret; a token that does not is refused (403, and the error page says why).
+pub(super) async fn csrf_checked_origin(
+    request: &Request<'_>,
+    session: &CurrentSession,
+    token: &str,
+) -> Result<Origin, Status> {
+    if !csrf::token_matches(session.session.csrf_secret.expose(), token) {
+        refuse_csrf(request);
+        return Err(Status::Forbidden);
+    }
+    Ok(request
+        .guard::<Origin>()
+        .await
+        .succeeded()
+        .unwrap_or_default())
 }
 
 async fn parse_form<'r, T: FromForm<'r> + Send + 'r>(
@@ -137,14 +136,10 @@ impl<'r, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for SessionFo
             Outcome::Error((status, ())) => return Outcome::Error((status, ())),
         };
         let form: T = try_outcome!(parse_form(request, data).await);
-        if !csrf_checked(&session, &form, request) {
-            return Outcome::Error((Status::Forbidden, ()));
-        }
-        let origin = request
-            .guard::<Origin>()
-            .await
-            .succeeded()
-            .unwrap_or_default();
+        let origin = match csrf_checked_origin(request, &session, form.csrf_token()).await {
+            Ok(origin) => origin,
+            Err(status) => return Outcome::Error((status, ())),
+        };
         Outcome::Success(SessionForm {
             session,
             form,

@@ -5,8 +5,8 @@
 //! - [`admin`]: a change from an administration page, with the actor the use case re-confirms.
 //! - [`forms`]: data guards that refuse a POST whose `csrf_token` does not match before the
 //!   handler runs, so a forged request changes nothing.
-//! - [`upload`]: a staff list posted from the import page (multipart, under its own cap).
 //! - [`sudo`]: a dangerous act's form, held until its person confirms it is them.
+//! - [`upload`]: a staff list posted from the import page (multipart, under its own cap).
 //! - [`origin`]: where a request came from, for session rows and the audit trail.
 //! - [`refusal`]: why a guard refused, for the error page.
 

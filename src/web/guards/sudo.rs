@@ -14,11 +14,10 @@ use rocket::request::Request;
 use rocket::State;
 
 use super::admin::StaffForm;
-use super::forms::{csrf_checked, CsrfProtected};
+use super::forms::{csrf_checked_origin, CsrfProtected};
 use super::refusal::Refusal;
 use crate::app::step_up::{self, Confirmation, PresenceRefusal, StepUp};
 use crate::app::{Actor, App};
-use crate::audit::Origin;
 use crate::auth::{Grant, Require};
 use crate::secret::Secret;
 use crate::users::password::Password;
@@ -90,14 +89,10 @@ impl<'r, G: Grant, T: FromForm<'r> + CsrfProtected + Send + 'r> FromData<'r> for
             return Outcome::Error((Status::UnprocessableEntity, ()));
         };
         let session = staff.0.session.clone();
-        if !csrf_checked(&session, &form, request) {
-            return Outcome::Error((Status::Forbidden, ()));
-        }
-        let origin = request
-            .guard::<Origin>()
-            .await
-            .succeeded()
-            .unwrap_or_default();
+        let origin = match csrf_checked_origin(request, &session, form.csrf_token()).await {
+            Ok(origin) => origin,
+            Err(status) => return Outcome::Error((status, ())),
+        };
         let Some(app) = request.guard::<&State<App>>().await.succeeded() else {
             return Outcome::Error((Status::InternalServerError, ()));
         };

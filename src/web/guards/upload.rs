@@ -1,5 +1,5 @@
 //! A staff list posted from the import page: a multipart body (fields `csrf_token`, `file` and
-//! the `invite` checkbox) from someone who may edit people, CSRF-checked like every other change.
+//! the `invite` checkbox) from HR or an administrator, CSRF-checked like every other change.
 //!
 //! Every other body is capped at the form limit (32 KiB, `with_bounded_bodies` in `lib.rs`), on
 //! purpose; this one guard reads its body under a cap of its own — the file's 5 MB and room for
@@ -12,9 +12,8 @@ use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::Request;
 
-use super::forms::token_checked;
+use super::forms::csrf_checked_origin;
 use crate::app::Actor;
-use crate::audit::Origin;
 use crate::auth::grants::EditPeople;
 use crate::auth::{Grant, Require};
 use crate::hr::import::MAX_FILE_BYTES;
@@ -27,7 +26,7 @@ const BODY_LIMIT: usize = MAX_FILE_BYTES + 64 * 1024;
 
 #[derive(Debug)]
 pub struct StaffListUpload {
-    pub staff: Require<EditPeople>,
+    pub admin: Require<EditPeople>,
     pub actor: Actor,
     /// The file's bytes as sent (empty when no file was chosen).
     pub file: Vec<u8>,
@@ -67,14 +66,13 @@ impl<'r> FromData<'r> for StaffListUpload {
         request: &'r Request<'_>,
         data: Data<'r>,
     ) -> rocket::data::Outcome<'r, Self, ()> {
-        // Anyone whose role may not edit people is turned away before the body is read:
-        // anonymous posts forward (to the sign-in redirect), others get 403.
-        let staff = match request.guard::<Require<EditPeople>>().await {
-            Outcome::Success(staff) => staff,
+        // Anyone whose role may not edit people is turned away before the body is read: anonymous posts
+        // forward (to the sign-in redirect), others get 403.
+        let admin = match request.guard::<Require<EditPeople>>().await {
+            Outcome::Success(admin) => admin,
             Outcome::Forward(status) => return Outcome::Forward((data, status)),
             Outcome::Error(error) => return Outcome::Error(error),
         };
-        let session = &staff.0.session;
         let boundary = request
             .content_type()
             .filter(|ct| ct.is_form_data())
@@ -82,8 +80,10 @@ impl<'r> FromData<'r> for StaffListUpload {
             .map(str::to_string);
         // Any other body cannot carry the form's token: refused like every post without one.
         let Some(boundary) = boundary else {
-            token_checked(session, "", request);
-            return Outcome::Error((Status::Forbidden, ()));
+            return match csrf_checked_origin(request, &admin.0.session, "").await {
+                Ok(_) => Outcome::Error((Status::UnsupportedMediaType, ())),
+                Err(status) => Outcome::Error((status, ())),
+            };
         };
         let body = match data.open(BODY_LIMIT.bytes()).into_bytes().await {
             Ok(body) if body.is_complete() => body.into_inner(),
@@ -93,17 +93,14 @@ impl<'r> FromData<'r> for StaffListUpload {
         let Ok(parts) = read_parts(body, boundary).await else {
             return Outcome::Error((Status::BadRequest, ()));
         };
-        if !token_checked(session, parts.csrf_token.expose(), request) {
-            return Outcome::Error((Status::Forbidden, ()));
-        }
-        let origin = request
-            .guard::<Origin>()
-            .await
-            .succeeded()
-            .unwrap_or_default();
-        let actor = Actor::staff(&staff.0, EditPeople::PERMISSION, origin);
+        let token = parts.csrf_token.expose();
+        let origin = match csrf_checked_origin(request, &admin.0.session, token).await {
+            Ok(origin) => origin,
+            Err(status) => return Outcome::Error((status, ())),
+        };
+        let actor = Actor::staff(&admin.0, EditPeople::PERMISSION, origin);
         Outcome::Success(StaffListUpload {
-            staff,
+            admin,
             actor,
             file: parts.file,
             invite: parts.invite,
