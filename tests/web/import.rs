@@ -77,6 +77,10 @@ trait Importer {
     async fn previews(&self, file: &[u8]) -> (Status, String);
     /// Presses "Import this file" on a preview page.
     async fn applies(&self, preview_page: &str, invite: bool) -> LocalResponse<'_>;
+    /// Presses "Import this file" with "invite" ticked.
+    async fn applies_with_invite(&self, preview_page: &str) -> LocalResponse<'_> {
+        self.applies(preview_page, true).await
+    }
     /// Applies the preview `id` with a valid CSRF token.
     async fn applies_preview(&self, id: &str) -> LocalResponse<'_>;
 }
@@ -522,6 +526,38 @@ async fn only_administrators_may_import(app: TestApp) {
     assert_eq!(app.kept_previews().await, 0);
 }
 
+async fn hr_imports_but_only_those_who_manage_accounts_may_invite(app: TestApp) {
+    let hr = app.create_user("hr@example.com", "Hana HR", Role::Hr).await;
+    let browser = app.browser_signed_in_as(&hr).await;
+    let (status, preview) = browser.previews(&staff_list(&THREE_PEOPLE[1..])).await;
+    assert_eq!(status, Status::Ok, "{preview}");
+    assert!(
+        !preview.contains("name=\"invite\""),
+        "no invite option offered"
+    );
+    let invite = browser.applies_with_invite(&preview).await;
+    assert_eq!(invite.status(), Status::Forbidden);
+    assert_eq!(app.employees().await, 0);
+    assert_eq!(app.accounts().await, 1, "no account made");
+    let plain = browser.applies(&preview, false).await;
+    assert_eq!(plain.status(), Status::SeeOther);
+    assert_eq!(app.employees().await, 2);
+}
+
+async fn an_administrator_invites_every_new_person_from_the_page(app: TestApp) {
+    app.sign_in_as_admin().await;
+    let (_, preview) = app.browser.previews(&staff_list(&THREE_PEOPLE[1..])).await;
+    let mails = app.outbox_messages().await;
+    let applied = app.browser.applies_with_invite(&preview).await;
+    assert_eq!(applied.status(), Status::SeeOther);
+    assert_eq!(
+        app.accounts().await,
+        3,
+        "the administrator and two invited people"
+    );
+    assert_eq!(app.outbox_messages().await, mails + 2, "an invitation each");
+}
+
 async fn ten_thousand_people_are_previewed_and_applied(app: TestApp) {
     app.sign_in_as_admin().await;
     let file = generated_staff(10_000);
@@ -610,6 +646,8 @@ on_every_backend!(
     an_unknown_foreign_expired_or_applied_preview_is_refused,
     a_preview_the_database_outgrew_is_refused_at_apply,
     only_administrators_may_import,
+    hr_imports_but_only_those_who_manage_accounts_may_invite,
+    an_administrator_invites_every_new_person_from_the_page,
     ten_thousand_people_are_previewed_and_applied,
     the_command_line_imports_checks_with_a_dry_run_and_refuses_wrong_lines,
     the_command_line_import_invites_every_new_person,

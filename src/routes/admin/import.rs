@@ -16,6 +16,7 @@ use crate::auth::grants::EditPeople;
 use crate::auth::{CurrentSession, Require};
 use crate::hr::import::FileRefusal;
 use crate::secret::Secret;
+use crate::users::Permission;
 use crate::web::guards::forms::csrf_protected;
 use crate::web::guards::{StaffListUpload, SudoForm};
 use crate::web::page::{self, Layout, Notice, NoticeRedirect};
@@ -73,6 +74,7 @@ fn import_page(
     Template::render(
         "admin_import.html",
         context! {
+            may_invite: current.session.user_role.may(Permission::ManageAccounts),
             layout: Layout::signed_in(current, flash),
             csrf_token: current.csrf_token(),
             invite,
@@ -153,6 +155,14 @@ async fn apply(
     let SudoForm(form) = form;
     let current = &form.staff.0.session;
     let invite = form.form.invite;
+    // Inviting makes accounts: that takes the permission to manage them, beyond editing people.
+    if invite && !form.staff.0.may(Permission::ManageAccounts) {
+        let refusal = "Inviting people to accounts needs the permission to manage accounts. \
+                       Import without inviting, or ask an administrator."
+            .to_string();
+        let page = import_page(current, None, false, Some(refusal), None);
+        return Ok(Either::Right((Status::Forbidden, page)));
+    }
     let outcome = import::apply_preview(app, &form.actor, &form.form.preview, invite).await?;
     let status = apply_status(&outcome);
     let refusal = Some(outcome.wording());
