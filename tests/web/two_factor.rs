@@ -486,6 +486,17 @@ async fn an_admin_without_two_factor_can_only_set_it_up_when_it_is_required(back
         .await;
     let erins = app.browser_signed_in_as(&erin).await;
     assert!(erins.is_signed_in().await);
+    // Every administration role is held, not only administrators: HR edits people's records.
+    app.create_user("harriet@example.com", "Harriet", Role::Hr)
+        .await;
+    let hr = app.new_browser().await;
+    hr.signs_in_as("harriet@example.com", PASSWORD).await;
+    let response = hr.get("/admin/employees/new").dispatch().await;
+    assert_eq!(
+        location(&response),
+        Some("/account/two-factor"),
+        "hr is held"
+    );
     let _ = root;
 }
 
