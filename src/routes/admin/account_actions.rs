@@ -61,13 +61,12 @@ async fn reset_two_factor(
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    let SudoForm(form) = form;
-    let user_id = user_id?;
-    let StaffForm {
+    let SudoForm(StaffForm {
         staff: admin,
         actor,
         ..
-    } = form;
+    }) = form;
+    let user_id = user_id?;
     let Some(reset) = two_factor::reset(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
     };
@@ -194,9 +193,12 @@ async fn change_role(
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    let SudoForm(form) = form;
+    let SudoForm(StaffForm {
+        staff: admin,
+        actor,
+        form: fields,
+    }) = form;
     let user_id = user_id?;
-    let (admin, actor, fields) = (form.staff, form.actor, form.form);
     let Some(role) = Role::parse(&fields.role) else {
         return Err(AppError::BadRequest("Unknown role.".into()));
     };

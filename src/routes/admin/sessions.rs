@@ -73,13 +73,12 @@ async fn force_logout(
     cookie: SessionCookie<'_>,
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
-    let SudoForm(form) = form;
-    let user_id = user_id?;
-    let StaffForm {
+    let SudoForm(StaffForm {
         staff: admin,
         actor,
         ..
-    } = form;
+    }) = form;
+    let user_id = user_id?;
     let Some(out) = sessions::force_logout(app, &actor, AccountRef::Id(user_id)).await? else {
         return Err(AppError::NotFound);
     };

@@ -200,8 +200,11 @@ async fn create_user(
     form: SudoForm<ManageAccounts, NewUserFields>,
     app: &State<App>,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
-    let SudoForm(form) = form;
-    let (admin, actor, fields) = (form.staff, form.actor, form.form);
+    let SudoForm(StaffForm {
+        staff: admin,
+        actor,
+        form: fields,
+    }) = form;
     let new = NewAccountForm {
         name: &fields.name,
         email: &fields.email,
