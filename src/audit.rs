@@ -80,6 +80,10 @@ event_kinds! {
     RecentFactorsRemoved => "recent_factors_removed", "Second factors of the last 24 hours removed with a reset link";
     AccessEnded => "access_ended", "Access ended (left the company)";
     OwnDetailsChanged => "own_details_changed", "Own private details changed";
+    SsoAccountCreated => "sso_account_created", "Account created by single sign-on";
+    SsoRefused => "sso_refused", "Single sign-on refused";
+    SsoLogout => "sso_logout", "Signed out by the identity provider";
+    SsoUnlinked => "sso_unlinked", "Single sign-on link removed";
 }
 
 impl EventKind {

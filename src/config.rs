@@ -89,6 +89,31 @@ pub struct AppConfig {
     pub backup_dir: Option<PathBuf>,
     /// Scheduled backups kept; older ones are deleted after each new one.
     pub backup_keep: usize,
+    /// The OpenID Provider's issuer URL (discovery is read from
+    /// `{issuer}/.well-known/openid-configuration`). Unset: no single sign-on anywhere.
+    pub oidc_issuer: Option<String>,
+    /// The portal's client id at the provider.
+    pub oidc_client_id: Option<String>,
+    /// The portal's client secret at the provider. Never printed.
+    pub oidc_client_secret: Option<Secret<String>>,
+    /// The label of the single sign-on button.
+    pub oidc_button: String,
+    /// Scopes asked for, space-separated (`openid` is always asked).
+    pub oidc_scopes: String,
+    /// People without the admin role cannot use passwords; the login page leads with SSO.
+    pub sso_only: bool,
+}
+
+/// Single sign-on as configured (see [`AppConfig::single_sign_on`]).
+#[derive(Debug, Clone)]
+pub struct SingleSignOn {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<Secret<String>>,
+    pub button: String,
+    /// The scopes besides `openid`.
+    pub scopes: Vec<String>,
+    pub only: bool,
 }
 
 /// Which mail transport delivers the outbox.
@@ -136,6 +161,12 @@ impl Default for AppConfig {
             backup_every: 0,
             backup_dir: None,
             backup_keep: 7,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_button: "Sign in with single sign-on".to_string(),
+            oidc_scopes: "openid email profile".to_string(),
+            sso_only: false,
         }
     }
 }
@@ -216,6 +247,7 @@ impl AppConfig {
         config.company_time_zone()?;
         config.metrics_address()?;
         config.json_logs()?;
+        config.single_sign_on()?;
         if config.backup_every > 0 && config.backup_keep < 1 {
             return Err(ConfigError::TooSmall("backup_keep"));
         }
@@ -261,6 +293,63 @@ impl AppConfig {
                 format!("{other:?} is neither \"text\" nor \"json\""),
             )),
         }
+    }
+
+    /// The single sign-on settings, when an issuer is set; an issuer without a client id, a
+    /// malformed issuer, or `sso_only` without an issuer stops the launch.
+    pub fn single_sign_on(&self) -> Result<Option<SingleSignOn>, ConfigError> {
+        let issuer = self.oidc_issuer.as_deref().map(str::trim).unwrap_or("");
+        if issuer.is_empty() {
+            if self.sso_only {
+                return Err(ConfigError::Invalid(
+                    "sso_only",
+                    "needs `oidc_issuer` (there is no single sign-on to lead with)".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        let parsed = url::Url::parse(issuer).map_err(|error| {
+            ConfigError::Invalid("oidc_issuer", format!("{issuer:?} is not a URL: {error}"))
+        })?;
+        // Plain http only on this machine's loopback (a provider beside the portal, or tests):
+        // anywhere else tokens and the client secret would cross the network in the clear.
+        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        let scheme_ok = parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback);
+        if !scheme_ok || parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(ConfigError::Invalid(
+                "oidc_issuer",
+                format!("{issuer:?} must be an https:// URL without a query"),
+            ));
+        }
+        let client_id = self.oidc_client_id.as_deref().map(str::trim).unwrap_or("");
+        if client_id.is_empty() {
+            return Err(ConfigError::Invalid(
+                "oidc_client_id",
+                "is needed when `oidc_issuer` is set".into(),
+            ));
+        }
+        let mut scopes: Vec<String> = self
+            .oidc_scopes
+            .split_whitespace()
+            .filter(|scope| *scope != "openid")
+            .map(str::to_string)
+            .collect();
+        if !scopes.iter().any(|scope| scope == "email") {
+            // The portal finds people by their e-mail address: without it nobody gets in.
+            scopes.push("email".to_string());
+        }
+        let button = match self.oidc_button.trim() {
+            "" => "Sign in with single sign-on",
+            label => label,
+        };
+        Ok(Some(SingleSignOn {
+            issuer: issuer.to_string(),
+            client_id: client_id.to_string(),
+            client_secret: self.oidc_client_secret.clone(),
+            button: button.to_string(),
+            scopes,
+            only: self.sso_only,
+        }))
     }
 
     /// Folder of the scheduled backups.

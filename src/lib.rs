@@ -22,6 +22,7 @@ pub mod sealed;
 pub mod secret;
 pub mod secret_key;
 pub mod setup_token;
+pub mod sso;
 pub mod text;
 pub mod token;
 pub mod users;
@@ -91,6 +92,7 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
                     start_purge_task(rocket);
                     start_offboarding_task(rocket);
                     start_delivery_task(rocket);
+                    start_discovery_task(rocket);
                 })
             },
         ))
@@ -297,6 +299,50 @@ fn start_offboarding_task(rocket: &Rocket<rocket::Orbit>) {
                 Ok(ended) if ended.is_empty() => {}
                 Ok(ended) => rocket::info!("ended the access of {} leaver(s)", ended.len()),
                 Err(error) => rocket::warn!("ending leavers' access failed: {error}"),
+            }
+        }
+    });
+}
+
+/// Discovers the identity provider at start-up and keeps its metadata fresh: on failure one
+/// warning line, then retries after 1, 2, 4… up to 60 seconds; once found, again every five
+/// minutes (so the login page knows when it went away, and keys and endpoints follow changes).
+fn start_discovery_task(rocket: &Rocket<rocket::Orbit>) {
+    let Some(app) = rocket.state::<App>().cloned() else {
+        return;
+    };
+    if app.sso.is_none() {
+        return;
+    }
+    let mut shutdown = rocket.shutdown();
+    rocket::tokio::spawn(async move {
+        let Some(provider) = app.sso.as_ref() else {
+            return;
+        };
+        let mut backoff = 1;
+        let mut was_reachable = None;
+        loop {
+            let wait = match provider.discover().await {
+                Ok(_) => {
+                    if was_reachable != Some(true) {
+                        rocket::info!("single sign-on: {} discovered", provider.issuer());
+                    }
+                    was_reachable = Some(true);
+                    backoff = 1;
+                    300
+                }
+                Err(error) => {
+                    if was_reachable != Some(false) {
+                        rocket::warn!("single sign-on: {error} (retrying in the background)");
+                    }
+                    was_reachable = Some(false);
+                    backoff = (backoff * 2).min(60);
+                    backoff / 2
+                }
+            };
+            rocket::tokio::select! {
+                _ = rocket::tokio::time::sleep(Duration::from_secs(wait)) => {}
+                _ = &mut shutdown => return,
             }
         }
     });

@@ -54,6 +54,10 @@ pub enum SignInOutcome {
     passkey,
     /// A passkey sign-in refused.
     passkey_refused,
+    /// Signed in through the company's identity provider.
+    sso,
+    /// A single sign-on refused (unknown person, bad token, state or code).
+    sso_refused,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -68,7 +68,7 @@ pub async fn write_tallied_refusals(app: &App, now: i64) -> AppResult<()> {
 }
 
 /// Throttle counters, password links, pending sign-ins, known devices, passkey ceremonies and
-/// staff-list previews past their time.
+/// staff-list previews past their time, and used logout-token ids too old to be replayed.
 async fn purge_small_tables(conn: &mut sqlx::AnyConnection, app: &App, now: i64) -> AppResult<()> {
     app.throttle.purge_stale(conn, now).await?;
     links::purge_expired(conn, now).await?;
@@ -76,6 +76,7 @@ async fn purge_small_tables(conn: &mut sqlx::AnyConnection, app: &App, now: i64)
     KnownDevice::purge_expired(conn, now).await?;
     passkey_ceremony::purge_expired(conn, now).await?;
     StoredPreview::purge_expired(conn, now).await?;
+    crate::auth::sso_sessions::forget_old_logout_tokens(conn, now).await?;
     Ok(())
 }
 

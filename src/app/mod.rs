@@ -119,6 +119,10 @@ pub struct Services {
     pub passkeys: RelyingParty,
     /// What the metrics listener exports (counted here, read by `web::metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// The company's OpenID Provider, when single sign-on is configured.
+    pub sso: Option<crate::sso::Provider>,
+    /// Seals the ID tokens kept for `id_token_hint` at sign-out.
+    pub sso_sealer: Sealer,
 }
 
 /// What two-factor sign-in needs: the key that seals TOTP secrets and the admin rule.
@@ -223,6 +227,13 @@ impl App {
             max_attempts: config.mail_max_attempts,
         };
         let calendar = Calendar::new(config.company_time_zone()?);
+        let sso = match config.single_sign_on()? {
+            Some(settings) => Some(crate::sso::Provider::new(
+                settings,
+                &mail.settings.public_url,
+            )?),
+            None => None,
+        };
         let db = Db::connect(config).await?;
         // Building the service computes its dummy hash: keep that off the async workers.
         let passwords = rocket::tokio::task::spawn_blocking(move || {
@@ -273,6 +284,8 @@ impl App {
             },
             passkeys,
             metrics: crate::metrics::Metrics::new(matches!(config.metrics_address(), Ok(Some(_)))),
+            sso,
+            sso_sealer: Sealer::derive(secret_key.as_bytes(), "hr-portal sso id token v1"),
         })))
     }
 

@@ -62,6 +62,7 @@ pub async fn complete_setup(app: &App, form: SetupForm<'_>, origin: &Origin) -> 
         ip: origin.ip.clone(),
         user_agent: origin.user_agent.clone(),
         remember: false,
+        single_sign_on: None,
     };
     let issued = session::create(&mut tx, &user, &session_origin, None, &app.limits, now).await?;
     let mut event = Event::new(EventKind::SetupCompleted, origin)

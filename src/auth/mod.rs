@@ -9,6 +9,7 @@ pub mod pending_login;
 pub mod refusals;
 pub mod relying_party;
 pub mod session;
+pub mod sso_sessions;
 pub mod throttle;
 
 pub use crate::token::{constant_time_eq, hash_token, looks_like_token, random_token};

@@ -136,7 +136,7 @@ macro_rules! not_live_session {
 macro_rules! summary_columns {
     () => {
         "s.id, s.handle, s.user_id, u.email AS user_email, u.name AS user_name, s.created_at, \
-         s.last_seen_at, s.expires_at, s.remember, s.ip, s.user_agent \
+         s.last_seen_at, s.expires_at, s.remember, s.ip, s.user_agent, s.single_sign_on \
          FROM sessions s JOIN users u ON u.id = s.user_id"
     };
 }
@@ -150,6 +150,16 @@ pub struct SessionOrigin {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub remember: bool,
+    /// Set when the company's identity provider signed the person in.
+    pub single_sign_on: Option<SingleSignOnMark>,
+}
+
+/// What a single sign-on session keeps of the provider's: its session id (`sid`, which a
+/// logout token names) and the ID token, sealed, for `id_token_hint` at sign-out.
+#[derive(Debug, Clone)]
+pub struct SingleSignOnMark {
+    pub sid: Option<String>,
+    pub sealed_id_token: Secret<String>,
 }
 
 /// A live session joined with its (enabled) user, as loaded once per request.
@@ -197,6 +207,7 @@ pub struct SessionSummary {
     pub remember: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    pub single_sign_on: i64,
 }
 
 #[derive(FromRow)]
@@ -248,8 +259,8 @@ pub async fn create(
     }
     let id: Option<SessionId> = sqlx::query_scalar(
         "INSERT INTO sessions (token_hash, handle, user_id, created_at, last_seen_at, expires_at, \
-         remember, ip, user_agent, csrf_secret) \
-         SELECT $1, $2, id, $4, $4, $5, $6, $7, $8, $9 FROM users \
+         remember, ip, user_agent, csrf_secret, single_sign_on, sso_sid, sso_id_token) \
+         SELECT $1, $2, id, $4, $4, $5, $6, $7, $8, $9, $11, $12, $13 FROM users \
          WHERE id = $3 AND disabled = 0 AND password_hash = $10 \
          RETURNING id",
     )
@@ -263,6 +274,19 @@ pub async fn create(
     .bind(origin.user_agent.as_deref())
     .bind(&csrf_secret)
     .bind(user.password_hash.expose())
+    .bind(i64::from(origin.single_sign_on.is_some()))
+    .bind(
+        origin
+            .single_sign_on
+            .as_ref()
+            .and_then(|sso| sso.sid.as_deref()),
+    )
+    .bind(
+        origin
+            .single_sign_on
+            .as_ref()
+            .map(|sso| sso.sealed_id_token.expose().as_str()),
+    )
     .fetch_optional(&mut *conn)
     .await?;
     let Some(id) = id else { return Ok(None) };

@@ -12,11 +12,13 @@ use crate::app::error::AppResult;
 use crate::app::sessions;
 use crate::app::sign_in::code::{self, CodeAttempt, CodeStep};
 use crate::app::sign_in::password::{self, SignIn, SignInAttempt};
+use crate::app::sign_in::single_sign_on;
 use crate::app::sign_in::SignedIn;
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::CurrentSession;
 use crate::secret::Secret;
+use crate::sso::ProviderStatus;
 use crate::users::password::Password;
 use crate::web::cookies::{PendingLoginCookie, SessionCookie, SignInCookies};
 use crate::web::guards::forms::csrf_protected;
@@ -24,6 +26,7 @@ use crate::web::guards::{CsrfProtected, FormSecret, PublicForm, SessionForm};
 use crate::web::next::safe_next;
 use crate::web::page::{self, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
+use crate::web::refusals::SSO_UNREACHABLE;
 
 /// The login form (its `Debug` redacts the password).
 #[derive(Debug, FromForm)]
@@ -63,9 +66,28 @@ fn login_form(
                 remember: fields.remember,
                 error,
                 passkeys: app.passkeys.is_available(),
+                sso: sso_button(app),
             },
         ),
     )
+}
+
+/// What the login page shows of single sign-on: the button, whether it leads, and why it cannot
+/// work right now when the provider did not answer.
+fn sso_button(app: &App) -> Option<SsoButton<'_>> {
+    let provider = app.sso.as_ref()?;
+    Some(SsoButton {
+        button: provider.button(),
+        only: provider.only(),
+        unavailable: (provider.status() == ProviderStatus::Unreachable).then_some(SSO_UNREACHABLE),
+    })
+}
+
+#[derive(serde::Serialize)]
+struct SsoButton<'a> {
+    button: &'a str,
+    only: bool,
+    unavailable: Option<&'static str>,
 }
 
 /// The login form. Shown even to a signed-in browser (to switch accounts): signing in again
@@ -159,6 +181,11 @@ async fn login(
             Ok(Either::Left(Redirect::to(code_step)))
         }
         SignIn::Refused => again(Status::Unauthorized, GENERIC_FAILURE),
+        SignIn::UseSingleSignOn => again(
+            Status::Forbidden,
+            "This portal signs you in through your company's identity provider: use the single \
+             sign-on button.",
+        ),
     }
 }
 
@@ -202,10 +229,15 @@ async fn logout(
     form: SessionForm<SignOutFields>,
     cookie: SessionCookie<'_>,
     app: &State<App>,
-) -> AppResult<NoticeRedirect> {
+) -> AppResult<Either<Redirect, NoticeRedirect>> {
+    // A single sign-on session signs out at the provider too (RP-initiated logout).
+    let at_provider = single_sign_on::end_session_url(app, form.session.session.id).await?;
     sessions::sign_out(app, &form.session, &form.origin).await?;
     cookie.clear();
-    Ok(page::done(uri!(login_page(_)), "You have been signed out."))
+    Ok(match at_provider {
+        Some(url) => Either::Left(Redirect::to(url)),
+        None => Either::Right(page::done(uri!(login_page(_)), "You have been signed out.")),
+    })
 }
 
 fn code_form(

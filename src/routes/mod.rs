@@ -16,6 +16,7 @@ pub mod org_chart;
 pub mod passkeys;
 pub mod recovery;
 pub mod setup;
+pub mod single_sign_on;
 pub mod team;
 pub mod two_factor;
 
@@ -32,6 +33,7 @@ pub fn all() -> Vec<Route> {
     routes.extend(setup::routes());
     routes.extend(two_factor::routes());
     routes.extend(passkeys::routes());
+    routes.extend(single_sign_on::routes());
     routes.extend(recovery::routes());
     routes.extend(dashboard::routes());
     routes.extend(employees::routes());

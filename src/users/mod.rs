@@ -9,6 +9,7 @@ pub mod lookalike;
 pub mod passkeys;
 pub mod password;
 pub mod review;
+pub mod single_sign_on;
 pub mod totp;
 pub mod two_factor;
 

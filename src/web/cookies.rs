@@ -14,6 +14,7 @@ use rocket::time::{Duration, OffsetDateTime};
 
 use crate::auth::pending_login::PENDING_LOGIN_SECONDS;
 use crate::secret::Secret;
+use crate::sso::flow::{Flow, FLOW_SECONDS};
 use crate::token::looks_like_token;
 use crate::users::devices::{DEVICE_LIFETIME, MAX_TOKENS_PER_BROWSER};
 
@@ -32,6 +33,8 @@ pub enum CookieKind {
     PendingLogin,
     /// A one-time message carried over a redirect.
     Notice,
+    /// A single sign-on in progress: its state, nonce and PKCE verifier, bound to this browser.
+    SsoFlow,
 }
 
 /// How long a password link's token may wait in its cookie for the form to be sent.
@@ -48,6 +51,7 @@ impl CookieKind {
             CookieKind::Device => Some(DEVICE_LIFETIME),
             CookieKind::PendingLogin => Some(PENDING_LOGIN_SECONDS),
             CookieKind::Notice => Some(NOTICE_COOKIE_SECONDS),
+            CookieKind::SsoFlow => Some(FLOW_SECONDS),
         }
     }
 }
@@ -75,6 +79,8 @@ impl CookiePolicy {
             (CookieKind::PendingLogin, true) => "__Host-hr_pending",
             (CookieKind::Notice, false) => "hr_notice",
             (CookieKind::Notice, true) => "__Host-hr_notice",
+            (CookieKind::SsoFlow, false) => "hr_sso",
+            (CookieKind::SsoFlow, true) => "__Host-hr_sso",
         }
     }
 
@@ -147,7 +153,13 @@ macro_rules! cookie_kinds {
     )*};
 }
 
-cookie_kinds!(SessionKind => Session, LinkKind => Link, DeviceKind => Device, PendingKind => PendingLogin);
+cookie_kinds!(
+    SessionKind => Session,
+    LinkKind => Link,
+    DeviceKind => Device,
+    PendingKind => PendingLogin,
+    SsoFlowKind => SsoFlow,
+);
 
 /// Kinds whose lifetime is their kind's alone (the session cookie's depends on "keep me signed
 /// in": it is set with `SessionCookie::set_session`, never with a plain `set`).
@@ -231,6 +243,27 @@ pub type PendingLoginCookie<'r> = PrivateCookie<'r, PendingKind>;
 /// (newest first, at most [`MAX_TOKENS_PER_BROWSER`]), in one cookie that lives as long as a
 /// device is remembered. It survives signing out: it names the browser, not a session.
 pub type DeviceCookie<'r> = PrivateCookie<'r, DeviceKind>;
+
+/// The single sign-on in progress in this browser. SameSite=Lax like every cookie of ours: the
+/// provider's redirect back is a top-level GET, which carries it.
+pub type SsoFlowCookie<'r> = PrivateCookie<'r, SsoFlowKind>;
+
+impl SsoFlowCookie<'_> {
+    pub fn set_flow(&self, flow: &Flow) {
+        if let Ok(json) = serde_json::to_string(flow) {
+            let cookie = self.policy.cookie(CookieKind::SsoFlow, json);
+            self.jar.add_private(cookie);
+        }
+    }
+
+    /// The flow this browser started, if its cookie is ours and whole.
+    pub fn flow(&self) -> Option<Flow> {
+        let cookie = self
+            .jar
+            .get_private(self.policy.name(CookieKind::SsoFlow))?;
+        serde_json::from_str(cookie.value()).ok()
+    }
+}
 
 /// Separates the tokens inside the device cookie (not in the base64url alphabet).
 const DEVICE_TOKEN_SEPARATOR: char = '.';

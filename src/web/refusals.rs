@@ -6,7 +6,9 @@ use crate::app::import::ApplyOutcome;
 use crate::app::passkeys::PasskeyChangeRefusal;
 use crate::app::password::PasswordRefusal;
 use crate::app::sign_in::passkey::PasskeyRefusal;
+use crate::app::sign_in::single_sign_on::SsoRefusal;
 use crate::app::step_up::PresenceRefusal;
+use crate::sso::flow::FlowRefusal;
 use crate::users::passkeys::MAX_PASSKEYS_PER_ACCOUNT;
 
 /// A refusal as people read it.
@@ -157,3 +159,42 @@ impl Wording for ApplyOutcome {
         .to_string()
     }
 }
+
+impl Wording for SsoRefusal {
+    fn wording(&self) -> String {
+        match self {
+            SsoRefusal::Flow(FlowRefusal::Unreachable(_)) => SSO_UNREACHABLE.into(),
+            SsoRefusal::Flow(FlowRefusal::EmailNotVerified) => {
+                "Your identity provider did not confirm an e-mail address for you, so the portal \
+                 cannot tell who you are. Ask your IT team to verify your address there."
+                    .into()
+            }
+            SsoRefusal::Flow(FlowRefusal::ProviderSaidNo(_)) => {
+                "The sign-in was cancelled or refused at your identity provider.".into()
+            }
+            SsoRefusal::Flow(_) => {
+                "That single sign-on could not be completed (it expired, was already used, or \
+                 was started in another browser). Please try again."
+                    .into()
+            }
+            SsoRefusal::Unknown => {
+                "Your identity provider signed you in, but this portal has no account or \
+                 employee record with your address. Ask HR to add you."
+                    .into()
+            }
+            SsoRefusal::Disabled => {
+                "This account is disabled. Ask an administrator if you think this is wrong.".into()
+            }
+            SsoRefusal::LeftTheCompany => "Access ended with your last day at the company.".into(),
+            SsoRefusal::OtherIdentity | SsoRefusal::LooksLike => {
+                "This identity at your provider does not belong to the portal account with your \
+                 address. Ask an administrator to check the link."
+                    .into()
+            }
+        }
+    }
+}
+
+/// What the login page says while the identity provider cannot be reached.
+pub const SSO_UNREACHABLE: &str = "Single sign-on is unavailable right now: the company's \
+     identity provider cannot be reached. Administrators can still sign in with their password.";

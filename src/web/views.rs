@@ -77,6 +77,8 @@ pub struct SessionRow {
     pub last_seen: Moment,
     pub expires: Moment,
     pub remembered: bool,
+    /// Started through the company's identity provider.
+    pub single_sign_on: bool,
     pub is_current: bool,
 }
 
@@ -90,6 +92,7 @@ impl SessionRow {
             last_seen: Moment::at(summary.last_seen_at, now),
             expires: Moment::at(summary.expires_at, now),
             remembered: summary.remember != 0,
+            single_sign_on: summary.single_sign_on != 0,
             handle: summary.handle,
             user_id: summary.user_id,
             user_name: summary.user_name,

@@ -12,7 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["cli", "routes"],
     &["web"],
     &["app"],
-    &["auth", "users", "hr", "mail", "audit"],
+    &["auth", "users", "hr", "mail", "audit", "sso"],
     &["db"],
 ];
 

@@ -1,16 +1,17 @@
 //! The sign-in engine every way in shares: counting a guess before it is checked (and refusing
 //! past a limit), checking the current password before a sensitive change, and starting the
 //! session once the last factor is proven. One file per way in uses it: [`password`], [`code`]
-//! (the second step of a two-factor sign-in), [`passkey`].
+//! (the second step of a two-factor sign-in), [`passkey`], [`single_sign_on`].
 
 pub mod code;
 pub mod passkey;
 pub mod password;
+pub mod single_sign_on;
 
 use crate::app::error::{AppError, AppResult};
 use crate::app::App;
 use crate::audit::{self, Event, EventKind, Origin};
-use crate::auth::session::{self, IssuedSession, SessionOrigin};
+use crate::auth::session::{self, IssuedSession, SessionOrigin, SingleSignOnMark};
 use crate::auth::throttle::Attempt;
 use crate::auth::CurrentSession;
 use crate::mail::messages;
@@ -140,6 +141,8 @@ pub(super) struct Completion<'a> {
     /// The known device the browser proved for this account, if any.
     pub device: Option<&'a KnownDevice>,
     pub factors: Factors,
+    /// What the session keeps of the provider's, for a single sign-on.
+    pub single_sign_on: Option<SingleSignOnMark>,
 }
 
 /// What the person proved to sign in.
@@ -152,6 +155,9 @@ pub(super) enum Factors {
     /// A passkey with user verification: two factors in one. `totp_on`: the account also has an
     /// authenticator app (which its password sign-ins need).
     Passkey { totp_on: bool },
+    /// The company's identity provider vouched for the person (its factors are its business).
+    /// `totp_on`: the account also has an authenticator app.
+    SingleSignOn { totp_on: bool },
 }
 
 impl Factors {
@@ -160,7 +166,7 @@ impl Factors {
         match self {
             Factors::Password => false,
             Factors::PasswordAndCode(_) => true,
-            Factors::Passkey { totp_on } => totp_on,
+            Factors::Passkey { totp_on } | Factors::SingleSignOn { totp_on } => totp_on,
         }
     }
 
@@ -170,6 +176,7 @@ impl Factors {
             Factors::Password => None,
             Factors::PasswordAndCode(method) => Some(method),
             Factors::Passkey { .. } => Some("passkey"),
+            Factors::SingleSignOn { .. } => Some("single sign-on"),
         }
     }
 }
@@ -190,6 +197,7 @@ pub(super) async fn start_session(
         ip: origin.ip.clone(),
         user_agent: origin.user_agent.clone(),
         remember: completion.remember,
+        single_sign_on: completion.single_sign_on.clone(),
     };
     let issued = session::create(
         tx,

@@ -244,6 +244,7 @@ async fn check_passkey(
         replacing: attempt.replacing.as_ref().map(|token| *token.expose()),
         device: device.as_ref(),
         factors: Factors::Passkey { totp_on },
+        single_sign_on: None,
     };
     let signed_in = match still_there {
         true => start_session(app, &mut tx, &user, completion, origin, now).await?,

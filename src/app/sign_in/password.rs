@@ -11,7 +11,7 @@ use crate::secret::Secret;
 use crate::users::devices::{DeviceOwner, KnownDevice};
 use crate::users::password::Password;
 use crate::users::two_factor::TwoFactorRow;
-use crate::users::{normalize_email, User};
+use crate::users::{normalize_email, Role, User};
 
 /// Why a sign-in failed — for the audit log only; the person always sees one generic answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,8 @@ pub enum SignIn {
     CodeNeeded(PendingToken),
     /// Unknown account, wrong password or disabled account: one answer for all.
     Refused,
+    /// The password was right, but with `sso_only` only administrators use passwords.
+    UseSingleSignOn,
 }
 
 /// Checks a sign-in and, when it is right, starts the session — or, for an account with
@@ -70,7 +72,7 @@ pub async fn sign_in(app: &App, attempt: SignInAttempt<'_>, origin: &Origin) -> 
     super::counted(app, result, |step| match step {
         SignIn::SignedIn(_) => SignInOutcome::ok,
         SignIn::CodeNeeded(_) => SignInOutcome::second_factor_needed,
-        SignIn::Refused => SignInOutcome::wrong_password,
+        SignIn::Refused | SignIn::UseSingleSignOn => SignInOutcome::wrong_password,
     })
 }
 
@@ -118,6 +120,15 @@ async fn check_password(
         }
         Some(u) => u,
     };
+    // Told only after a right password: an address alone reveals nothing about its account.
+    if app.sso.as_ref().is_some_and(|sso| sso.only()) && user.role != Role::Admin {
+        let event = Event::new(EventKind::LoginFailed, origin)
+            .email(attempt.email)
+            .subject(user.id)
+            .detail("password sign-in refused: single sign-on only");
+        app.record_alone(event).await?;
+        return Ok(SignIn::UseSingleSignOn);
+    }
     // Parameters moved on since this hash was made: upgrade it while we know the password.
     let upgraded_hash = match verification.needs_rehash {
         true => Some(app.passwords.hash(attempt.password.expose()).await?),
@@ -169,6 +180,7 @@ async fn check_password(
         replacing: attempt.replacing.as_ref().map(|token| *token.expose()),
         device: device.as_ref(),
         factors: Factors::Password,
+        single_sign_on: None,
     };
     let Some(signed_in) = start_session(app, &mut tx, &user, completion, origin, now).await? else {
         // Disabled or re-passworded while this sign-in was being checked: it fails.

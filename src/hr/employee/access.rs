@@ -132,6 +132,21 @@ impl Employee {
             .collect()
     }
 
+    /// The record with the work e-mail `email` that has no account yet, with its name (a
+    /// single sign-on may create the account).
+    pub async fn unlinked_by_email(
+        conn: &mut AnyConnection,
+        email: &str,
+    ) -> Result<Option<(EmployeeId, String)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT e.id, e.name FROM employees e WHERE e.email = $1 \
+             AND NOT EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.id)",
+        )
+        .bind(email)
+        .fetch_optional(&mut *conn)
+        .await
+    }
+
     /// Whether the person with the work e-mail `email` has left and their last day is before
     /// `today`: their last day, or `Some(None)` for a leaver whose day is unknown.
     pub async fn gone_before(

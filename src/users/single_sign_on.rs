@@ -1,0 +1,87 @@
+//! An account's link to the identity provider: the provider's subject (`sub`) stored at the
+//! first single sign-on, which every later one must match.
+
+use sqlx::AnyConnection;
+
+use super::User;
+use crate::ids::UserId;
+
+/// How an account stands towards a subject the provider vouched for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectMatch {
+    /// No subject stored yet: this sign-in stores it.
+    Unbound,
+    /// The stored subject is this one.
+    Same,
+    /// Another subject is stored: the address moved at the provider, or someone else has it.
+    Other,
+}
+
+impl User {
+    /// The stored provider subject of an account.
+    pub async fn sso_subject(
+        conn: &mut AnyConnection,
+        id: UserId,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let subject: Option<Option<String>> =
+            sqlx::query_scalar("SELECT sso_subject FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        Ok(subject.flatten())
+    }
+
+    /// How `subject` matches the account's stored one.
+    pub async fn match_sso_subject(
+        conn: &mut AnyConnection,
+        id: UserId,
+        subject: &str,
+    ) -> Result<SubjectMatch, sqlx::Error> {
+        Ok(match Self::sso_subject(conn, id).await?.as_deref() {
+            None => SubjectMatch::Unbound,
+            Some(stored) if stored == subject => SubjectMatch::Same,
+            Some(_) => SubjectMatch::Other,
+        })
+    }
+
+    /// Stores `subject` on an account that has none; `false` when another sign-in stored one
+    /// first, or another account holds this subject (the unique index).
+    pub async fn bind_sso_subject(
+        conn: &mut AnyConnection,
+        id: UserId,
+        subject: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let bound = sqlx::query(
+            "UPDATE users SET sso_subject = $2 WHERE id = $1 AND sso_subject IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM users other WHERE other.sso_subject = $2)",
+        )
+        .bind(id)
+        .bind(subject)
+        .execute(&mut *conn)
+        .await?;
+        Ok(bound.rows_affected() == 1)
+    }
+
+    /// The account that signed in with `subject` before.
+    pub async fn id_by_sso_subject(
+        conn: &mut AnyConnection,
+        subject: &str,
+    ) -> Result<Option<UserId>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM users WHERE sso_subject = $1")
+            .bind(subject)
+            .fetch_optional(&mut *conn)
+            .await
+    }
+
+    /// Forgets the stored subject (`hr-portal user unlink-sso`): the next single sign-on with
+    /// this address binds afresh. `false` when there was none.
+    pub async fn unlink_sso(conn: &mut AnyConnection, id: UserId) -> Result<bool, sqlx::Error> {
+        let cleared = sqlx::query(
+            "UPDATE users SET sso_subject = NULL WHERE id = $1 AND sso_subject IS NOT NULL",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(cleared.rows_affected() == 1)
+    }
+}
