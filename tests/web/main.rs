@@ -60,6 +60,7 @@ mod lookalike_addresses;
 mod mail_support;
 mod observability;
 mod odd_segments;
+mod oidc_provider;
 mod org_chart;
 mod outage;
 mod passkeys;
