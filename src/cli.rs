@@ -14,6 +14,7 @@ use crate::app::accounts::{self, AccountAction, AccountOutcome, CreateAccount, N
 use crate::app::recovery::{
     self, Delivery, Invitation, InvitationForm, IssuedLink, ResetLink, SetPassword, Unlock,
 };
+use crate::app::sign_in::single_sign_on::{self, Unlink};
 use crate::app::{
     demo, housekeeping, lifecycle, sessions, two_factor, AccountRef, Actor, App, HashingCapacity,
 };
@@ -116,6 +117,9 @@ pub enum UserCommand {
     /// Remove an account's second factor (a lost phone) and end all its sessions: the password
     /// alone signs in until a new authenticator is set up.
     ResetTwoFactor { email: String },
+    /// Forget the identity-provider subject stored at the account's first single sign-on (the
+    /// person has a new identity there); the next single sign-on binds afresh.
+    UnlinkSso { email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -356,6 +360,18 @@ async fn run_recovery(app: &App, command: UserCommand) -> anyhow::Result<()> {
                 Unlock::Unlocked(user) => {
                     println!("Unlocked {}: they can sign in again.", user.email);
                 }
+            }
+        }
+        UserCommand::UnlinkSso { email } => {
+            match single_sign_on::unlink(app, &actor, AccountRef::Email(&email)).await? {
+                Unlink::NoSuchUser => return Err(no_account(&email)),
+                Unlink::NotLinked(user) => {
+                    println!("{} has no single sign-on link to remove.", user.email);
+                }
+                Unlink::Unlinked(user) => println!(
+                    "{}: single sign-on link removed; the next single sign-on links afresh.",
+                    user.email
+                ),
             }
         }
         UserCommand::ResetTwoFactor { email } => {

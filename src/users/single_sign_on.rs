@@ -73,6 +73,26 @@ impl User {
             .await
     }
 
+    /// Which of `user_ids` have signed in through single sign-on (a subject is stored), for the
+    /// users list: one query a page.
+    pub async fn sso_linked_among(
+        conn: &mut AnyConnection,
+        user_ids: &[UserId],
+    ) -> Result<Vec<UserId>, sqlx::Error> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id FROM users WHERE sso_subject IS NOT NULL AND id IN ({})",
+            crate::db::numbered_placeholders(1, user_ids.len())
+        );
+        let mut query = sqlx::query_scalar::<_, UserId>(&sql);
+        for id in user_ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(&mut *conn).await
+    }
+
     /// Forgets the stored subject (`hr-portal user unlink-sso`): the next single sign-on with
     /// this address binds afresh. `false` when there was none.
     pub async fn unlink_sso(conn: &mut AnyConnection, id: UserId) -> Result<bool, sqlx::Error> {

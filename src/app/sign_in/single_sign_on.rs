@@ -301,3 +301,40 @@ pub async fn back_channel_logout(
     tx.commit().await?;
     Ok(Ok(ended.len()))
 }
+
+/// How unlinking an account from the provider went.
+#[derive(Debug)]
+pub enum Unlink {
+    NoSuchUser,
+    NotLinked(User),
+    Unlinked(User),
+}
+
+/// Forgets the provider subject stored on an account (the person got a new identity at the
+/// provider): the next single sign-on with the account's address binds afresh. Audited.
+pub async fn unlink(
+    app: &App,
+    actor: &crate::app::Actor,
+    target: crate::app::AccountRef<'_>,
+) -> AppResult<Unlink> {
+    let mut tx = app.db.begin_write().await?;
+    actor.confirm(&mut tx).await?;
+    let Some(user) = target.load(&mut tx).await? else {
+        return Ok(Unlink::NoSuchUser);
+    };
+    if !User::unlink_sso(&mut tx, user.id).await? {
+        return Ok(Unlink::NotLinked(user));
+    }
+    let event = actor.event(EventKind::SsoUnlinked).subject(user.id);
+    audit::record(&mut tx, app.clock.now(), event).await?;
+    tx.commit().await?;
+    Ok(Unlink::Unlinked(user))
+}
+
+/// Which of `users` have signed in through single sign-on, for the users list.
+pub async fn linked_among(
+    app: &App,
+    users: &[crate::ids::UserId],
+) -> AppResult<Vec<crate::ids::UserId>> {
+    Ok(User::sso_linked_among(&mut *app.db.read().await?, users).await?)
+}

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::app::accounts::{self, CreateAccount, NewAccountForm};
 use crate::app::error::AppResult;
 use crate::app::recovery::{self, Delivery, Invitation, InvitationForm};
+use crate::app::sign_in::single_sign_on;
 use crate::app::App;
 use crate::app::{passkeys, two_factor};
 use crate::ids::UserId;
@@ -42,6 +43,8 @@ struct UserRow {
     two_factor: bool,
     /// How many passkeys the account has registered.
     passkeys: i64,
+    /// Has signed in through the company's identity provider.
+    single_sign_on: bool,
     /// Refused sign-in after too many failures, until then.
     locked_until: Option<Moment>,
     created: Moment,
@@ -122,6 +125,7 @@ async fn users_listing(
     let locks = recovery::locked_until(app, &users).await?;
     let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let with_two_factor = two_factor::enabled_among(app, &ids).await?;
+    let with_sso = single_sign_on::linked_among(app, &ids).await?;
     let passkey_counts: std::collections::HashMap<UserId, i64> = passkeys::counts_among(app, &ids)
         .await?
         .into_iter()
@@ -132,7 +136,8 @@ async fn users_listing(
         .zip(locks)
         .map(|(u, locked_until)| UserRow {
             is_self: u.id == admin.id,
-            invited: !u.has_password(),
+            invited: !u.has_password() && !with_sso.contains(&u.id),
+            single_sign_on: with_sso.contains(&u.id),
             id: u.id,
             name: u.name,
             email: u.email.to_string(),
