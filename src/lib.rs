@@ -227,7 +227,14 @@ fn manage_services(rocket: Rocket<Build>, app: App, config: AppConfig) -> Rocket
         secure: config.secure_cookies(),
         remember_max_age: config.remember_absolute_timeout,
     };
-    rocket.manage(app).manage(cookies).manage(config)
+    let policy = web::headers::ContentSecurityPolicy::for_provider(
+        app.sso.as_ref().map(|provider| provider.issuer()),
+    );
+    rocket
+        .manage(app)
+        .manage(cookies)
+        .manage(config)
+        .manage(policy)
 }
 
 fn announce_setup_link(rocket: &Rocket<rocket::Orbit>) {
@@ -336,8 +343,9 @@ fn start_discovery_task(rocket: &Rocket<rocket::Orbit>) {
                         rocket::warn!("single sign-on: {error} (retrying in the background)");
                     }
                     was_reachable = Some(false);
+                    let wait = backoff;
                     backoff = (backoff * 2).min(60);
-                    backoff / 2
+                    wait
                 }
             };
             rocket::tokio::select! {

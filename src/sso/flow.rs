@@ -214,14 +214,17 @@ impl Provider {
             .email()
             .map(|email| email.as_str().to_string())
             .ok_or(FlowRefusal::EmailNotVerified)?;
-        if claims.email_verified() != Some(true) {
+        let raw = id_token.to_string();
+        // Entra ID never sends `email_verified`; it says the same with `xms_edov`.
+        let verified = claims.email_verified() == Some(true)
+            || verified_payload_flag(&raw, "xms_edov") == Some(true);
+        if !verified {
             return Err(FlowRefusal::EmailNotVerified);
         }
         let name = claims
             .name()
             .and_then(|name| name.get(None))
             .map(|name| name.as_str().to_string());
-        let raw = id_token.to_string();
         Ok(Identity {
             subject: claims.subject().as_str().to_string(),
             email,
@@ -234,15 +237,28 @@ impl Provider {
 
 const NO_MATCHING_KEY: &str = "no key of the provider matches the token's key id";
 
-/// A string claim of a token whose signature was verified already (`openidconnect`'s core
-/// claims have no `sid`).
-fn verified_payload_claim(token: &str, name: &str) -> Option<String> {
+/// A claim of a token whose signature was verified already (`openidconnect`'s core claims have
+/// no `sid` and no `xms_edov`).
+fn verified_payload(token: &str, name: &str) -> Option<serde_json::Value> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get(name)?.as_str().map(str::to_string)
+    let mut claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    Some(claims.get_mut(name)?.take())
+}
+
+fn verified_payload_claim(token: &str, name: &str) -> Option<String> {
+    verified_payload(token, name)?.as_str().map(str::to_string)
+}
+
+/// A boolean claim, also as the string "true"/"false" some providers send.
+fn verified_payload_flag(token: &str, name: &str) -> Option<bool> {
+    match verified_payload(token, name)? {
+        serde_json::Value::Bool(flag) => Some(flag),
+        serde_json::Value::String(text) => text.parse().ok(),
+        _ => None,
+    }
 }
 
 fn oauth_error(error: &dyn std::error::Error) -> String {

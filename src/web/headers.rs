@@ -12,6 +12,29 @@ pub struct SecurityHeaders;
 const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
+/// The policy as this deployment needs it: with single sign-on, forms may also lead to the
+/// identity provider (Chromium applies `form-action` to the redirect after a form, so the SSO
+/// button and signing out of an SSO session would otherwise stop at the portal). Managed state.
+#[derive(Debug, Clone)]
+pub struct ContentSecurityPolicy(String);
+
+impl ContentSecurityPolicy {
+    /// The policy, with the issuer's origin among the form targets when there is one.
+    pub fn for_provider(issuer: Option<&str>) -> Self {
+        let origin = issuer
+            .and_then(|issuer| url::Url::parse(issuer).ok())
+            .map(|url| url.origin().ascii_serialization())
+            .filter(|origin| origin != "null");
+        match origin {
+            Some(origin) => ContentSecurityPolicy(CONTENT_SECURITY_POLICY.replace(
+                "form-action 'self'",
+                &format!("form-action 'self' {origin}"),
+            )),
+            None => ContentSecurityPolicy(CONTENT_SECURITY_POLICY.to_string()),
+        }
+    }
+}
+
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
     fn info(&self) -> Info {
@@ -31,10 +54,11 @@ impl Fairing for SecurityHeaders {
             "no-store"
         };
         response.set_header(Header::new("Cache-Control", cache));
-        response.set_header(Header::new(
-            "Content-Security-Policy",
-            CONTENT_SECURITY_POLICY,
-        ));
+        let policy = request
+            .rocket()
+            .state::<ContentSecurityPolicy>()
+            .map_or(CONTENT_SECURITY_POLICY, |policy| policy.0.as_str());
+        response.set_header(Header::new("Content-Security-Policy", policy));
         response.set_header(Header::new("X-Content-Type-Options", "nosniff"));
         // A password link's page must not hand its token to anything it loads or links to.
         let referrer = if request.uri().path().starts_with("/password/reset") {

@@ -116,7 +116,12 @@ pub(crate) async fn serve(app: &TestApp) -> String {
 /// Serves the test app on a real port, opened (and linked, as `public_url`) by `host` — a name
 /// such as `localhost` where passkeys must work (WebAuthn refuses IP addresses).
 pub(crate) async fn serve_as(app: &TestApp, host: &str) -> String {
-    let port = free_port();
+    serve_on(app, host, free_port()).await
+}
+
+/// Serves the test app at http://`host`:`port` (a port chosen before the app, when something
+/// else — an identity provider's client registration — must know the address first).
+pub(crate) async fn serve_on(app: &TestApp, host: &str, port: u16) -> String {
     let public_url = format!("http://{host}:{port}");
     let figment = app
         .figment()

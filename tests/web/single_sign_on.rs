@@ -1,0 +1,415 @@
+//! Single sign-on against a real OpenID Provider (panva's oidc-provider under Node): the whole
+//! flow with PKCE, state and nonce; only people the portal knows get in; the provider's subject
+//! is bound; logout tokens end sessions at the next request on another instance, and bad ones
+//! are 400; RP-initiated logout; the provider down leaves the password sign-in working.
+
+use rocket::http::Status;
+use rocket::local::asynchronous::Client;
+use serde_json::json;
+
+use crate::browser::serve_on;
+use crate::cli::hr_portal;
+use crate::helpers::*;
+use crate::mail_support::free_port;
+use crate::oidc_provider::{Account, ClientConfig, OidcProvider};
+use hr_portal::users::Role;
+
+/// A portal registered with a running provider, served on its public address too (the
+/// provider's back-channel calls need a listening instance; `app.browser` is another one).
+struct Sso {
+    app: TestApp,
+    op: OidcProvider,
+    public_url: String,
+}
+
+const GRACE: &str = "grace@example.com";
+
+async fn portal_with_provider(backend: Backend, extra: &[(&str, &str)]) -> Option<Sso> {
+    let port = free_port();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let accounts = [
+        Account::new("grace-sub", GRACE),
+        Account::new("root-sub", "root@example.com"),
+        Account::new("stranger-sub", "stranger@example.com"),
+        Account::new("dana-sub", "dana@example.com"),
+    ];
+    let op = OidcProvider::start(ClientConfig::for_portal(&public_url), &accounts)?;
+    let mut settings: Vec<(&str, rocket::figment::value::Value)> = vec![
+        ("oidc_issuer", op.issuer.clone().into()),
+        ("oidc_client_id", op.client.client_id.clone().into()),
+        ("oidc_client_secret", op.client.client_secret.clone().into()),
+        ("public_url", public_url.clone().into()),
+    ];
+    for (key, value) in extra {
+        settings.push((key, (*value).into()));
+    }
+    let app = spawn_app_with(backend, &settings).await?;
+    serve_on(&app, "127.0.0.1", port).await;
+    Some(Sso {
+        app,
+        op,
+        public_url,
+    })
+}
+
+async fn user_by_email(app: &TestApp, email: &str) -> Option<hr_portal::users::User> {
+    let mut conn = app.db().read().await.unwrap();
+    hr_portal::users::User::find_by_email(&mut conn, email)
+        .await
+        .unwrap()
+}
+
+impl Sso {
+    /// Grace's employee record (no account yet), added by an administrator.
+    async fn with_graces_record(&self) {
+        let admin = self.app.browser_signed_in_as(&self.root().await).await;
+        let new = "/admin/employees/new";
+        let created = admin.submits(new, new, &GRACE_HOPPER).await;
+        assert_eq!(created.status(), Status::SeeOther);
+    }
+
+    async fn root(&self) -> hr_portal::users::User {
+        match user_by_email(&self.app, "root@example.com").await {
+            Some(user) => user,
+            None => {
+                self.app
+                    .create_user("root@example.com", "Root", Role::Admin)
+                    .await
+            }
+        }
+    }
+
+    /// Presses the SSO button: the provider's authorization URL the portal redirected to.
+    async fn starts_sso(&self, browser: &Client) -> String {
+        let response = browser.get("/login/sso").dispatch().await;
+        assert_eq!(response.status(), Status::SeeOther);
+        location(&response).expect("a redirect").to_string()
+    }
+
+    /// Comes back from the provider: the callback as the portal answers it.
+    async fn returns(&self, browser: &Client, callback: &str) -> (Status, String, Option<String>) {
+        let path = callback
+            .strip_prefix(&self.public_url)
+            .expect("the provider sends the browser back to the portal");
+        assert!(path.starts_with("/login/sso/callback?"), "{path}");
+        let response = browser.get(path.to_string()).dispatch().await;
+        let status = response.status();
+        let to = location(&response).map(str::to_string);
+        (status, body(response).await, to)
+    }
+
+    /// The whole sign-in of `sub` in `browser`: the callback's answer.
+    async fn signs_in(&self, browser: &Client, sub: &str) -> (Status, String, Option<String>) {
+        let authorize = self.starts_sso(browser).await;
+        let callback = self.op.sign_in_at_provider(&authorize, sub);
+        self.returns(browser, &callback).await
+    }
+
+    async fn back_channel(&self, token: &str) -> Status {
+        self.app
+            .browser
+            .posts("/login/sso/backchannel-logout", &[("logout_token", token)])
+            .await
+            .status()
+    }
+}
+
+async fn a_known_employee_signs_in_through_the_provider_and_signing_out_there_ends_the_session(
+    backend: Backend,
+) {
+    let Some(sso) = portal_with_provider(backend, &[]).await else {
+        return;
+    };
+    sso.with_graces_record().await;
+    let login = sso.app.new_browser().await;
+    let (_, page) = login.opens("/login").await;
+    assert!(page.contains("Sign in with single sign-on"), "{page}");
+
+    let laptop = sso.app.new_browser().await;
+    let authorize = sso.starts_sso(&laptop).await;
+    assert!(authorize.starts_with(&sso.op.issuer), "{authorize}");
+    for part in ["code_challenge_method=S256", "code_challenge=", "state=", "nonce="] {
+        assert!(authorize.contains(part), "{part} missing in {authorize}");
+    }
+    let callback = sso.op.sign_in_at_provider(&authorize, "grace-sub");
+    let (status, _, to) = sso.returns(&laptop, &callback).await;
+    assert_eq!(status, Status::SeeOther);
+    assert_eq!(to.as_deref(), Some("/dashboard"));
+    assert!(laptop.is_signed_in().await);
+
+    let grace = user_by_email(&sso.app, GRACE).await.expect("an account made");
+    assert_eq!(grace.role, Role::Employee);
+    assert!(!grace.has_password(), "single sign-on is the way in");
+    sso.app
+        .events_of_kind("sso_account_created")
+        .reaches(1)
+        .await;
+    sso.app
+        .events_of_kind_mentioning("login_succeeded", "single sign-on")
+        .reaches(1)
+        .await;
+    let (_, sessions) = laptop.opens("/account/sessions").await;
+    assert!(sessions.contains("Single sign-on"), "{sessions}");
+
+    // Signing out at the provider: its back-channel call reaches the served instance, and the
+    // very next request on this one is anonymous.
+    sso.op.sign_out_at_provider();
+    assert!(!laptop.is_signed_in().await);
+    assert_eq!(sso.app.sessions_of(&grace).await, 0);
+    sso.app.events_of_kind("sso_logout").reaches(1).await;
+    assert!(
+        sso.op.backchannel_log().iter().any(|call| call["ok"] == true),
+        "{}",
+        sso.op.log()
+    );
+}
+
+async fn unknown_disabled_and_rebound_people_get_no_session(backend: Backend) {
+    let Some(sso) = portal_with_provider(backend, &[]).await else {
+        return;
+    };
+    let stranger = sso.app.new_browser().await;
+    let (status, page, _) = sso.signs_in(&stranger, "stranger-sub").await;
+    assert_eq!(status, Status::Forbidden);
+    assert!(page.contains("no account or employee record"), "{page}");
+    assert!(user_by_email(&sso.app, "stranger@example.com").await.is_none());
+
+    let dana = sso.app.create_dana().await;
+    let (ok, output) = hr_portal(&sso.app, &["user", "disable", dana.email.as_str()], "");
+    assert!(ok, "{output}");
+    let browser = sso.app.new_browser().await;
+    let (status, page, _) = sso.signs_in(&browser, "dana-sub").await;
+    assert_eq!(status, Status::Forbidden);
+    assert!(page.contains("disabled"), "{page}");
+    assert!(!browser.is_signed_in().await);
+    sso.app.events_of_kind("sso_refused").reaches(2).await;
+
+    // Root's first single sign-on binds root-sub; an identity with another subject claiming
+    // the same address later (the address moved at the provider) does not get in.
+    let root = sso.root().await;
+    let first = sso.app.new_browser().await;
+    assert_eq!(sso.signs_in(&first, "root-sub").await.0, Status::SeeOther);
+    let mut op = sso.op;
+    op.set_accounts(&[Account::new("impostor-sub", "root@example.com")]);
+    let second = sso.app.new_browser().await;
+    let authorize = {
+        let response = second.get("/login/sso").dispatch().await;
+        location(&response).unwrap().to_string()
+    };
+    let callback = op.sign_in_at_provider(&authorize, "impostor-sub");
+    let path = callback.strip_prefix(&sso.public_url).unwrap().to_string();
+    let answer = second.get(path).dispatch().await;
+    assert_eq!(answer.status(), Status::Forbidden);
+    assert!(!second.is_signed_in().await);
+    assert_eq!(sso.app.sessions_of(&root).await, 1);
+
+    // The operator unlinks the account: the next single sign-on binds the new subject.
+    let (ok, output) = hr_portal(&sso.app, &["user", "unlink-sso", "root@example.com"], "");
+    assert!(ok && output.contains("link removed"), "{output}");
+    let third = sso.app.new_browser().await;
+    let authorize = {
+        let response = third.get("/login/sso").dispatch().await;
+        location(&response).unwrap().to_string()
+    };
+    let callback = op.sign_in_at_provider(&authorize, "impostor-sub");
+    let path = callback.strip_prefix(&sso.public_url).unwrap().to_string();
+    assert_eq!(third.get(path).dispatch().await.status(), Status::SeeOther);
+}
+
+async fn a_replayed_code_a_wrong_state_and_another_browsers_code_start_no_session(
+    backend: Backend,
+) {
+    let Some(sso) = portal_with_provider(backend, &[]).await else {
+        return;
+    };
+    sso.root().await;
+    let laptop = sso.app.new_browser().await;
+    let authorize = sso.starts_sso(&laptop).await;
+    let callback = sso.op.sign_in_at_provider(&authorize, "root-sub");
+    assert_eq!(sso.returns(&laptop, &callback).await.0, Status::SeeOther);
+
+    // The same callback again (a replayed code): the flow is used up.
+    let replay = sso.app.new_browser().await;
+    assert_eq!(sso.returns(&replay, &callback).await.0, Status::Forbidden);
+    assert!(!replay.is_signed_in().await);
+
+    // A started flow whose callback carries another state.
+    let tablet = sso.app.new_browser().await;
+    let authorize = sso.starts_sso(&tablet).await;
+    let callback = sso.op.sign_in_at_provider(&authorize, "root-sub");
+    let forged = callback.replace("state=", "state=x");
+    assert_eq!(sso.returns(&tablet, &forged).await.0, Status::Forbidden);
+    assert!(!tablet.is_signed_in().await);
+
+    // A code issued for one browser's sign-in (its PKCE challenge and nonce), delivered to
+    // another browser's flow with that browser's state: the verifier and nonce do not match.
+    let victim = sso.app.new_browser().await;
+    let victims_flow = sso.starts_sso(&victim).await;
+    let attacker = sso.app.new_browser().await;
+    let attackers_flow = sso.starts_sso(&attacker).await;
+    let state_of = |url: &str| {
+        url::Url::parse(url)
+            .unwrap()
+            .query_pairs()
+            .find(|(key, _)| key == "state")
+            .map(|(_, value)| value.to_string())
+            .unwrap()
+    };
+    let swapped = attackers_flow.replace(&state_of(&attackers_flow), &state_of(&victims_flow));
+    let callback = sso.op.sign_in_at_provider(&swapped, "root-sub");
+    assert_eq!(sso.returns(&victim, &callback).await.0, Status::Forbidden);
+    assert!(!victim.is_signed_in().await);
+    let refused = sso.app.events_of_kind("sso_refused").await;
+    assert!(refused >= 3, "{refused}");
+}
+
+async fn forged_replayed_and_malformed_logout_tokens_are_refused_and_end_nothing(
+    backend: Backend,
+) {
+    let Some(sso) = portal_with_provider(backend, &[]).await else {
+        return;
+    };
+    let root = sso.root().await;
+    let laptop = sso.app.new_browser().await;
+    assert_eq!(sso.signs_in(&laptop, "root-sub").await.0, Status::SeeOther);
+    let refused = [
+        sso.op
+            .logout_token(json!({"sub": "root-sub", "sign_with": "stranger"})),
+        sso.op
+            .logout_token(json!({"sub": "root-sub", "aud": "another-client"})),
+        sso.op
+            .logout_token(json!({"sub": "root-sub", "iss": "https://elsewhere.example"})),
+        sso.op.logout_token(json!({"sub": "root-sub", "nonce": "n"})),
+        sso.op.logout_token(json!({"sub": "root-sub", "events": {}})),
+        sso.op.logout_token(json!({"sub": null, "sid": null})),
+        sso.op.logout_token(json!({"sub": "root-sub", "jti": null})),
+        "not.a.token".to_string(),
+    ];
+    for token in &refused {
+        assert_eq!(sso.back_channel(token).await, Status::BadRequest, "{token}");
+    }
+    let missing = sso
+        .app
+        .browser
+        .posts("/login/sso/backchannel-logout", &[])
+        .await;
+    assert_eq!(missing.status(), Status::BadRequest);
+    assert!(laptop.is_signed_in().await, "nothing ended");
+    assert_eq!(sso.app.sessions_of(&root).await, 1);
+
+    // A right one ends the session; the same token again is a replay.
+    let token = sso.op.logout_token(json!({"sub": "root-sub", "jti": "once"}));
+    let answer = sso
+        .app
+        .browser
+        .posts("/login/sso/backchannel-logout", &[("logout_token", &token)])
+        .await;
+    assert_eq!(answer.status(), Status::Ok);
+    assert_eq!(answer.headers().get_one("Cache-Control"), Some("no-store"));
+    assert!(!laptop.is_signed_in().await);
+    assert_eq!(sso.back_channel(&token).await, Status::BadRequest);
+}
+
+async fn signing_out_of_a_single_sign_on_session_signs_out_at_the_provider_too(
+    backend: Backend,
+) {
+    let Some(sso) = portal_with_provider(backend, &[]).await else {
+        return;
+    };
+    sso.root().await;
+    let laptop = sso.app.new_browser().await;
+    assert_eq!(sso.signs_in(&laptop, "root-sub").await.0, Status::SeeOther);
+    let (_, dashboard) = laptop.opens("/dashboard").await;
+    let token = csrf_token_for(&dashboard, "/logout");
+    let response = laptop
+        .posts("/logout", &[("csrf_token", token.as_str())])
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let end_session = location(&response).unwrap().to_string();
+    assert!(end_session.starts_with(&sso.op.issuer), "{end_session}");
+    assert!(end_session.contains("id_token_hint="), "{end_session}");
+    let post_logout = format!("{}/login", sso.public_url);
+    let back = sso.op.follow_logout_at_provider(&end_session);
+    assert_eq!(back, post_logout);
+    assert!(!laptop.is_signed_in().await);
+
+    // A password session signs out here only.
+    let admin = sso.app.browser_signed_in_as(&sso.root().await).await;
+    assert_eq!(admin.signs_out().await, Status::SeeOther);
+}
+
+async fn after_the_provider_rotates_its_keys_sign_ins_still_work(backend: Backend) {
+    let Some(sso) = portal_with_provider(backend, &[]).await else {
+        return;
+    };
+    sso.root().await;
+    let first = sso.app.new_browser().await;
+    assert_eq!(sso.signs_in(&first, "root-sub").await.0, Status::SeeOther);
+    sso.op.rotate_keys();
+    let second = sso.app.new_browser().await;
+    assert_eq!(sso.signs_in(&second, "root-sub").await.0, Status::SeeOther);
+    let token = sso.op.logout_token(json!({"sub": "root-sub"}));
+    assert_eq!(sso.back_channel(&token).await, Status::Ok);
+    assert!(!first.is_signed_in().await && !second.is_signed_in().await);
+}
+
+async fn with_sso_only_people_use_the_provider_and_administrators_keep_their_password(
+    backend: Backend,
+) {
+    let Some(mut sso) = portal_with_provider(backend, &[("sso_only", "true")]).await else {
+        return;
+    };
+    let dana = sso.app.create_dana().await;
+    let browser = sso.app.new_browser().await;
+    let (_, page) = browser.opens("/login").await;
+    assert!(
+        page.find("sign-in-with-sso") < page.find("id=\"login-form\""),
+        "the login page leads with single sign-on"
+    );
+    let refused = browser
+        .signs_in_with(&[("email", dana.email.as_str()), ("password", PASSWORD)])
+        .await;
+    assert_eq!(refused.status(), Status::Forbidden);
+    assert!(body(refused).await.contains("single sign-on"));
+    assert!(!browser.is_signed_in().await);
+
+    // The provider goes away: the page says so, and an administrator still gets in.
+    sso.op.stop();
+    let start = sso.app.new_browser().await;
+    let answer = start.get("/login/sso").dispatch().await;
+    assert_eq!(answer.status(), Status::ServiceUnavailable);
+    assert!(body(answer).await.contains("cannot be reached"));
+    let (_, page) = start.opens("/login").await;
+    assert!(page.contains("cannot be reached"), "{page}");
+    let root = sso.root().await;
+    let admin = sso.app.new_browser().await;
+    assert_eq!(
+        admin.signs_in_as(root.email.as_str(), PASSWORD).await,
+        Status::SeeOther
+    );
+    sso.op.start_again();
+}
+
+async fn without_an_issuer_there_is_no_single_sign_on_anywhere(app: TestApp) {
+    for path in ["/login/sso", "/login/sso/callback?state=a&code=b"] {
+        assert_eq!(app.browser.opens(path).await.0, Status::NotFound, "{path}");
+    }
+    let answer = app
+        .browser
+        .posts("/login/sso/backchannel-logout", &[("logout_token", "x")])
+        .await;
+    assert_eq!(answer.status(), Status::NotFound);
+    let (_, page) = app.browser.opens("/login").await;
+    assert!(!page.contains("sign-in-with-sso"));
+}
+
+on_every_backend!(
+    a_known_employee_signs_in_through_the_provider_and_signing_out_there_ends_the_session,
+    unknown_disabled_and_rebound_people_get_no_session,
+    a_replayed_code_a_wrong_state_and_another_browsers_code_start_no_session,
+    forged_replayed_and_malformed_logout_tokens_are_refused_and_end_nothing,
+    signing_out_of_a_single_sign_on_session_signs_out_at_the_provider_too,
+    after_the_provider_rotates_its_keys_sign_ins_still_work,
+    with_sso_only_people_use_the_provider_and_administrators_keep_their_password,
+    without_an_issuer_there_is_no_single_sign_on_anywhere,
+);
