@@ -101,9 +101,10 @@ pub struct OidcProvider {
     pub issuer: String,
     pub port: u16,
     pub client: ClientConfig,
+    pub accounts: Vec<Account>,
     child: Option<Child>,
-    /// The JSON handed to provider.mjs, kept to start it again on the same port.
-    config: String,
+    /// The configuration handed to provider.mjs, kept to start it again on the same port.
+    config: Value,
     /// Holds the signing keys (so a restart keeps them) and the process's output.
     dir: TempDir,
     /// One cookie jar (one "browser" at the provider) per person signed in, the latest last.
@@ -191,17 +192,13 @@ impl OidcProvider {
             "tools_dir": tools_dir(),
             "keys_file": dir.path().join("keys.json"),
             "client": client.to_json(),
-            "accounts": accounts.iter().map(|a| json!({
-                "sub": a.sub,
-                "email": a.email,
-                "email_verified": a.email_verified,
-            })).collect::<Vec<_>>(),
-        })
-        .to_string();
+            "accounts": accounts_json(accounts),
+        });
         let mut provider = OidcProvider {
             issuer,
             port,
             client,
+            accounts: accounts.to_vec(),
             child: None,
             config,
             dir,
@@ -221,7 +218,7 @@ impl OidcProvider {
         let log = File::create(&log_path).expect("the provider's log");
         let child = Command::new("node")
             .arg(script())
-            .arg(&self.config)
+            .arg(self.config.to_string())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("the provider's log"))
             .stderr(log)
@@ -282,6 +279,40 @@ impl OidcProvider {
             .unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {}", response.body))
     }
 
+    /// Replaces the people the provider knows (say, with an e-mail address changed at the
+    /// provider); sessions already open at the provider stay as they are. Kept across
+    /// [`Self::start_again`].
+    pub fn set_accounts(&mut self, accounts: &[Account]) {
+        let list = accounts_json(accounts);
+        let response = exchange(
+            "POST",
+            &self.url("/test/accounts"),
+            &[("Content-Type", "application/json")],
+            list.to_string().as_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("set the provider's accounts: {e}"));
+        assert_eq!(response.status, 200, "set accounts: {}", response.body);
+        self.config["accounts"] = list;
+        self.accounts = accounts.to_vec();
+    }
+
+    /// Registers the client anew (say, once the portal's port is known, when the portal must
+    /// start after the provider to read its discovery document). Kept across
+    /// [`Self::start_again`].
+    pub fn set_client(&mut self, client: ClientConfig) {
+        let registration = client.to_json();
+        let response = exchange(
+            "POST",
+            &self.url("/test/client"),
+            &[("Content-Type", "application/json")],
+            registration.to_string().as_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("register the client at the provider: {e}"));
+        assert_eq!(response.status, 200, "set client: {}", response.body);
+        self.config["client"] = registration;
+        self.client = client;
+    }
+
     /// The discovery document (`/.well-known/openid-configuration`).
     pub fn discovery(&self) -> Value {
         self.get_json("/.well-known/openid-configuration")
@@ -337,6 +368,13 @@ impl OidcProvider {
     /// Each person has their own provider cookies, kept for later sign-ins (then the provider
     /// may skip its login and consent, as a real one does) and for the sign-out helpers.
     pub fn sign_in_at_provider(&self, authorize_url: &str, sub: &str) -> String {
+        // The development login takes any name, and the provider then fails with a bare 500
+        // for a name findAccount does not know: say what is wrong instead.
+        assert!(
+            self.accounts.iter().any(|a| a.sub == sub),
+            "{sub:?} is not among the accounts the provider was started with: {:?}",
+            self.accounts
+        );
         let mut jar = self.take_jar(sub);
         let location = self.browse(&mut jar, "GET", authorize_url, "", Some(sub));
         self.keep_jar(sub, jar);
@@ -481,6 +519,13 @@ impl OidcProvider {
         }
         panic!("the provider's pages went on for 20 steps (last at {url})");
     }
+}
+
+fn accounts_json(accounts: &[Account]) -> Value {
+    accounts
+        .iter()
+        .map(|a| json!({"sub": a.sub, "email": a.email, "email_verified": a.email_verified}))
+        .collect()
 }
 
 /// The claims of a JWT (its payload), unverified: for checking what a token says.
@@ -857,7 +902,7 @@ mod tests {
 
     #[test]
     fn signs_in_with_pkce_and_issues_an_id_token() {
-        let Some(provider) =
+        let Some(mut provider) =
             OidcProvider::start(client(1), &[Account::new("ada-sub", "ada@example.com")])
         else {
             return;
@@ -909,17 +954,28 @@ mod tests {
         let location = provider.sign_in_at_provider(&again.url, "ada-sub");
         assert_eq!(query_param(&location, "state"), Some(again.state));
         assert!(query_param(&location, "code").is_some(), "{location}");
+
+        // An e-mail address changed at the provider shows in the next ID token.
+        provider.set_accounts(&[Account::new("ada-sub", "ada.lovelace@example.com")]);
+        let changed = jwt_claims(&signed_in(&provider, "ada-sub"));
+        assert_eq!(changed["email"], json!("ada.lovelace@example.com"));
+
+        // After a key rotation the provider session goes on, and new ID tokens carry the new kid.
+        let kid = provider.rotate_keys();
+        let rotated = signed_in(&provider, "ada-sub");
+        assert_eq!(jwt_header(&rotated)["kid"], json!(kid));
     }
 
     #[test]
     fn signing_out_at_the_provider_or_through_the_portal_calls_the_back_channel() {
-        let (rp_port, logout_posts) = backchannel_endpoint();
-        let Some(provider) = OidcProvider::start(
-            client(rp_port),
-            &[Account::new("ada-sub", "ada@example.com")],
-        ) else {
+        let Some(mut provider) =
+            OidcProvider::start(client(1), &[Account::new("ada-sub", "ada@example.com")])
+        else {
             return;
         };
+        // The relying party's port known only now, as with a portal started after the provider.
+        let (rp_port, logout_posts) = backchannel_endpoint();
+        provider.set_client(client(rp_port));
         let next_logout_token = || {
             let posted = logout_posts
                 .recv_timeout(Duration::from_secs(10))

@@ -11,6 +11,8 @@
 // Test-only hooks on the same listener (plain HTTP; never in any real deployment):
 //   POST /test/rotate-keys      a new signing key with a new kid becomes the only one
 //   POST /test/logout-token     a signed logout token from a JSON body of claims (see below)
+//   POST /test/accounts         replaces the accounts (JSON array), e.g. a changed e-mail
+//   POST /test/client           replaces the client's registration (JSON object)
 //   GET  /test/backchannel-log  what each back-channel logout call so far answered
 
 import { createServer } from 'node:http';
@@ -43,14 +45,14 @@ const providerMajor = Number(JSON.parse(readFileSync(
 )).version.split('.')[0]);
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-const accounts = new Map((config.accounts ?? []).map((account) => [account.sub, account]));
-const client = {
+let accounts = new Map((config.accounts ?? []).map((account) => [account.sub, account]));
+const clientDefaults = {
   grant_types: ['authorization_code'],
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_basic',
   backchannel_logout_session_required: true,
-  ...config.client,
 };
+let client = { ...clientDefaults, ...config.client };
 
 // ---------------------------------------------------------------------------------------------
 // Signing keys. Kept in keys_file (when given) so that a provider stopped and started again on
@@ -89,9 +91,9 @@ if (config.keys_file && existsSync(config.keys_file)) {
 const cookieKeys = [randomBytes(32).toString('hex')];
 
 // ---------------------------------------------------------------------------------------------
-// The provider. Built again (same configuration, new keys) on rotation: oidc-provider reads
-// its JWKS only at construction, and its memory adapter is module-wide, so sessions, grants
-// and codes carry over to the new instance.
+// The provider. Built again on key rotation and on a new client registration: oidc-provider
+// reads its JWKS and static clients only at construction, and its memory adapter is
+// module-wide, so sessions, grants and codes carry over to the new instance.
 
 function isLoopback(url) {
   const { hostname } = new URL(url);
@@ -260,6 +262,17 @@ async function testHook(req, res) {
     const text = await readBody(req);
     const body = text ? JSON.parse(text) : {};
     return reply(res, 200, 'application/jwt', await logoutToken(body));
+  }
+  if (req.method === 'POST' && path === '/test/accounts') {
+    const list = JSON.parse(await readBody(req));
+    accounts = new Map(list.map((account) => [account.sub, account]));
+    return reply(res, 200, 'text/plain', String(accounts.size));
+  }
+  if (req.method === 'POST' && path === '/test/client') {
+    client = { ...clientDefaults, ...JSON.parse(await readBody(req)) };
+    provider = buildProvider();
+    handle = provider.callback();
+    return reply(res, 200, 'text/plain', client.client_id);
   }
   if (req.method === 'GET' && path === '/test/backchannel-log') {
     return reply(res, 200, 'application/json', JSON.stringify(backchannelLog));
