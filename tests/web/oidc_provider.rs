@@ -923,6 +923,25 @@ mod tests {
         );
 
         let request = authorization(&provider);
+        // Its pages load nothing from off the machine (its built-in ones import a web font),
+        // so a browser test at the provider sends no traffic beyond loopback.
+        let mut jar = CookieJar::default();
+        let redirect = exchange("GET", &request.url, &[], b"").expect("the provider answers");
+        jar.store(&redirect);
+        let login_page = exchange(
+            "GET",
+            &provider.url(redirect.header("location").expect("to the login page")),
+            &[("Cookie", &jar.header())],
+            b"",
+        )
+        .expect("the login page");
+        assert!(
+            login_page.body.contains("name=\"login\""),
+            "{}",
+            login_page.body
+        );
+        assert!(!login_page.body.contains("https://"), "{}", login_page.body);
+
         let location = provider.sign_in_at_provider(&request.url, "ada-sub");
         assert!(location.starts_with(CALLBACK), "{location}");
         assert_eq!(query_param(&location, "state"), Some(request.state.clone()));

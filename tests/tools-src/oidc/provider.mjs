@@ -164,6 +164,15 @@ function buildProvider() {
     },
     ...loopbackAllowed,
   });
+  // Its built-in pages (login, consent, logout, errors) load a web font from the internet with
+  // a CSS @import. The tests' Chromium must not reach out (this machine has no network, and
+  // traffic off loopback is not wanted), so the import is cut from every HTML page it serves.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (typeof ctx.body === 'string' && ctx.response.is('html')) {
+      ctx.body = ctx.body.replace(/@import url\(https?:[^)]*\);?/g, '');
+    }
+  });
   provider.on('backchannel.success', (_ctx, rp, accountId, sid) => {
     backchannelLog.push({ ok: true, client_id: rp.clientId, sub: accountId, sid });
   });
