@@ -3,8 +3,13 @@
 -- provider cannot take over another account. A session started through SSO is marked, keeps the
 -- provider's session id (`sid`, which back-channel logout names) and the ID token (sealed with
 -- the secret key; sent back as `id_token_hint` when the person signs out).
-ALTER TABLE users ADD COLUMN sso_subject TEXT;
-CREATE UNIQUE INDEX users_by_sso_subject ON users (sso_subject) WHERE sso_subject IS NOT NULL;
+-- (A table of its own rather than a column on users: SQLite rebuilds users to change its
+-- role CHECK, see src/db/roles.rs, and a column added here would not survive that.)
+CREATE TABLE sso_identities (
+    user_id   BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    subject   TEXT NOT NULL UNIQUE,
+    linked_at BIGINT NOT NULL
+);
 ALTER TABLE sessions ADD COLUMN single_sign_on BIGINT NOT NULL DEFAULT 0 CHECK (single_sign_on IN (0, 1));
 ALTER TABLE sessions ADD COLUMN sso_sid TEXT;
 ALTER TABLE sessions ADD COLUMN sso_id_token TEXT;

@@ -24,7 +24,7 @@ impl User {
         id: UserId,
     ) -> Result<Option<String>, sqlx::Error> {
         let subject: Option<Option<String>> =
-            sqlx::query_scalar("SELECT sso_subject FROM users WHERE id = $1")
+            sqlx::query_scalar("SELECT subject FROM sso_identities WHERE user_id = $1")
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -44,19 +44,21 @@ impl User {
         })
     }
 
-    /// Stores `subject` on an account that has none; `false` when another sign-in stored one
-    /// first, or another account holds this subject (the unique index).
+    /// Stores `subject` for an account that has none; `false` when another sign-in stored one
+    /// first, or another account holds this subject (the primary key and the unique index).
     pub async fn bind_sso_subject(
         conn: &mut AnyConnection,
         id: UserId,
         subject: &str,
+        now: i64,
     ) -> Result<bool, sqlx::Error> {
         let bound = sqlx::query(
-            "UPDATE users SET sso_subject = $2 WHERE id = $1 AND sso_subject IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM users other WHERE other.sso_subject = $2)",
+            "INSERT INTO sso_identities (user_id, subject, linked_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(id)
         .bind(subject)
+        .bind(now)
         .execute(&mut *conn)
         .await?;
         Ok(bound.rows_affected() == 1)
@@ -67,7 +69,7 @@ impl User {
         conn: &mut AnyConnection,
         subject: &str,
     ) -> Result<Option<UserId>, sqlx::Error> {
-        sqlx::query_scalar("SELECT id FROM users WHERE sso_subject = $1")
+        sqlx::query_scalar("SELECT user_id FROM sso_identities WHERE subject = $1")
             .bind(subject)
             .fetch_optional(&mut *conn)
             .await
@@ -83,7 +85,7 @@ impl User {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT id FROM users WHERE sso_subject IS NOT NULL AND id IN ({})",
+            "SELECT user_id FROM sso_identities WHERE user_id IN ({})",
             crate::db::numbered_placeholders(1, user_ids.len())
         );
         let mut query = sqlx::query_scalar::<_, UserId>(&sql);
@@ -96,12 +98,10 @@ impl User {
     /// Forgets the stored subject (`hr-portal user unlink-sso`): the next single sign-on with
     /// this address binds afresh. `false` when there was none.
     pub async fn unlink_sso(conn: &mut AnyConnection, id: UserId) -> Result<bool, sqlx::Error> {
-        let cleared = sqlx::query(
-            "UPDATE users SET sso_subject = NULL WHERE id = $1 AND sso_subject IS NOT NULL",
-        )
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+        let cleared = sqlx::query("DELETE FROM sso_identities WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
         Ok(cleared.rows_affected() == 1)
     }
 }

@@ -24,7 +24,10 @@ struct Sso {
 
 const GRACE: &str = "grace@example.com";
 
-async fn portal_with_provider(backend: Backend, extra: &[(&str, &str)]) -> Option<Sso> {
+async fn portal_with_provider(
+    backend: Backend,
+    extra: &[(&str, rocket::figment::value::Value)],
+) -> Option<Sso> {
     let port = free_port();
     let public_url = format!("http://127.0.0.1:{port}");
     let accounts = [
@@ -40,9 +43,7 @@ async fn portal_with_provider(backend: Backend, extra: &[(&str, &str)]) -> Optio
         ("oidc_client_secret", op.client.client_secret.clone().into()),
         ("public_url", public_url.clone().into()),
     ];
-    for (key, value) in extra {
-        settings.push((key, (*value).into()));
-    }
+    settings.extend(extra.iter().cloned());
     let app = spawn_app_with(backend, &settings).await?;
     serve_on(&app, "127.0.0.1", port).await;
     Some(Sso {
@@ -95,7 +96,9 @@ impl Sso {
         let response = browser.get(path.to_string()).dispatch().await;
         let status = response.status();
         let to = location(&response).map(str::to_string);
-        (status, body(response).await, to)
+        let page = body(response).await;
+        assert_ne!(status, Status::InternalServerError, "{page}");
+        (status, page, to)
     }
 
     /// The whole sign-in of `sub` in `browser`: the callback's answer.
@@ -128,7 +131,12 @@ async fn a_known_employee_signs_in_through_the_provider_and_signing_out_there_en
     let laptop = sso.app.new_browser().await;
     let authorize = sso.starts_sso(&laptop).await;
     assert!(authorize.starts_with(&sso.op.issuer), "{authorize}");
-    for part in ["code_challenge_method=S256", "code_challenge=", "state=", "nonce="] {
+    for part in [
+        "code_challenge_method=S256",
+        "code_challenge=",
+        "state=",
+        "nonce=",
+    ] {
         assert!(authorize.contains(part), "{part} missing in {authorize}");
     }
     let callback = sso.op.sign_in_at_provider(&authorize, "grace-sub");
@@ -137,7 +145,9 @@ async fn a_known_employee_signs_in_through_the_provider_and_signing_out_there_en
     assert_eq!(to.as_deref(), Some("/dashboard"));
     assert!(laptop.is_signed_in().await);
 
-    let grace = user_by_email(&sso.app, GRACE).await.expect("an account made");
+    let grace = user_by_email(&sso.app, GRACE)
+        .await
+        .expect("an account made");
     assert_eq!(grace.role, Role::Employee);
     assert!(!grace.has_password(), "single sign-on is the way in");
     sso.app
@@ -158,7 +168,10 @@ async fn a_known_employee_signs_in_through_the_provider_and_signing_out_there_en
     assert_eq!(sso.app.sessions_of(&grace).await, 0);
     sso.app.events_of_kind("sso_logout").reaches(1).await;
     assert!(
-        sso.op.backchannel_log().iter().any(|call| call["ok"] == true),
+        sso.op
+            .backchannel_log()
+            .iter()
+            .any(|call| call["ok"] == true),
         "{}",
         sso.op.log()
     );
@@ -172,7 +185,9 @@ async fn unknown_disabled_and_rebound_people_get_no_session(backend: Backend) {
     let (status, page, _) = sso.signs_in(&stranger, "stranger-sub").await;
     assert_eq!(status, Status::Forbidden);
     assert!(page.contains("no account or employee record"), "{page}");
-    assert!(user_by_email(&sso.app, "stranger@example.com").await.is_none());
+    assert!(user_by_email(&sso.app, "stranger@example.com")
+        .await
+        .is_none());
 
     let dana = sso.app.create_dana().await;
     let (ok, output) = hr_portal(&sso.app, &["user", "disable", dana.email.as_str()], "");
@@ -263,9 +278,7 @@ async fn a_replayed_code_a_wrong_state_and_another_browsers_code_start_no_sessio
     assert!(refused >= 3, "{refused}");
 }
 
-async fn forged_replayed_and_malformed_logout_tokens_are_refused_and_end_nothing(
-    backend: Backend,
-) {
+async fn forged_replayed_and_malformed_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
     let Some(sso) = portal_with_provider(backend, &[]).await else {
         return;
     };
@@ -279,8 +292,10 @@ async fn forged_replayed_and_malformed_logout_tokens_are_refused_and_end_nothing
             .logout_token(json!({"sub": "root-sub", "aud": "another-client"})),
         sso.op
             .logout_token(json!({"sub": "root-sub", "iss": "https://elsewhere.example"})),
-        sso.op.logout_token(json!({"sub": "root-sub", "nonce": "n"})),
-        sso.op.logout_token(json!({"sub": "root-sub", "events": {}})),
+        sso.op
+            .logout_token(json!({"sub": "root-sub", "nonce": "n"})),
+        sso.op
+            .logout_token(json!({"sub": "root-sub", "events": {}})),
         sso.op.logout_token(json!({"sub": null, "sid": null})),
         sso.op.logout_token(json!({"sub": "root-sub", "jti": null})),
         "not.a.token".to_string(),
@@ -298,7 +313,9 @@ async fn forged_replayed_and_malformed_logout_tokens_are_refused_and_end_nothing
     assert_eq!(sso.app.sessions_of(&root).await, 1);
 
     // A right one ends the session; the same token again is a replay.
-    let token = sso.op.logout_token(json!({"sub": "root-sub", "jti": "once"}));
+    let token = sso
+        .op
+        .logout_token(json!({"sub": "root-sub", "jti": "once"}));
     let answer = sso
         .app
         .browser
@@ -310,9 +327,7 @@ async fn forged_replayed_and_malformed_logout_tokens_are_refused_and_end_nothing
     assert_eq!(sso.back_channel(&token).await, Status::BadRequest);
 }
 
-async fn signing_out_of_a_single_sign_on_session_signs_out_at_the_provider_too(
-    backend: Backend,
-) {
+async fn signing_out_of_a_single_sign_on_session_signs_out_at_the_provider_too(backend: Backend) {
     let Some(sso) = portal_with_provider(backend, &[]).await else {
         return;
     };
@@ -356,7 +371,7 @@ async fn after_the_provider_rotates_its_keys_sign_ins_still_work(backend: Backen
 async fn with_sso_only_people_use_the_provider_and_administrators_keep_their_password(
     backend: Backend,
 ) {
-    let Some(mut sso) = portal_with_provider(backend, &[("sso_only", "true")]).await else {
+    let Some(mut sso) = portal_with_provider(backend, &[("sso_only", true.into())]).await else {
         return;
     };
     let dana = sso.app.create_dana().await;

@@ -180,7 +180,7 @@ async fn known_person(
         SubjectMatch::Same => {}
         SubjectMatch::Other => return Ok(Err(SsoRefusal::OtherIdentity)),
         SubjectMatch::Unbound => {
-            if !User::bind_sso_subject(tx, user.id, subject).await? {
+            if !User::bind_sso_subject(tx, user.id, subject, now).await? {
                 return Ok(Err(SsoRefusal::OtherIdentity));
             }
         }
