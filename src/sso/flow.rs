@@ -168,10 +168,40 @@ impl Provider {
         let id_token = tokens
             .id_token()
             .ok_or_else(|| FlowRefusal::BadIdToken("none in the token response".into()))?;
-        let nonce = Nonce::new(flow.nonce.clone());
-        match self.identify(&metadata, id_token, &nonce, now) {
+        self.check_id_token(&metadata, id_token, &flow.nonce, now)
+            .await
+    }
+
+    /// Checks an ID token as the callback does (for a token already in hand: the tests hand it
+    /// tokens the provider signed with claims of their choosing).
+    pub async fn verify_id_token(
+        &self,
+        raw: &str,
+        nonce: &str,
+        now: i64,
+    ) -> Result<Identity, FlowRefusal> {
+        let id_token: CoreIdToken = raw
+            .parse()
+            .map_err(|error: serde_json::Error| FlowRefusal::BadIdToken(error.to_string()))?;
+        let metadata = match self.known_metadata() {
+            Some(metadata) => metadata,
+            None => self.fresh_metadata().await?,
+        };
+        self.check_id_token(&metadata, &id_token, nonce, now).await
+    }
+
+    /// [`Self::identify`], once more with freshly fetched keys when the token names a key id the
+    /// known set lacks (the provider rotated its keys since discovery).
+    async fn check_id_token(
+        &self,
+        metadata: &Metadata,
+        id_token: &CoreIdToken,
+        nonce: &str,
+        now: i64,
+    ) -> Result<Identity, FlowRefusal> {
+        let nonce = Nonce::new(nonce.to_string());
+        match self.identify(metadata, id_token, &nonce, now) {
             Err(FlowRefusal::BadIdToken(why)) if why == NO_MATCHING_KEY => {
-                // The provider may have rotated its keys since discovery.
                 let renewed = self
                     .refetch_keys()
                     .await

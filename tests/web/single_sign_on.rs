@@ -428,3 +428,59 @@ on_every_backend!(
     with_sso_only_people_use_the_provider_and_administrators_keep_their_password,
     without_an_issuer_there_is_no_single_sign_on_anywhere,
 );
+
+/// The ID-token checks one by one, on tokens the real provider signed with the claims each case
+/// needs (a token endpoint would never hand these out; the checks are what stands between a
+/// compromised or confused one and a session).
+#[rocket::async_test]
+async fn id_tokens_for_another_audience_nonce_issuer_or_time_are_refused() {
+    let Some(op) = OidcProvider::start(ClientConfig::for_portal("http://127.0.0.1:9"), &[]) else {
+        return;
+    };
+    let settings = hr_portal::config::SingleSignOn {
+        issuer: op.issuer.clone(),
+        client_id: op.client.client_id.clone(),
+        client_secret: Some(op.client.client_secret.clone().into()),
+        button: String::new(),
+        scopes: vec!["email".into()],
+        only: false,
+    };
+    let provider = hr_portal::sso::Provider::new(settings, "http://127.0.0.1:9").unwrap();
+    provider.discover().await.expect("the provider is discovered");
+    let now = chrono::Utc::now().timestamp();
+    let mint = |changes: serde_json::Value| {
+        let mut claims = json!({
+            "typ": "JWT", "events": null, "jti": null, "sub": "grace-sub", "nonce": "n1",
+            "email": GRACE, "email_verified": true, "iat": now, "exp": now + 300,
+        });
+        for (key, value) in changes.as_object().unwrap() {
+            claims[key] = value.clone();
+        }
+        op.logout_token(claims)
+    };
+    let accepted = provider.verify_id_token(&mint(json!({})), "n1", now).await;
+    assert_eq!(accepted.expect("a right token").email, GRACE);
+    let entra = mint(json!({"email_verified": null, "xms_edov": true}));
+    assert!(provider.verify_id_token(&entra, "n1", now).await.is_ok());
+
+    let refused = [
+        ("a foreign nonce", mint(json!({"nonce": "someone else's"}))),
+        ("no nonce", mint(json!({"nonce": null}))),
+        ("another audience", mint(json!({"aud": "another-client"}))),
+        (
+            "a second audience",
+            mint(json!({"aud": [op.client.client_id.clone(), "another-client"]})),
+        ),
+        ("another issuer", mint(json!({"iss": "https://elsewhere.example"}))),
+        ("expired", mint(json!({"iat": now - 600, "exp": now - 300}))),
+        ("issued an hour ago", mint(json!({"iat": now - 3600}))),
+        ("issued in the future", mint(json!({"iat": now + 600}))),
+        ("an unverified address", mint(json!({"email_verified": false}))),
+        ("no address", mint(json!({"email": null}))),
+        ("a stranger's signature", mint(json!({"sign_with": "stranger"}))),
+    ];
+    for (case, token) in refused {
+        let checked = provider.verify_id_token(&token, "n1", now).await;
+        assert!(checked.is_err(), "{case}: {checked:?}");
+    }
+}
