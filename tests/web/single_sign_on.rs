@@ -7,7 +7,7 @@ use rocket::http::Status;
 use rocket::local::asynchronous::Client;
 use serde_json::json;
 
-use crate::browser::serve_on;
+use crate::browser::{click, path_of, serve_on, wait_until};
 use crate::cli::hr_portal;
 use crate::helpers::*;
 use crate::mail_support::free_port;
@@ -483,4 +483,66 @@ async fn id_tokens_for_another_audience_nonce_issuer_or_time_are_refused() {
         let checked = provider.verify_id_token(&token, "n1", now).await;
         assert!(checked.is_err(), "{case}: {checked:?}");
     }
+}
+
+/// The whole round in Chromium: the SSO button, the provider's login and consent pages, the
+/// dashboard, then "Sign out", which signs out at the provider too and lands on the login page.
+#[rocket::async_test]
+async fn a_person_signs_in_through_the_provider_and_out_again_in_chromium() {
+    let Some(driver) = crate::browser::start_driver() else {
+        return;
+    };
+    let Some(sso) = portal_with_provider(Backend::Sqlite, &[]).await else {
+        return;
+    };
+    sso.with_graces_record().await;
+    let chromium = crate::browser::open_browser(&driver).await;
+    chromium
+        .goto(&format!("{}/login", sso.public_url))
+        .await
+        .unwrap();
+    click(&chromium, "#sign-in-with-sso").await;
+    wait_until(&chromium, "the provider's login page", |url, _| {
+        url.as_str().starts_with(&sso.op.issuer)
+    })
+    .await;
+    fill_named(&chromium, "login", "grace-sub").await;
+    fill_named(&chromium, "password", "any password").await;
+    click(&chromium, "button[type=submit]").await;
+    wait_until(&chromium, "the consent page", |_, page| {
+        page.contains("Continue") || page.contains("Authorize")
+    })
+    .await;
+    click(&chromium, "button[type=submit]").await;
+    wait_until(&chromium, "the dashboard", |url, _| {
+        url.path() == "/dashboard"
+    })
+    .await;
+    let page = chromium.source().await.unwrap();
+    assert!(page.contains("Grace Hopper"), "{page}");
+
+    click(&chromium, "form[action='/logout'] button").await;
+    wait_until(&chromium, "the provider's sign-out page", |url, _| {
+        url.as_str().starts_with(&sso.op.issuer)
+    })
+    .await;
+    click(&chromium, "button[name=logout], button[value=yes]").await;
+    wait_until(&chromium, "the portal's login page", |url, _| {
+        url.as_str().starts_with(&sso.public_url) && url.path() == "/login"
+    })
+    .await;
+    chromium
+        .goto(&format!("{}/dashboard", sso.public_url))
+        .await
+        .unwrap();
+    assert_eq!(path_of(&chromium).await, "/login");
+    chromium.close().await.unwrap();
+}
+
+async fn fill_named(browser: &fantoccini::Client, name: &str, text: &str) {
+    let field = browser
+        .find(fantoccini::Locator::Css(&format!("input[name={name}]")))
+        .await
+        .unwrap();
+    field.send_keys(text).await.unwrap();
 }
