@@ -160,6 +160,16 @@ async fn a_known_employee_signs_in_through_the_provider_and_signing_out_there_en
         .await;
     let (_, sessions) = laptop.opens("/account/sessions").await;
     assert!(sessions.contains("Single sign-on"), "{sessions}");
+    let metrics = laptop
+        .rocket()
+        .state::<hr_portal::app::App>()
+        .unwrap()
+        .metrics
+        .encode();
+    assert!(
+        metrics.contains("hr_portal_sign_ins_total{outcome=\"sso\"} 1"),
+        "{metrics}"
+    );
 
     // Signing out at the provider: its back-channel call reaches the served instance, and the
     // very next request on this one is anonymous.
@@ -199,11 +209,28 @@ async fn unknown_disabled_and_rebound_people_get_no_session(backend: Backend) {
     assert!(!browser.is_signed_in().await);
     sso.app.events_of_kind("sso_refused").reaches(2).await;
 
+    // Someone who has left: their record is known, their access is not.
+    let admin = sso.app.browser_signed_in_as(&sso.root().await).await;
+    let mut leaver: Vec<(&str, &str)> = GRACE_HOPPER.to_vec();
+    leaver.retain(|(field, _)| *field != "status");
+    leaver.extend([("status", "terminated"), ("left_on", "2020-01-31")]);
+    let new = "/admin/employees/new";
+    assert_eq!(
+        admin.submits(new, new, &leaver).await.status(),
+        Status::SeeOther
+    );
+    let graces = sso.app.new_browser().await;
+    let (status, page, _) = sso.signs_in(&graces, "grace-sub").await;
+    assert_eq!(status, Status::Forbidden);
+    assert!(page.contains("Access ended"), "{page}");
+    assert!(user_by_email(&sso.app, GRACE).await.is_none());
+
     // Root's first single sign-on binds root-sub; an identity with another subject claiming
     // the same address later (the address moved at the provider) does not get in.
     let root = sso.root().await;
     let first = sso.app.new_browser().await;
     assert_eq!(sso.signs_in(&first, "root-sub").await.0, Status::SeeOther);
+    let roots_sessions = sso.app.sessions_of(&root).await;
     let mut op = sso.op;
     op.set_accounts(&[Account::new("impostor-sub", "root@example.com")]);
     let second = sso.app.new_browser().await;
@@ -216,7 +243,7 @@ async fn unknown_disabled_and_rebound_people_get_no_session(backend: Backend) {
     let answer = second.get(path).dispatch().await;
     assert_eq!(answer.status(), Status::Forbidden);
     assert!(!second.is_signed_in().await);
-    assert_eq!(sso.app.sessions_of(&root).await, 1);
+    assert_eq!(sso.app.sessions_of(&root).await, roots_sessions);
 
     // The operator unlinks the account: the next single sign-on binds the new subject.
     let (ok, output) = hr_portal(&sso.app, &["user", "unlink-sso", "root@example.com"], "");
@@ -242,6 +269,20 @@ async fn a_replayed_code_a_wrong_state_and_another_browsers_code_start_no_sessio
     let authorize = sso.starts_sso(&laptop).await;
     let callback = sso.op.sign_in_at_provider(&authorize, "root-sub");
     assert_eq!(sso.returns(&laptop, &callback).await.0, Status::SeeOther);
+
+    // Where the person was going survives the trip, under the open-redirect rules.
+    for (next, lands) in [
+        ("/employees", "/employees"),
+        ("https://evil.example/", "/dashboard"),
+    ] {
+        let browser = sso.app.new_browser().await;
+        let start = format!("/login/sso?next={}", urlencode(next));
+        let response = browser.get(start).dispatch().await;
+        let authorize = location(&response).unwrap().to_string();
+        let callback = sso.op.sign_in_at_provider(&authorize, "root-sub");
+        let (_, _, to) = sso.returns(&browser, &callback).await;
+        assert_eq!(to.as_deref(), Some(lands), "next={next}");
+    }
 
     // The same callback again (a replayed code): the flow is used up.
     let replay = sso.app.new_browser().await;
@@ -446,7 +487,10 @@ async fn id_tokens_for_another_audience_nonce_issuer_or_time_are_refused() {
         only: false,
     };
     let provider = hr_portal::sso::Provider::new(settings, "http://127.0.0.1:9").unwrap();
-    provider.discover().await.expect("the provider is discovered");
+    provider
+        .discover()
+        .await
+        .expect("the provider is discovered");
     let now = chrono::Utc::now().timestamp();
     let mint = |changes: serde_json::Value| {
         let mut claims = json!({
@@ -471,13 +515,22 @@ async fn id_tokens_for_another_audience_nonce_issuer_or_time_are_refused() {
             "a second audience",
             mint(json!({"aud": [op.client.client_id.clone(), "another-client"]})),
         ),
-        ("another issuer", mint(json!({"iss": "https://elsewhere.example"}))),
+        (
+            "another issuer",
+            mint(json!({"iss": "https://elsewhere.example"})),
+        ),
         ("expired", mint(json!({"iat": now - 600, "exp": now - 300}))),
         ("issued an hour ago", mint(json!({"iat": now - 3600}))),
         ("issued in the future", mint(json!({"iat": now + 600}))),
-        ("an unverified address", mint(json!({"email_verified": false}))),
+        (
+            "an unverified address",
+            mint(json!({"email_verified": false})),
+        ),
         ("no address", mint(json!({"email": null}))),
-        ("a stranger's signature", mint(json!({"sign_with": "stranger"}))),
+        (
+            "a stranger's signature",
+            mint(json!({"sign_with": "stranger"})),
+        ),
     ];
     for (case, token) in refused {
         let checked = provider.verify_id_token(&token, "n1", now).await;
@@ -545,4 +598,8 @@ async fn fill_named(browser: &fantoccini::Client, name: &str, text: &str) {
         .await
         .unwrap();
     field.send_keys(text).await.unwrap();
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
