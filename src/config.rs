@@ -102,6 +102,9 @@ pub struct AppConfig {
     pub oidc_scopes: String,
     /// People without the admin role cannot use passwords; the login page leads with SSO.
     pub sso_only: bool,
+    /// After a single sign-on, people with an authenticator app also give its code (off: the
+    /// provider's sign-in is the whole sign-in).
+    pub sso_second_factor: bool,
 }
 
 /// Single sign-on as configured (see [`AppConfig::single_sign_on`]).
@@ -114,6 +117,8 @@ pub struct SingleSignOn {
     /// The scopes besides `openid`.
     pub scopes: Vec<String>,
     pub only: bool,
+    /// Ask the portal's own second factor after a single sign-on too.
+    pub second_factor: bool,
 }
 
 /// Which mail transport delivers the outbox.
@@ -167,6 +172,7 @@ impl Default for AppConfig {
             oidc_button: "Sign in with single sign-on".to_string(),
             oidc_scopes: "openid email profile".to_string(),
             sso_only: false,
+            sso_second_factor: false,
         }
     }
 }
@@ -349,6 +355,7 @@ impl AppConfig {
             button: button.to_string(),
             scopes,
             only: self.sso_only,
+            second_factor: self.sso_second_factor,
         }))
     }
 

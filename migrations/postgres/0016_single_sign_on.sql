@@ -13,6 +13,10 @@ CREATE TABLE sso_identities (
 ALTER TABLE sessions ADD COLUMN single_sign_on BIGINT NOT NULL DEFAULT 0 CHECK (single_sign_on IN (0, 1));
 ALTER TABLE sessions ADD COLUMN sso_sid TEXT;
 ALTER TABLE sessions ADD COLUMN sso_id_token TEXT;
+-- A single sign-on waiting for the portal's own code (`sso_second_factor`) carries the same.
+ALTER TABLE pending_logins ADD COLUMN single_sign_on BIGINT NOT NULL DEFAULT 0 CHECK (single_sign_on IN (0, 1));
+ALTER TABLE pending_logins ADD COLUMN sso_sid TEXT;
+ALTER TABLE pending_logins ADD COLUMN sso_id_token TEXT;
 CREATE INDEX sessions_by_sso_sid ON sessions (sso_sid) WHERE sso_sid IS NOT NULL;
 
 -- Logout tokens already used (their `jti`), kept until they could no longer be accepted anyway.

@@ -8,24 +8,38 @@
 
 use sqlx::{AnyConnection, FromRow};
 
+use super::session::SingleSignOnMark;
 use crate::ids::UserId;
+use crate::secret::Secret;
 use crate::token::{hash_token, random_token};
 
 /// How long the code step waits after the password step.
 pub const PENDING_LOGIN_SECONDS: i64 = 5 * 60;
 
 /// A pending sign-in as loaded at the second step.
-#[derive(Debug, Clone, Copy, FromRow)]
+#[derive(Debug, Clone, FromRow)]
 pub struct PendingLogin {
     pub id: i64,
     pub user_id: UserId,
     remember: i64,
     pub expires_at: i64,
+    single_sign_on: i64,
+    sso_sid: Option<String>,
+    /// Sealed (see `app.sso_sealer`): never the ID token itself.
+    sso_id_token: Option<String>,
 }
 
 impl PendingLogin {
     pub fn remember(&self) -> bool {
         self.remember != 0
+    }
+
+    /// What the session keeps of the provider's, when the first step was a single sign-on.
+    pub fn single_sign_on(&self) -> Option<SingleSignOnMark> {
+        (self.single_sign_on != 0).then(|| SingleSignOnMark {
+            sid: self.sso_sid.clone(),
+            sealed_id_token: Secret::new(self.sso_id_token.clone().unwrap_or_default()),
+        })
     }
 }
 
@@ -36,12 +50,14 @@ pub async fn create(
     user_id: UserId,
     verified_hash: &str,
     remember: bool,
+    single_sign_on: Option<&SingleSignOnMark>,
     now: i64,
 ) -> Result<Option<String>, sqlx::Error> {
     let token = random_token();
     let stored: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO pending_logins (token_hash, user_id, remember, created_at, expires_at) \
-         SELECT $1, id, $2, $3, $4 FROM users \
+        "INSERT INTO pending_logins (token_hash, user_id, remember, created_at, expires_at, \
+         single_sign_on, sso_sid, sso_id_token) \
+         SELECT $1, id, $2, $3, $4, $7, $8, $9 FROM users \
          WHERE id = $5 AND disabled = 0 AND password_hash = $6 RETURNING id",
     )
     .bind(hash_token(&token))
@@ -50,6 +66,9 @@ pub async fn create(
     .bind(now + PENDING_LOGIN_SECONDS)
     .bind(user_id)
     .bind(verified_hash)
+    .bind(i64::from(single_sign_on.is_some()))
+    .bind(single_sign_on.and_then(|sso| sso.sid.as_deref()))
+    .bind(single_sign_on.map(|sso| sso.sealed_id_token.expose().as_str()))
     .fetch_optional(&mut *conn)
     .await?;
     Ok(stored.map(|_| token))
@@ -62,8 +81,8 @@ pub async fn find(
     now: i64,
 ) -> Result<Option<PendingLogin>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, user_id, remember, expires_at FROM pending_logins \
-         WHERE token_hash = $1 AND expires_at > $2",
+        "SELECT id, user_id, remember, expires_at, single_sign_on, sso_sid, sso_id_token \
+         FROM pending_logins WHERE token_hash = $1 AND expires_at > $2",
     )
     .bind(hash_token(token))
     .bind(now)

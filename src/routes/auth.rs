@@ -13,7 +13,7 @@ use crate::app::sessions;
 use crate::app::sign_in::code::{self, CodeAttempt, CodeStep};
 use crate::app::sign_in::password::{self, SignIn, SignInAttempt};
 use crate::app::sign_in::single_sign_on;
-use crate::app::sign_in::SignedIn;
+use crate::app::sign_in::{PendingToken, SignedIn};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::CurrentSession;
@@ -172,14 +172,7 @@ async fn login(
     };
     match password::sign_in(app, attempt, &origin).await? {
         SignIn::SignedIn(signed_in) => Ok(Either::Left(enter(*signed_in, &cookies, &fields.next))),
-        SignIn::CodeNeeded(token) => {
-            pending.set(token.0.into_exposed());
-            let code_step = match safe_next(&fields.next) {
-                Some(next) => uri!(code_page(next = Some(next))).to_string(),
-                None => uri!(code_page(next = None::<&str>)).to_string(),
-            };
-            Ok(Either::Left(Redirect::to(code_step)))
-        }
+        SignIn::CodeNeeded(token) => Ok(Either::Left(to_code_step(&pending, token, &fields.next))),
         SignIn::Refused => again(Status::Unauthorized, GENERIC_FAILURE),
         SignIn::UseSingleSignOn => again(
             Status::Forbidden,
@@ -187,6 +180,20 @@ async fn login(
              sign-on button.",
         ),
     }
+}
+
+/// On to the code step, the pending sign-in's token in its cookie and `next` kept.
+pub(super) fn to_code_step(
+    pending: &PendingLoginCookie<'_>,
+    token: PendingToken,
+    next: &str,
+) -> Redirect {
+    pending.set(token.0.into_exposed());
+    let code_step = match safe_next(next) {
+        Some(next) => uri!(code_page(next = Some(next))).to_string(),
+        None => uri!(code_page(next = None::<&str>)).to_string(),
+    };
+    Redirect::to(code_step)
 }
 
 /// After the last factor: the session cookie (kept across browser restarts for "keep me signed

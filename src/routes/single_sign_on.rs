@@ -9,13 +9,13 @@ use rocket::response::Redirect;
 use rocket::{get, post, routes, Either, Route, State};
 use rocket_dyn_templates::Template;
 
-use super::auth::{enter, login_refused};
+use super::auth::{enter, login_refused, to_code_step};
 use crate::app::error::AppResult;
 use crate::app::sign_in::single_sign_on::{self, SsoCallback, SsoStep};
 use crate::app::App;
 use crate::audit::Origin;
 use crate::sso::flow::Returned;
-use crate::web::cookies::{SignInCookies, SsoFlowCookie};
+use crate::web::cookies::{PendingLoginCookie, SignInCookies, SsoFlowCookie};
 use crate::web::guards::FormSecret;
 use crate::web::next::safe_next;
 use crate::web::refusals::{Wording, SSO_UNREACHABLE};
@@ -54,6 +54,7 @@ async fn callback(
     iss: Option<&str>,
     flow: SsoFlowCookie<'_>,
     cookies: SignInCookies<'_>,
+    pending: PendingLoginCookie<'_>,
     secret: FormSecret,
     origin: Origin,
     app: &State<App>,
@@ -77,6 +78,7 @@ async fn callback(
     };
     match single_sign_on::complete(app, callback, &origin).await? {
         SsoStep::SignedIn(signed_in) => Ok(Either::Left(enter(*signed_in, &cookies, &next))),
+        SsoStep::CodeNeeded(token) => Ok(Either::Left(to_code_step(&pending, token, &next))),
         SsoStep::Refused(refusal) => {
             let page = login_refused(app, &secret, &next, &refusal.wording());
             Ok(Either::Right((Status::Forbidden, page.1)))

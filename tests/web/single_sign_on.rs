@@ -12,6 +12,7 @@ use crate::cli::hr_portal;
 use crate::helpers::*;
 use crate::mail_support::free_port;
 use crate::oidc_provider::{Account, ClientConfig, OidcProvider};
+use crate::two_factor::{code_for, UsesTwoFactor};
 use hr_portal::users::Role;
 
 /// A portal registered with a running provider, served on its public address too (the
@@ -446,6 +447,40 @@ async fn with_sso_only_people_use_the_provider_and_administrators_keep_their_pas
     sso.op.start_again();
 }
 
+async fn with_sso_second_factor_an_authenticator_code_follows_the_provider(backend: Backend) {
+    let Some(sso) = portal_with_provider(backend, &[("sso_second_factor", true.into())]).await
+    else {
+        return;
+    };
+    let root = sso.root().await;
+    let admin = sso.app.browser_signed_in_as(&root).await;
+    let (secret, _) = admin.enrols(&sso.app).await;
+    // The next time step: the code used to switch it on cannot be used again.
+    sso.app.clock.advance(30);
+
+    let laptop = sso.app.new_browser().await;
+    let (status, _, to) = sso.signs_in(&laptop, "root-sub").await;
+    assert_eq!(status, Status::SeeOther);
+    assert!(
+        to.as_deref()
+            .is_some_and(|to| to.starts_with("/login/two-factor")),
+        "{to:?}"
+    );
+    assert!(!laptop.is_signed_in().await, "no session before the code");
+    let code = code_for(&secret, sso.app.clock.now());
+    let answer = laptop.enters_code(&code).await;
+    assert_eq!(answer.status(), Status::SeeOther);
+    assert!(laptop.is_signed_in().await);
+    sso.app
+        .events_of_kind_mentioning("login_succeeded", "single sign-on, authenticator code")
+        .reaches(1)
+        .await;
+    // The session is a single sign-on one: the provider's logout ends it.
+    let token = sso.op.logout_token(json!({"sub": "root-sub"}));
+    assert_eq!(sso.back_channel(&token).await, Status::Ok);
+    assert!(!laptop.is_signed_in().await);
+}
+
 async fn without_an_issuer_there_is_no_single_sign_on_anywhere(app: TestApp) {
     for path in ["/login/sso", "/login/sso/callback?state=a&code=b"] {
         assert_eq!(app.browser.opens(path).await.0, Status::NotFound, "{path}");
@@ -467,6 +502,7 @@ on_every_backend!(
     signing_out_of_a_single_sign_on_session_signs_out_at_the_provider_too,
     after_the_provider_rotates_its_keys_sign_ins_still_work,
     with_sso_only_people_use_the_provider_and_administrators_keep_their_password,
+    with_sso_second_factor_an_authenticator_code_follows_the_provider,
     without_an_issuer_there_is_no_single_sign_on_anywhere,
 );
 
@@ -485,6 +521,7 @@ async fn id_tokens_for_another_audience_nonce_issuer_or_time_are_refused() {
         button: String::new(),
         scopes: vec!["email".into()],
         only: false,
+        second_factor: false,
     };
     let provider = hr_portal::sso::Provider::new(settings, "http://127.0.0.1:9").unwrap();
     provider

@@ -220,7 +220,7 @@ async fn code_step(app: &App, attempt: CodeAttempt<'_>, origin: &Origin) -> AppR
         replacing: attempt.replacing.as_ref().map(|token| *token.expose()),
         device: device.as_ref(),
         factors: Factors::PasswordAndCode(accepted.method()),
-        single_sign_on: None,
+        single_sign_on: pending.single_sign_on(),
     };
     let Some(signed_in) = start_session(app, &mut tx, &user, completion, origin, now).await? else {
         tx.rollback().await?;

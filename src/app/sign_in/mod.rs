@@ -150,7 +150,8 @@ pub(super) struct Completion<'a> {
 pub(super) enum Factors {
     /// The password of an account without two-factor (checked in the same transaction).
     Password,
-    /// The password and a second factor: "authenticator code" or "recovery code".
+    /// The password (or a single sign-on, when the completion carries its mark) and a second
+    /// factor: "authenticator code" or "recovery code".
     PasswordAndCode(&'static str),
     /// A passkey with user verification: two factors in one. `totp_on`: the account also has an
     /// authenticator app (which its password sign-ins need).
@@ -232,6 +233,12 @@ pub(super) async fn start_session(
         }
     };
     let mut details = Vec::new();
+    let sso_then_code = completion.single_sign_on.is_some()
+        && !matches!(completion.factors, Factors::SingleSignOn { .. });
+    if sso_then_code {
+        // The first step was the provider's, not a password (`sso_second_factor`).
+        details.push("single sign-on");
+    }
     if let Some(method) = completion.factors.method() {
         details.push(method);
     }

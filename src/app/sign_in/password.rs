@@ -152,6 +152,7 @@ async fn check_password(
             user.id,
             user.password_hash.expose(),
             attempt.remember,
+            None,
             now,
         )
         .await?;

@@ -4,10 +4,11 @@
 //! linked); an account remembers the provider's subject from its first single sign-on, and every
 //! later one must carry the same.
 
-use super::{start_session, Completion, Factors, SignedIn};
+use super::{start_session, Completion, Factors, PendingToken, SignedIn};
 use crate::app::error::{AppError, AppResult};
 use crate::app::App;
 use crate::audit::{self, Event, EventKind, Origin};
+use crate::auth::pending_login;
 use crate::auth::session::SingleSignOnMark;
 use crate::auth::sso_sessions;
 use crate::hr::Employee;
@@ -61,6 +62,9 @@ impl SsoRefusal {
 #[derive(Debug)]
 pub enum SsoStep {
     SignedIn(Box<SignedIn>),
+    /// `sso_second_factor` and an authenticator app: the code step is next (its token goes into
+    /// the pending-login cookie, as after a right password).
+    CodeNeeded(PendingToken),
     Refused(SsoRefusal),
 }
 
@@ -126,15 +130,32 @@ pub async fn complete(app: &App, callback: SsoCallback<'_>, origin: &Origin) -> 
     let sealed = app
         .sso_sealer
         .seal(identity.id_token.expose(), ID_TOKEN_CONTEXT);
+    let mark = SingleSignOnMark {
+        sid: identity.sid.clone(),
+        sealed_id_token: Secret::new(sealed),
+    };
+    if totp_on && provider.settings.second_factor {
+        let hash = user.password_hash.expose();
+        let pending = pending_login::create(&mut tx, user.id, hash, remember, Some(&mark), now);
+        let Some(token) = pending.await? else {
+            tx.rollback().await?;
+            return refuse(app, Some(email.as_str()), SsoRefusal::Disabled, origin).await;
+        };
+        let event = Event::new(EventKind::TwoFactorChallenged, origin)
+            .actor(user.id)
+            .subject(user.id)
+            .detail("after single sign-on");
+        audit::record(&mut tx, now, event).await?;
+        tx.commit().await?;
+        app.metrics.sign_in(SignInOutcome::second_factor_needed);
+        return Ok(SsoStep::CodeNeeded(PendingToken(token.into())));
+    }
     let completion = Completion {
         remember,
         replacing: callback.replacing.as_ref().map(|token| *token.expose()),
         device: device.as_ref(),
         factors: Factors::SingleSignOn { totp_on },
-        single_sign_on: Some(SingleSignOnMark {
-            sid: identity.sid.clone(),
-            sealed_id_token: Secret::new(sealed),
-        }),
+        single_sign_on: Some(mark),
     };
     let Some(signed_in) = start_session(app, &mut tx, &user, completion, origin, now).await? else {
         tx.rollback().await?;
