@@ -10,7 +10,7 @@ use rocket::{get, post, routes, Either, Route, State};
 use rocket_dyn_templates::Template;
 
 use super::auth::{enter, login_refused, to_code_step};
-use crate::app::error::AppResult;
+use crate::app::error::{AppError, AppResult};
 use crate::app::sign_in::single_sign_on::{self, SsoCallback, SsoStep};
 use crate::app::App;
 use crate::audit::Origin;
@@ -101,6 +101,9 @@ async fn back_channel_logout(
     origin: Origin,
     app: &State<App>,
 ) -> AppResult<NoStore> {
+    if app.sso.is_none() {
+        return Err(AppError::NotFound);
+    }
     let Some(form) = form else {
         return Ok(NoStore(Status::BadRequest));
     };

@@ -124,6 +124,8 @@ async fn metrics_are_read_by_prometheus_own_parser_and_move_with_traffic(backend
         "never on the public port"
     );
 
+    // The new-sign-in notice leaves through the outbox: scraped once it has gone.
+    app.mails_sent().reaches(1).await;
     let after = parse_with_prometheus(&scrape(port).await.body);
     let moved = |key: &str| sample(&after, key) - sample(&before, key);
     assert_eq!(moved(r#"hr_portal_sign_ins_total{outcome="ok"}"#), 1.0);
