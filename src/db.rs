@@ -292,6 +292,24 @@ pub fn numbered_placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// Which of `user_ids` the statement `select_in` — one selecting a user id, ending in `IN` — finds:
+/// one query for a page of accounts. `select_in` is always the app's own text, never input.
+pub async fn user_ids_among(
+    conn: &mut sqlx::AnyConnection,
+    select_in: &'static str,
+    user_ids: &[crate::ids::UserId],
+) -> Result<Vec<crate::ids::UserId>, sqlx::Error> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{select_in} ({})", numbered_placeholders(1, user_ids.len()));
+    let mut query = sqlx::query_scalar::<_, crate::ids::UserId>(&sql);
+    for id in user_ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(&mut *conn).await
+}
+
 /// Deletes every row of `table` that belongs to the account (its `user_id`); how many. `table`
 /// is always one of the app's own names, never input.
 pub async fn delete_rows_of_user(

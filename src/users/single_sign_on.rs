@@ -81,18 +81,8 @@ impl User {
         conn: &mut AnyConnection,
         user_ids: &[UserId],
     ) -> Result<Vec<UserId>, sqlx::Error> {
-        if user_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT user_id FROM sso_identities WHERE user_id IN ({})",
-            crate::db::numbered_placeholders(1, user_ids.len())
-        );
-        let mut query = sqlx::query_scalar::<_, UserId>(&sql);
-        for id in user_ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(&mut *conn).await
+        let select = "SELECT user_id FROM sso_identities WHERE user_id IN";
+        crate::db::user_ids_among(conn, select, user_ids).await
     }
 
     /// Forgets the stored subject (`hr-portal user unlink-sso`): the next single sign-on with

@@ -126,18 +126,8 @@ impl TwoFactorRow {
         conn: &mut AnyConnection,
         user_ids: &[UserId],
     ) -> Result<Vec<UserId>, sqlx::Error> {
-        if user_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT user_id FROM two_factor WHERE enabled_at IS NOT NULL AND user_id IN ({})",
-            crate::db::numbered_placeholders(1, user_ids.len())
-        );
-        let mut query = sqlx::query_scalar::<_, UserId>(&sql);
-        for id in user_ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(&mut *conn).await
+        let select = "SELECT user_id FROM two_factor WHERE enabled_at IS NOT NULL AND user_id IN";
+        crate::db::user_ids_among(conn, select, user_ids).await
     }
 }
 
