@@ -161,6 +161,11 @@ async fn a_known_employee_signs_in_through_the_provider_and_signing_out_there_en
         .await;
     let (_, sessions) = laptop.opens("/account/sessions").await;
     assert!(sessions.contains("Single sign-on"), "{sessions}");
+    let admin = sso.app.browser_signed_in_as(&sso.root().await).await;
+    let (_, users) = admin.opens("/admin/users").await;
+    assert!(users.contains(&format!("data-sso=\"{GRACE}\"")), "{users}");
+    let (_, all_sessions) = admin.opens("/admin/sessions").await;
+    assert!(all_sessions.contains("Single sign-on"), "{all_sessions}");
     let metrics = laptop
         .rocket()
         .state::<hr_portal::app::App>()
