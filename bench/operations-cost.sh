@@ -16,7 +16,8 @@
 # side of a write is what callgrind cannot see.
 #
 # Settings: OPS_COST_REQUESTS (2000), OPS_COST_PORT (18290; the metrics listener +1),
-# CARGO_TARGET_DIR (default target/bench, as bench/profile.sh). Needs valgrind, python3, curl.
+# CARGO_TARGET_DIR (default target/bench, as bench/profile.sh); OPS_COST_BINARY=path measures that
+# build (made with `--features bench-routes`) instead of building one. Needs valgrind, python3, curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
@@ -39,9 +40,12 @@ stop_server() {
 trap 'stop_server' EXIT
 
 command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind" >&2; exit 1; }
-TARGET="${CARGO_TARGET_DIR:-$PWD/target/bench}"
-CARGO_TARGET_DIR="$TARGET" cargo build --release --quiet --features bench-routes
-BIN="$TARGET/release/hr-portal"
+BIN="${OPS_COST_BINARY:-}"
+if [ -z "$BIN" ]; then
+  TARGET="${CARGO_TARGET_DIR:-$PWD/target/bench}"
+  CARGO_TARGET_DIR="$TARGET" cargo build --release --quiet --features bench-routes
+  BIN="$TARGET/release/hr-portal"
+fi
 export ROCKET_DATA_DIR="$WORK/data" ROCKET_PORT="$PORT" ROCKET_SECURE_COOKIES=false
 export ROCKET_DATABASE_URL="" ROCKET_WORKERS=2 ROCKET_LOG_LEVEL=off
 "$BIN" demo >/dev/null

@@ -19,7 +19,8 @@
 #   - uncompressed: the bytes of the files (what `docker image ls` shows, give or take metadata);
 #   - compressed: each layer as a gzip'd tar (gzip -6, the level registries receive), what a
 #     pull downloads.
-# Needs root (chroot), apt-get, dpkg-deb, curl, gzip. CARGO_TARGET_DIR is honoured.
+# Needs root (chroot), apt-get, dpkg-deb, curl, gzip, python3. CARGO_TARGET_DIR is honoured;
+# MEASURE_IMAGE_BINARY=path measures that binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,16 +38,21 @@ grep -q '^VERSION_ID="12"' /etc/os-release ||
   { echo "needs a Debian 12 machine, to download Debian 12's packages" >&2; exit 1; }
 
 # The build stage: `cargo build --release --locked` and `strip`.
-TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
-CARGO_TARGET_DIR="$TARGET" cargo build --release --locked --quiet
+BINARY="${MEASURE_IMAGE_BINARY:-}"
+if [ -z "$BINARY" ]; then
+  TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
+  CARGO_TARGET_DIR="$TARGET" cargo build --release --locked --quiet
+  BINARY="$TARGET/release/hr-portal"
+fi
 mkdir -p "$APP/usr/local/bin" "$APP/data"
-strip -o "$APP/usr/local/bin/hr-portal" "$TARGET/release/hr-portal"
+strip -o "$APP/usr/local/bin/hr-portal" "$BINARY"
 chown 65532:65532 "$APP/data"
 
 # The base: the distroless package set for debian12 (see above), unpacked without scripts.
 PACKAGES=(base-files netbase tzdata media-types libc6 libssl3 libgcc-s1 libgomp1 libstdc++6 gcc-12-base)
 mkdir -p "$WORK/debs" "$ROOT"
-(cd "$WORK/debs" && apt-get download -qq "${PACKAGES[@]}" ca-certificates)
+# As root into a private folder: apt's download sandbox user could not write there.
+(cd "$WORK/debs" && apt-get download -qq -o APT::Sandbox::User=root "${PACKAGES[@]}" ca-certificates)
 for package in "${PACKAGES[@]}"; do
   deb=$(ls "$WORK/debs/${package}"_*.deb)
   dpkg-deb -x "$deb" "$ROOT"
@@ -81,15 +87,16 @@ APP_BYTES=$(du -sb "$APP" | cut -f1)
 APP_GZ=$(tar -C "$APP" --numeric-owner -cf - . | gzip -6 | wc -c)
 cp -a "$APP/." "$ROOT/"
 
+CHROOT=$(command -v chroot)
 # The run check: the image's entrypoint, user, working directory and environment, on a free port.
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # chroot gives no /dev; Rust and SQLite use getrandom(2) and need nothing from it.
 env -i ROCKET_PROFILE=release ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$PORT" ROCKET_DATA_DIR=/data \
-  ROCKET_LOG_FORMAT=json chroot --userspec=65532:65532 "$ROOT" \
+  ROCKET_LOG_FORMAT=json "$CHROOT" --userspec=65532:65532 "$ROOT" \
   /bin/sh -c 'exit 0' 2>/dev/null && { echo "the tree has a shell: it is not the distroless set" >&2; exit 1; }
 (cd / && env -i ROCKET_PROFILE=release ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$PORT" \
   ROCKET_DATA_DIR=/data ROCKET_LOG_FORMAT=json \
-  chroot --userspec=65532:65532 "$ROOT" /usr/local/bin/hr-portal serve >"$WORK/run.log" 2>&1) &
+  "$CHROOT" --userspec=65532:65532 "$ROOT" /usr/local/bin/hr-portal serve >"$WORK/run.log" 2>&1) &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break
