@@ -333,7 +333,11 @@ fn json_logs_are_one_object_per_line_and_hold_no_password_token_cookie_csrf_valu
     secrets.push(forged_csrf.to_string());
     let session_cookie = format!("hr_session={session}");
     posts("/logout", &session_cookie, &[("csrf_token", forged_csrf)]);
-    drop(server);
+    assert_eq!(http(port, "GET", "/livez", "", "").unwrap().status, 200);
+    // Stopped as an operator's service manager stops it: the lines still held by the log writer
+    // are written before the process ends (killing it could lose the last of them).
+    let stopped = server.terminate();
+    assert!(stopped.success(), "{stopped}");
 
     let stdout = std::fs::read_to_string(logs.path().join("stdout")).unwrap();
     let stderr = std::fs::read_to_string(logs.path().join("stderr")).unwrap();
@@ -346,6 +350,12 @@ fn json_logs_are_one_object_per_line_and_hold_no_password_token_cookie_csrf_valu
         .filter(|line| line["target"] == "hr_portal::request")
         .collect();
     assert!(requests.len() >= 7, "{stdout}");
+    assert!(
+        requests
+            .last()
+            .is_some_and(|line| line["route"] == "/livez"),
+        "the last request's line was written at shutdown: {stdout}"
+    );
     for line in &requests {
         for field in [
             "timestamp",
