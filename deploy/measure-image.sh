@@ -3,7 +3,9 @@
 # on the development machine, and its registry is out of reach): the same final root filesystem is
 # put together from the same parts, run once, and measured (docs/operations.md#container-image).
 #
-#   bash deploy/measure-image.sh         # prints the sizes; MEASURE_IMAGE_KEEP=1 keeps the tree
+#   bash deploy/measure-image.sh          # prints the sizes; MEASURE_IMAGE_KEEP=1 keeps the tree
+#   bash deploy/measure-image.sh --check  # only: is the Containerfile still what is reproduced
+#                                         # here (run by .ci/run; no root, no downloads)
 #
 # The Containerfile's runtime stage is gcr.io/distroless/cc-debian12:nonroot plus two COPY lines.
 # That base is not a Debian release image but a set of Debian 12 packages unpacked without
@@ -33,6 +35,24 @@ cleanup() {
   if [ -n "${MEASURE_IMAGE_KEEP:-}" ]; then echo "tree kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+# What is put together below must still be what the Containerfile's runtime stage says: its
+# base, its two COPY lines and nothing else added, its user and entrypoint.
+CONTAINERFILE=deploy/Containerfile
+RUNTIME=$(awk '/^FROM /{stage=""} {stage = stage $0 "\n"} END {printf "%s", stage}' "$CONTAINERFILE")
+for line in 'FROM gcr.io/distroless/cc-debian12:nonroot' \
+  'COPY --from=build /src/target/release/hr-portal /usr/local/bin/hr-portal' \
+  'COPY --from=build --chown=nonroot:nonroot /out/data /data' \
+  'USER nonroot' 'ENTRYPOINT ["/usr/local/bin/hr-portal"]' 'CMD ["serve"]'; do
+  printf '%s\n' "$RUNTIME" | grep -qxF "$line" ||
+    { echo "$CONTAINERFILE's runtime stage no longer has: $line (update this script)" >&2; exit 1; }
+done
+[ "$(printf '%s\n' "$RUNTIME" | grep -cE '^(COPY|ADD|RUN) ')" = 2 ] ||
+  { echo "$CONTAINERFILE's runtime stage adds more than this script reproduces" >&2; exit 1; }
+if [ "${1:-}" = --check ]; then
+  echo "$CONTAINERFILE's runtime stage is what deploy/measure-image.sh reproduces"
+  exit 0
+fi
+
 [ "$(id -u)" = 0 ] || { echo "run as root (the run check uses chroot)" >&2; exit 1; }
 grep -q '^VERSION_ID="12"' /etc/os-release ||
   { echo "needs a Debian 12 machine, to download Debian 12's packages" >&2; exit 1; }
