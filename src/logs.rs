@@ -184,6 +184,13 @@ fn push_uint(line: &mut Vec<u8>, mut n: u64, width: usize) {
 /// route templates, method names and request ids, which never need it; escaped all the same.)
 fn push_json_str(line: &mut Vec<u8>, text: &str) {
     line.push(b'"');
+    let plain = |byte: &u8| *byte != b'"' && *byte != b'\\' && *byte >= 0x20;
+    if text.as_bytes().iter().all(plain) {
+        // The usual case: copied whole instead of byte by byte.
+        line.extend_from_slice(text.as_bytes());
+        line.push(b'"');
+        return;
+    }
     for &byte in text.as_bytes() {
         match byte {
             b'"' => line.extend_from_slice(b"\\\""),
