@@ -29,7 +29,6 @@ use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
 
 /// The target of the request lines (`web::request_log`).
@@ -70,11 +69,9 @@ pub fn install(json: bool) -> Result<LogGuard, LogSetupError> {
             .with_span_list(false)
             .with_writer(writer)
             .with_filter(filter);
-        // `try_init` also routes the `log` records of Rocket and our `rocket::warn!` here.
-        tracing_subscriber::registry()
-            .with(layer)
-            .try_init()
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
             .map_err(|error| LogSetupError(error.to_string()))
+            .and_then(|()| bridge_log_records())
     } else {
         let layer = tracing_subscriber::fmt::layer()
             .with_target(false)
@@ -91,6 +88,42 @@ pub fn install(json: bool) -> Result<LogGuard, LogSetupError> {
         let _ = JSON_REQUEST_LINES.set(Arc::clone(&guard.buffer));
     }
     Ok(guard)
+}
+
+/// Routes the `log` records of Rocket and of our `rocket::warn!`/`rocket::info!` to `tracing`
+/// (JSON mode), behind `RocketRecords`.
+fn bridge_log_records() -> Result<(), LogSetupError> {
+    log::set_boxed_logger(Box::new(RocketRecords(tracing_log::LogTracer::new())))
+        .map_err(|error| LogSetupError(error.to_string()))?;
+    // Our own `info` lines (purges, backups, leavers) still reach the filter.
+    log::set_max_level(log::LevelFilter::Info);
+    Ok(())
+}
+
+/// In front of the `log` → `tracing` bridge: Rocket's `info` records (several per request, each
+/// repeating the raw path) are dropped here with a level and a prefix comparison, before the
+/// bridge builds their metadata and asks the subscriber's filter, which would drop them too —
+/// at about 750 instructions each. Warnings, errors and our own records pass on unchanged.
+struct RocketRecords(tracing_log::LogTracer);
+
+impl RocketRecords {
+    fn wanted(metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Warn || metadata.target().starts_with("hr_portal")
+    }
+}
+
+impl log::Log for RocketRecords {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        Self::wanted(metadata) && self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if Self::wanted(record.metadata()) {
+            self.0.log(record);
+        }
+    }
+
+    fn flush(&self) {}
 }
 
 /// The request line: method, route template, status, duration and request id (`web::request_log`).
@@ -418,6 +451,19 @@ mod tests {
                 "target"
             ]
         );
+    }
+
+    #[test]
+    fn rocket_info_records_stop_before_the_bridge_and_warnings_and_ours_pass() {
+        let record = |level, target| {
+            RocketRecords::wanted(&log::Metadata::builder().level(level).target(target).build())
+        };
+        assert!(!record(log::Level::Info, "rocket::server::_"));
+        assert!(!record(log::Level::Info, "rocket::launch"));
+        assert!(record(log::Level::Warn, "rocket::server"));
+        assert!(record(log::Level::Error, "rocket::server::_"));
+        assert!(record(log::Level::Info, "hr_portal"));
+        assert!(record(log::Level::Info, "hr_portal::app::mail"));
     }
 
     #[test]
