@@ -39,7 +39,8 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(figment: Figment) -> anyhow::Result<()> {
-    install_logging(&figment)?;
+    // Held until the server has stopped: dropping it writes the log lines still buffered.
+    let _logs = install_logging(&figment)?;
     let Err(error) = hr_portal::rocket(figment.clone()).launch().await else {
         return Ok(());
     };
@@ -78,15 +79,15 @@ async fn serve(figment: Figment) -> anyhow::Result<()> {
 
 /// Request lines and the app's messages as `log_format` says, unless `log_level = "off"`. A
 /// bad `log_format` stops here, before anything starts, with the setting's name.
-fn install_logging(figment: &Figment) -> anyhow::Result<()> {
+fn install_logging(figment: &Figment) -> anyhow::Result<Option<hr_portal::logs::LogGuard>> {
     let json = hr_portal::config::AppConfig::from_figment(figment)?.json_logs()?;
     let level = figment
         .extract_inner::<rocket::config::LogLevel>("log_level")
         .unwrap_or(rocket::config::LogLevel::Normal);
-    if level != rocket::config::LogLevel::Off {
-        hr_portal::logs::install(json)?;
+    if level == rocket::config::LogLevel::Off {
+        return Ok(None);
     }
-    Ok(())
+    Ok(Some(hr_portal::logs::install(json)?))
 }
 
 /// The cause chain on one line, `outer: inner: …`. Some errors (sqlx's among them) already repeat

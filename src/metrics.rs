@@ -8,7 +8,9 @@
 //! gauges here by the application layer, so a scrape shows the database's truth, shared by every
 //! instance.
 
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
+use std::sync::{OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
@@ -18,14 +20,15 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
+use rocket::http::Method;
 
 /// A request as counted: its route template (`/employees/<id>`, or `unmatched`), method and status
 /// class (`2xx` … `5xx`).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     pub route: String,
-    pub method: String,
-    pub status: String,
+    pub method: &'static str,
+    pub status: &'static str,
 }
 
 /// The route part of a duration.
@@ -70,6 +73,23 @@ struct ResultLabels {
     result: &'static str,
 }
 
+/// The status classes, in the order of `RouteSeries::requests`' inner arrays.
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+/// Rocket's methods (`Method as usize` indexes `RouteSeries::requests`).
+const METHODS: usize = 9;
+
+/// The series of one route template, found once per request by its template and then updated
+/// without allocating: the families above are keyed by owned label `String`s, so asking them
+/// directly would build (and hash) three strings per request. The counters and histogram here
+/// are clones of the families' own (they share one atomic), so the families still encode them.
+#[derive(Debug)]
+struct RouteSeries {
+    duration: Histogram,
+    /// By method and status class; a cell is filled on its first request, so a scrape lists
+    /// only the combinations that happened (as the families alone did).
+    requests: [[OnceLock<Counter>; STATUS_CLASSES.len()]; METHODS],
+}
+
 /// Every series the application exports.
 #[derive(Debug)]
 pub struct Metrics {
@@ -79,6 +99,9 @@ pub struct Metrics {
     count_requests: bool,
     requests: Family<RequestLabels, Counter>,
     durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    /// The per-route shortcut into `requests` and `durations` (see `RouteSeries`). Route
+    /// templates are a fixed set (plus `unmatched`), so it stops growing after warm-up.
+    routes: RwLock<HashMap<Box<str>, RouteSeries>>,
     sign_ins: Family<OutcomeLabels, Counter>,
     session_cache: Family<ResultLabels, Counter>,
     database_unavailable: Counter,
@@ -111,6 +134,7 @@ impl Metrics {
         let metrics = Metrics {
             requests: Family::default(),
             durations: Family::new_with_constructor(duration_histogram),
+            routes: RwLock::default(),
             sign_ins: Family::default(),
             session_cache: Family::default(),
             database_unavailable: Counter::default(),
@@ -212,30 +236,54 @@ impl Metrics {
         }
     }
 
-    /// Counts one answered request.
-    pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
+    /// Counts one answered request: after the first request of a route, a lookup of its
+    /// template under a read lock and two atomic updates, nothing allocated.
+    pub fn request(&self, route: &str, method: Method, status: u16, took: Duration) {
         if !self.count_requests {
             return;
         }
         let class = match status {
-            100..=199 => "1xx",
-            200..=299 => "2xx",
-            300..=399 => "3xx",
-            400..=499 => "4xx",
-            _ => "5xx",
+            100..=199 => 0,
+            200..=299 => 1,
+            300..=399 => 2,
+            400..=499 => 3,
+            _ => 4,
         };
-        self.requests
-            .get_or_create(&RequestLabels {
-                route: route.to_string(),
-                method: method.to_string(),
-                status: class.to_string(),
-            })
-            .inc();
-        self.durations
-            .get_or_create(&RouteLabels {
-                route: route.to_string(),
-            })
-            .observe(took.as_secs_f64());
+        let record = |series: &RouteSeries| {
+            series.requests[method as usize][class]
+                .get_or_init(|| {
+                    self.requests
+                        .get_or_create(&RequestLabels {
+                            route: route.to_string(),
+                            method: method.as_str(),
+                            status: STATUS_CLASSES[class],
+                        })
+                        .clone()
+                })
+                .inc();
+            series.duration.observe(took.as_secs_f64());
+        };
+        // A poisoned lock only means a panic elsewhere while it was held; the map is still whole.
+        if let Some(series) = self
+            .routes
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(route)
+        {
+            record(series);
+            return;
+        }
+        let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+        let series = routes.entry(route.into()).or_insert_with(|| RouteSeries {
+            duration: self
+                .durations
+                .get_or_create(&RouteLabels {
+                    route: route.to_string(),
+                })
+                .clone(),
+            requests: Default::default(),
+        });
+        record(series);
     }
 
     pub fn sign_in(&self, outcome: SignInOutcome) {

@@ -136,6 +136,22 @@ pub(crate) struct Server {
     pub(crate) port: u16,
 }
 
+impl Server {
+    /// Stops the server as systemd and `docker stop` do (SIGTERM, then a wait), so it shuts down
+    /// gracefully; dropping a `Server` kills it outright (SIGKILL).
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..200 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the server did not stop within 10 s of SIGTERM");
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
