@@ -182,7 +182,6 @@ impl Provider {
                 let metadata = Arc::new(metadata);
                 known.metadata = Some(metadata.clone());
                 known.fetched_at = Some(now);
-                known.keys_fetched_at = Some(now);
                 known.failed_at = None;
                 Ok(metadata)
             }
@@ -220,7 +219,8 @@ impl Provider {
     }
 
     /// Fetches the key set again, when a token names a key id the known set lacks (the provider
-    /// rotated its keys). At most once per second; `None` when not fetched.
+    /// rotated its keys). At most once per second (discovery does not count: a rotation right
+    /// after it is still seen); `None` when not fetched.
     pub async fn refetch_keys(&self) -> Option<Arc<Metadata>> {
         let metadata = {
             let mut known = self.known_mut();
