@@ -7,6 +7,13 @@
 //! managers recursively — and everyone is placed exactly once:
 //! - people with no manager, or whose manager left or no longer exists, start trees of their own;
 //! - people in a loop that no such tree reaches start one more tree each loop, marked as looping.
+//!
+//! Leavers are not drawn at all: the chart is who works here. Their reports start a tree of
+//! their own that names them.
+//!
+//! A company of 20 000 drawn whole is a page of megabytes, so a page shows a chart folded
+//! ([`OrgChart::folded`]): the first levels open, and each person below them with their team
+//! size, which is why sizes are counted on the whole tree before it is cut.
 
 use std::collections::HashMap;
 
@@ -14,6 +21,7 @@ use sqlx::{AnyConnection, FromRow};
 
 use super::EmployeeStatus;
 use crate::ids::EmployeeId;
+use crate::text::fold;
 
 /// A person as the chart shows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +96,10 @@ pub struct ChartEntry {
     pub depth: usize,
     /// How many reports are drawn under this person (the entries that follow, one level down).
     pub reports: usize,
+    /// Everyone below this person in the chart, drawn or folded away.
+    pub team: usize,
+    /// Their team is not drawn here (the chart was folded at their level).
+    pub folded: bool,
     /// How many enclosing teams end after this person (a leaf's `depth` minus the next entry's).
     pub closes: usize,
     /// Set for the first person of each tree.
@@ -119,6 +131,9 @@ impl<'a> Reporting<'a> {
             .collect();
         let mut reports = vec![Vec::new(); members.len()];
         for (at, member) in members.iter().enumerate() {
+            if member.status == EmployeeStatus::Terminated {
+                continue;
+            }
             if let Some(manager) = member.manager_id.and_then(|id| by_id.get(&id)) {
                 if members[*manager].status != EmployeeStatus::Terminated && *manager != at {
                     reports[*manager].push(at);
@@ -202,6 +217,8 @@ impl Drawing<'_> {
                 member: self.reporting.members[at].clone(),
                 depth,
                 reports: reports.len(),
+                team: 0,
+                folded: false,
                 closes: 0,
                 start: first.take(),
             });
@@ -209,15 +226,41 @@ impl Drawing<'_> {
     }
 
     fn finish(mut self) -> OrgChart {
-        let depths: Vec<usize> = self.entries.iter().map(|e| e.depth).collect();
-        for (at, entry) in self.entries.iter_mut().enumerate() {
-            if entry.reports == 0 {
-                let next = depths.get(at + 1).copied().unwrap_or(0);
-                entry.closes = entry.depth - next;
-            }
-        }
+        count_teams(&mut self.entries);
+        close_teams(&mut self.entries);
         OrgChart {
             entries: self.entries,
+        }
+    }
+}
+
+/// Sets each entry's `team`: in drawing order a person's team is the run of deeper entries that
+/// follows them. One pass with a stack of the people whose run has not ended yet.
+fn count_teams(entries: &mut [ChartEntry]) {
+    let mut open: Vec<usize> = Vec::new();
+    for at in 0..=entries.len() {
+        let depth = entries.get(at).map_or(0, |e| e.depth);
+        while let Some(&top) = open.last() {
+            if at < entries.len() && entries[top].depth < depth {
+                break;
+            }
+            entries[top].team = at - top - 1;
+            open.pop();
+        }
+        if at < entries.len() {
+            open.push(at);
+        }
+    }
+}
+
+/// Sets each entry's `closes` from the depths: what the page needs to end its nested lists.
+fn close_teams(entries: &mut [ChartEntry]) {
+    let depths: Vec<usize> = entries.iter().map(|e| e.depth).collect();
+    for (at, entry) in entries.iter_mut().enumerate() {
+        entry.closes = 0;
+        if entry.reports == 0 {
+            let next = depths.get(at + 1).copied().unwrap_or(0);
+            entry.closes = entry.depth - next;
         }
     }
 }
@@ -231,12 +274,15 @@ impl OrgChart {
             entries: Vec::new(),
         };
         for at in 0..members.len() {
+            if members[at].status == EmployeeStatus::Terminated {
+                continue;
+            }
             if let Some(why) = drawing.reporting.start_of(at) {
                 drawing.tree(at, why);
             }
         }
         for at in 0..members.len() {
-            if !drawing.placed[at] {
+            if !drawing.placed[at] && members[at].status != EmployeeStatus::Terminated {
                 let start = drawing.reporting.loop_above(at);
                 drawing.tree(start, TreeStart::Loop);
             }
@@ -244,7 +290,8 @@ impl OrgChart {
         drawing.finish()
     }
 
-    /// `root` and everyone below them; `None` when nobody has that id.
+    /// `root` and everyone below them; `None` when nobody here has that id (leavers included:
+    /// they are not in the chart).
     pub fn below(members: &[OrgMember], root: EmployeeId) -> Option<OrgChart> {
         let mut drawing = Drawing {
             reporting: Reporting::new(members),
@@ -252,13 +299,55 @@ impl OrgChart {
             entries: Vec::new(),
         };
         let start = *drawing.reporting.by_id.get(&root)?;
+        if members[start].status == EmployeeStatus::Terminated {
+            return None;
+        }
         drawing.tree(start, TreeStart::Chosen);
         Some(drawing.finish())
     }
 
-    /// How many people the chart shows.
+    /// The chart with the teams of everyone at depth `open` folded away: those people stay,
+    /// with their team size, and nobody deeper is drawn. Levels 0 to `open - 1` are open.
+    pub fn folded(mut self, open: usize) -> OrgChart {
+        self.entries.retain(|e| e.depth <= open);
+        for entry in &mut self.entries {
+            if entry.depth == open && entry.team > 0 {
+                entry.folded = true;
+                entry.reports = 0;
+            }
+        }
+        close_teams(&mut self.entries);
+        self
+    }
+
+    /// How many people the chart has, drawn or folded away.
     pub fn people(&self) -> usize {
-        self.entries.len()
+        self.entries
+            .iter()
+            .filter(|e| e.depth == 0)
+            .map(|e| 1 + e.team)
+            .sum()
+    }
+}
+
+/// The people in the chart whose name contains `term` (folded like every search), in name order.
+/// When exactly one of them is called `term` outright, only they are returned: typing a whole
+/// name jumps to that person even when it is part of longer names.
+pub fn find<'a>(members: &'a [OrgMember], term: &str) -> Vec<&'a OrgMember> {
+    let term = fold(term);
+    let found: Vec<&OrgMember> = members
+        .iter()
+        .filter(|m| m.status != EmployeeStatus::Terminated && fold(&m.name).contains(&term))
+        .collect();
+    let exact: Vec<&OrgMember> = found
+        .iter()
+        .copied()
+        .filter(|m| fold(&m.name) == term)
+        .collect();
+    if exact.len() == 1 {
+        exact
+    } else {
+        found
     }
 }
 
@@ -335,17 +424,80 @@ mod tests {
     }
 
     #[test]
-    fn the_team_of_someone_who_left_starts_its_own_tree() {
+    fn a_leaver_is_left_out_and_their_team_starts_its_own_tree() {
         let mut company = members(&[(1, None), (2, Some(1)), (3, Some(2)), (4, Some(99))]);
         company[1].status = EmployeeStatus::Terminated;
         let chart = OrgChart::whole(&company);
-        assert_eq!(ids(&chart), [(1, 0), (2, 1), (3, 0), (4, 0)]);
+        assert_eq!(ids(&chart), [(1, 0), (3, 0), (4, 0)]);
+        assert_eq!(chart.entries[0].reports, 0, "p2 is not drawn under p1");
         assert_eq!(
-            chart.entries[2].start,
+            chart.entries[1].start,
             Some(TreeStart::ManagerLeft("p2".into()))
         );
-        assert_eq!(chart.entries[3].start, Some(TreeStart::ManagerGone));
+        assert_eq!(chart.entries[2].start, Some(TreeStart::ManagerGone));
         assert_balanced(&chart);
+        assert_eq!(OrgChart::below(&company, EmployeeId(2)), None);
+        assert_eq!(find(&company, "p2"), Vec::<&OrgMember>::new());
+    }
+
+    #[test]
+    fn team_sizes_count_everyone_below() {
+        // 1 → 2 → 3 → 4, and 5 under 1; a second tree 6 → 7.
+        let company = members(&[
+            (1, None),
+            (2, Some(1)),
+            (3, Some(2)),
+            (4, Some(3)),
+            (5, Some(1)),
+            (6, None),
+            (7, Some(6)),
+        ]);
+        let chart = OrgChart::whole(&company);
+        let teams: Vec<(i64, usize)> = chart
+            .entries
+            .iter()
+            .map(|e| (e.member.id.0, e.team))
+            .collect();
+        assert_eq!(
+            teams,
+            [(1, 4), (2, 2), (3, 1), (4, 0), (5, 0), (6, 1), (7, 0)]
+        );
+        assert_eq!(chart.people(), 7);
+    }
+
+    #[test]
+    fn a_folded_chart_keeps_the_open_levels_and_the_team_sizes_below() {
+        let company = members(&[
+            (1, None),
+            (2, Some(1)),
+            (3, Some(2)),
+            (4, Some(3)),
+            (5, Some(1)),
+            (6, None),
+            (7, Some(6)),
+        ]);
+        let chart = OrgChart::whole(&company).folded(1);
+        assert_eq!(ids(&chart), [(1, 0), (2, 1), (5, 1), (6, 0), (7, 1)]);
+        let two = &chart.entries[1];
+        assert!(two.folded && two.reports == 0 && two.team == 2);
+        assert!(!chart.entries[2].folded, "nobody below p5: nothing to open");
+        assert_eq!(chart.people(), 7, "folded people still count");
+        assert_balanced(&chart);
+    }
+
+    #[test]
+    fn a_search_finds_names_by_part_and_prefers_a_whole_name() {
+        let mut company = members(&[(1, None), (2, Some(1)), (3, Some(1))]);
+        company[0].name = "Ada Lovelace".into();
+        company[1].name = "Ada Lovelace-Byron".into();
+        company[2].name = "Grace Hopper".into();
+        let names = |found: Vec<&OrgMember>| -> Vec<String> {
+            found.into_iter().map(|m| m.name.clone()).collect()
+        };
+        assert_eq!(names(find(&company, "ADA")).len(), 2);
+        assert_eq!(names(find(&company, "ada lovelace")), ["Ada Lovelace"]);
+        assert_eq!(names(find(&company, "hopp")), ["Grace Hopper"]);
+        assert!(find(&company, "Turing").is_empty());
     }
 
     #[test]
