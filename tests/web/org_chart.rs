@@ -7,10 +7,13 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use fantoccini::Client;
 use hr_portal::app::demo::DemoReport;
 use hr_portal::users::Role;
 use rocket::http::Status;
+use serde_json::Value;
 
+use crate::browser::{open_browser, serve_as, sign_in, start_driver};
 use crate::helpers::*;
 
 /// Fills the app with the demo company and signs its employee account in on the first browser.
@@ -430,6 +433,66 @@ async fn the_first_view_of_a_company_of_twenty_thousand_stays_under_300_kb(app: 
     assert_eq!(folded(&html).len(), 100, "the third level's teams folded");
     let (_, html) = opens_chart(&app, "/org?q=Person+12345").await;
     assert_eq!(marked(&html), Some(12_345));
+}
+
+/// The phone the chart must fit: 390 px wide.
+const PHONE: (u32, u32) = (390, 844);
+
+/// Whether the open page is wider than the viewport, once the window is sized so that the
+/// viewport (not the window with its decorations) is `PHONE`.
+async fn scrolls_sideways_on_a_phone(browser: &Client) -> bool {
+    let (width, height) = PHONE;
+    browser.set_window_size(width, height).await.unwrap();
+    let inner = browser
+        .execute("return window.innerWidth;", vec![])
+        .await
+        .unwrap();
+    let inner = inner.as_u64().unwrap_or(width.into()) as u32;
+    if inner != width {
+        browser
+            .set_window_size(width + width - inner, height)
+            .await
+            .unwrap();
+    }
+    let overflow = browser
+        .execute(
+            "const root = document.documentElement; return root.scrollWidth > root.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    overflow == Value::Bool(true)
+}
+
+#[rocket::async_test]
+async fn the_chart_its_matches_and_a_found_person_fit_a_390_px_phone() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let report = app.fill_demo_company().await;
+    let account = demo_account(&report, Role::Employee).clone();
+    let base = serve_as(&app, "localhost").await;
+    let (_, html) = {
+        app.sign_in_to_the_demo_as(&report, Role::Employee).await;
+        opens_chart(&app, "/org").await
+    };
+    let lead = folded(&html)[0];
+    let me = ids_after(&html, "id=\"find-me\" href=\"/org?person=")[0];
+    let browser = open_browser(&driver).await;
+    sign_in(&browser, &base, &account.email, account.password.expose()).await;
+    for path in [
+        "/org".to_string(),
+        format!("/org?root={lead}"),
+        format!("/org?person={me}"),
+        "/org?q=an".to_string(),
+        "/org?q=Nobody+Called+This".to_string(),
+    ] {
+        browser.goto(&format!("{base}{path}")).await.unwrap();
+        assert!(
+            !scrolls_sideways_on_a_phone(&browser).await,
+            "{path} scrolls sideways at 390 px"
+        );
+    }
+    browser.close().await.unwrap();
 }
 
 on_every_backend!(
