@@ -158,16 +158,20 @@ fn chart_request(
     })
 }
 
-#[get("/org?<root>&<person>&<q>")]
+/// `?fragment=1` with `?root=`: only the reporting lines of that team, for the chart's script
+/// to open a folded team in place (static/org-chart.js). Any other request ignores it.
+#[get("/org?<root>&<person>&<q>&<fragment>")]
 async fn org_chart(
     user: CurrentUser,
     root: Option<&str>,
     person: Option<&str>,
     q: Option<&str>,
+    fragment: Option<&str>,
     app: &State<App>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
     let request = chart_request(root, person, q)?;
+    let fragment = fragment == Some("1") && matches!(request, ChartRequest::Below(_));
     let search = match &request {
         ChartRequest::Search(term) => term.clone(),
         _ => String::new(),
@@ -198,6 +202,12 @@ async fn org_chart(
                 .into_iter()
                 .map(|entry| NodeView::new(entry, marked))
                 .collect();
+            if fragment {
+                return Ok(Template::render(
+                    "org_chart_tree.html",
+                    context! { nodes, found_is_me: false },
+                ));
+            }
             Template::render(
                 "org_chart.html",
                 context! {

@@ -13,7 +13,7 @@ use hr_portal::users::Role;
 use rocket::http::Status;
 use serde_json::Value;
 
-use crate::browser::{open_browser, serve_as, sign_in, start_driver};
+use crate::browser::{click, open_browser, serve_as, sign_in, start_driver};
 use crate::helpers::*;
 
 /// Fills the app with the demo company and signs its employee account in on the first browser.
@@ -169,6 +169,34 @@ async fn the_first_view_opens_two_levels_and_folds_the_teams_below(app: TestApp)
     assert_eq!(drawn(&opened)[0], lead);
     assert!(drawn(&opened).iter().all(|id| team.contains(id)));
     assert!(opened.contains(&format!("({} people)", team.len())));
+}
+
+async fn a_folded_team_is_also_served_alone_for_opening_in_place(app: TestApp) {
+    with_the_demo_company(&app).await;
+    let company = Company::read(&app).await;
+    let (_, html) = opens_chart(&app, "/org").await;
+    let lead = folded(&html)[0];
+    let (status, team) = opens_chart(&app, &format!("/org?root={lead}&fragment=1")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(
+        team.trim_start().starts_with("<ul class=\"org-tree\""),
+        "{team}"
+    );
+    assert!(!team.contains("<html"), "the reporting lines alone");
+    assert_eq!(drawn(&team)[0], lead);
+    assert_eq!(
+        drawn(&team).into_iter().collect::<HashSet<_>>(),
+        company.team_of(lead)
+    );
+    // Anywhere else the parameter changes nothing: a page, as without it.
+    for path in ["/org?fragment=1", "/org?q=an&fragment=1"] {
+        let (status, html) = opens_chart(&app, path).await;
+        assert_eq!(status, Status::Ok, "{path}");
+        assert!(html.contains("</html>"), "{path}");
+    }
+    assert!(html.contains("<script src=\"/static/org-chart.js\" defer></script>"));
+    let (status, _) = app.browser.opens("/static/org-chart.js").await;
+    assert_eq!(status, Status::Ok);
 }
 
 async fn every_current_employee_is_one_open_team_away_and_in_the_chart_once(app: TestApp) {
@@ -495,8 +523,71 @@ async fn the_chart_its_matches_and_a_found_person_fit_a_390_px_phone() {
     browser.close().await.unwrap();
 }
 
+/// The number of people drawn on the browser's page.
+async fn cards_in(browser: &Client) -> u64 {
+    browser
+        .execute(
+            "return document.querySelectorAll('a.org-name').length;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap()
+}
+
+#[rocket::async_test]
+async fn with_its_script_open_team_opens_the_team_in_place_under_the_strict_csp() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let report = app.fill_demo_company().await;
+    let account = demo_account(&report, Role::Employee).clone();
+    let base = serve_as(&app, "localhost").await;
+    let browser = open_browser(&driver).await;
+    sign_in(&browser, &base, &account.email, account.password.expose()).await;
+    browser.goto(&format!("{base}/org")).await.unwrap();
+    let before = cards_in(&browser).await;
+    let opens = browser
+        .execute(
+            "return document.querySelectorAll('a.org-open').length;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    click(&browser, "a.org-open").await;
+    let mut after = before;
+    for _ in 0..100 {
+        after = cards_in(&browser).await;
+        if after > before {
+            break;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(after > before, "the team appears below the card");
+    let url = browser.current_url().await.unwrap();
+    assert_eq!(
+        (url.path(), url.query()),
+        ("/org", None),
+        "on the same page"
+    );
+    let left = browser
+        .execute(
+            "return document.querySelectorAll('a.org-open').length;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert!(left > 0 && left != opens, "the opened team loses its link");
+    browser.close().await.unwrap();
+}
+
 on_every_backend!(
     the_first_view_opens_two_levels_and_folds_the_teams_below,
+    a_folded_team_is_also_served_alone_for_opening_in_place,
     every_current_employee_is_one_open_team_away_and_in_the_chart_once,
     a_chart_can_start_at_anyone_and_their_profile_links_to_it,
     a_search_finds_a_person_and_marks_them_in_their_managers_team,
