@@ -273,16 +273,16 @@ impl OrgChart {
             placed: vec![false; members.len()],
             entries: Vec::new(),
         };
-        for at in 0..members.len() {
-            if members[at].status == EmployeeStatus::Terminated {
+        for (at, member) in members.iter().enumerate() {
+            if member.status == EmployeeStatus::Terminated {
                 continue;
             }
             if let Some(why) = drawing.reporting.start_of(at) {
                 drawing.tree(at, why);
             }
         }
-        for at in 0..members.len() {
-            if !drawing.placed[at] && members[at].status != EmployeeStatus::Terminated {
+        for (at, member) in members.iter().enumerate() {
+            if !drawing.placed[at] && member.status != EmployeeStatus::Terminated {
                 let start = drawing.reporting.loop_above(at);
                 drawing.tree(start, TreeStart::Loop);
             }
