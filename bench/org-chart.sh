@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 
 PEOPLE="${ORG_PEOPLE:-20000}"
 REQUESTS="${ORG_REQUESTS:-15}"
-PORT="${BENCH_PORT:-18096}"
+# A port nobody holds, so a server still shutting down from an earlier run cannot answer.
+PORT="${BENCH_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 BASE="http://127.0.0.1:$PORT"
 WORK="$(mktemp -d)"
 PASSWORD="benchmark password 1"
@@ -47,6 +48,7 @@ PY
 "$BIN" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 await_server 300
+kill -0 "$SERVER_PID" || { cat "$WORK/server.log" >&2; exit 1; }
 JAR="$WORK/cookies"
 sign_in_bench_admin
 
@@ -62,8 +64,10 @@ OPENED=$(id_of 12)
 
 # "bytes median-ms" for PATH.
 measure() { # path
-  local bytes
-  bytes=$(curl -fs -o /dev/null -b "$JAR" -w '%{size_download}' "$BASE$1")
+  local answer bytes
+  answer=$(curl -s -o /dev/null -b "$JAR" -w '%{http_code} %{size_download}' "$BASE$1")
+  [ "${answer% *}" = 200 ] || { echo "$1 answered ${answer% *}" >&2; exit 1; }
+  bytes=${answer#* }
   for _ in $(seq 1 "$REQUESTS"); do
     curl -fs -o /dev/null -b "$JAR" -w '%{time_total}\n' "$BASE$1"
   done | sort -n | awk -v b="$bytes" '{a[NR]=$1} END {printf "%d %.1f", b, a[int((NR+1)/2)] * 1000}'
