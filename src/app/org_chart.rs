@@ -2,10 +2,12 @@
 //! the page gets a folded chart (two levels open below where it starts), so its size follows
 //! the shape of the company near the top, not the company's headcount.
 
+use std::collections::HashMap;
+
 use super::App;
 use crate::app::error::AppResult;
 use crate::auth::CurrentUser;
-use crate::hr::org_chart::{self, OrgChart, OrgMember};
+use crate::hr::org_chart::{OrgChart, OrgLine, OrgMember, TreeStart};
 use crate::hr::{Employee, EmployeeStatus};
 use crate::ids::EmployeeId;
 
@@ -44,6 +46,8 @@ pub enum Shown {
     Chart {
         /// Folded at [`OPEN_LEVELS`].
         chart: OrgChart,
+        /// Everyone the chart draws, and the leavers whose teams it says stand alone.
+        people: HashMap<EmployeeId, OrgMember>,
         start: ChartStart,
         /// The person looked for, drawn in the chart.
         marked: Option<EmployeeId>,
@@ -65,96 +69,147 @@ pub struct OrgChartPage {
     pub me: Option<EmployeeId>,
 }
 
+/// What to draw, before names are read: a folded chart, a search's matches, or a leaver.
+enum Plan {
+    Chart {
+        chart: OrgChart,
+        /// The chosen start's manager, when the chart starts at someone.
+        start: Option<Option<EmployeeId>>,
+        marked: Option<EmployeeId>,
+    },
+    Matches {
+        found: Vec<EmployeeId>,
+    },
+    Left(EmployeeId),
+}
+
 /// The page for `request`; `None` when it names an employee number nobody has.
+///
+/// The tree is built from everyone's reporting line (three narrow columns); the names and
+/// titles are then read for the hundred-odd people the page draws, not for the company.
 pub async fn page(
     app: &App,
     viewer: &CurrentUser,
     request: ChartRequest,
 ) -> AppResult<Option<OrgChartPage>> {
     let mut conn = app.db.read().await?;
-    let members = OrgMember::all(&mut conn).await?;
+    let lines = OrgLine::all(&mut conn).await?;
     let me = Employee::for_user(&mut conn, viewer.id)
         .await?
         .filter(|e| e.status != EmployeeStatus::Terminated)
         .map(|e| e.id);
-    drop(conn);
-    let shown = match request {
-        ChartRequest::Top => Some(top(&members, None)),
-        ChartRequest::Below(root) => below(&members, root),
-        ChartRequest::Around(person) => around(&members, person),
-        ChartRequest::Search(term) => Some(search(&members, term)),
+    let plan = match request {
+        ChartRequest::Top => Some(top(&lines, None)),
+        ChartRequest::Below(root) => below(&lines, root),
+        ChartRequest::Around(person) => around(&lines, person),
+        ChartRequest::Search(ref term) => {
+            let found = OrgMember::named(&mut conn, term).await?;
+            match found.as_slice() {
+                [one] => around(&lines, *one),
+                _ => Some(Plan::Matches { found }),
+            }
+        }
     };
-    Ok(shown.map(|shown| OrgChartPage { shown, me }))
+    let Some(plan) = plan else {
+        return Ok(None);
+    };
+    let shown = match plan {
+        Plan::Chart {
+            chart,
+            start,
+            marked,
+        } => {
+            let mut ids: Vec<EmployeeId> = chart.entries.iter().map(|e| e.id).collect();
+            ids.extend(chart.entries.iter().filter_map(|e| match e.start {
+                Some(TreeStart::ManagerLeft(manager)) => Some(manager),
+                _ => None,
+            }));
+            ids.extend(start.flatten());
+            let people = OrgMember::some(&mut conn, &ids).await?;
+            let start = match start {
+                None => ChartStart::Top,
+                Some(above) => ChartStart::At {
+                    above: above.and_then(|id| people.get(&id).cloned()),
+                },
+            };
+            Shown::Chart {
+                chart,
+                people,
+                start,
+                marked,
+            }
+        }
+        Plan::Matches { found } => {
+            let shown: Vec<EmployeeId> = found.iter().copied().take(MAX_MATCHES).collect();
+            let mut people = OrgMember::some(&mut conn, &shown).await?;
+            Shown::Matches {
+                term: match request {
+                    ChartRequest::Search(term) => term,
+                    _ => String::new(),
+                },
+                total: found.len(),
+                found: shown.iter().filter_map(|id| people.remove(id)).collect(),
+            }
+        }
+        Plan::Left(id) => {
+            let people = OrgMember::some(&mut conn, &[id]).await?;
+            Shown::Left {
+                name: people.get(&id).map(|m| m.name.clone()).unwrap_or_default(),
+            }
+        }
+    };
+    Ok(Some(OrgChartPage { shown, me }))
 }
 
-fn top(members: &[OrgMember], marked: Option<EmployeeId>) -> Shown {
-    Shown::Chart {
-        chart: OrgChart::whole(members).folded(OPEN_LEVELS),
-        start: ChartStart::Top,
+fn top(lines: &[OrgLine], marked: Option<EmployeeId>) -> Plan {
+    Plan::Chart {
+        chart: OrgChart::whole(lines).folded(OPEN_LEVELS),
+        start: None,
         marked,
     }
 }
 
-fn member(members: &[OrgMember], id: EmployeeId) -> Option<&OrgMember> {
-    members.iter().find(|m| m.id == id)
+fn line(lines: &[OrgLine], id: EmployeeId) -> Option<&OrgLine> {
+    lines.iter().find(|l| l.id == id)
 }
 
-fn below(members: &[OrgMember], root: EmployeeId) -> Option<Shown> {
-    let chosen = member(members, root)?;
-    if chosen.status == EmployeeStatus::Terminated {
-        return Some(Shown::Left {
-            name: chosen.name.clone(),
-        });
-    }
-    let chart = OrgChart::below(members, root)?.folded(OPEN_LEVELS);
-    let above = chosen
+/// The manager of `person` who is still here, if any.
+fn current_manager(lines: &[OrgLine], person: &OrgLine) -> Option<EmployeeId> {
+    person
         .manager_id
-        .and_then(|id| member(members, id))
-        .filter(|m| m.status != EmployeeStatus::Terminated)
-        .cloned();
-    Some(Shown::Chart {
-        chart,
-        start: ChartStart::At { above },
+        .and_then(|id| line(lines, id))
+        .filter(|m| !m.left)
+        .map(|m| m.id)
+}
+
+fn below(lines: &[OrgLine], root: EmployeeId) -> Option<Plan> {
+    let chosen = line(lines, root)?;
+    if chosen.left {
+        return Some(Plan::Left(root));
+    }
+    Some(Plan::Chart {
+        chart: OrgChart::below(lines, root)?.folded(OPEN_LEVELS),
+        start: Some(current_manager(lines, chosen)),
         marked: None,
     })
 }
 
 /// `person` in their manager's team, so their colleagues and their own reports are in view;
 /// from the top when they have no current manager (they start a tree there).
-fn around(members: &[OrgMember], person: EmployeeId) -> Option<Shown> {
-    let found = member(members, person)?;
-    if found.status == EmployeeStatus::Terminated {
-        return Some(Shown::Left {
-            name: found.name.clone(),
-        });
+fn around(lines: &[OrgLine], person: EmployeeId) -> Option<Plan> {
+    let found = line(lines, person)?;
+    if found.left {
+        return Some(Plan::Left(person));
     }
-    let manager = found
-        .manager_id
-        .and_then(|id| member(members, id))
-        .filter(|m| m.status != EmployeeStatus::Terminated);
-    let Some(manager) = manager else {
-        return Some(top(members, Some(person)));
+    let Some(manager) = current_manager(lines, found) else {
+        return Some(top(lines, Some(person)));
     };
-    let Some(Shown::Chart { chart, start, .. }) = below(members, manager.id) else {
-        return Some(top(members, Some(person)));
-    };
-    Some(Shown::Chart {
-        chart,
-        start,
-        marked: Some(person),
-    })
-}
-
-fn search(members: &[OrgMember], term: String) -> Shown {
-    let found = org_chart::find(members, &term);
-    if let [one] = found.as_slice() {
-        if let Some(shown) = around(members, one.id) {
-            return shown;
-        }
-    }
-    Shown::Matches {
-        total: found.len(),
-        found: found.into_iter().take(MAX_MATCHES).cloned().collect(),
-        term,
+    match below(lines, manager) {
+        Some(Plan::Chart { chart, start, .. }) => Some(Plan::Chart {
+            chart,
+            start,
+            marked: Some(person),
+        }),
+        _ => Some(top(lines, Some(person))),
     }
 }

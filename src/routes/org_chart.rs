@@ -2,6 +2,8 @@
 //! person down, one person found in their manager's team, or a search's matches. Every chart is
 //! folded a few levels down (see `app::org_chart`); a folded team opens with a plain link.
 
+use std::collections::HashMap;
+
 use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
@@ -11,6 +13,7 @@ use crate::app::org_chart::{self as chart, ChartRequest, ChartStart, OrgChartPag
 use crate::app::App;
 use crate::auth::CurrentUser;
 use crate::hr::org_chart::{ChartEntry, OrgMember, TreeStart};
+use crate::hr::EmployeeStatus;
 use crate::ids::EmployeeId;
 use crate::text::search_term;
 use crate::web::page::{Layout, Notice};
@@ -52,25 +55,33 @@ struct NodeView {
 }
 
 impl NodeView {
-    fn new(entry: ChartEntry, marked: Option<EmployeeId>) -> Self {
+    fn new(
+        entry: ChartEntry,
+        people: &HashMap<EmployeeId, OrgMember>,
+        marked: Option<EmployeeId>,
+    ) -> Self {
+        let name_of = |id: EmployeeId| people.get(&id).map_or("someone", |m| m.name.as_str());
         let note = match entry.start {
             Some(TreeStart::ManagerLeft(manager)) => {
-                Some(format!("Reported to {manager}, who has left"))
+                Some(format!("Reported to {}, who has left", name_of(manager)))
             }
             Some(TreeStart::ManagerGone) => Some("Their manager's record is gone".to_string()),
             Some(TreeStart::Loop) => Some("Reporting line loops".to_string()),
             Some(TreeStart::Top | TreeStart::Chosen) | None => None,
         };
-        let member = entry.member;
+        // Read a moment after the tree: a record deleted in between keeps its place, unnamed.
+        let member = people.get(&entry.id);
+        let status = member.map_or(EmployeeStatus::Active, |m| m.status);
+        let name = member.map_or_else(|| "(record gone)".to_string(), |m| m.name.clone());
         NodeView {
-            id: member.id,
-            status: member.status.as_str(),
-            status_label: member.status.label(),
-            initials: initials(&member.name),
-            marked: Some(member.id) == marked,
-            name: member.name,
-            title: member.title,
-            department: member.department,
+            id: entry.id,
+            status: status.as_str(),
+            status_label: status.label(),
+            initials: initials(&name),
+            marked: Some(entry.id) == marked,
+            name,
+            title: member.map(|m| m.title.clone()).unwrap_or_default(),
+            department: member.map(|m| m.department.clone()).unwrap_or_default(),
             reports: entry.reports,
             team: entry.team,
             folded: entry.folded,
@@ -183,25 +194,24 @@ async fn org_chart(
     Ok(match shown {
         Shown::Chart {
             chart,
+            people: members,
             start,
             marked,
         } => {
             let people = chart.people();
-            let chosen = match (start, chart.entries.first()) {
+            let nodes: Vec<NodeView> = chart
+                .entries
+                .into_iter()
+                .map(|entry| NodeView::new(entry, &members, marked))
+                .collect();
+            let chosen = match (start, nodes.first()) {
                 (ChartStart::At { above }, Some(first)) => Some(ChosenView {
-                    name: first.member.name.clone(),
+                    name: first.name.clone(),
                     above: above.map(AboveView::from),
                 }),
                 _ => None,
             };
-            let found = marked
-                .and_then(|id| chart.entries.iter().find(|e| e.member.id == id))
-                .map(|e| e.member.name.clone());
-            let nodes: Vec<NodeView> = chart
-                .entries
-                .into_iter()
-                .map(|entry| NodeView::new(entry, marked))
-                .collect();
+            let found = nodes.iter().find(|n| n.marked).map(|n| n.name.clone());
             if fragment {
                 return Ok(Template::render(
                     "org_chart_tree.html",
