@@ -1,4 +1,4 @@
-// Passkeys — the one script of HR Portal. It asks the server for a challenge, hands it to the
+// Passkeys — one of HR Portal's two scripts. It asks the server for a challenge, hands it to the
 // browser's passkey prompt (WebAuthn), and sends the answer with an ordinary form submission, so
 // the server answers with a page as it does for every other form. The rest of the app works
 // without JavaScript; without it (or without WebAuthn) the passkey forms stay hidden.

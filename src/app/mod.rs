@@ -9,6 +9,7 @@
 //! - [`sessions`]: sign in and out, revoke, force logout, password change, purge, first-run set-up
 //! - [`accounts`]: create, disable, enable, change role; the users and audit listings
 //! - [`people`]: employees and departments, the directory, profiles, the dashboard, the demo
+//! - [`org_chart`]: the part of the reporting tree a page shows, and the chart's search
 //! - [`import`]: a staff list previewed, kept, and applied in one transaction
 //! - [`own_details`]: a person's own private details; [`team`]: a manager's reports
 //! - [`recovery`]: reset links, invitations, set-password, unlock, one's own activity
@@ -30,6 +31,7 @@ pub mod import;
 pub mod lifecycle;
 pub mod mail;
 pub mod observe;
+pub mod org_chart;
 pub mod own_details;
 pub mod passkeys;
 pub mod password;

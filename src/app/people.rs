@@ -10,7 +10,6 @@ use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
 use crate::hr::employee::visibility::may_see_private;
 use crate::hr::employee::{ManagerChoice, PrivateDetails, PrivateDraft, ResolvedDepartment};
-use crate::hr::org_chart::{OrgChart, OrgMember};
 use crate::hr::{
     begin_hr_write, CompanyFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
     EmployeeFields, EmployeeWriteError, InvalidEmployee,
@@ -235,27 +234,6 @@ pub async fn profile(
         reports,
         private,
     }))
-}
-
-/// The reporting tree, and whom its chosen start reports to (for a link up).
-pub struct OrgChartView {
-    pub chart: OrgChart,
-    pub above: Option<OrgMember>,
-}
-
-/// The whole reporting tree, or the part below `root` (`None` when nobody has that id).
-pub async fn org_chart(app: &App, root: Option<EmployeeId>) -> AppResult<Option<OrgChartView>> {
-    let members = OrgMember::all(&mut *app.db.read().await?).await?;
-    let Some(root) = root else {
-        let chart = OrgChart::whole(&members);
-        return Ok(Some(OrgChartView { chart, above: None }));
-    };
-    let Some(chart) = OrgChart::below(&members, root) else {
-        return Ok(None);
-    };
-    let manager_id = chart.entries.first().and_then(|e| e.member.manager_id);
-    let above = members.into_iter().find(|m| Some(m.id) == manager_id);
-    Ok(Some(OrgChartView { chart, above }))
 }
 
 /// What the employee form offers, and the record being edited (for an edit).

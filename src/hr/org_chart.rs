@@ -7,6 +7,13 @@
 //! managers recursively — and everyone is placed exactly once:
 //! - people with no manager, or whose manager left or no longer exists, start trees of their own;
 //! - people in a loop that no such tree reaches start one more tree each loop, marked as looping.
+//!
+//! Leavers are not drawn at all: the chart is who works here. Their reports start a tree of
+//! their own that names them.
+//!
+//! A company of 20 000 drawn whole is a page of megabytes, so a page shows a chart folded
+//! ([`OrgChart::folded`]): the first levels open, and each person below them with their team
+//! size, which is why sizes are counted on the whole tree before it is cut.
 
 use std::collections::HashMap;
 
@@ -14,6 +21,46 @@ use sqlx::{AnyConnection, FromRow};
 
 use super::EmployeeStatus;
 use crate::ids::EmployeeId;
+use crate::text::{fold, like_pattern};
+
+/// Where a person sits in the company: all the tree needs, for everyone. Names, titles and
+/// departments are read only for the people a page shows ([`OrgMember::some`]), which keeps a
+/// company of 20 000 to one narrow query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgLine {
+    pub id: EmployeeId,
+    pub manager_id: Option<EmployeeId>,
+    /// Has left the company: not drawn, and nobody's manager in the chart.
+    pub left: bool,
+}
+
+#[derive(FromRow)]
+struct OrgLineRow {
+    id: EmployeeId,
+    manager_id: Option<EmployeeId>,
+    gone: i64,
+}
+
+impl OrgLine {
+    /// Everyone, in the order colleagues are listed under their manager (by name).
+    pub async fn all(conn: &mut AnyConnection) -> Result<Vec<OrgLine>, sqlx::Error> {
+        let rows: Vec<OrgLineRow> = sqlx::query_as(
+            "SELECT id, manager_id, \
+                    CAST(CASE WHEN status = 'terminated' THEN 1 ELSE 0 END AS BIGINT) AS gone \
+             FROM employees ORDER BY name_key, id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| OrgLine {
+                id: row.id,
+                manager_id: row.manager_id,
+                left: row.gone != 0,
+            })
+            .collect())
+    }
+}
 
 /// A person as the chart shows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,32 +83,74 @@ struct OrgMemberRow {
     status: String,
 }
 
+/// Ids per statement when reading people by id: well under either engine's bind limit.
+const IDS_PER_QUERY: usize = 500;
+
 impl OrgMember {
-    /// Everyone, in the order colleagues are listed under their manager (by name).
-    pub async fn all(conn: &mut AnyConnection) -> Result<Vec<OrgMember>, sqlx::Error> {
-        let rows: Vec<OrgMemberRow> = sqlx::query_as(
-            "SELECT e.id, e.name, e.title, d.name AS department, e.manager_id, e.status \
-             FROM employees e JOIN departments d ON d.id = e.department_id \
-             ORDER BY e.name_key, e.id",
+    /// The people with these ids (those that exist), by id.
+    pub async fn some(
+        conn: &mut AnyConnection,
+        ids: &[EmployeeId],
+    ) -> Result<HashMap<EmployeeId, OrgMember>, sqlx::Error> {
+        let mut found = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "SELECT e.id, e.name, e.title, d.name AS department, e.manager_id, e.status \
+                 FROM employees e JOIN departments d ON d.id = e.department_id \
+                 WHERE e.id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, OrgMemberRow>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                let status = EmployeeStatus::parse(&row.status).ok_or_else(|| {
+                    sqlx::Error::Decode(format!("unknown stored status {:?}", row.status).into())
+                })?;
+                found.insert(
+                    row.id,
+                    OrgMember {
+                        id: row.id,
+                        name: row.name,
+                        title: row.title,
+                        department: row.department,
+                        manager_id: row.manager_id,
+                        status,
+                    },
+                );
+            }
+        }
+        Ok(found)
+    }
+
+    /// The people in the chart (leavers are not) whose name contains `term`, folded like every
+    /// search, in name order. When exactly one of them is called `term` outright, only they
+    /// are returned: typing a whole name jumps to that person even when it is part of others.
+    pub async fn named(
+        conn: &mut AnyConnection,
+        term: &str,
+    ) -> Result<Vec<EmployeeId>, sqlx::Error> {
+        let found: Vec<(EmployeeId, String)> = sqlx::query_as(
+            "SELECT id, name_key FROM employees \
+             WHERE status <> 'terminated' AND name_key LIKE $1 ESCAPE '\\' \
+             ORDER BY name_key, id",
         )
+        .bind(like_pattern(term))
         .fetch_all(&mut *conn)
         .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(OrgMember {
-                    status: EmployeeStatus::parse(&row.status).ok_or_else(|| {
-                        sqlx::Error::Decode(
-                            format!("unknown stored status {:?}", row.status).into(),
-                        )
-                    })?,
-                    id: row.id,
-                    name: row.name,
-                    title: row.title,
-                    department: row.department,
-                    manager_id: row.manager_id,
-                })
-            })
-            .collect()
+        let whole = fold(term);
+        let exact: Vec<EmployeeId> = found
+            .iter()
+            .filter(|(_, key)| *key == whole)
+            .map(|(id, _)| *id)
+            .collect();
+        Ok(if exact.len() == 1 {
+            exact
+        } else {
+            found.into_iter().map(|(id, _)| id).collect()
+        })
     }
 }
 
@@ -72,8 +161,8 @@ pub enum TreeStart {
     Top,
     /// The person the chart was asked to start at.
     Chosen,
-    /// Their manager has left the company (named here).
-    ManagerLeft(String),
+    /// Their manager has left the company (this one).
+    ManagerLeft(EmployeeId),
     /// Their manager's record no longer exists.
     ManagerGone,
     /// Their reporting line goes round in a loop that no other tree reaches.
@@ -83,11 +172,16 @@ pub enum TreeStart {
 /// One person in the chart, in the order a page draws them (each before their reports).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChartEntry {
-    pub member: OrgMember,
+    pub id: EmployeeId,
+    pub manager_id: Option<EmployeeId>,
     /// 0 for the start of a tree.
     pub depth: usize,
     /// How many reports are drawn under this person (the entries that follow, one level down).
     pub reports: usize,
+    /// Everyone below this person in the chart, drawn or folded away.
+    pub team: usize,
+    /// Their team is not drawn here (the chart was folded at their level).
+    pub folded: bool,
     /// How many enclosing teams end after this person (a leaf's `depth` minus the next entry's).
     pub closes: usize,
     /// Set for the first person of each tree.
@@ -103,7 +197,7 @@ pub struct OrgChart {
 
 /// The members and who reports to whom, by position in `members`.
 struct Reporting<'a> {
-    members: &'a [OrgMember],
+    members: &'a [OrgLine],
     by_id: HashMap<EmployeeId, usize>,
     /// Each member's reports in `members` order (by name); only managers who are still here
     /// have any.
@@ -111,7 +205,7 @@ struct Reporting<'a> {
 }
 
 impl<'a> Reporting<'a> {
-    fn new(members: &'a [OrgMember]) -> Reporting<'a> {
+    fn new(members: &'a [OrgLine]) -> Reporting<'a> {
         let by_id: HashMap<EmployeeId, usize> = members
             .iter()
             .enumerate()
@@ -119,8 +213,11 @@ impl<'a> Reporting<'a> {
             .collect();
         let mut reports = vec![Vec::new(); members.len()];
         for (at, member) in members.iter().enumerate() {
+            if member.left {
+                continue;
+            }
             if let Some(manager) = member.manager_id.and_then(|id| by_id.get(&id)) {
-                if members[*manager].status != EmployeeStatus::Terminated && *manager != at {
+                if !members[*manager].left && *manager != at {
                     reports[*manager].push(at);
                 }
             }
@@ -140,8 +237,8 @@ impl<'a> Reporting<'a> {
         };
         match self.by_id.get(&manager_id) {
             None => Some(TreeStart::ManagerGone),
-            Some(manager) if self.members[*manager].status == EmployeeStatus::Terminated => {
-                Some(TreeStart::ManagerLeft(self.members[*manager].name.clone()))
+            Some(manager) if self.members[*manager].left => {
+                Some(TreeStart::ManagerLeft(manager_id))
             }
             Some(_) => None,
         }
@@ -199,9 +296,12 @@ impl Drawing<'_> {
             // Reversed, so the first by name comes off the stack first.
             stack.extend(reports.iter().rev().map(|r| (*r, depth + 1)));
             self.entries.push(ChartEntry {
-                member: self.reporting.members[at].clone(),
+                id: self.reporting.members[at].id,
+                manager_id: self.reporting.members[at].manager_id,
                 depth,
                 reports: reports.len(),
+                team: 0,
+                folded: false,
                 closes: 0,
                 start: first.take(),
             });
@@ -209,34 +309,63 @@ impl Drawing<'_> {
     }
 
     fn finish(mut self) -> OrgChart {
-        let depths: Vec<usize> = self.entries.iter().map(|e| e.depth).collect();
-        for (at, entry) in self.entries.iter_mut().enumerate() {
-            if entry.reports == 0 {
-                let next = depths.get(at + 1).copied().unwrap_or(0);
-                entry.closes = entry.depth - next;
-            }
-        }
+        count_teams(&mut self.entries);
+        close_teams(&mut self.entries);
         OrgChart {
             entries: self.entries,
         }
     }
 }
 
+/// Sets each entry's `team`: in drawing order a person's team is the run of deeper entries that
+/// follows them. One pass with a stack of the people whose run has not ended yet.
+fn count_teams(entries: &mut [ChartEntry]) {
+    let mut open: Vec<usize> = Vec::new();
+    for at in 0..=entries.len() {
+        let depth = entries.get(at).map_or(0, |e| e.depth);
+        while let Some(&top) = open.last() {
+            if at < entries.len() && entries[top].depth < depth {
+                break;
+            }
+            entries[top].team = at - top - 1;
+            open.pop();
+        }
+        if at < entries.len() {
+            open.push(at);
+        }
+    }
+}
+
+/// Sets each entry's `closes` from the depths: what the page needs to end its nested lists.
+fn close_teams(entries: &mut [ChartEntry]) {
+    let depths: Vec<usize> = entries.iter().map(|e| e.depth).collect();
+    for (at, entry) in entries.iter_mut().enumerate() {
+        entry.closes = 0;
+        if entry.reports == 0 {
+            let next = depths.get(at + 1).copied().unwrap_or(0);
+            entry.closes = entry.depth - next;
+        }
+    }
+}
+
 impl OrgChart {
     /// Everyone: the trees from the top, then one tree per loop nobody else reaches.
-    pub fn whole(members: &[OrgMember]) -> OrgChart {
+    pub fn whole(members: &[OrgLine]) -> OrgChart {
         let mut drawing = Drawing {
             reporting: Reporting::new(members),
             placed: vec![false; members.len()],
             entries: Vec::new(),
         };
-        for at in 0..members.len() {
+        for (at, member) in members.iter().enumerate() {
+            if member.left {
+                continue;
+            }
             if let Some(why) = drawing.reporting.start_of(at) {
                 drawing.tree(at, why);
             }
         }
-        for at in 0..members.len() {
-            if !drawing.placed[at] {
+        for (at, member) in members.iter().enumerate() {
+            if !drawing.placed[at] && !member.left {
                 let start = drawing.reporting.loop_above(at);
                 drawing.tree(start, TreeStart::Loop);
             }
@@ -244,21 +373,43 @@ impl OrgChart {
         drawing.finish()
     }
 
-    /// `root` and everyone below them; `None` when nobody has that id.
-    pub fn below(members: &[OrgMember], root: EmployeeId) -> Option<OrgChart> {
+    /// `root` and everyone below them; `None` when nobody here has that id (leavers included:
+    /// they are not in the chart).
+    pub fn below(members: &[OrgLine], root: EmployeeId) -> Option<OrgChart> {
         let mut drawing = Drawing {
             reporting: Reporting::new(members),
             placed: vec![false; members.len()],
             entries: Vec::new(),
         };
         let start = *drawing.reporting.by_id.get(&root)?;
+        if members[start].left {
+            return None;
+        }
         drawing.tree(start, TreeStart::Chosen);
         Some(drawing.finish())
     }
 
-    /// How many people the chart shows.
+    /// The chart with the teams of everyone at depth `open` folded away: those people stay,
+    /// with their team size, and nobody deeper is drawn. Levels 0 to `open - 1` are open.
+    pub fn folded(mut self, open: usize) -> OrgChart {
+        self.entries.retain(|e| e.depth <= open);
+        for entry in &mut self.entries {
+            if entry.depth == open && entry.team > 0 {
+                entry.folded = true;
+                entry.reports = 0;
+            }
+        }
+        close_teams(&mut self.entries);
+        self
+    }
+
+    /// How many people the chart has, drawn or folded away.
     pub fn people(&self) -> usize {
-        self.entries.len()
+        self.entries
+            .iter()
+            .filter(|e| e.depth == 0)
+            .map(|e| 1 + e.team)
+            .sum()
     }
 }
 
@@ -266,27 +417,20 @@ impl OrgChart {
 mod tests {
     use super::*;
 
-    /// Members named by id ("p1", "p2", …), in id order, each with an optional manager.
-    fn members(managers: &[(i64, Option<i64>)]) -> Vec<OrgMember> {
+    /// Members in id order (standing for name order), each with an optional manager.
+    fn members(managers: &[(i64, Option<i64>)]) -> Vec<OrgLine> {
         managers
             .iter()
-            .map(|(id, manager)| OrgMember {
+            .map(|(id, manager)| OrgLine {
                 id: EmployeeId(*id),
-                name: format!("p{id}"),
-                title: "Engineer".into(),
-                department: "Engineering".into(),
                 manager_id: manager.map(EmployeeId),
-                status: EmployeeStatus::Active,
+                left: false,
             })
             .collect()
     }
 
     fn ids(chart: &OrgChart) -> Vec<(i64, usize)> {
-        chart
-            .entries
-            .iter()
-            .map(|e| (e.member.id.0, e.depth))
-            .collect()
+        chart.entries.iter().map(|e| (e.id.0, e.depth)).collect()
     }
 
     /// Every opened team is closed exactly once: what the page nests is well formed.
@@ -335,16 +479,59 @@ mod tests {
     }
 
     #[test]
-    fn the_team_of_someone_who_left_starts_its_own_tree() {
+    fn a_leaver_is_left_out_and_their_team_starts_its_own_tree() {
         let mut company = members(&[(1, None), (2, Some(1)), (3, Some(2)), (4, Some(99))]);
-        company[1].status = EmployeeStatus::Terminated;
+        company[1].left = true;
         let chart = OrgChart::whole(&company);
-        assert_eq!(ids(&chart), [(1, 0), (2, 1), (3, 0), (4, 0)]);
+        assert_eq!(ids(&chart), [(1, 0), (3, 0), (4, 0)]);
+        assert_eq!(chart.entries[0].reports, 0, "p2 is not drawn under p1");
         assert_eq!(
-            chart.entries[2].start,
-            Some(TreeStart::ManagerLeft("p2".into()))
+            chart.entries[1].start,
+            Some(TreeStart::ManagerLeft(EmployeeId(2)))
         );
-        assert_eq!(chart.entries[3].start, Some(TreeStart::ManagerGone));
+        assert_eq!(chart.entries[2].start, Some(TreeStart::ManagerGone));
+        assert_balanced(&chart);
+        assert_eq!(OrgChart::below(&company, EmployeeId(2)), None);
+    }
+
+    #[test]
+    fn team_sizes_count_everyone_below() {
+        // 1 → 2 → 3 → 4, and 5 under 1; a second tree 6 → 7.
+        let company = members(&[
+            (1, None),
+            (2, Some(1)),
+            (3, Some(2)),
+            (4, Some(3)),
+            (5, Some(1)),
+            (6, None),
+            (7, Some(6)),
+        ]);
+        let chart = OrgChart::whole(&company);
+        let teams: Vec<(i64, usize)> = chart.entries.iter().map(|e| (e.id.0, e.team)).collect();
+        assert_eq!(
+            teams,
+            [(1, 4), (2, 2), (3, 1), (4, 0), (5, 0), (6, 1), (7, 0)]
+        );
+        assert_eq!(chart.people(), 7);
+    }
+
+    #[test]
+    fn a_folded_chart_keeps_the_open_levels_and_the_team_sizes_below() {
+        let company = members(&[
+            (1, None),
+            (2, Some(1)),
+            (3, Some(2)),
+            (4, Some(3)),
+            (5, Some(1)),
+            (6, None),
+            (7, Some(6)),
+        ]);
+        let chart = OrgChart::whole(&company).folded(1);
+        assert_eq!(ids(&chart), [(1, 0), (2, 1), (5, 1), (6, 0), (7, 1)]);
+        let two = &chart.entries[1];
+        assert!(two.folded && two.reports == 0 && two.team == 2);
+        assert!(!chart.entries[2].folded, "nobody below p5: nothing to open");
+        assert_eq!(chart.people(), 7, "folded people still count");
         assert_balanced(&chart);
     }
 

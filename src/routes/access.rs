@@ -125,7 +125,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/login/two-factor?<next>", SignInInProgress),
     ("POST", "/login/two-factor", SignInInProgress),
     ("POST", "/logout", SignedIn),
-    ("GET", "/org?<root>", SignedIn),
+    ("GET", "/org?<root>&<person>&<q>&<fragment>", SignedIn),
     ("GET", "/password/forgot", Anyone),
     ("POST", "/password/forgot", Anyone),
     ("GET", "/password/reset", Anyone),

@@ -1,17 +1,34 @@
-//! The organisation chart (everyone signed in): the reporting tree from the top, or below one
-//! person.
+//! The organisation chart (everyone signed in): the top of the company, a team opened from one
+//! person down, one person found in their manager's team, or a search's matches. Every chart is
+//! folded a few levels down (see `app::org_chart`); a folded team opens with a plain link.
+
+use std::collections::HashMap;
 
 use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::people::{self, OrgChartView};
+use crate::app::org_chart::{self as chart, ChartRequest, ChartStart, OrgChartPage, Shown};
 use crate::app::App;
 use crate::auth::CurrentUser;
 use crate::hr::org_chart::{ChartEntry, OrgMember, TreeStart};
+use crate::hr::EmployeeStatus;
 use crate::ids::EmployeeId;
+use crate::text::search_term;
 use crate::web::page::{Layout, Notice};
+
+/// Up to two letters for the avatar: the first of the first and of the last word of the name.
+fn initials(name: &str) -> String {
+    let mut words = name.split_whitespace().filter_map(|w| w.chars().next());
+    let first = words.next();
+    let last = words.next_back();
+    first
+        .into_iter()
+        .chain(last)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
 
 /// A person in the chart as the page draws them. The page nests the flat list by `reports`
 /// (this person's team opens below them) and `closes` (teams that end after them), so the
@@ -20,37 +37,78 @@ use crate::web::page::{Layout, Notice};
 struct NodeView {
     id: EmployeeId,
     name: String,
+    initials: String,
     title: String,
     department: String,
     status: &'static str,
     status_label: &'static str,
     reports: usize,
+    /// Everyone below them, drawn or not.
+    team: usize,
+    /// Their team is behind an "Open team" link.
+    folded: bool,
     closes: usize,
+    /// The person looked for ("Find me" or a search).
+    marked: bool,
     /// Why this person starts a tree, when that needs saying.
     note: Option<String>,
 }
 
-impl From<ChartEntry> for NodeView {
-    fn from(entry: ChartEntry) -> Self {
+impl NodeView {
+    fn new(
+        entry: ChartEntry,
+        people: &HashMap<EmployeeId, OrgMember>,
+        marked: Option<EmployeeId>,
+    ) -> Self {
+        let name_of = |id: EmployeeId| people.get(&id).map_or("someone", |m| m.name.as_str());
         let note = match entry.start {
             Some(TreeStart::ManagerLeft(manager)) => {
-                Some(format!("Reported to {manager}, who has left"))
+                Some(format!("Reported to {}, who has left", name_of(manager)))
             }
             Some(TreeStart::ManagerGone) => Some("Their manager's record is gone".to_string()),
             Some(TreeStart::Loop) => Some("Reporting line loops".to_string()),
             Some(TreeStart::Top | TreeStart::Chosen) | None => None,
         };
-        let member = entry.member;
+        // Read a moment after the tree: a record deleted in between keeps its place, unnamed.
+        let member = people.get(&entry.id);
+        let status = member.map_or(EmployeeStatus::Active, |m| m.status);
+        let name = member.map_or_else(|| "(record gone)".to_string(), |m| m.name.clone());
         NodeView {
+            id: entry.id,
+            status: status.as_str(),
+            status_label: status.label(),
+            initials: initials(&name),
+            marked: Some(entry.id) == marked,
+            name,
+            title: member.map(|m| m.title.clone()).unwrap_or_default(),
+            department: member.map(|m| m.department.clone()).unwrap_or_default(),
+            reports: entry.reports,
+            team: entry.team,
+            folded: entry.folded,
+            closes: entry.closes,
+            note,
+        }
+    }
+}
+
+/// A search's match, listed when a search found several people (or none).
+#[derive(Debug, Serialize)]
+struct MatchView {
+    id: EmployeeId,
+    name: String,
+    initials: String,
+    title: String,
+    department: String,
+}
+
+impl From<OrgMember> for MatchView {
+    fn from(member: OrgMember) -> Self {
+        MatchView {
             id: member.id,
-            status: member.status.as_str(),
-            status_label: member.status.label(),
+            initials: initials(&member.name),
             name: member.name,
             title: member.title,
             department: member.department,
-            reports: entry.reports,
-            closes: entry.closes,
-            note,
         }
     }
 }
@@ -77,9 +135,10 @@ impl From<OrgMember> for AboveView {
     }
 }
 
-/// `?root=`: absent or empty draws everyone; anything but an employee number is refused.
-fn chosen_root(root: Option<&str>) -> AppResult<Option<EmployeeId>> {
-    match root.map(str::trim).filter(|r| !r.is_empty()) {
+/// An employee number from the query string: absent or empty is no choice; anything but a
+/// number is refused.
+fn employee_number(raw: Option<&str>) -> AppResult<Option<EmployeeId>> {
+    match raw.map(str::trim).filter(|r| !r.is_empty()) {
         None => Ok(None),
         Some(raw) => raw.parse().map(Some).map_err(|_| {
             AppError::BadRequest(
@@ -89,35 +148,111 @@ fn chosen_root(root: Option<&str>) -> AppResult<Option<EmployeeId>> {
     }
 }
 
-#[get("/org?<root>")]
+/// What the query asks for. A search wins over a person, a person over a starting point: the
+/// search box and "Find me" are links of their own, so a mix only comes from a typed address.
+fn chart_request(
+    root: Option<&str>,
+    person: Option<&str>,
+    q: Option<&str>,
+) -> AppResult<ChartRequest> {
+    let root = employee_number(root)?;
+    let person = employee_number(person)?;
+    let term = search_term(q);
+    Ok(if !term.is_empty() {
+        ChartRequest::Search(term)
+    } else if let Some(person) = person {
+        ChartRequest::Around(person)
+    } else if let Some(root) = root {
+        ChartRequest::Below(root)
+    } else {
+        ChartRequest::Top
+    })
+}
+
+/// `?fragment=1` with `?root=`: only the reporting lines of that team, for the chart's script
+/// to open a folded team in place (static/org-chart.js). Any other request ignores it.
+#[get("/org?<root>&<person>&<q>&<fragment>")]
 async fn org_chart(
     user: CurrentUser,
     root: Option<&str>,
+    person: Option<&str>,
+    q: Option<&str>,
+    fragment: Option<&str>,
     app: &State<App>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
-    let root = chosen_root(root)?;
-    let Some(OrgChartView { chart, above }) = people::org_chart(app, root).await? else {
+    let request = chart_request(root, person, q)?;
+    let fragment = fragment == Some("1") && matches!(request, ChartRequest::Below(_));
+    let search = match &request {
+        ChartRequest::Search(term) => term.clone(),
+        _ => String::new(),
+    };
+    let Some(OrgChartPage { shown, me }) = chart::page(app, &user, request).await? else {
         return Err(AppError::NotFound);
     };
-    let people = chart.people();
-    let chosen = match (root, chart.entries.first()) {
-        (Some(_), Some(first)) => Some(ChosenView {
-            name: first.member.name.clone(),
-            above: above.map(AboveView::from),
-        }),
-        _ => None,
-    };
-    let nodes: Vec<NodeView> = chart.entries.into_iter().map(NodeView::from).collect();
-    Ok(Template::render(
-        "org_chart.html",
-        context! {
-            layout: Layout::signed_in(&user.session, flash),
-            chosen,
-            people,
-            nodes,
-        },
-    ))
+    let layout = Layout::signed_in(&user.session, flash);
+    Ok(match shown {
+        Shown::Chart {
+            chart,
+            people: members,
+            start,
+            marked,
+        } => {
+            let people = chart.people();
+            let nodes: Vec<NodeView> = chart
+                .entries
+                .into_iter()
+                .map(|entry| NodeView::new(entry, &members, marked))
+                .collect();
+            let chosen = match (start, nodes.first()) {
+                (ChartStart::At { above }, Some(first)) => Some(ChosenView {
+                    name: first.name.clone(),
+                    above: above.map(AboveView::from),
+                }),
+                _ => None,
+            };
+            let found = nodes.iter().find(|n| n.marked).map(|n| n.name.clone());
+            if fragment {
+                return Ok(Template::render(
+                    "org_chart_tree.html",
+                    context! { nodes, found_is_me: false },
+                ));
+            }
+            Template::render(
+                "org_chart.html",
+                context! {
+                    layout,
+                    search,
+                    me,
+                    found_is_me: marked.is_some() && marked == me,
+                    found,
+                    chosen,
+                    people,
+                    nodes,
+                },
+            )
+        }
+        Shown::Matches { term, found, total } => {
+            let matches: Vec<MatchView> = found.into_iter().map(MatchView::from).collect();
+            let more = total - matches.len();
+            Template::render(
+                "org_chart.html",
+                context! {
+                    layout,
+                    search,
+                    me,
+                    term,
+                    total,
+                    matches,
+                    more,
+                },
+            )
+        }
+        Shown::Left { name } => Template::render(
+            "org_chart.html",
+            context! { layout, search, me, left: name },
+        ),
+    })
 }
 
 pub fn routes() -> Vec<Route> {
