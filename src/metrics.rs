@@ -20,7 +20,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
-use rocket::http::Method;
 
 /// A request as counted: its route template (`/employees/<id>`, or `unmatched`), method and status
 /// class (`2xx` … `5xx`).
@@ -75,8 +74,10 @@ struct ResultLabels {
 
 /// The status classes, in the order of `RouteSeries::requests`' inner arrays.
 const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
-/// Rocket's methods (`Method as usize` indexes `RouteSeries::requests`).
-const METHODS: usize = 9;
+/// The HTTP methods a request can carry, in the order of `RouteSeries::requests`.
+const METHODS: [&str; 9] = [
+    "GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "TRACE", "CONNECT", "PATCH",
+];
 
 /// The series of one route template, found once per request by its template and then updated
 /// without allocating: the families above are keyed by owned label `String`s, so asking them
@@ -87,7 +88,7 @@ struct RouteSeries {
     duration: Histogram,
     /// By method and status class; a cell is filled on its first request, so a scrape lists
     /// only the combinations that happened (as the families alone did).
-    requests: [[OnceLock<Counter>; STATUS_CLASSES.len()]; METHODS],
+    requests: [[OnceLock<Counter>; STATUS_CLASSES.len()]; METHODS.len()],
 }
 
 /// Every series the application exports.
@@ -238,10 +239,15 @@ impl Metrics {
 
     /// Counts one answered request: after the first request of a route, a lookup of its
     /// template under a read lock and two atomic updates, nothing allocated.
-    pub fn request(&self, route: &str, method: Method, status: u16, took: Duration) {
+    pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
         if !self.count_requests {
             return;
         }
+        // The method's own name, so the labels stay `&'static str`; any other is not counted.
+        let Some(method_index) = METHODS.iter().position(|known| *known == method) else {
+            return;
+        };
+        let method = METHODS[method_index];
         let class = match status {
             100..=199 => 0,
             200..=299 => 1,
@@ -250,12 +256,12 @@ impl Metrics {
             _ => 4,
         };
         let record = |series: &RouteSeries| {
-            series.requests[method as usize][class]
+            series.requests[method_index][class]
                 .get_or_init(|| {
                     self.requests
                         .get_or_create(&RequestLabels {
                             route: route.to_string(),
-                            method: method.as_str(),
+                            method,
                             status: STATUS_CLASSES[class],
                         })
                         .clone()

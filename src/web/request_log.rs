@@ -77,7 +77,7 @@ impl Fairing for RequestLog {
         let method = request.method();
         let status = response.status().code;
         if let Some(app) = request.rocket().state::<App>() {
-            app.metrics.request(route, method, status, took);
+            app.metrics.request(route, method.as_str(), status, took);
         }
         crate::logs::request(&arrival.id, method.as_str(), route, status, took);
         // Borrowed from the request's cache, which lives as long as the response.
