@@ -494,10 +494,9 @@ mod tests {
         assert_eq!(OrgChart::below(&company, EmployeeId(2)), None);
     }
 
-    #[test]
-    fn team_sizes_count_everyone_below() {
-        // 1 → 2 → 3 → 4, and 5 under 1; a second tree 6 → 7.
-        let company = members(&[
+    /// 1 → 2 → 3 → 4, and 5 under 1; a second tree 6 → 7.
+    fn two_trees_of_seven() -> Vec<OrgLine> {
+        members(&[
             (1, None),
             (2, Some(1)),
             (3, Some(2)),
@@ -505,7 +504,12 @@ mod tests {
             (5, Some(1)),
             (6, None),
             (7, Some(6)),
-        ]);
+        ])
+    }
+
+    #[test]
+    fn team_sizes_count_everyone_below() {
+        let company = two_trees_of_seven();
         let chart = OrgChart::whole(&company);
         let teams: Vec<(i64, usize)> = chart.entries.iter().map(|e| (e.id.0, e.team)).collect();
         assert_eq!(
@@ -517,15 +521,7 @@ mod tests {
 
     #[test]
     fn a_folded_chart_keeps_the_open_levels_and_the_team_sizes_below() {
-        let company = members(&[
-            (1, None),
-            (2, Some(1)),
-            (3, Some(2)),
-            (4, Some(3)),
-            (5, Some(1)),
-            (6, None),
-            (7, Some(6)),
-        ]);
+        let company = two_trees_of_seven();
         let chart = OrgChart::whole(&company).folded(1);
         assert_eq!(ids(&chart), [(1, 0), (2, 1), (5, 1), (6, 0), (7, 1)]);
         let two = &chart.entries[1];
