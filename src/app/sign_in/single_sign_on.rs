@@ -201,7 +201,10 @@ async fn known_person(
         SubjectMatch::Same => {}
         SubjectMatch::Other => return Ok(Err(SsoRefusal::OtherIdentity)),
         SubjectMatch::Unbound => {
-            if !User::bind_sso_subject(tx, user.id, subject, now).await? {
+            // Not bound: another first sign-in won the race — with this subject, or another.
+            let bound = User::bind_sso_subject(tx, user.id, subject, now).await?;
+            if !bound && User::match_sso_subject(tx, user.id, subject).await? != SubjectMatch::Same
+            {
                 return Ok(Err(SsoRefusal::OtherIdentity));
             }
         }
