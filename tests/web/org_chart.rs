@@ -524,16 +524,21 @@ async fn the_chart_its_matches_and_a_found_person_fit_a_390_px_phone() {
 }
 
 /// The number of people drawn on the browser's page.
-async fn cards_in(browser: &Client) -> u64 {
+/// How many elements on the page match `css`.
+async fn count_in(browser: &Client, css: &str) -> u64 {
     browser
         .execute(
-            "return document.querySelectorAll('a.org-name').length;",
-            vec![],
+            "return document.querySelectorAll(arguments[0]).length;",
+            vec![serde_json::json!(css)],
         )
         .await
         .unwrap()
         .as_u64()
         .unwrap()
+}
+
+async fn cards_in(browser: &Client) -> u64 {
+    count_in(browser, "a.org-name").await
 }
 
 #[rocket::async_test]
@@ -547,15 +552,7 @@ async fn with_its_script_open_team_opens_the_team_in_place_under_the_strict_csp(
     sign_in(&browser, &base, &account.email, account.password.expose()).await;
     browser.goto(&format!("{base}/org")).await.unwrap();
     let before = cards_in(&browser).await;
-    let opens = browser
-        .execute(
-            "return document.querySelectorAll('a.org-open').length;",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_u64()
-        .unwrap();
+    let opens = count_in(&browser, "a.org-open").await;
     click(&browser, "a.org-open").await;
     let mut after = before;
     for _ in 0..100 {
@@ -572,15 +569,7 @@ async fn with_its_script_open_team_opens_the_team_in_place_under_the_strict_csp(
         ("/org", None),
         "on the same page"
     );
-    let left = browser
-        .execute(
-            "return document.querySelectorAll('a.org-open').length;",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_u64()
-        .unwrap();
+    let left = count_in(&browser, "a.org-open").await;
     assert!(left > 0 && left != opens, "the opened team loses its link");
     browser.close().await.unwrap();
 }
