@@ -29,21 +29,7 @@ cargo build --release --quiet -j 1
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/hr-portal"
 export ROCKET_LOG_LEVEL=off
 
-python3 - "$WORK/staff.csv" "$ROWS" <<'PY'
-import sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "w", newline="") as f:
-    f.write("Name,Work e-mail,Job title,Department,Manager e-mail,Location,Start date,Status,Last day\r\n")
-    for i in range(n):
-        # Person i reports to person i // 10 (person 0 to nobody); managers come before and,
-        # for a tenth of the file, after their reports.
-        manager = "" if i == 0 else f"person{i // 10}@example.com"
-        # One in fifty of those who manage nobody has left.
-        leaver = i % 50 == 49 and i >= n // 10
-        status, last = ("Left the company", "2024-06-30") if leaver else ("Active", "")
-        f.write(f"Person {i},person{i}@example.com,Engineer {i % 7},Department {i % 40},"
-                f"{manager},City {i % 12},20{10 + i % 14:02d}-0{1 + i % 9}-1{i % 10},{status},{last}\r\n")
-PY
+python3 bench/staff_csv.py "$WORK/staff.csv" "$ROWS"
 
 # Runs the import with ARGS; prints "seconds max-RSS-MiB".
 timed() {

@@ -30,19 +30,7 @@ export ROCKET_DATA_DIR="$WORK/data" ROCKET_PORT="$PORT" ROCKET_LOG_LEVEL=off
 export ROCKET_SECURE_COOKIES=false ROCKET_DATABASE_URL=""
 echo "$PASSWORD" | "$BIN" user add bench@example.com --name "Bench Admin" --admin >/dev/null
 
-python3 - "$WORK/staff.csv" "$PEOPLE" <<'PY'
-import sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "w", newline="") as f:
-    f.write("Name,Work e-mail,Job title,Department,Manager e-mail,Location,Start date,Status,Last day\r\n")
-    for i in range(n):
-        # Person i reports to person i // 10 (person 0 to nobody): six levels at 20 000.
-        manager = "" if i == 0 else f"person{i // 10}@example.com"
-        leaver = i % 50 == 49 and i >= n // 10
-        status, last = ("Left the company", "2024-06-30") if leaver else ("Active", "")
-        f.write(f"Person {i},person{i}@example.com,Engineer {i % 7},Department {i % 40},"
-                f"{manager},City {i % 12},20{10 + i % 14:02d}-0{1 + i % 9}-1{i % 10},{status},{last}\r\n")
-PY
+python3 bench/staff_csv.py "$WORK/staff.csv" "$PEOPLE"
 "$BIN" employees import "$WORK/staff.csv" >"$WORK/import.log" 2>&1 || { cat "$WORK/import.log" >&2; exit 1; }
 
 "$BIN" >"$WORK/server.log" 2>&1 &
