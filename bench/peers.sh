@@ -6,6 +6,11 @@
 #   bench/peers.sh                                                                   # SQLite
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bench/peers.sh    # + hr-portal on PostgreSQL
 #
+# With BENCH_DATABASE_URL the PostgreSQL instance serves the same session page and the dashboard,
+# and the run ends with the database transactions per request it took (pg_stat_database: every
+# transaction of its database during the whole run — lease renewals, the throttled activity-time
+# writes and anything else — over every request sent to it, warm-up included).
+#
 #   PEERS_OPERATIONS=1 PEERS_NO_REFERENCE=1 bench/peers.sh    # + metrics and JSON logs, no axum
 #
 # PEERS_OPERATIONS=1 adds a second hr-portal (SQLite, port PORT+4) run as an operator would: the
@@ -114,8 +119,18 @@ if [ -n "${BENCH_DATABASE_URL:-}" ]; then
   DB_NAME="hr_portal_peers_$$"
   psql "$BENCH_DATABASE_URL" -qc "CREATE DATABASE $DB_NAME"
   start_hr_portal hr-portal-pg "$((PORT + 2))" "${BENCH_DATABASE_URL%/*}/$DB_NAME"
+  PG_PID=${PIDS[-1]}
   target "hr-portal \`/bench/page/session\` on PostgreSQL" "$BASE/bench/page/session" "hr_session=$SESSION"
+  PG_TARGETS=" $((${#URLS[@]} - 1)) "
+  target "hr-portal \`/dashboard\` on PostgreSQL" "$BASE/dashboard" "hr_session=$SESSION"
+  PG_TARGETS+="$((${#URLS[@]} - 1)) "
 fi
+# Transactions committed or rolled back in the PostgreSQL instance's database so far.
+pg_transactions() {
+  psql "$BENCH_DATABASE_URL" -Atc \
+    "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$DB_NAME'"
+}
+PG_REQUESTS=0
 
 # Every page must answer 200 with the signed-in greeting before it is measured. Its full size
 # (headers and body) is what each wrk response must average: a redirect to /login (which wrk
@@ -144,19 +159,24 @@ run_wrk() { # index duration -> "req/s bytes-per-response status-errors socket-e
   local cookie=()
   [ -z "${COOKIES[$1]}" ] || cookie=(-H "Cookie: ${COOKIES[$1]}")
   wrk -t2 -c"$CONNECTIONS" -d"$2" -s "$WORK/done.lua" "${cookie[@]}" "${URLS[$1]}" |
-    awk '$1=="PEERS" && $2>0 {printf "%.0f %.0f %d %d\n", $2 / $3 * 1e6, $4 / $2, $5, $6}'
+    awk '$1=="PEERS" && $2>0 {printf "%.0f %.0f %d %d %d\n", $2 / $3 * 1e6, $4 / $2, $5, $6, $2}'
 }
 
 COUNT=${#URLS[@]}
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-for i in "${!URLS[@]}"; do run_wrk "$i" "$WARMUP" >/dev/null; done # connections, statement caches
+[ -z "${DB_NAME}" ] || PG_BEFORE=$(pg_transactions)
+for i in "${!URLS[@]}"; do # connections, statement caches
+  read -r _ _ _ _ requests < <(run_wrk "$i" "$WARMUP") || requests=0
+  [[ "${PG_TARGETS:-}" != *" $i "* ]] || PG_REQUESTS=$((PG_REQUESTS + requests))
+done
 # Alternating rounds, each starting one system later, so no system always follows the same one.
 BAD=0
 for round in $(seq 0 $((ROUNDS - 1))); do
   for step in $(seq 0 $((COUNT - 1))); do
     i=$(((round + step) % COUNT))
-    read -r rps bytes status socket < <(run_wrk "$i" "$ROUND") ||
+    read -r rps bytes status socket requests < <(run_wrk "$i" "$ROUND") ||
       { echo "${LABELS[$i]}: wrk completed no request" >&2; exit 1; }
+    [[ "${PG_TARGETS:-}" != *" $i "* ]] || PG_REQUESTS=$((PG_REQUESTS + requests))
     echo "$rps" >>"$WORK/rounds.$i"
     # Within 10 % of the checked page's size; nothing answered 4xx/5xx; no socket errors.
     if [ "$status" != 0 ] || [ "$socket" != 0 ] ||
@@ -182,6 +202,18 @@ for i in "${!URLS[@]}"; do
     "$(awk -v a="$rps" -v b="$REF_RPS" 'BEGIN {printf "%.2f", a / b}')" \
     "$(paste -sd' ' "$WORK/rounds.$i" | sed 's/ / · /g')" "${BODIES[$i]}"
 done
+if [ -n "${DB_NAME}" ]; then
+  # A backend reports its counts when it goes idle (at most once a second, up to ten seconds
+  # late) and when it exits: stop the instance first, so every transaction is counted.
+  kill "$PG_PID"
+  wait "$PG_PID" 2>/dev/null || true
+  sleep 1
+  PG_AFTER=$(pg_transactions)
+  echo
+  echo "PostgreSQL: $((PG_AFTER - PG_BEFORE)) database transactions for $PG_REQUESTS signed-in" \
+    "requests: $(awk -v t="$((PG_AFTER - PG_BEFORE))" -v r="$PG_REQUESTS" 'BEGIN {printf "%.4f", t / r}')" \
+    "per request"
+fi
 if [ -n "${PEERS_OPERATIONS:-}" ]; then
   echo
   echo "JSON request lines written: $(grep -c '"target":"hr_portal::request"' "$WORK/hr-portal-ops.log")" \

@@ -162,7 +162,9 @@ async fn open(figment: &Figment) -> anyhow::Result<App> {
     let figment = crate::secret_key::with_secret_key(figment, &config)?;
     let secret = crate::secret_key::configured(&figment).unwrap_or_default();
     let hashing = HashingCapacity::command_line();
-    App::start(&config, &secret, Clock::default(), hashing).await
+    // The command line caches nothing; after its writes it waits for the servers like one.
+    let participation = crate::cache::Participation::Writer;
+    App::start(&config, &secret, Clock::default(), hashing, participation).await
 }
 
 fn no_account(email: &str) -> anyhow::Error {

@@ -43,6 +43,10 @@ pub struct AppConfig {
     /// lock) before it is answered 503 with `Retry-After`. Short on purpose: when the database is
     /// gone, every answer and /healthz come back within about this long instead of piling up.
     pub database_timeout_ms: u64,
+    /// PostgreSQL only: milliseconds an instance's cache lease lasts after each renewal. A
+    /// revocation waits at most this long for an instance that stopped answering (crashed,
+    /// paused, cut off); shorter means more renewals (four per lease).
+    pub cache_lease_ms: u64,
     /// Days audit events are kept; the purge deletes older ones.
     pub audit_retention_days: i64,
     /// Header a trusted reverse proxy sets to the client address (e.g. `X-Real-IP`). Unset: the
@@ -147,6 +151,7 @@ impl Default for AppConfig {
             password_hash_queue_timeout_ms: 5_000,
             database_max_connections: 16,
             database_timeout_ms: 1_000,
+            cache_lease_ms: 5_000,
             audit_retention_days: 365,
             proxy_ip_header: None,
             mail_transport: MailTransportKind::File,
@@ -241,6 +246,11 @@ impl AppConfig {
         for (name, value, most) in [
             ("audit_retention_days", config.audit_retention_days, 36_500),
             (
+                "cache_lease_ms",
+                i64::try_from(config.cache_lease_ms).unwrap_or(i64::MAX),
+                60_000,
+            ),
+            (
                 "database_timeout_ms",
                 i64::try_from(config.database_timeout_ms).unwrap_or(i64::MAX),
                 600_000,
@@ -249,6 +259,10 @@ impl AppConfig {
             if value > most {
                 return Err(ConfigError::Invalid(name, format!("at most {most}")));
             }
+        }
+        // Renewed four times per lease: shorter would be a query every few milliseconds.
+        if config.cache_lease_ms < 200 {
+            return Err(ConfigError::Invalid("cache_lease_ms", "at least 200".into()));
         }
         config.company_time_zone()?;
         config.metrics_address()?;

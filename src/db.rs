@@ -20,7 +20,7 @@ use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Transaction};
 
 pub mod backup;
 
-use crate::cache::{Bracket, Generation};
+use crate::cache::{Bracket, FileGeneration, Generation, LeaseSettings, Participation, Peers};
 use crate::config::AppConfig;
 use crate::private_files::{private_database_file, private_dir};
 
@@ -53,7 +53,8 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
-    /// The write generation every commit bumps (SQLite files; off otherwise): what in-memory
+    /// The write generation every committing write moves on (a counter file beside a SQLite
+    /// file, the instances' protocol on PostgreSQL, off for in-memory SQLite): what in-memory
     /// caches are checked against.
     pub generation: Arc<Generation>,
 }
@@ -80,11 +81,18 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot open the generation counter beside the database")]
     Generation(#[source] std::io::Error),
+    #[error(transparent)]
+    Peers(#[from] crate::cache::peers::PeersError),
 }
 
 impl Db {
-    /// Opens (creating if needed) the configured database and applies pending migrations.
-    pub async fn connect(config: &AppConfig) -> Result<Db, DbError> {
+    /// Opens (creating if needed) the configured database and applies pending migrations. On
+    /// PostgreSQL a server (`Participation::Instance`) also joins the other instances: it caches,
+    /// so it must hear every write.
+    pub async fn connect(
+        config: &AppConfig,
+        participation: Participation,
+    ) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let mut url = config.database_url();
         let backend = if url.starts_with("sqlite:") {
@@ -160,6 +168,13 @@ impl Db {
                 .map_err(DbError::Connect)?;
             db.generation = Arc::new(generation_beside(&url, &id)?);
         }
+        if backend == Backend::Postgres {
+            let settings = LeaseSettings {
+                lease: Duration::from_millis(config.cache_lease_ms),
+            };
+            let peers = Peers::join(&url, db.pool.clone(), participation, settings).await?;
+            db.generation = Arc::new(Generation::Peers(peers));
+        }
         Ok(db)
     }
 
@@ -206,15 +221,20 @@ pub struct WriteTx {
 }
 
 impl WriteTx {
-    /// Commits inside the generation's bracket: counter odd, commit, counter even. When the
-    /// counter cannot be made odd the transaction is rolled back and nothing changes.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        let bracket = self.generation.bracket().await.map_err(sqlx::Error::Io)?;
-        let committed = self.tx.commit().await;
-        if let Bracket::Open(open) = bracket {
-            open.close();
+    /// Commits and moves the write generation on. SQLite: inside the counter's bracket (odd,
+    /// commit, even); when the counter cannot be made odd the transaction is rolled back and
+    /// nothing changes. PostgreSQL: the generation announced with the commit, then returns once
+    /// every live instance has acknowledged it — an error after the commit means the change is
+    /// saved but may not be seen everywhere yet (answered 503, as an outage).
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        match &*self.generation {
+            Generation::File(file) => commit_in_bracket(self.tx, file).await,
+            Generation::Peers(peers) => {
+                let generation = peers.publish(&mut self.tx).await?;
+                self.tx.commit().await?;
+                peers.settle(generation).await
+            }
         }
-        committed
     }
 
     /// Undoes the transaction (nothing was committed: no cache is affected).
@@ -228,6 +248,18 @@ impl WriteTx {
     pub async fn commit_leaving_caches_valid(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+}
+
+async fn commit_in_bracket(
+    tx: Transaction<'static, Any>,
+    generation: &FileGeneration,
+) -> Result<(), sqlx::Error> {
+    let bracket = generation.bracket().await.map_err(sqlx::Error::Io)?;
+    let committed = tx.commit().await;
+    if let Bracket::Open(open) = bracket {
+        open.close();
+    }
+    committed
 }
 
 impl Deref for WriteTx {
@@ -368,7 +400,9 @@ fn generation_beside(url: &str, database_id: &str) -> Result<Generation, DbError
     if in_memory || url.contains("mode=ro") {
         return Ok(Generation::off());
     }
-    Generation::beside(file, database_id).map_err(DbError::Generation)
+    FileGeneration::beside(file, database_id)
+        .map(Generation::File)
+        .map_err(DbError::Generation)
 }
 
 /// Makes a SQLite URL open its file the way the built-in default does: created when missing,

@@ -36,6 +36,7 @@ use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
 use crate::app::{App, HashingCapacity};
+use crate::cache::Participation;
 use crate::clock::Clock;
 use crate::config::AppConfig;
 use crate::web::cookies::CookiePolicy;
@@ -62,7 +63,7 @@ pub fn rocket_with_clock(figment: Figment, clock: Clock) -> Rocket<Build> {
                     let started = match config {
                         Ok(config) => {
                             let hashing = HashingCapacity::from_config(&config);
-                            App::start(&config, &secret, clock, hashing)
+                            App::start(&config, &secret, clock, hashing, Participation::Instance)
                                 .await
                                 .map(|app| (app, config))
                         }

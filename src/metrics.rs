@@ -113,6 +113,7 @@ pub struct Metrics {
     pub outbox_oldest_age: Gauge,
     pub pool_connections: Gauge,
     pub pool_idle: Gauge,
+    pub session_cache_in_use: Gauge,
     pub backups_failed: Counter,
     pub last_backup_at: Gauge<f64, AtomicU64>,
 }
@@ -145,6 +146,7 @@ impl Metrics {
             outbox_oldest_age: Gauge::default(),
             pool_connections: Gauge::default(),
             pool_idle: Gauge::default(),
+            session_cache_in_use: Gauge::default(),
             backups_failed: Counter::default(),
             last_backup_at: Gauge::default(),
             registry: Registry::default(),
@@ -211,6 +213,12 @@ impl Metrics {
                 "database_pool_idle",
                 "Open database connections not in use",
                 &metrics.pool_idle,
+            ),
+            (
+                "session_cache_in_use",
+                "1 while this process may answer from its caches (0: no cache, or on PostgreSQL \
+                 its listener is catching up or its lease lapsed)",
+                &metrics.session_cache_in_use,
             ),
         ] {
             registry.register(name, help, gauge.clone());

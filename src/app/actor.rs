@@ -136,7 +136,9 @@ mod tests {
             data_dir: dir.path().to_path_buf(),
             ..AppConfig::default()
         };
-        let db = Db::connect(&config).await.unwrap();
+        let db = Db::connect(&config, crate::cache::Participation::Instance)
+            .await
+            .unwrap();
         let mut conn = db.read().await.unwrap();
         let email = Email::parse("root@example.com").unwrap();
         let new = NewUser {

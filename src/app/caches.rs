@@ -9,8 +9,9 @@
 //! | [`SecurityFiguresCache`] | 5 s | nothing: counts that link to live admin pages, never a decision |
 //! | [`CompanyFragment`] | the figures' `Arc` | a new version of the company figures |
 //!
-//! Nothing is cached on PostgreSQL and in-memory SQLite, where there is no generation counter,
-//! except the two timed figures.
+//! The write generation is a counter file on SQLite and the instances' acknowledged protocol on
+//! PostgreSQL (`crate::cache::peers`). Nothing is cached on in-memory SQLite, nor by the command
+//! line, except the two timed figures.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,8 +30,9 @@ const SESSIONS_KEPT: usize = 50_000;
 
 /// Sessions loaded by earlier requests, by the SHA-256 of their cookie token (the key the
 /// database uses too), used only while the write generation still equals the one read before
-/// they were loaded: every commit that could end a session or change what one carries bumps it,
-/// here or in any other process on the host, so an entry can never outlive the change. Entries
+/// they were loaded: every commit that could end a session or change what one carries moves it
+/// on, here or in any other instance, before that commit returns, so an entry can never outlive
+/// the change. Entries
 /// keep their timestamps, so the idle and absolute limits are still checked on every request.
 #[derive(Debug)]
 pub struct SessionCache(GenerationCache<String, ActiveSession>);
@@ -70,8 +72,7 @@ impl SessionCache {
 /// Most dashboards kept in memory (one per person and day).
 const DASHBOARDS_KEPT: usize = 10_000;
 
-/// Dashboards by person and day, valid under the write generation they were loaded at (SQLite
-/// files only): a page view then costs no database round trip until something is written. Every
+/// Dashboards by person and day, valid under the write generation they were loaded at: a page view then costs no database round trip until something is written. Every
 /// figure on it — the company's, the person's record, their sessions, new-device notices —
 /// changes only through a write transaction, which bumps the generation. (Sessions that merely
 /// time out change the count without a write; the cache's thirty-second age limit bounds that.)

@@ -98,7 +98,7 @@ pub struct Services {
     /// The company's days: when a last day ends, what "today" is.
     pub calendar: Calendar,
     pub limits: SessionLimits,
-    /// Sessions kept in memory under the database's write generation (SQLite files only).
+    /// Sessions kept in memory under the database's write generation.
     pub session_cache: SessionCache,
     pub throttle: ThrottlePolicy,
     /// Refusals past the first of their window, counted until the purge writes them.
@@ -107,7 +107,7 @@ pub struct Services {
     pub audit_retention_days: i64,
     pub passwords: PasswordService,
     pub company: CompanyFiguresCache,
-    /// Whole dashboards kept in memory under the write generation (SQLite files only).
+    /// Whole dashboards kept in memory under the write generation.
     pub dashboards: DashboardCache,
     /// The administrators' dashboard figures, shared for a few seconds.
     pub security_figures: SecurityFiguresCache,
@@ -209,7 +209,8 @@ impl HashingCapacity {
 }
 
 impl App {
-    /// Connects to the database (applying migrations) and starts the hashing threads.
+    /// Connects to the database (applying migrations; joining the other instances as
+    /// `participation` says) and starts the hashing threads.
     /// `secret_key` is the application's secret (as configured or kept in `secret.key`); the keys
     /// that seal values at rest are derived from it.
     pub async fn start(
@@ -217,6 +218,7 @@ impl App {
         secret_key: &str,
         clock: Clock,
         hashing: HashingCapacity,
+        participation: crate::cache::Participation,
     ) -> anyhow::Result<App> {
         let settings = MailSettings::from_config(config)?;
         let passkeys = RelyingParty::from_public_url(&settings.public_url);
@@ -236,7 +238,7 @@ impl App {
             )?),
             None => None,
         };
-        let db = Db::connect(config).await?;
+        let db = Db::connect(config, participation).await?;
         // Building the service computes its dummy hash: keep that off the async workers.
         let passwords = rocket::tokio::task::spawn_blocking(move || {
             PasswordService::new(hashing.concurrency, hashing.queue_timeout)

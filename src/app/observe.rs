@@ -14,6 +14,8 @@ pub async fn scrape(app: &App) -> AppResult<String> {
     metrics
         .pool_idle
         .set(i64::try_from(app.db.pool.num_idle()).unwrap_or(i64::MAX));
+    let in_use = app.db.generation.read().is_some();
+    metrics.session_cache_in_use.set(i64::from(in_use));
     let now = app.clock.now();
     let mut conn = app.db.read().await?;
     let live = session::counts(&mut conn, "", app.limits.live_at(now)).await?;

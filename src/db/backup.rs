@@ -20,7 +20,7 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
 
-use crate::cache::{Bracket, Generation};
+use crate::cache::{Bracket, FileGeneration};
 use crate::config::AppConfig;
 use crate::private_files::private_file_options;
 
@@ -445,7 +445,7 @@ async fn bump_generation(database: &Path) -> Result<(), BackupError> {
         .fetch_one(&mut conn)
         .await?;
     conn.close().await?;
-    let generation = Generation::beside(database, &id)
+    let generation = FileGeneration::beside(database, &id)
         .map_err(io_error("cannot bump the counter of", database))?;
     let bracket = generation
         .bracket()

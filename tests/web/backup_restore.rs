@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use hr_portal::cache::Generation;
+use hr_portal::cache::FileGeneration;
 use hr_portal::users::Role;
 use rocket::http::Status;
 use sqlx::Connection;
@@ -73,7 +73,7 @@ async fn execute_on(file: &Path, sql: &'static str) {
 async fn generation_of(data: &Path) -> Option<u64> {
     let file = database_in(data);
     let id = read_from(&file, "SELECT id FROM database_identity").await;
-    Generation::beside(&file, &id).unwrap().read()
+    FileGeneration::beside(&file, &id).unwrap().read()
 }
 
 #[rocket::async_test]

@@ -70,6 +70,7 @@ mod recent_factors;
 mod recovery;
 mod roles;
 mod session_cache;
+mod cache_peers;
 mod single_sign_on;
 mod soft_authenticator;
 mod throttle;
