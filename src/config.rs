@@ -262,7 +262,10 @@ impl AppConfig {
         }
         // Renewed four times per lease: shorter would be a query every few milliseconds.
         if config.cache_lease_ms < 200 {
-            return Err(ConfigError::Invalid("cache_lease_ms", "at least 200".into()));
+            return Err(ConfigError::Invalid(
+                "cache_lease_ms",
+                "at least 200".into(),
+            ));
         }
         config.company_time_zone()?;
         config.metrics_address()?;

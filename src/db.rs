@@ -89,10 +89,7 @@ impl Db {
     /// Opens (creating if needed) the configured database and applies pending migrations. On
     /// PostgreSQL a server (`Participation::Instance`) also joins the other instances: it caches,
     /// so it must hear every write.
-    pub async fn connect(
-        config: &AppConfig,
-        participation: Participation,
-    ) -> Result<Db, DbError> {
+    pub async fn connect(config: &AppConfig, participation: Participation) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let mut url = config.database_url();
         let backend = if url.starts_with("sqlite:") {

@@ -12,8 +12,10 @@ use sqlx::postgres::{PgListener, PgNotification};
 use super::state::State;
 use super::{ACK_CHANNEL, GENERATION_CHANNEL};
 
-/// Waits between attempts to reconnect a lost listener.
+/// The first wait before reconnecting a lost listener; it doubles while attempts fail.
 const RECONNECT_AFTER: Duration = Duration::from_millis(200);
+/// The longest wait between attempts (a database that is gone for a while).
+const RECONNECT_AT_MOST: Duration = Duration::from_secs(5);
 
 /// Connects, listens, takes (or renews) the lease, then catches up: reads the generation now
 /// committed, drops everything cached and acknowledges it. Only then may the caches be used.
@@ -77,17 +79,25 @@ pub(super) async fn run(
             }
         }
         drop(listener);
+        let mut wait = RECONNECT_AFTER;
         (listener, heard) = loop {
             rocket::tokio::select! {
                 _ = stop.notified() => return,
-                _ = sleep(RECONNECT_AFTER) => {}
+                _ = sleep(wait) => {}
             }
             let Some(live) = state.upgrade() else { return };
             match connect(&url, &live).await {
                 Ok(connected) => break connected,
-                Err(error) => rocket::warn!("cache invalidations: cannot reconnect: {error}"),
+                Err(error) => {
+                    // Said once per outage, not every attempt.
+                    if wait == RECONNECT_AFTER {
+                        rocket::warn!("cache invalidations: cannot reconnect yet: {error}");
+                    }
+                    wait = (wait * 2).min(RECONNECT_AT_MOST);
+                }
             }
         };
+        rocket::info!("cache invalidations: caught up again; caches are back on");
     }
 }
 

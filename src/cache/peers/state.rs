@@ -158,10 +158,18 @@ mod tests {
         state.renewed(Instant::now(), true);
         let before = state.read().unwrap();
         state.renewed(Instant::now(), false);
-        assert_ne!(state.read().unwrap(), before, "the database saw the lease lapse");
+        assert_ne!(
+            state.read().unwrap(),
+            before,
+            "the database saw the lease lapse"
+        );
         let before = state.read().unwrap();
         state.renewed(Instant::now(), true);
-        assert_eq!(state.read().unwrap(), before, "a renewal in time keeps the caches");
+        assert_eq!(
+            state.read().unwrap(),
+            before,
+            "a renewal in time keeps the caches"
+        );
     }
 
     #[test]
