@@ -43,8 +43,8 @@ event_kinds! {
     LoginFailed => "login_failed", "Sign-in failed";
     LoginThrottled => "login_throttled", "Sign-in throttled";
     Logout => "logout", "Signed out";
-    SessionRevoked => "session_revoked", "Session revoked";
-    OtherSessionsRevoked => "other_sessions_revoked", "Other sessions revoked";
+    SessionRevoked => "session_revoked", "Session signed out";
+    OtherSessionsRevoked => "other_sessions_revoked", "Other sessions signed out";
     UserForceLoggedOut => "user_force_logged_out", "Signed out everywhere";
     UserCreated => "user_created", "User created";
     UserDisabled => "user_disabled", "User disabled";

@@ -226,6 +226,12 @@ pub async fn users_page(
 }
 
 /// Every account, for the command line.
+/// One account, for a page about it (`None`: no such account).
+pub async fn account(app: &App, user_id: crate::ids::UserId) -> AppResult<Option<User>> {
+    let mut conn = app.db.read().await?;
+    Ok(AccountRef::Id(user_id).load(&mut conn).await?)
+}
+
 pub async fn all_users(app: &App) -> AppResult<Vec<User>> {
     Ok(User::all(&mut *app.db.read().await?).await?)
 }

@@ -289,6 +289,10 @@ pub struct Dashboard {
     pub new_devices: Vec<KnownDevice>,
     /// For administrators only: what needs their attention now.
     pub security: Option<SecurityFigures>,
+    /// The people the viewer works with, when their account is linked to a record.
+    pub circle: Option<crate::hr::circle::WorkCircle>,
+    /// For HR (whoever may edit people): what needs doing.
+    pub attention: Option<crate::hr::attention::HrAttention>,
 }
 
 /// The administrator's figures on the dashboard, each answered by its admin page.
@@ -319,12 +323,23 @@ pub async fn dashboard(app: &App, user: &CurrentUser) -> AppResult<Dashboard> {
     let company = app.company.get(&mut conn, key.1).await?;
     let profile = Employee::for_user(&mut conn, user.id).await?;
     let new_devices = KnownDevice::unacknowledged(&mut conn, user.id, now).await?;
+    let circle = match &profile {
+        Some(me) => Some(crate::hr::circle::WorkCircle::of(&mut conn, me).await?),
+        None => None,
+    };
+    let attention = if user.may(crate::users::Permission::EditPeople) {
+        Some(crate::hr::attention::HrAttention::load(&mut conn, key.1).await?)
+    } else {
+        None
+    };
     let mut dashboard = Dashboard {
         company,
         profile,
         session_count,
         new_devices,
         security: None,
+        circle,
+        attention,
     };
     if let Some(generation) = generation {
         app.dashboards.put(key, generation, dashboard.clone());

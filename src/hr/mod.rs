@@ -5,6 +5,8 @@
 //! Search and sort use lowercase `*_key` columns computed in Rust (`text::fold`), because SQLite's `LOWER`
 //! only folds ASCII while PostgreSQL's folds everything: one Rust function keeps both alike.
 
+pub mod attention;
+pub mod circle;
 pub mod dashboard;
 pub mod demo;
 pub mod department;

@@ -96,6 +96,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/admin/users/<user_id>/role", Needs(ManageAccounts)),
     (
+        "GET",
+        "/admin/users/<user_id>/confirm?<action>",
+        Needs(ManageAccess),
+    ),
+    (
         "POST",
         "/admin/users/<user_id>/sessions/revoke",
         Needs(ManageAccess),

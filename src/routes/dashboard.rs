@@ -18,6 +18,7 @@ use crate::web::page::Notice;
 use crate::web::views::{DeviceRow, Moment};
 
 use super::employees::EmployeeView;
+use super::home::{AttentionView, CircleView};
 
 /// `/`: the dashboard for a signed-in person, the login page for everyone else.
 #[get("/")]
@@ -54,6 +55,8 @@ struct Trend {
     direction: &'static str,
     /// "+11", "−3", "±0".
     change: String,
+    /// The same in plain words: "11 more than a year ago (171)", "the same as a year ago".
+    words: String,
 }
 
 impl Trend {
@@ -63,14 +66,17 @@ impl Trend {
             1 => Trend {
                 direction: "up",
                 change: format!("+{change}"),
+                words: format!("{change} more than a year ago ({before})"),
             },
             -1 => Trend {
                 direction: "down",
                 change: format!("\u{2212}{}", -change),
+                words: format!("{} fewer than a year ago ({before})", -change),
             },
             _ => Trend {
                 direction: "flat",
                 change: "±0".to_string(),
+                words: "The same as a year ago".to_string(),
             },
         }
     }
@@ -161,6 +167,8 @@ async fn dashboard(
         session_count,
         new_devices,
         security,
+        circle,
+        attention,
     } = people::dashboard(app, &user).await?;
     let now = app.clock.now();
     let session = &user.session.session;
@@ -184,6 +192,8 @@ async fn dashboard(
                 render_company(company, &templates)
             })?,
             security: security.map(SecurityView::from),
+            circle: circle.as_ref().map(|c| CircleView::new(c, company.today)),
+            attention: attention.as_ref().map(|a| AttentionView::new(a, &company)),
         },
     ))
 }
@@ -209,6 +219,11 @@ mod tests {
         assert_eq!(Trend::between(171, 182).change, "+11");
         assert_eq!(Trend::between(10, 7).direction, "down");
         assert_eq!(Trend::between(5, 5).change, "±0");
+        assert_eq!(
+            Trend::between(171, 182).words,
+            "11 more than a year ago (171)"
+        );
+        assert_eq!(Trend::between(10, 7).words, "3 fewer than a year ago (10)");
         assert_eq!(tenure(1534), "4.2 years");
         assert_eq!(tenure(220), "7 months");
         assert_eq!(tenure(31), "1 month");

@@ -12,6 +12,7 @@ pub mod employee_access;
 pub mod employees;
 pub mod exports;
 pub mod health;
+pub mod home;
 pub mod org_chart;
 pub mod passkeys;
 pub mod recovery;

@@ -82,6 +82,43 @@ pub struct SessionRow {
     pub is_current: bool,
 }
 
+/// One person's sessions on a page of sessions: the page keeps its order (most recently active
+/// first), and each person appears once, where their most recent session on the page was.
+#[derive(Debug, Serialize)]
+pub struct PersonSessions {
+    pub user_id: UserId,
+    pub user_name: String,
+    pub user_email: String,
+    /// Whether one of them is the viewer's own session.
+    pub has_current: bool,
+    pub sessions: Vec<SessionRow>,
+}
+
+impl PersonSessions {
+    pub fn group(rows: Vec<SessionRow>) -> Vec<PersonSessions> {
+        let mut people: Vec<PersonSessions> = Vec::new();
+        for row in rows {
+            match people
+                .iter_mut()
+                .find(|person| person.user_id == row.user_id)
+            {
+                Some(person) => {
+                    person.has_current |= row.is_current;
+                    person.sessions.push(row);
+                }
+                None => people.push(PersonSessions {
+                    user_id: row.user_id,
+                    user_name: row.user_name.clone(),
+                    user_email: row.user_email.clone(),
+                    has_current: row.is_current,
+                    sessions: vec![row],
+                }),
+            }
+        }
+        people
+    }
+}
+
 impl SessionRow {
     pub fn from_summary(summary: SessionSummary, current: &CurrentSession, now: i64) -> SessionRow {
         SessionRow {

@@ -194,7 +194,8 @@ impl Peers {
                 POLL_WITHOUT_LISTENER
             };
             // Just past the soonest lease's end, when its holder stops counting.
-            let until_lapse = Duration::from_millis(soonest_lapse_ms.max(0) as u64 + 1);
+            let until_lapse =
+                Duration::from_millis(u64::try_from(soonest_lapse_ms).unwrap_or(0) + 1);
             let _ = rocket::tokio::time::timeout(backstop.min(until_lapse), acknowledged).await;
         }
     }

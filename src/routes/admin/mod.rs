@@ -5,6 +5,7 @@
 mod access_review;
 mod account_actions;
 mod audit;
+mod confirm;
 mod import;
 mod mail;
 mod sessions;
@@ -48,6 +49,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(sessions::routes());
     all.extend(users::routes());
     all.extend(account_actions::routes());
+    all.extend(confirm::routes());
     all.extend(audit::routes());
     all.extend(access_review::routes());
     all.extend(mail::routes());

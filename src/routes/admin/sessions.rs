@@ -17,7 +17,7 @@ use crate::web::cookies::SessionCookie;
 use crate::web::handle::{Handle, NotAHandle};
 use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
 use crate::web::params::NotAnId;
-use crate::web::views::SessionRow;
+use crate::web::views::{PersonSessions, SessionRow};
 
 const SESSIONS_PER_PAGE: i64 = 50;
 
@@ -42,7 +42,7 @@ pub(super) async fn sessions_page(
             counts,
             pagination: Pagination::new(page, SESSIONS_PER_PAGE, counts.live_sessions)
                 .with_query("email", &filter),
-            sessions: SessionRow::rows(rows, current, app.clock.now()),
+            people: PersonSessions::group(SessionRow::rows(rows, current, app.clock.now())),
         },
     ))
 }
@@ -60,9 +60,9 @@ async fn revoke_session(
         Revoke::AlreadyEnded => Ok(page::done(here, "That session had already ended.")),
         Revoke::Revoked { own_session } if after_ending(own_session, &cookie) => Ok(page::done(
             uri!("/login"),
-            "You revoked your own session and are signed out.",
+            "You signed out your own session.",
         )),
-        Revoke::Revoked { .. } => Ok(page::done(here, "The session has been revoked.")),
+        Revoke::Revoked { .. } => Ok(page::done(here, "That session was signed out.")),
     }
 }
 
