@@ -157,7 +157,9 @@ fn page_links(page: i64, pages: i64) -> Vec<PageLink> {
 #[derive(Debug, Serialize)]
 pub struct SortHeader {
     pub label: &'static str,
-    pub href: Option<String>,
+    /// The page's path and the link's query (percent-encoded); no query: the column does not sort.
+    pub path: &'static str,
+    pub query: Option<String>,
     /// `ascending` or `descending` on the sorted column.
     pub aria_sort: Option<&'static str>,
     /// What following the link does, for the link's accessible name ("sort descending").
@@ -222,11 +224,8 @@ impl TableLinks {
         }
         SortHeader {
             label,
-            href: Some(format!(
-                "{}?{}",
-                self.path,
-                query.as_str().trim_end_matches('&')
-            )),
+            path: self.path,
+            query: Some(query.as_str().trim_end_matches('&').to_string()),
             aria_sort: sorted.then_some(if self.descending {
                 "descending"
             } else {
@@ -244,7 +243,8 @@ impl TableLinks {
     pub fn plain(&self, label: &'static str) -> SortHeader {
         SortHeader {
             label,
-            href: None,
+            path: self.path,
+            query: None,
             aria_sort: None,
             action: "",
         }
@@ -325,14 +325,14 @@ mod tests {
         let name = links.header("name", "Name");
         assert_eq!(name.aria_sort, Some("ascending"));
         assert_eq!(
-            name.href.as_deref(),
-            Some("/x?q=a%20b&sort=name&dir=desc&size=50")
+            name.query.as_deref(),
+            Some("q=a%20b&sort=name&dir=desc&size=50")
         );
         let start = links.header("start", "Started");
         assert_eq!(start.aria_sort, None);
         assert_eq!(
-            start.href.as_deref(),
-            Some("/x?q=a%20b&sort=start&dir=asc&size=50")
+            start.query.as_deref(),
+            Some("q=a%20b&sort=start&dir=asc&size=50")
         );
         let pages = links.pagination(1, 25, 120);
         assert_eq!(pages.pages, 3);
