@@ -7,8 +7,8 @@ use rocket::futures::stream::{self, Stream};
 use super::App;
 use crate::app::error::AppResult;
 use crate::audit::{EventFilter, EventRecord, TrailPosition};
-use crate::hr::{DirectoryQuery, DirectorySort, Employee};
-use crate::ids::{DepartmentId, EmployeeId};
+use crate::hr::{DirectoryQuery, Employee};
+use crate::ids::EmployeeId;
 
 /// Events read per query of an audit export: few enough that a page is a small allocation,
 /// many enough that a million events take a thousand queries, not a million.
@@ -21,20 +21,13 @@ pub struct WholeDirectory {
     pub manager_emails: HashMap<EmployeeId, String>,
 }
 
-/// Everyone the directory finds for `search` in `department`, in `sort` order — every page of
-/// it at once (a directory is as long as the company, which fits in memory).
-pub async fn whole_directory(
-    app: &App,
-    search: &str,
-    department: Option<DepartmentId>,
-    sort: DirectorySort,
-) -> AppResult<WholeDirectory> {
+/// Everyone the directory finds for `query` — every page of it at once, whatever its window
+/// (a directory is as long as the company, which fits in memory).
+pub async fn whole_directory(app: &App, query: DirectoryQuery<'_>) -> AppResult<WholeDirectory> {
     let query = DirectoryQuery {
-        search,
-        department,
-        sort,
         limit: i64::MAX,
         offset: 0,
+        ..query
     };
     let mut conn = app.db.read().await?;
     let (directory, _) = Employee::search(&mut conn, &query).await?;

@@ -208,6 +208,9 @@ pub struct Profile {
     pub reports: Vec<Employee>,
     /// Loaded only when `visibility::may_see_private` says yes for this viewer.
     pub private: Option<PrivateDetails>,
+    /// What `visibility::may_see_private` said: also whether the viewer may learn that this
+    /// person (or anyone below them) is on leave.
+    pub sees_private: bool,
 }
 
 pub async fn profile(
@@ -219,7 +222,8 @@ pub async fn profile(
     let Some(employee) = Employee::find(&mut conn, id).await? else {
         return Ok(None);
     };
-    let private = match may_see_private(&mut conn, viewer.id, viewer.role, id).await? {
+    let sees_private = may_see_private(&mut conn, viewer.id, viewer.role, id).await?;
+    let private = match sees_private {
         true => PrivateDetails::for_employee(&mut conn, id).await?,
         false => None,
     };
@@ -233,6 +237,7 @@ pub async fn profile(
         manager,
         reports,
         private,
+        sees_private,
     }))
 }
 

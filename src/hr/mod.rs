@@ -22,8 +22,8 @@ use crate::db::{Backend, Db};
 pub use dashboard::{Anniversary, CompanyFigures, MonthFlow};
 pub use department::{Department, DepartmentHeadcount};
 pub use employee::{
-    DepartmentChoice, DirectoryQuery, DirectorySort, Employee, EmployeeDraft, EmployeeFields,
-    EmployeeStatus, EmployeeWriteError, InvalidEmployee,
+    DepartmentChoice, DirectoryQuery, DirectorySort, DirectoryStatus, Employee, EmployeeDraft,
+    EmployeeFields, EmployeeStatus, EmployeeWriteError, InvalidEmployee, SortColumn, Standing,
 };
 
 /// The stored form of a date.
@@ -46,6 +46,12 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 /// "12 March 2021": how dates read on pages.
 pub fn display_date(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
+}
+
+/// "12 Mar 2021": how dates read in tables, where the long form would crowd the columns (the
+/// long form goes in the cell's title).
+pub fn short_date(date: NaiveDate) -> String {
+    date.format("%-d %b %Y").to_string()
 }
 
 /// A stored date that does not parse is data corruption, reported as a decode error.

@@ -108,8 +108,16 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/users/<user_id>/unlock", Needs(ManageAccess)),
     ("POST", "/admin/users/invite", Needs(ManageAccounts)),
     ("GET", "/dashboard", SignedIn),
-    ("GET", "/employees?<q>&<department>&<sort>&<page>", SignedIn),
-    ("GET", "/employees.csv?<q>&<department>&<sort>", SignedIn),
+    (
+        "GET",
+        "/employees?<q>&<department>&<status>&<sort>&<dir>&<size>&<page>",
+        SignedIn,
+    ),
+    (
+        "GET",
+        "/employees.csv?<q>&<department>&<status>&<sort>&<dir>",
+        SignedIn,
+    ),
     ("GET", "/employees/<id>", SignedIn),
     ("POST", "/employees/<id>/access/end", Needs(ManageAccess)),
     ("POST", "/employees/<id>/access/give", Needs(ManageAccounts)),

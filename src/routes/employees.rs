@@ -19,20 +19,22 @@ use crate::app::lifecycle::{self, AccessStatus, AccountState};
 use crate::app::people::{self, EmployeeFormData, EmployeeSave};
 use crate::app::App;
 use crate::auth::{CurrentSession, CurrentUser};
+use crate::hr::employee::visibility::sees_leave;
 use crate::hr::employee::{PrivateDetails, PrivateDraft};
 use crate::hr::{
-    display_date, format_date, Department, DirectoryQuery, DirectorySort, Employee, EmployeeDraft,
-    EmployeeStatus, InvalidEmployee,
+    display_date, format_date, short_date, Department, DirectoryQuery, DirectorySort,
+    DirectoryStatus, Employee, EmployeeDraft, EmployeeStatus, InvalidEmployee, SortColumn,
+    Standing,
 };
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::secret::Secret;
 use crate::text::search_term;
 use crate::web::guards::forms::csrf_protected;
-use crate::web::page::{self, page_window, Layout, Pagination};
+use crate::web::guards::DirectoryReader;
+use crate::web::page::{self, page_window, Layout};
 use crate::web::page::{Notice, NoticeRedirect};
+use crate::web::table::{page_size, SortHeader, TableLinks};
 use crate::web::views::{Moment, SelectOption};
-
-pub const EMPLOYEES_PER_PAGE: i64 = 25;
 
 /// An employee as tables, cards and lists show them.
 #[derive(Debug, Serialize)]
@@ -48,8 +50,10 @@ pub struct EmployeeView {
     pub location: String,
     /// ISO form, for `<time datetime>`.
     pub start_date: String,
-    /// Human form.
+    /// Human form, and the short one tables show ("12 Nov 2022").
     pub started: String,
+    pub started_short: String,
+    /// `hr::Standing`: `active`, `on_leave`, `leaving` or `left`, as the viewer may see it.
     pub status: &'static str,
     pub status_label: &'static str,
     /// ISO and human forms of the last day, for someone who left on a known day.
@@ -57,14 +61,22 @@ pub struct EmployeeView {
     pub left: Option<String>,
 }
 
-impl From<Employee> for EmployeeView {
-    fn from(e: Employee) -> Self {
+impl EmployeeView {
+    /// The person as someone sees them today who may (`sees_leave`) or may not learn who is on
+    /// leave (`hr::employee::visibility`).
+    pub fn seen(e: Employee, today: NaiveDate, sees_leave: bool) -> EmployeeView {
+        let standing = Standing::of(&e, today).as_seen(sees_leave);
+        EmployeeView::with_standing(e, standing)
+    }
+
+    fn with_standing(e: Employee, standing: Standing) -> EmployeeView {
         EmployeeView {
             id: e.id,
             start_date: format_date(e.start_date),
             started: display_date(e.start_date),
-            status: e.status.as_str(),
-            status_label: e.status.label(),
+            started_short: short_date(e.start_date),
+            status: standing.as_str(),
+            status_label: standing.label(),
             left_on: e.left_on.map(format_date),
             left: e.left_on.map(display_date),
             name: e.name,
@@ -79,6 +91,18 @@ impl From<Employee> for EmployeeView {
     }
 }
 
+/// The stored status as it is, for pages whose reader may see it (their own record, their team).
+impl From<Employee> for EmployeeView {
+    fn from(e: Employee) -> Self {
+        let standing = match e.status {
+            EmployeeStatus::Active => Standing::Active,
+            EmployeeStatus::OnLeave => Standing::OnLeave,
+            EmployeeStatus::Terminated => Standing::Left,
+        };
+        EmployeeView::with_standing(e, standing)
+    }
+}
+
 /// The department filter's choices, `selected` marked.
 fn department_options(
     departments: Vec<Department>,
@@ -90,15 +114,17 @@ fn department_options(
         .collect()
 }
 
-fn sort_options(current: DirectorySort) -> Vec<SelectOption> {
-    DirectorySort::ALL
+/// The status filter's choices (shown only to those `DirectoryReader` lets filter).
+fn status_options(current: DirectoryStatus) -> Vec<SelectOption> {
+    DirectoryStatus::ALL
         .into_iter()
         .map(|s| SelectOption::new(s.as_str(), s.label(), s == current))
         .collect()
 }
 
 /// The directory's search, department and order as its query string gives them: the page and
-/// its CSV export (`routes::exports`) read them alike.
+/// its CSV export (`routes::exports`) read them alike. The status filter comes from the
+/// `DirectoryReader` guard, which decides who may use it.
 pub struct DirectoryFilters {
     pub search: String,
     pub department: Option<DepartmentId>,
@@ -106,59 +132,110 @@ pub struct DirectoryFilters {
 }
 
 impl DirectoryFilters {
-    pub fn parse(q: Option<&str>, department: Option<i64>, sort: Option<&str>) -> Self {
+    pub fn parse(
+        q: Option<&str>,
+        department: Option<i64>,
+        sort: Option<&str>,
+        dir: Option<&str>,
+    ) -> Self {
         DirectoryFilters {
             search: search_term(q),
             department: department.filter(|id| *id > 0).map(DepartmentId),
-            sort: DirectorySort::parse(sort),
+            sort: DirectorySort::parse(sort, dir),
         }
     }
 }
 
-#[get("/employees?<q>&<department>&<sort>&<page>")]
+/// The directory's links: its filters, order and page size, kept by every header and page link.
+fn directory_links(filters: &DirectoryFilters, status: DirectoryStatus, size: i64) -> TableLinks {
+    let department = filters.department.map(|id| id.to_string());
+    // The default status stays out of the links, so a plain directory link looks plain.
+    let status = match status {
+        DirectoryStatus::Current => "",
+        other => other.as_str(),
+    };
+    TableLinks::new(
+        "/employees",
+        filters.sort.column.as_str(),
+        filters.sort.descending,
+    )
+    .filter("q", &filters.search)
+    .filter("department", department.as_deref().unwrap_or_default())
+    .filter("status", status)
+    .page_size(size)
+}
+
+/// The directory's column headers: name, department and start date sort; title and location
+/// have no sort key that orders alike on both databases (see `hr::SortColumn`).
+fn directory_headers(links: &TableLinks) -> Vec<SortHeader> {
+    vec![
+        links.header(SortColumn::Name.as_str(), "Name"),
+        links.plain("Job title"),
+        links.header(SortColumn::Department.as_str(), "Department"),
+        links.plain("Location"),
+        links.header(SortColumn::Start.as_str(), "Started"),
+    ]
+}
+
+#[get("/employees?<q>&<department>&<status>&<sort>&<dir>&<size>&<page>")]
+#[allow(clippy::too_many_arguments)]
 async fn directory(
-    user: CurrentUser,
+    reader: DirectoryReader,
     q: Option<&str>,
     department: Option<i64>,
+    status: Option<&str>,
     sort: Option<&str>,
+    dir: Option<&str>,
+    size: Option<&str>,
     page: Option<i64>,
     app: &State<App>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
-    let DirectoryFilters {
-        search,
-        department,
-        sort,
-    } = DirectoryFilters::parse(q, department, sort);
-    let (page, offset) = page_window(page, EMPLOYEES_PER_PAGE);
+    // Read, and allowed or refused, by the `DirectoryReader` guard.
+    let _ = status;
+    let DirectoryReader {
+        user,
+        status,
+        sees_leave,
+    } = reader;
+    let filters = DirectoryFilters::parse(q, department, sort, dir);
+    let size = page_size(size)?;
+    let (page, offset) = page_window(page, size);
+    let today = app.today();
     let query = DirectoryQuery {
-        search: &search,
-        department,
-        sort,
-        limit: EMPLOYEES_PER_PAGE,
+        search: &filters.search,
+        department: filters.department,
+        status,
+        today,
+        sort: filters.sort,
+        limit: size,
         offset,
     };
     let found = people::directory(app, &query).await?;
-    let departments = department_options(found.departments, department);
-    let filtered = !search.is_empty() || department.is_some();
-    let department = department.map(|id| id.to_string()).unwrap_or_default();
-    let pagination = Pagination::new(page, EMPLOYEES_PER_PAGE, found.total)
-        .with_query("q", &search)
-        .with_query("department", &department)
-        .with_query("sort", sort.as_str());
+    let links = directory_links(&filters, status, size);
+    let filtered = !filters.search.is_empty()
+        || filters.department.is_some()
+        || status != DirectoryStatus::Current;
     Ok(Template::render(
         "employees.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
             can_edit: user.may(Permission::EditPeople),
-            query: &search,
-            department,
-            sort: sort.as_str(),
+            query: &filters.search,
             filtered,
-            departments,
-            sorts: sort_options(sort),
-            employees: found.employees.into_iter().map(EmployeeView::from).collect::<Vec<_>>(),
-            pagination,
+            departments: department_options(found.departments, filters.department),
+            statuses: sees_leave.then(|| status_options(status)),
+            headers: directory_headers(&links),
+            export_query: links.filters_and_order().as_str(),
+            sort: filters.sort.column.as_str(),
+            dir: filters.sort.direction(),
+            size,
+            employees: found
+                .employees
+                .into_iter()
+                .map(|e| EmployeeView::seen(e, today, sees_leave))
+                .collect::<Vec<_>>(),
+            pagination: links.pagination(page, size, found.total),
         },
     ))
 }
@@ -180,6 +257,8 @@ async fn profile(
     let Some(found) = people::profile(app, &user, id).await? else {
         return Err(AppError::NotFound);
     };
+    let today = app.today();
+    let sees_private = found.sees_private;
     // Only those who manage access see (and change) whether the person can sign in.
     let access = match user.may(Permission::ManageAccess) {
         true => {
@@ -196,9 +275,15 @@ async fn profile(
             csrf_token: user.session.csrf_token(),
             access,
             private: found.private.map(PrivateView::from),
-            employee: EmployeeView::from(found.employee),
-            manager: found.manager.map(EmployeeView::from),
-            reports: found.reports.into_iter().map(EmployeeView::from).collect::<Vec<_>>(),
+            employee: EmployeeView::seen(found.employee, today, sees_private),
+            // Seeing the person's details means being above them, so above their reports too;
+            // their manager is another person, seen as lists see people.
+            manager: found.manager.map(|m| EmployeeView::seen(m, today, sees_leave(user.role))),
+            reports: found
+                .reports
+                .into_iter()
+                .map(|e| EmployeeView::seen(e, today, sees_private))
+                .collect::<Vec<_>>(),
         },
     ))
 }

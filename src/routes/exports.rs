@@ -12,15 +12,15 @@ use crate::app::error::AppResult;
 use crate::app::{exports, App};
 use crate::audit::{EventFilter, EventKind, EventRecord};
 use crate::auth::grants::ReadAudit;
-use crate::auth::CurrentUser;
 use crate::auth::Require;
 use crate::hr::import::columns::IGNORED_COLUMN;
 use crate::hr::import::Column;
-use crate::hr::{format_date, Employee};
+use crate::hr::{format_date, DirectoryQuery, Employee, EmployeeStatus};
 use crate::ids::EmployeeId;
 use crate::routes::employees::DirectoryFilters;
 use crate::text::search_term;
 use crate::web::csv::{self, CsvDownload};
+use crate::web::guards::DirectoryReader;
 use crate::web::provenance;
 
 /// `<what>-YYYY-MM-DD.csv`, dated by the application clock.
@@ -37,9 +37,14 @@ fn directory_columns() -> Vec<&'static str> {
 }
 
 /// One person in the import's column order. Managers are named by work e-mail, the one thing
-/// that names a person both here and in a file.
-fn directory_row(e: Employee, emails: &HashMap<EmployeeId, String>) -> String {
+/// that names a person both here and in a file. A reader who may not learn who is on leave
+/// (`sees_leave` false) reads "Active" for them, as the directory shows them.
+fn directory_row(e: Employee, emails: &HashMap<EmployeeId, String>, sees_leave: bool) -> String {
     let manager = e.manager_id.and_then(|id| emails.get(&id).cloned());
+    let status = match e.status {
+        EmployeeStatus::OnLeave if !sees_leave => EmployeeStatus::Active,
+        status => status,
+    };
     csv::row(&[
         e.id.to_string(),
         e.name,
@@ -49,25 +54,43 @@ fn directory_row(e: Employee, emails: &HashMap<EmployeeId, String>) -> String {
         manager.unwrap_or_default(),
         e.location,
         format_date(e.start_date),
-        e.status.label().to_string(),
+        status.label().to_string(),
         e.left_on.map(format_date).unwrap_or_default(),
     ])
 }
 
-#[get("/employees.csv?<q>&<department>&<sort>")]
+/// The same people as the directory page with the same query (every page of it); the status
+/// filter is the page's, allowed or refused by the same guard.
+#[get("/employees.csv?<q>&<department>&<status>&<sort>&<dir>")]
 async fn directory_csv(
-    _user: CurrentUser,
+    reader: DirectoryReader,
     q: Option<&str>,
     department: Option<i64>,
+    status: Option<&str>,
     sort: Option<&str>,
+    dir: Option<&str>,
     app: &State<App>,
 ) -> AppResult<CsvDownload<String>> {
-    let filters = DirectoryFilters::parse(q, department, sort);
-    let employees =
-        exports::whole_directory(app, &filters.search, filters.department, filters.sort).await?;
+    // Read, and allowed or refused, by the `DirectoryReader` guard.
+    let _ = status;
+    let filters = DirectoryFilters::parse(q, department, sort, dir);
+    let query = DirectoryQuery {
+        search: &filters.search,
+        department: filters.department,
+        status: reader.status,
+        today: app.today(),
+        sort: filters.sort,
+        limit: 0,
+        offset: 0,
+    };
+    let employees = exports::whole_directory(app, query).await?;
     let mut body = csv::row(&directory_columns());
     for employee in employees.directory {
-        body.push_str(&directory_row(employee, &employees.manager_emails));
+        body.push_str(&directory_row(
+            employee,
+            &employees.manager_emails,
+            reader.sees_leave,
+        ));
     }
     Ok(CsvDownload {
         filename: filename(app, "employees"),

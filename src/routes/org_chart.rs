@@ -12,6 +12,7 @@ use crate::app::error::{AppError, AppResult};
 use crate::app::org_chart::{self as chart, ChartRequest, ChartStart, OrgChartPage, Shown};
 use crate::app::App;
 use crate::auth::CurrentUser;
+use crate::hr::employee::visibility::sees_leave;
 use crate::hr::org_chart::{ChartEntry, OrgMember, TreeStart};
 use crate::hr::EmployeeStatus;
 use crate::ids::EmployeeId;
@@ -59,6 +60,7 @@ impl NodeView {
         entry: ChartEntry,
         people: &HashMap<EmployeeId, OrgMember>,
         marked: Option<EmployeeId>,
+        sees_leave: bool,
     ) -> Self {
         let name_of = |id: EmployeeId| people.get(&id).map_or("someone", |m| m.name.as_str());
         let note = match entry.start {
@@ -71,7 +73,11 @@ impl NodeView {
         };
         // Read a moment after the tree: a record deleted in between keeps its place, unnamed.
         let member = people.get(&entry.id);
-        let status = member.map_or(EmployeeStatus::Active, |m| m.status);
+        // Leave is need-to-know (`visibility::sees_leave`): to others, someone on leave is active.
+        let status = match member.map_or(EmployeeStatus::Active, |m| m.status) {
+            EmployeeStatus::OnLeave if !sees_leave => EmployeeStatus::Active,
+            status => status,
+        };
         let name = member.map_or_else(|| "(record gone)".to_string(), |m| m.name.clone());
         NodeView {
             id: entry.id,
@@ -202,7 +208,7 @@ async fn org_chart(
             let nodes: Vec<NodeView> = chart
                 .entries
                 .into_iter()
-                .map(|entry| NodeView::new(entry, &members, marked))
+                .map(|entry| NodeView::new(entry, &members, marked, sees_leave(user.role)))
                 .collect();
             let chosen = match (start, nodes.first()) {
                 (ChartStart::At { above }, Some(first)) => Some(ChosenView {

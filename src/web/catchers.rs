@@ -98,7 +98,11 @@ fn forbidden(request: &Request<'_>) -> Either<Redirect, (Status, Template)> {
     match *request.local_cache(|| Refusal::None) {
         Refusal::PasswordChangeRequired => return Either::Left(Redirect::to("/account/password")),
         Refusal::TwoFactorRequired => return Either::Left(Redirect::to("/account/two-factor")),
-        Refusal::None | Refusal::Csrf | Refusal::ConfirmationNeeded => {}
+        Refusal::None
+        | Refusal::Csrf
+        | Refusal::ConfirmationNeeded
+        | Refusal::StatusFilter
+        | Refusal::UnknownStatus => {}
     }
     let status = Status::Forbidden;
     Either::Right((

@@ -16,4 +16,5 @@ pub mod params;
 pub mod provenance;
 pub mod refusals;
 pub mod request_log;
+pub mod table;
 pub mod views;

@@ -1,5 +1,5 @@
 //! What every page shares: the layout context (who is signed in, the logout form's CSRF token,
-//! the flash message), the error page, flash redirects and pagination.
+//! the flash message), the error page and flash redirects (pagination: `web::table`).
 
 use rocket::http::uri::Reference;
 use rocket::http::Status;
@@ -12,6 +12,9 @@ use crate::auth::CurrentSession;
 use crate::users::{Permission, Role};
 use crate::web::cookies::{CookieKind, CookiePolicy};
 use crate::web::guards::{Refusal, SessionLookup};
+
+// Pagination lives with the other table links; pages have always found it here.
+pub use crate::web::table::{page_window, Pagination};
 
 /// The signed-in person as the top bar shows them.
 #[derive(Debug, Serialize)]
@@ -237,9 +240,15 @@ pub fn error_page(request: &Request<'_>, status: Status, message: &str) -> Templ
 /// The default message of a catcher page for `status`.
 pub fn default_message(request: &Request<'_>, status: Status) -> &'static str {
     match status.code {
+        400 if *request.local_cache(|| Refusal::None) == Refusal::UnknownStatus => {
+            "The directory filters by current staff, active, on leave, leaving, left or everyone."
+        }
         400 => "The request could not be understood. Please go back and try again.",
         403 if *request.local_cache(|| Refusal::None) == Refusal::Csrf => {
             "This form has expired or did not come from this site. Go back, reload the page and try again."
+        }
+        403 if *request.local_cache(|| Refusal::None) == Refusal::StatusFilter => {
+            "Only HR can filter the directory by status. The directory lists everyone with the company today."
         }
         403 => "You do not have permission to open this page.",
         404 => "That page or item does not exist.",
@@ -251,53 +260,5 @@ pub fn default_message(request: &Request<'_>, status: Status) -> &'static str {
         401..=499 => "The request was refused. Please go back and try again.",
         503 => "The service is temporarily unavailable. Please try again in a moment.",
         _ => "Something went wrong on our side. Please try again.",
-    }
-}
-
-/// `?page=N` → (page, offset) for `per_page` rows; anything odd means page 1.
-pub fn page_window(page: Option<i64>, per_page: i64) -> (i64, i64) {
-    let page = page.filter(|p| (1..=1_000_000).contains(p)).unwrap_or(1);
-    (page, (page - 1) * per_page)
-}
-
-/// Links for a paginated table (rendered by the `pagination` macro in macros.html).
-#[derive(Debug, Serialize)]
-pub struct Pagination {
-    pub page: i64,
-    pub pages: i64,
-    pub total: i64,
-    pub prev: Option<i64>,
-    pub next: Option<i64>,
-    /// The filters every page link keeps, percent-encoded `name=value&` pairs.
-    pub query: String,
-}
-
-impl Pagination {
-    pub fn new(page: i64, per_page: i64, total: i64) -> Pagination {
-        let pages = ((total + per_page - 1) / per_page).max(1);
-        Pagination {
-            page,
-            pages,
-            total,
-            prev: (page > 1).then(|| page - 1),
-            next: (page < pages).then(|| page + 1),
-            query: String::new(),
-        }
-    }
-
-    /// Keeps the filter `name=value` in every page link.
-    pub fn with_query(mut self, name: &str, value: &str) -> Pagination {
-        self.query.push_str(name);
-        self.query.push('=');
-        for byte in value.bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    self.query.push(char::from(byte));
-                }
-                _ => self.query.push_str(&format!("%{byte:02X}")),
-            }
-        }
-        self.query.push('&');
-        self
     }
 }

@@ -47,6 +47,7 @@ mod cli;
 mod core_flow;
 mod counter_file;
 mod deploy_config;
+mod directory;
 mod exports;
 mod faults;
 mod first_day;

@@ -4,6 +4,7 @@
 //! the one rule for who may see them ([`visibility`]).
 
 pub mod access;
+pub mod directory;
 pub mod private;
 pub mod queries;
 pub mod validation;
@@ -12,6 +13,9 @@ pub mod visibility;
 use chrono::NaiveDate;
 use sqlx::FromRow;
 
+pub use directory::{
+    DirectoryQuery, DirectorySort, DirectoryStatus, SortColumn, Standing, UnknownStatus,
+};
 pub use private::{PrivateDetails, PrivateDraft, PrivateField};
 pub use validation::{
     DepartmentChoice, EmployeeDraft, EmployeeFields, EmployeeWriteError, InvalidEmployee,
@@ -89,64 +93,6 @@ pub struct Employee {
     pub left_on: Option<NaiveDate>,
 }
 
-/// How the directory is ordered. Each variant is one fixed SQL statement: sort keys from the
-/// query string only ever choose among them, never reach the SQL text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DirectorySort {
-    #[default]
-    Name,
-    Department,
-    /// Longest-serving first.
-    StartDate,
-    /// Most recent hires first.
-    StartDateDesc,
-}
-
-impl DirectorySort {
-    pub const ALL: [DirectorySort; 4] = [
-        DirectorySort::Name,
-        DirectorySort::Department,
-        DirectorySort::StartDate,
-        DirectorySort::StartDateDesc,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DirectorySort::Name => "name",
-            DirectorySort::Department => "department",
-            DirectorySort::StartDate => "start",
-            DirectorySort::StartDateDesc => "start_desc",
-        }
-    }
-
-    /// Unknown keys fall back to the default order rather than failing the page.
-    pub fn parse(value: Option<&str>) -> DirectorySort {
-        value
-            .and_then(|v| DirectorySort::ALL.into_iter().find(|s| s.as_str() == v))
-            .unwrap_or_default()
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            DirectorySort::Name => "Name",
-            DirectorySort::Department => "Department",
-            DirectorySort::StartDate => "Start date (earliest first)",
-            DirectorySort::StartDateDesc => "Start date (newest first)",
-        }
-    }
-}
-
-/// One directory request: a free-text search over name, title and department, an optional
-/// department, an order and a page window.
-#[derive(Debug, Clone)]
-pub struct DirectoryQuery<'a> {
-    pub search: &'a str,
-    pub department: Option<DepartmentId>,
-    pub sort: DirectorySort,
-    pub limit: i64,
-    pub offset: i64,
-}
-
 /// A manager candidate for the employee form.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct ManagerChoice {
@@ -161,22 +107,4 @@ pub struct ResolvedDepartment {
     pub id: DepartmentId,
     /// The name of a department this write created.
     pub created: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_sort_keys_fall_back_to_name() {
-        assert_eq!(
-            DirectorySort::parse(Some("start")),
-            DirectorySort::StartDate
-        );
-        assert_eq!(
-            DirectorySort::parse(Some("name; DROP TABLE employees")),
-            DirectorySort::Name
-        );
-        assert_eq!(DirectorySort::parse(None), DirectorySort::Name);
-    }
 }

@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, FromRow};
 use super::validation::{DepartmentChoice, EmployeeFields, EmployeeWriteError, InvalidEmployee};
 use super::{
     DirectoryQuery, DirectorySort, Employee, EmployeeStatus, ManagerChoice, ResolvedDepartment,
+    SortColumn,
 };
 use crate::db::is_unique_violation;
 use crate::hr::department::Department;
@@ -115,11 +116,23 @@ macro_rules! employee_select {
     };
 }
 
-/// The directory filter ($1 department id or 0 for all, $2 the LIKE pattern).
+/// The directory filter: $1 department id or 0 for all, $2 the LIKE pattern, $3 the status
+/// filter (`DirectoryStatus::as_str`), $4 today. "current" is `EmploymentSpan::present_on` in
+/// SQL — started by today and not yet gone — so the directory's count is the dashboard's
+/// headcount. Dates are ISO text: text order is date order, and a NULL last day compares as
+/// unknown, so it never counts as "still to come".
 macro_rules! directory_filter {
     () => {
         "WHERE ($1 = 0 OR e.department_id = $1) \
-           AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') "
+           AND (e.search_key LIKE $2 ESCAPE '\\' OR d.name_key LIKE $2 ESCAPE '\\') \
+           AND (($3 = 'current' AND e.start_date <= $4 \
+                 AND (e.status <> 'terminated' OR e.left_on > $4)) \
+             OR ($3 = 'active' AND e.status = 'active') \
+             OR ($3 = 'on_leave' AND e.status = 'on_leave') \
+             OR ($3 = 'leaving' AND e.status = 'terminated' AND e.left_on > $4) \
+             OR ($3 = 'left' AND e.status = 'terminated' \
+                 AND (e.left_on IS NULL OR e.left_on <= $4)) \
+             OR $3 = 'all') "
     };
 }
 
@@ -131,20 +144,26 @@ macro_rules! directory_query {
             employee_select!(),
             directory_filter!(),
             $order,
-            " LIMIT $3 OFFSET $4"
+            " LIMIT $5 OFFSET $6"
         )
     };
 }
 
 impl DirectorySort {
-    // In every variant: $1 department id or 0 for all, $2 the LIKE pattern ('%%' matches all),
-    // $3 limit, $4 offset. The trailing id makes the order total, so pages never overlap.
+    // In every variant: the filter's $1..$4 (above), $5 limit, $6 offset. The trailing id makes
+    // the order total, so pages never overlap; descending reverses every key, ties included.
     fn sql(self) -> &'static str {
-        match self {
-            DirectorySort::Name => directory_query!("ORDER BY e.name_key, e.id"),
-            DirectorySort::Department => directory_query!("ORDER BY d.name_key, e.name_key, e.id"),
-            DirectorySort::StartDate => directory_query!("ORDER BY e.start_date, e.id"),
-            DirectorySort::StartDateDesc => {
+        match (self.column, self.descending) {
+            (SortColumn::Name, false) => directory_query!("ORDER BY e.name_key, e.id"),
+            (SortColumn::Name, true) => directory_query!("ORDER BY e.name_key DESC, e.id DESC"),
+            (SortColumn::Department, false) => {
+                directory_query!("ORDER BY d.name_key, e.name_key, e.id")
+            }
+            (SortColumn::Department, true) => {
+                directory_query!("ORDER BY d.name_key DESC, e.name_key DESC, e.id DESC")
+            }
+            (SortColumn::Start, false) => directory_query!("ORDER BY e.start_date, e.id"),
+            (SortColumn::Start, true) => {
                 directory_query!("ORDER BY e.start_date DESC, e.id DESC")
             }
         }
@@ -159,9 +178,13 @@ impl Employee {
     ) -> Result<(Vec<Employee>, i64), sqlx::Error> {
         let pattern = like_pattern(query.search);
         let department = query.department.unwrap_or(DepartmentId(0));
+        let status = query.status.as_str();
+        let today = format_date(query.today);
         let rows: Vec<EmployeeRow> = sqlx::query_as(query.sort.sql())
             .bind(department)
             .bind(&pattern)
+            .bind(status)
+            .bind(&today)
             .bind(query.limit)
             .bind(query.offset)
             .fetch_all(&mut *conn)
@@ -172,6 +195,8 @@ impl Employee {
         ))
         .bind(department)
         .bind(&pattern)
+        .bind(status)
+        .bind(&today)
         .fetch_one(&mut *conn)
         .await?;
         Ok((decode_all(rows)?, total))

@@ -12,6 +12,14 @@ use crate::users::{Permission, Role};
 /// keeps the walk finite should a loop ever be planted in the data (the forms refuse one).
 const MAX_REPORTING_DEPTH: i64 = 10_000;
 
+/// Whether a role may learn, in lists (the directory, its CSV, the org chart), who is on leave
+/// and filter by status: leave is need-to-know, as private details are. Lists use the role alone
+/// (one answer for a whole page); a profile asks [`may_see_private`] about its one person, so a
+/// manager sees it there for their own reports.
+pub fn sees_leave(role: Role) -> bool {
+    role.may(Permission::SeePrivateDetails)
+}
+
 /// Whether the account `viewer` (with `role`) may see `employee`'s private details.
 pub async fn may_see_private(
     conn: &mut AnyConnection,

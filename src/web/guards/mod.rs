@@ -7,10 +7,12 @@
 //!   handler runs, so a forged request changes nothing.
 //! - [`sudo`]: a dangerous act's form, held until its person confirms it is them.
 //! - [`upload`]: a staff list posted from the import page (multipart, under its own cap).
+//! - [`directory`]: the directory's reader, and whether they may filter it by status.
 //! - [`origin`]: where a request came from, for session rows and the audit trail.
 //! - [`refusal`]: why a guard refused, for the error page.
 
 pub mod admin;
+pub mod directory;
 pub mod forms;
 pub mod origin;
 pub mod refusal;
@@ -19,6 +21,7 @@ pub mod sudo;
 pub mod upload;
 
 pub use admin::StaffForm;
+pub use directory::DirectoryReader;
 pub use forms::{CsrfProtected, FormSecret, PublicForm, SessionForm};
 pub use refusal::Refusal;
 pub use session::{SessionEvenIfHeld, SessionForEnrolment, SessionLookup};

@@ -12,4 +12,8 @@ pub enum Refusal {
     TwoFactorRequired,
     /// A dangerous act needs the person to confirm it is them (see `guards::sudo`).
     ConfirmationNeeded,
+    /// Filtering the directory by status needs the right to see private details.
+    StatusFilter,
+    /// A directory status filter that names no status.
+    UnknownStatus,
 }
