@@ -116,6 +116,9 @@ pub struct AttentionView {
     incomplete_total: i64,
     joiners: Vec<PersonView>,
     joiners_total: i64,
+    /// How many are not named.
+    incomplete_more: i64,
+    joiners_more: i64,
     leavers: Vec<LeaverView>,
     /// Leavers in the last 12 months over the average of the headcount now and a year ago, as a
     /// percentage with one decimal; none without a headcount.
@@ -157,7 +160,13 @@ impl From<&PeriodLeaver> for LeaverView {
 impl AttentionView {
     pub fn new(attention: &HrAttention, company: &CompanyFigures) -> AttentionView {
         let today = company.today;
+        let unnamed = |total: i64, named: usize| total - i64::try_from(named).unwrap_or(total);
         AttentionView {
+            incomplete_more: unnamed(attention.incomplete_total, attention.incomplete.len()),
+            joiners_more: unnamed(
+                attention.joiners_without_access_total,
+                attention.joiners_without_access.len(),
+            ),
             clear: attention.is_clear(),
             incomplete: PersonView::all(&attention.incomplete, today),
             incomplete_total: attention.incomplete_total,

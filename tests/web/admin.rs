@@ -53,9 +53,14 @@ async fn force_logout_ends_all_of_one_users_sessions_and_no_one_elses(app: TestA
         browser.signs_in_as(email, PASSWORD).await;
     }
     let action = format!("/admin/users/{}/sessions/revoke", ada.id);
+    // One "Sign out everywhere" per person, leading to a page that says what it does.
+    let confirm = format!("/admin/users/{}/confirm?action=sign-out-everywhere", ada.id);
     let (_, page) = app.browser.opens("/admin/sessions").await;
-    assert!(page.contains(&format!("action=\"{action}\"")));
-    let response = app.browser.submits("/admin/sessions", &action, &[]).await;
+    assert_eq!(page.matches(&format!("href=\"{confirm}\"")).count(), 1);
+    let (_, confirmation) = app.browser.opens(&confirm).await;
+    assert!(confirmation.contains("Sign Ada out everywhere?"));
+    assert!(confirmation.contains(&format!("action=\"{action}\"")));
+    let response = app.browser.submits(&confirm, &action, &[]).await;
     assert_eq!(response.status(), Status::SeeOther);
 
     assert!(!ada_laptop.is_signed_in().await);
@@ -229,9 +234,9 @@ async fn the_sessions_page_filters_by_email_and_paginates(app: TestApp) {
     assert!(first.contains("id=\"live-sessions\">121<"));
     assert!(first.contains("id=\"signed-in-users\">2<"));
     assert_eq!(
-        first.matches("/revoke\"").count() / 2,
+        first.matches("/revoke\"").count(),
         50,
-        "50 rows a page, two forms each"
+        "50 rows a page, one \"Sign out\" each"
     );
     assert!(first.contains("Page 1 of 3"));
     let (_, last) = app.browser.opens("/admin/sessions?page=3").await;

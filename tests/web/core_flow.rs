@@ -196,8 +196,8 @@ async fn an_admin_revokes_a_session_and_the_victims_next_request_is_anonymous(ap
     assert_eq!(status, Status::Ok);
     assert_eq!(
         html.matches("<tr").count(),
-        3,
-        "header row plus one row per session"
+        5,
+        "header row, then for each person a row naming them and one row per session"
     );
     let victim_handle = app.session_handle_of_address("ada@example.com").await;
     let action = format!("/admin/sessions/{victim_handle}/revoke");
