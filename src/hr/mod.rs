@@ -10,6 +10,7 @@ pub mod demo;
 pub mod department;
 pub mod employee;
 pub mod import;
+pub mod location;
 pub mod org_chart;
 pub mod team;
 
@@ -23,6 +24,7 @@ pub use employee::{
     DepartmentChoice, DirectoryQuery, DirectorySort, Employee, EmployeeDraft, EmployeeFields,
     EmployeeStatus, EmployeeWriteError, InvalidEmployee,
 };
+pub use location::Location;
 
 /// The stored form of a date.
 const DATE_FORMAT: &str = "%Y-%m-%d";
@@ -44,6 +46,12 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 /// "12 March 2021": how dates read on pages.
 pub fn display_date(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
+}
+
+/// "12 Nov 2022": a date in a list or table, where the long form would crowd the row (the
+/// exact date goes into `<time datetime>` beside it).
+pub fn short_date(date: NaiveDate) -> String {
+    date.format("%-d %b %Y").to_string()
 }
 
 /// A stored date that does not parse is data corruption, reported as a decode error.

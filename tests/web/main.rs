@@ -54,6 +54,7 @@ mod hardening;
 mod hr;
 mod import;
 mod instances;
+mod job_history;
 mod layers;
 mod lifecycle;
 mod lifetime;

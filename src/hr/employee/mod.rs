@@ -4,6 +4,8 @@
 //! the one rule for who may see them ([`visibility`]).
 
 pub mod access;
+pub mod history;
+pub mod managers;
 pub mod private;
 pub mod queries;
 pub mod validation;
@@ -12,9 +14,11 @@ pub mod visibility;
 use chrono::NaiveDate;
 use sqlx::FromRow;
 
+pub use history::JobPeriod;
 pub use private::{PrivateDetails, PrivateDraft, PrivateField};
 pub use validation::{
-    DepartmentChoice, EmployeeDraft, EmployeeFields, EmployeeWriteError, InvalidEmployee,
+    CheckedEmployee, DepartmentChoice, EmployeeDraft, EmployeeFields, EmployeeWriteError,
+    InvalidEmployee, ManagerPick,
 };
 
 use crate::ids::{DepartmentId, EmployeeId};
@@ -87,6 +91,8 @@ pub struct Employee {
     /// The last day with the company, for someone who left (unknown for people marked as left
     /// before leaving days were recorded).
     pub left_on: Option<NaiveDate>,
+    /// Work information, shown to everyone signed in (not one of the private details).
+    pub work_phone: Option<String>,
 }
 
 /// How the directory is ordered. Each variant is one fixed SQL statement: sort keys from the
@@ -147,12 +153,13 @@ pub struct DirectoryQuery<'a> {
     pub offset: i64,
 }
 
-/// A manager candidate for the employee form.
+/// A manager candidate for the employee form's picker.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct ManagerChoice {
     pub id: EmployeeId,
     pub name: String,
     pub title: String,
+    pub email: String,
 }
 
 /// The department an employee was written with, and whether the write created it.
