@@ -617,7 +617,11 @@ async fn bad_employee_input_gets_a_4xx_and_changes_nothing(app: TestApp) {
             "Please choose a manager from the list.",
         ),
         ("manager", "x", "Please choose a manager from the list."),
-        ("location", "", "Please choose a location, or add a new one."),
+        (
+            "location",
+            "",
+            "Please choose a location, or add a new one.",
+        ),
         ("start_date", "2025-02-30", "valid start date"),
         ("start_date", "05/01/2025", "valid start date"),
         ("start_date", "0001-01-01", "valid start date"),
