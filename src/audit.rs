@@ -55,6 +55,7 @@ event_kinds! {
     EmployeeCreated => "employee_created", "Employee added";
     EmployeeUpdated => "employee_updated", "Employee changed";
     DepartmentCreated => "department_created", "Department added";
+    LocationCreated => "location_created", "Location added";
     EmployeesImported => "employees_imported", "Staff list imported";
     PasswordResetRequested => "password_reset_requested", "Password reset requested";
     PasswordResetLinkCreated => "password_reset_link_created", "Reset link created";

@@ -63,3 +63,31 @@ mod tests {
         );
     }
 }
+
+/// Up to two initials for an avatar: the first letter of the first and of the last word of a
+/// name ("Ada King Lovelace" → "AL", "Plato" → "P"), upper-cased; empty for a name without letters.
+pub fn initials(name: &str) -> String {
+    let firsts: Vec<char> = name
+        .split_whitespace()
+        .filter_map(|word| word.chars().find(|c| c.is_alphabetic()))
+        .collect();
+    let picked = match firsts.as_slice() {
+        [] => Vec::new(),
+        [only] => vec![*only],
+        [first, .., last] => vec![*first, *last],
+    };
+    picked.into_iter().flat_map(char::to_uppercase).collect()
+}
+
+#[cfg(test)]
+mod initials_tests {
+    use super::initials;
+
+    #[test]
+    fn initials_are_the_first_and_last_words_first_letters() {
+        assert_eq!(initials("Ada King Lovelace"), "AL");
+        assert_eq!(initials(" plato "), "P");
+        assert_eq!(initials("Ömer (Oz) Çelik"), "ÖÇ");
+        assert_eq!(initials("— 42"), "");
+    }
+}

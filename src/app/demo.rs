@@ -9,11 +9,13 @@ use super::App;
 use crate::audit::{self, Event, EventKind, Origin};
 use crate::db::{is_unique_violation, Db};
 use crate::hr::begin_hr_write;
-use crate::hr::demo::{generate, DemoCompany, DemoEmployee, DEMO_ADMIN_NAME, DEMO_EMPLOYEE_NAME};
+use crate::hr::demo::{
+    self, generate, DemoCompany, DemoEmployee, DEMO_ADMIN_NAME, DEMO_EMPLOYEE_NAME,
+};
 use crate::hr::department::Department;
 use crate::hr::employee::{DepartmentChoice, EmployeeFields};
-use crate::hr::Employee;
 use crate::hr::EmployeeStatus;
+use crate::hr::{Employee, Location};
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::secret::Secret;
 use crate::users::password::HashError;
@@ -158,8 +160,12 @@ async fn install(
         };
         department_ids.push(id);
     }
-    let mut employee_ids: Vec<EmployeeId> = Vec::with_capacity(company.employees.len());
+    // The locations list first, so the form offers every place the demo people work at.
     for person in &company.employees {
+        Location::find_or_create(&mut tx, &person.location).await?;
+    }
+    let mut employee_ids: Vec<EmployeeId> = Vec::with_capacity(company.employees.len());
+    for (index, person) in company.employees.iter().enumerate() {
         let fields = EmployeeFields {
             name: person.name.clone(),
             email: person.email.clone(),
@@ -170,6 +176,7 @@ async fn install(
             start_date: person.start_date,
             status: person.status,
             left_on: person.left_on,
+            work_phone: Some(demo::work_phone(index)),
         };
         let id = Employee::insert(&mut tx, &fields, department_ids[person.department]).await?;
         employee_ids.push(id);

@@ -279,7 +279,8 @@ async fn apply_in(
     if !plan.is_clean() {
         return Ok(Err(Checked::Planned(ImportSummary::from(&plan))));
     }
-    let written = write_plan(conn, &plan, &snapshot).await?;
+    let today = app.calendar.date_at(now);
+    let written = write_plan(conn, &plan, &snapshot, today).await?;
     let invited = record_and_settle(conn, app, actor, &written, invite, now).await?;
     let report = ImportReport {
         created: written.created.len(),

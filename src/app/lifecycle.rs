@@ -15,6 +15,7 @@ use crate::app::error::AppResult;
 use crate::audit::{self, EventKind};
 use crate::auth::{pending_login, session};
 use crate::hr::employee::access::{DueLeaver, LinkedAccount};
+use crate::hr::employee::validation::parse_last_day;
 use crate::hr::{begin_hr_write, display_date, Employee};
 use crate::ids::{EmployeeId, UserId};
 use crate::users::devices::KnownDevice;
@@ -106,6 +107,78 @@ pub async fn offboard_due(app: &App, actor: &Actor) -> AppResult<Vec<DueLeaver>>
         }
     }
     Ok(ended)
+}
+
+/// How "Offboard" went.
+#[derive(Debug)]
+pub enum Offboard {
+    /// The last day is recorded; `access_ended` when it was already over, so the account (if
+    /// any) was disabled and its sessions ended in the same transaction.
+    Offboarded {
+        name: String,
+        last_day: NaiveDate,
+        access_ended: bool,
+    },
+    /// The last day was refused (the message says why); nothing was written.
+    Invalid(String),
+    NoSuchEmployee,
+}
+
+/// The record the Offboard page is about (`None`: no such employee).
+pub async fn leaver_to_be(app: &App, employee: EmployeeId) -> AppResult<Option<Employee>> {
+    Ok(Employee::find(&mut *app.db.read().await?, employee).await?)
+}
+
+/// Offboards someone (HR): records their last day and that they leave, with the record's event,
+/// then settles their access like any saved record — at once when the day is already over,
+/// otherwise the midnight sweep after it ends it.
+pub async fn offboard(
+    app: &App,
+    actor: &Actor,
+    employee: EmployeeId,
+    last_day: &str,
+) -> AppResult<Offboard> {
+    let mut tx = begin_hr_write(&app.db).await?;
+    actor.confirm(&mut tx).await?;
+    let Some(before) = Employee::find(&mut tx, employee).await? else {
+        tx.rollback().await?;
+        return Ok(Offboard::NoSuchEmployee);
+    };
+    let last_day = match parse_last_day(last_day, before.start_date) {
+        Ok(day) => day,
+        Err(message) => {
+            tx.rollback().await?;
+            return Ok(Offboard::Invalid(message));
+        }
+    };
+    Employee::set_last_day(&mut tx, employee, last_day).await?;
+    let Some(after) = Employee::find(&mut tx, employee).await? else {
+        tx.rollback().await?;
+        return Ok(Offboard::NoSuchEmployee);
+    };
+    let changes = before.changes_to(&after);
+    let now = app.clock.now();
+    if !changes.is_empty() {
+        let event =
+            super::people::employee_event(actor, EventKind::EmployeeUpdated, employee, &after.name)
+                .detail(format!("offboarded: {}", changes.join("; ")));
+        audit::record(&mut tx, now, event).await?;
+    }
+    let disabled_before = Employee::linked_account(&mut tx, employee)
+        .await?
+        .is_some_and(|a| a.disabled);
+    settle_access(&mut tx, app, actor, employee, now).await?;
+    let access_ended = !disabled_before
+        && Employee::linked_account(&mut tx, employee)
+            .await?
+            .is_some_and(|a| a.disabled);
+    tx.commit().await?;
+    app.company.invalidate();
+    Ok(Offboard::Offboarded {
+        name: after.name,
+        last_day,
+        access_ended,
+    })
 }
 
 /// Where a record's account stands, as its profile shows administrators.

@@ -8,11 +8,14 @@ use super::{lifecycle, Actor, App};
 use crate::app::error::AppResult;
 use crate::audit::{self, Event, EventKind};
 use crate::auth::{session, CurrentUser};
+use crate::hr::employee::history::parse_effective_from;
 use crate::hr::employee::visibility::may_see_private;
-use crate::hr::employee::{ManagerChoice, PrivateDetails, PrivateDraft, ResolvedDepartment};
+use crate::hr::employee::{
+    CheckedEmployee, JobPeriod, ManagerChoice, PrivateDetails, PrivateDraft, ResolvedDepartment,
+};
 use crate::hr::{
     begin_hr_write, CompanyFigures, Department, DirectoryQuery, Employee, EmployeeDraft,
-    EmployeeFields, EmployeeWriteError, InvalidEmployee,
+    EmployeeFields, EmployeeWriteError, InvalidEmployee, Location,
 };
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::users::devices::KnownDevice;
@@ -58,13 +61,41 @@ pub(super) fn department_event(actor: &Actor, id: DepartmentId, name: &str) -> E
         .detail(format!("department #{id} {name}"))
 }
 
+/// The checked form's manager and location found inside `conn`'s transaction: the manager by
+/// work e-mail, the location in its listed spelling (a name already on the list, in any case,
+/// is that place) or added to the list with its event. The fields, ready to write.
+async fn find_picks(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    checked: CheckedEmployee,
+    now: i64,
+) -> AppResult<Result<EmployeeFields, InvalidEmployee>> {
+    let CheckedEmployee {
+        mut fields,
+        manager,
+    } = checked;
+    fields.manager_id = match Employee::find_manager(conn, &manager).await? {
+        Ok(id) => id,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    let (location, created) = Location::find_or_create(conn, &fields.location).await?;
+    if created {
+        let event = actor
+            .event(EventKind::LocationCreated)
+            .detail(format!("location {}", location.name));
+        audit::record(conn, now, event).await?;
+    }
+    fields.location = location.name;
+    Ok(Ok(fields))
+}
+
 /// Both parts of the employee form checked at once, every problem reported (the private part's
 /// date of birth bounded by today).
 fn validate_form(
     app: &App,
     draft: EmployeeDraft<'_>,
     private: PrivateDraft<'_>,
-) -> Result<(EmployeeFields, PrivateDetails), InvalidEmployee> {
+) -> Result<(CheckedEmployee, PrivateDetails), InvalidEmployee> {
     match (draft.validate(), private.validate(app.today(), None)) {
         (Ok(fields), Ok(private)) => Ok((fields, private)),
         (work, private) => {
@@ -83,12 +114,20 @@ pub async fn add_employee(
     draft: EmployeeDraft<'_>,
     private: PrivateDraft<'_>,
 ) -> AppResult<EmployeeSave> {
-    let (fields, private) = match validate_form(app, draft, private) {
+    let (checked, private) = match validate_form(app, draft, private) {
         Ok(checked) => checked,
         Err(invalid) => return Ok(EmployeeSave::Invalid(invalid)),
     };
     let mut tx = begin_hr_write(&app.db).await?;
     actor.confirm(&mut tx).await?;
+    let now = app.clock.now();
+    let fields = match find_picks(&mut tx, actor, checked, now).await? {
+        Ok(fields) => fields,
+        Err(invalid) => {
+            tx.rollback().await?;
+            return Ok(EmployeeSave::Invalid(invalid));
+        }
+    };
     let (id, department) = match Employee::create(&mut tx, &fields).await {
         Ok(created) => created,
         Err(EmployeeWriteError::Invalid(invalid)) => {
@@ -98,7 +137,6 @@ pub async fn add_employee(
         Err(EmployeeWriteError::Database(e)) => return Err(e.into()),
     };
     private.save(&mut tx, id).await?;
-    let now = app.clock.now();
     record_new_department(&mut tx, actor, &department, now).await?;
     let mut event = employee_event(actor, EventKind::EmployeeCreated, id, &fields.name);
     if let Some(given) = private.describe_given() {
@@ -115,13 +153,16 @@ pub async fn add_employee(
 }
 
 /// Changes an employee (administrators). The event lists each work field that changed, old →
-/// new, and only the names of the private fields that changed ("changed phone").
+/// new, and only the names of the private fields that changed ("changed phone"). A new title,
+/// department, manager or location takes effect on `effective_from` (empty: today), and the job
+/// history keeps the old one with its dates.
 pub async fn edit_employee(
     app: &App,
     actor: &Actor,
     id: EmployeeId,
     draft: EmployeeDraft<'_>,
     private: PrivateDraft<'_>,
+    effective_from: &str,
 ) -> AppResult<EmployeeSave> {
     let mut tx = begin_hr_write(&app.db).await?;
     actor.confirm(&mut tx).await?;
@@ -130,8 +171,27 @@ pub async fn edit_employee(
         tx.rollback().await?;
         return Ok(EmployeeSave::NoSuchEmployee);
     };
-    let (fields, private) = match validate_form(app, draft, private) {
+    let (checked, private) = match validate_form(app, draft, private) {
         Ok(checked) => checked,
+        Err(invalid) => {
+            tx.rollback().await?;
+            return Ok(EmployeeSave::Invalid(invalid));
+        }
+    };
+    let current_since = JobPeriod::current_since(&mut tx, id).await?;
+    let start = checked.fields.start_date;
+    let effective_from =
+        match parse_effective_from(effective_from, start, current_since, app.today()) {
+            Ok(day) => day,
+            Err(message) => {
+                tx.rollback().await?;
+                let invalid = InvalidEmployee::one("effective_from", message);
+                return Ok(EmployeeSave::Invalid(invalid));
+            }
+        };
+    let now = app.clock.now();
+    let fields = match find_picks(&mut tx, actor, checked, now).await? {
+        Ok(fields) => fields,
         Err(invalid) => {
             tx.rollback().await?;
             return Ok(EmployeeSave::Invalid(invalid));
@@ -140,7 +200,7 @@ pub async fn edit_employee(
     let private_before = PrivateDetails::for_employee(&mut tx, id)
         .await?
         .unwrap_or_default();
-    let department = match Employee::update(&mut tx, id, &fields).await {
+    let department = match Employee::update(&mut tx, id, &fields, effective_from).await {
         Ok(Some(department)) => department,
         Ok(None) => {
             tx.rollback().await?;
@@ -168,7 +228,6 @@ pub async fn edit_employee(
             name: after.name,
         });
     }
-    let now = app.clock.now();
     record_new_department(&mut tx, actor, &department, now).await?;
     let event = employee_event(actor, EventKind::EmployeeUpdated, id, &after.name)
         .detail(changes.join("; "));
@@ -211,6 +270,9 @@ pub struct Profile {
     /// What `visibility::may_see_private` said: also whether the viewer may learn that this
     /// person (or anyone below them) is on leave.
     pub sees_private: bool,
+    /// Their job over time, newest first: work information, shown to everyone like the
+    /// current title and manager.
+    pub history: Vec<JobPeriod>,
 }
 
 pub async fn profile(
@@ -232,12 +294,14 @@ pub async fn profile(
         Some(manager_id) => Employee::find(&mut conn, manager_id).await?,
         None => None,
     };
+    let history = JobPeriod::for_employee(&mut conn, id).await?;
     Ok(Some(Profile {
         employee,
         manager,
         reports,
         private,
         sees_private,
+        history,
     }))
 }
 
@@ -249,6 +313,10 @@ pub struct EmployeeFormData {
     pub private: Option<PrivateDetails>,
     pub departments: Vec<Department>,
     pub managers: Vec<ManagerChoice>,
+    pub locations: Vec<Location>,
+    /// The edited record's manager's work e-mail (what the picker shows them by), even when
+    /// that manager has since left and is no longer offered.
+    pub manager_email: Option<String>,
 }
 
 /// The form's choices; for `editing`, also that record (`None` when it does not exist).
@@ -274,11 +342,18 @@ pub async fn employee_form(
         .into_iter()
         .filter(|m| Some(m.id) != editing)
         .collect();
+    let locations = Location::all(&mut conn).await?;
+    let manager_email = match employee.as_ref().and_then(|e| e.manager_id) {
+        Some(manager) => Employee::find(&mut conn, manager).await?.map(|m| m.email),
+        None => None,
+    };
     Ok(Some(EmployeeFormData {
         employee,
         private,
         departments,
         managers,
+        locations,
+        manager_email,
     }))
 }
 

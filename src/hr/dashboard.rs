@@ -287,6 +287,7 @@ mod tests {
             start_date: start,
             status: EmployeeStatus::Active,
             left_on: None,
+            work_phone: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod department;
 pub mod employee;
 pub mod import;
+pub mod location;
 pub mod org_chart;
 pub mod team;
 
@@ -25,6 +26,7 @@ pub use employee::{
     DepartmentChoice, DirectoryQuery, DirectorySort, DirectoryStatus, Employee, EmployeeDraft,
     EmployeeFields, EmployeeStatus, EmployeeWriteError, InvalidEmployee, SortColumn, Standing,
 };
+pub use location::Location;
 
 /// The stored form of a date.
 const DATE_FORMAT: &str = "%Y-%m-%d";

@@ -93,6 +93,7 @@ mod tests {
             start_date: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
             status: EmployeeStatus::Active,
             left_on: None,
+            work_phone: None,
         }
     }
 

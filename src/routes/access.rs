@@ -67,6 +67,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/employees/<id>/edit", Needs(EditPeople)),
     ("GET", "/admin/employees/new", Needs(EditPeople)),
     ("POST", "/admin/employees/new", Needs(EditPeople)),
+    ("GET", "/admin/employees/<id>/offboard", Needs(EditPeople)),
+    ("POST", "/admin/employees/<id>/offboard", Needs(EditPeople)),
     ("GET", "/admin/import", Needs(EditPeople)),
     ("POST", "/admin/import", Needs(EditPeople)),
     ("POST", "/admin/import/apply", Needs(EditPeople)),

@@ -62,6 +62,8 @@ fn login_form(
                 layout,
                 csrf_token: secret.csrf_token(),
                 email: &fields.email,
+                // After a refusal the address is already there: the cursor goes to the password.
+                focus_password: error.is_some() && !fields.email.trim().is_empty(),
                 next: safe_next(&fields.next).unwrap_or(""),
                 remember: fields.remember,
                 error,

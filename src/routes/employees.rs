@@ -1,38 +1,30 @@
-//! The employee directory and profiles (everyone signed in), and adding and editing employees
-//! (HR and administrators; `Require<EditPeople>` guards those routes).
+//! The employee directory and profiles (everyone signed in); the profile shows the record with
+//! its job history. Adding and editing employees is `routes::employee_form`, offboarding
+//! `routes::offboard`.
 
-use crate::auth::grants::EditPeople;
-use crate::auth::Require;
 use crate::users::Permission;
-use crate::web::guards::StaffForm;
-use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use rocket::form::FromForm;
-use rocket::http::Status;
-use rocket::{get, post, routes, uri, Either, Route, State};
+use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
 use crate::app::error::{AppError, AppResult};
 use crate::app::lifecycle::{self, AccessStatus, AccountState};
-use crate::app::people::{self, EmployeeFormData, EmployeeSave};
+use crate::app::people;
 use crate::app::App;
-use crate::auth::{CurrentSession, CurrentUser};
+use crate::auth::CurrentUser;
 use crate::hr::employee::visibility::sees_leave;
-use crate::hr::employee::{PrivateDetails, PrivateDraft};
+use crate::hr::employee::{JobPeriod, PrivateDetails};
 use crate::hr::{
     display_date, format_date, short_date, Department, DirectoryQuery, DirectorySort,
-    DirectoryStatus, Employee, EmployeeDraft, EmployeeStatus, InvalidEmployee, SortColumn,
-    Standing,
+    DirectoryStatus, Employee, EmployeeStatus, SortColumn, Standing,
 };
 use crate::ids::{DepartmentId, EmployeeId};
-use crate::secret::Secret;
-use crate::text::search_term;
-use crate::web::guards::forms::csrf_protected;
+use crate::text::{initials, search_term};
 use crate::web::guards::DirectoryReader;
-use crate::web::page::{self, page_window, Layout};
-use crate::web::page::{Notice, NoticeRedirect};
+use crate::web::page::Notice;
+use crate::web::page::{page_window, Layout};
 use crate::web::table::{page_size, SortHeader, TableLinks};
 use crate::web::views::{Moment, SelectOption};
 
@@ -104,7 +96,7 @@ impl From<Employee> for EmployeeView {
 }
 
 /// The department filter's choices, `selected` marked.
-fn department_options(
+pub(super) fn department_options(
     departments: Vec<Department>,
     selected: Option<DepartmentId>,
 ) -> Vec<SelectOption> {
@@ -242,7 +234,7 @@ async fn directory(
 
 /// An employee id from the path. Anything that is not one names no employee: 404, like an
 /// unknown number (Rocket would answer a malformed segment with 422).
-fn employee_id(raw: &str) -> AppResult<EmployeeId> {
+pub(super) fn employee_id(raw: &str) -> AppResult<EmployeeId> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
@@ -267,13 +259,18 @@ async fn profile(
         }
         false => None,
     };
+    let can_edit = user.may(Permission::EditPeople);
     Ok(Template::render(
         "employee.html",
         context! {
             layout: Layout::signed_in(&user.session, flash),
-            can_edit: user.may(Permission::EditPeople),
+            can_edit,
+            can_offboard: can_edit && found.employee.status != EmployeeStatus::Terminated,
             csrf_token: user.session.csrf_token(),
             access,
+            initials: initials(&found.employee.name),
+            work_phone: found.employee.work_phone.clone(),
+            history: found.history.into_iter().map(JobPeriodView::from).collect::<Vec<_>>(),
             private: found.private.map(PrivateView::from),
             employee: EmployeeView::seen(found.employee, today, sees_private),
             // Seeing the person's details means being above them, so above their reports too;
@@ -286,6 +283,33 @@ async fn profile(
                 .collect::<Vec<_>>(),
         },
     ))
+}
+
+/// One period of the job history as the profile lists it: the short date on the page, the exact
+/// one in `<time datetime>`.
+#[derive(Debug, Serialize)]
+pub struct JobPeriodView {
+    pub effective_from: String,
+    pub from: String,
+    pub title: String,
+    pub department: String,
+    pub manager_id: Option<EmployeeId>,
+    pub manager: Option<String>,
+    pub location: String,
+}
+
+impl From<JobPeriod> for JobPeriodView {
+    fn from(p: JobPeriod) -> Self {
+        JobPeriodView {
+            effective_from: format_date(p.effective_from),
+            from: short_date(p.effective_from),
+            title: p.title,
+            department: p.department_name,
+            manager_id: p.manager_id,
+            manager: p.manager_name,
+            location: p.location,
+        }
+    }
 }
 
 /// Private details as the profile shows them (only ever built from what the visibility rule let
@@ -356,273 +380,6 @@ impl AccessView {
     }
 }
 
-/// The employee form's fields exactly as typed (re-shown after a refused submission).
-#[derive(Debug, Default, Serialize)]
-struct Draft {
-    name: String,
-    email: String,
-    title: String,
-    department: String,
-    new_department: String,
-    manager: String,
-    location: String,
-    start_date: String,
-    status: String,
-    left_on: String,
-    personal_email: String,
-    phone: String,
-    birth_date: String,
-    home_address: String,
-    emergency_contact: String,
-}
-
-impl Draft {
-    fn of(employee: &Employee, private: Option<&PrivateDetails>) -> Draft {
-        let private = private.cloned().unwrap_or_default();
-        Draft {
-            name: employee.name.clone(),
-            email: employee.email.clone(),
-            title: employee.title.clone(),
-            department: employee.department_id.to_string(),
-            new_department: String::new(),
-            manager: employee
-                .manager_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-            location: employee.location.clone(),
-            start_date: format_date(employee.start_date),
-            status: employee.status.as_str().to_string(),
-            left_on: employee.left_on.map(format_date).unwrap_or_default(),
-            personal_email: private.personal_email.unwrap_or_default(),
-            phone: private.phone.unwrap_or_default(),
-            birth_date: private.birth_date.map(format_date).unwrap_or_default(),
-            home_address: private.home_address.unwrap_or_default(),
-            emergency_contact: private.emergency_contact.unwrap_or_default(),
-        }
-    }
-
-    fn blank(today: NaiveDate) -> Draft {
-        Draft {
-            start_date: format_date(today),
-            status: EmployeeStatus::Active.as_str().to_string(),
-            ..Draft::default()
-        }
-    }
-}
-
-#[derive(Debug, FromForm)]
-pub struct EmployeeFormFields {
-    #[field(default = "")]
-    name: String,
-    #[field(default = "")]
-    email: String,
-    #[field(default = "")]
-    title: String,
-    #[field(default = "")]
-    department: String,
-    #[field(default = "")]
-    new_department: String,
-    #[field(default = "")]
-    manager: String,
-    #[field(default = "")]
-    location: String,
-    #[field(default = "")]
-    start_date: String,
-    #[field(default = "")]
-    status: String,
-    #[field(default = "")]
-    left_on: String,
-    #[field(default = "")]
-    personal_email: String,
-    #[field(default = "")]
-    phone: String,
-    #[field(default = "")]
-    birth_date: String,
-    #[field(default = "")]
-    home_address: String,
-    #[field(default = "")]
-    emergency_contact: String,
-    csrf_token: Secret<String>,
-}
-
-csrf_protected!(EmployeeFormFields);
-
-impl EmployeeFormFields {
-    fn draft(&self) -> EmployeeDraft<'_> {
-        EmployeeDraft {
-            name: &self.name,
-            email: &self.email,
-            title: &self.title,
-            department: &self.department,
-            new_department: &self.new_department,
-            manager: &self.manager,
-            location: &self.location,
-            start_date: &self.start_date,
-            status: &self.status,
-            left_on: &self.left_on,
-        }
-    }
-
-    fn private_draft(&self) -> PrivateDraft<'_> {
-        PrivateDraft {
-            personal_email: &self.personal_email,
-            phone: &self.phone,
-            birth_date: Some(&self.birth_date),
-            home_address: &self.home_address,
-            emergency_contact: &self.emergency_contact,
-        }
-    }
-
-    fn into_draft(self) -> Draft {
-        Draft {
-            name: self.name,
-            email: self.email,
-            title: self.title,
-            department: self.department,
-            new_department: self.new_department,
-            manager: self.manager,
-            location: self.location,
-            start_date: self.start_date,
-            status: self.status,
-            left_on: self.left_on,
-            personal_email: self.personal_email,
-            phone: self.phone,
-            birth_date: self.birth_date,
-            home_address: self.home_address,
-            emergency_contact: self.emergency_contact,
-        }
-    }
-}
-
-/// The employee form, for a new employee (`editing` none) or an existing one, with what was typed
-/// and what is wrong with it. `None` when the employee being edited does not exist.
-async fn employee_form(
-    status: Status,
-    current: &CurrentSession,
-    app: &App,
-    editing: Option<EmployeeId>,
-    draft: Option<Draft>,
-    errors: BTreeMap<&'static str, String>,
-) -> AppResult<(Status, Template)> {
-    let Some(EmployeeFormData {
-        employee,
-        private,
-        departments,
-        managers,
-    }) = people::employee_form(app, editing).await?
-    else {
-        return Err(AppError::NotFound);
-    };
-    let draft = match (draft, &employee) {
-        (Some(draft), _) => draft,
-        (None, Some(employee)) => Draft::of(employee, private.as_ref()),
-        (None, None) => Draft::blank(app.today()),
-    };
-    let departments = department_options(departments, draft.department.parse().ok());
-    let managers: Vec<SelectOption> = managers
-        .into_iter()
-        .map(|m| {
-            let label = format!("{} — {}", m.name, m.title);
-            SelectOption::new(m.id, label, m.id.to_string() == draft.manager)
-        })
-        .collect();
-    let statuses: Vec<SelectOption> = EmployeeStatus::ALL
-        .into_iter()
-        .map(|s| SelectOption::new(s.as_str(), s.label(), s.as_str() == draft.status))
-        .collect();
-    let heading = match editing {
-        None => "Add an employee".to_string(),
-        Some(_) => format!("Edit {}", draft.name),
-    };
-    Ok((
-        status,
-        Template::render(
-            "employee_form.html",
-            context! {
-                layout: Layout::signed_in(current, None),
-                csrf_token: current.csrf_token(),
-                // The template spells out the form's action and the cancel link itself, so
-                // the paths are not HTML-escaped into `&#x2F;` entities.
-                employee_id: editing,
-                heading,
-                draft,
-                errors,
-                departments,
-                managers,
-                statuses,
-            },
-        ),
-    ))
-}
-
-#[get("/admin/employees/new")]
-async fn new_form(admin: Require<EditPeople>, app: &State<App>) -> AppResult<(Status, Template)> {
-    let no_errors = BTreeMap::new();
-    employee_form(Status::Ok, &admin.0.session, app, None, None, no_errors).await
-}
-
-#[get("/admin/employees/<id>/edit")]
-async fn edit_form(
-    admin: Require<EditPeople>,
-    id: &str,
-    app: &State<App>,
-) -> AppResult<(Status, Template)> {
-    let id = Some(employee_id(id)?);
-    let no_errors = BTreeMap::new();
-    employee_form(Status::Ok, &admin.0.session, app, id, None, no_errors).await
-}
-
-type FormOutcome = AppResult<Either<NoticeRedirect, (Status, Template)>>;
-
-/// Renders how saving went: to the profile when saved, the form again when refused.
-async fn after_save(
-    save: EmployeeSave,
-    current: &CurrentSession,
-    app: &App,
-    editing: Option<EmployeeId>,
-    fields: EmployeeFormFields,
-) -> FormOutcome {
-    let (id, message) = match save {
-        EmployeeSave::Saved { id, name } if editing.is_none() => {
-            (id, format!("{name} was added to the directory."))
-        }
-        // An unchanged record reads as saved, as before; it only writes no event.
-        EmployeeSave::Saved { id, name } | EmployeeSave::Unchanged { id, name } => {
-            (id, format!("{name}'s record was saved."))
-        }
-        EmployeeSave::NoSuchEmployee => return Err(AppError::NotFound),
-        EmployeeSave::Invalid(InvalidEmployee(errors)) => {
-            let status = Status::UnprocessableEntity;
-            let draft = Some(fields.into_draft());
-            let page = employee_form(status, current, app, editing, draft, errors).await?;
-            return Ok(Either::Right(page));
-        }
-    };
-    Ok(Either::Left(page::done(
-        uri!(profile(id.to_string())),
-        message,
-    )))
-}
-
-#[post("/admin/employees/new", data = "<form>")]
-async fn create(form: StaffForm<EditPeople, EmployeeFormFields>, app: &State<App>) -> FormOutcome {
-    let (draft, private) = (form.form.draft(), form.form.private_draft());
-    let save = people::add_employee(app, &form.actor, draft, private).await?;
-    after_save(save, &form.staff.0.session, app, None, form.form).await
-}
-
-#[post("/admin/employees/<id>/edit", data = "<form>")]
-async fn update(
-    id: &str,
-    form: StaffForm<EditPeople, EmployeeFormFields>,
-    app: &State<App>,
-) -> FormOutcome {
-    let id = employee_id(id)?;
-    let (draft, private) = (form.form.draft(), form.form.private_draft());
-    let save = people::edit_employee(app, &form.actor, id, draft, private).await?;
-    after_save(save, &form.staff.0.session, app, Some(id), form.form).await
-}
-
 pub fn routes() -> Vec<Route> {
-    routes![directory, profile, new_form, create, edit_form, update]
+    routes![directory, profile]
 }

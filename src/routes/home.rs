@@ -8,8 +8,9 @@ use serde::Serialize;
 use crate::hr::attention::HrAttention;
 use crate::hr::circle::{is_new, WorkCircle};
 use crate::hr::employee::access::PeriodLeaver;
-use crate::hr::{format_date, CompanyFigures, Employee};
+use crate::hr::{format_date, short_date, CompanyFigures, Employee};
 use crate::ids::EmployeeId;
+use crate::text::initials;
 
 /// Someone in a list on the home page: the name with initials, the job title.
 #[derive(Debug, Serialize)]
@@ -43,23 +44,6 @@ impl PersonView {
     fn all(people: &[Employee], today: NaiveDate) -> Vec<PersonView> {
         people.iter().map(|e| PersonView::of(e, today)).collect()
     }
-}
-
-/// The first letters of the first and last words of a name ("Ada Lovelace" → "AL").
-pub fn initials(name: &str) -> String {
-    let mut words = name.split_whitespace();
-    let first = words.next().and_then(|w| w.chars().next());
-    let last = words.last().and_then(|w| w.chars().next());
-    first
-        .into_iter()
-        .chain(last)
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
-/// "12 Nov 2022": the short form of a date for lists and tables.
-pub fn short_date(date: NaiveDate) -> String {
-    date.format("%-d %b %Y").to_string()
 }
 
 #[derive(Debug, Serialize)]
@@ -198,23 +182,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn initials_come_from_the_first_and_last_names() {
-        assert_eq!(initials("Ada Lovelace"), "AL");
-        assert_eq!(initials("Grace Brewster Murray Hopper"), "GH");
-        assert_eq!(initials("Cher"), "C");
-        assert_eq!(initials("élodie durand"), "ÉD");
-        assert_eq!(initials("  "), "");
-    }
-
-    #[test]
     fn turnover_is_leavers_over_the_average_headcount() {
         assert_eq!(turnover(15, 181, 151).as_deref(), Some("9.0"));
         assert_eq!(turnover(0, 0, 0), None);
-    }
-
-    #[test]
-    fn short_dates_abbreviate_the_month() {
-        let day = NaiveDate::from_ymd_opt(2022, 11, 12).unwrap();
-        assert_eq!(short_date(day), "12 Nov 2022");
     }
 }

@@ -542,7 +542,11 @@ async fn an_admin_adds_and_edits_an_employee_with_the_csrf_token(app: TestApp) {
     assert_eq!(status, Status::Ok);
     assert!(html.contains(&format!("action=\"{edit}\"")));
     assert!(html.contains("value=\"Principal Engineer\""));
-    assert!(html.contains(&format!("<option value=\"{}\" selected>", sam.id)));
+    // The manager picker shows the manager by name and work e-mail (what it posts back).
+    assert!(html.contains(&format!(
+        "name=\"manager\" list=\"manager-choices\" maxlength=\"400\" value=\"{} &lt;{}&gt;\"",
+        sam.name, sam.email
+    )));
     let changed = with(
         &with(
             &with(&fields, "title", "Distinguished Engineer"),
@@ -625,7 +629,11 @@ async fn bad_employee_input_gets_a_4xx_and_changes_nothing(app: TestApp) {
             "Please choose a manager from the list.",
         ),
         ("manager", "x", "Please choose a manager from the list."),
-        ("location", "", "Please enter a location."),
+        (
+            "location",
+            "",
+            "Please choose a location, or add a new one.",
+        ),
         ("start_date", "2025-02-30", "valid start date"),
         ("start_date", "05/01/2025", "valid start date"),
         ("start_date", "0001-01-01", "valid start date"),
@@ -667,11 +675,13 @@ async fn bad_employee_input_gets_a_4xx_and_changes_nothing(app: TestApp) {
     let lead = sam.manager.unwrap();
     let edit_lead = format!("/admin/employees/{lead}/edit");
     let (_, form) = browser.opens(&edit_lead).await;
-    assert!(
-        !form.contains(&format!("<option value=\"{lead}\"")),
-        "not offered as own manager"
-    );
     let lead_person = demo.people.iter().find(|p| p.id == lead).unwrap();
+    let own_pick = format!(
+        "<option value=\"{} &lt;{}&gt;\">",
+        lead_person.name, lead_person.email
+    );
+    assert!(!form.contains(&own_pick), "not offered as own manager");
+    assert!(form.contains("<datalist id=\"manager-choices\">"));
     let lead_fields = with(
         &with(
             &with(

@@ -225,7 +225,7 @@ async fn a_manager_later_in_the_file_is_linked(app: TestApp) {
     app.sign_in_as_admin().await;
     let file = staff_list(&[
         "Ada Lovelace,ada@example.com,Analyst,Engines,cy@example.com,London,2020-01-06,Active,",
-        "Bob Babbage,bob@example.com,Engineer,Engines,cy@example.com,London,2019-03-01,Active,",
+        "Bob Babbage,bob@example.com,Engineer,Engines,cy@example.com,LONDON,2019-03-01,Active,",
         "Cy Chief,cy@example.com,Chief,Board,,London,2010-03-01,Active,",
     ]);
     let (status, preview) = app.browser.previews(&file).await;
@@ -235,6 +235,31 @@ async fn a_manager_later_in_the_file_is_linked(app: TestApp) {
         Status::SeeOther
     );
     assert_eq!(app.reports_of("cy@example.com").await, 2);
+    // The places join the locations list once, in one spelling; each person's job history
+    // starts on their start date with their manager already set.
+    let pool = &app.db().pool;
+    let listed: Vec<String> = sqlx::query_scalar("SELECT name FROM locations")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(listed, ["London"]);
+    let periods: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT e.email, h.effective_from, m.email FROM job_history h \
+         JOIN employees e ON e.id = h.employee_id LEFT JOIN employees m ON m.id = h.manager_id \
+         WHERE h.location = 'London' ORDER BY e.email",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let cy = Some("cy@example.com".to_string());
+    assert_eq!(
+        periods,
+        [
+            ("ada@example.com".into(), "2020-01-06".into(), cy.clone()),
+            ("bob@example.com".into(), "2019-03-01".into(), cy),
+            ("cy@example.com".into(), "2010-03-01".into(), None),
+        ]
+    );
 }
 
 async fn importing_the_same_file_twice_changes_nothing_and_writes_no_audit_row(app: TestApp) {

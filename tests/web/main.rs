@@ -55,6 +55,7 @@ mod hardening;
 mod hr;
 mod import;
 mod instances;
+mod job_history;
 mod layers;
 mod lifecycle;
 mod lifetime;

@@ -47,6 +47,22 @@ struct DueLeaverRow {
 }
 
 impl Employee {
+    /// Records that the person leaves: status "left the company" and their last day (the
+    /// Offboard action; the caller settles their access in the same transaction).
+    pub async fn set_last_day(
+        conn: &mut AnyConnection,
+        id: EmployeeId,
+        last_day: NaiveDate,
+    ) -> Result<bool, sqlx::Error> {
+        let result =
+            sqlx::query("UPDATE employees SET status = 'terminated', left_on = $1 WHERE id = $2")
+                .bind(format_date(last_day))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
     /// Links the record to the account with its work e-mail, when neither is linked yet (called
     /// whenever a record's e-mail is set). A record keeps the account it already has: a link
     /// never moves by itself, so changing an address cannot detach a leaver from their account.

@@ -5,6 +5,8 @@
 
 pub mod access;
 pub mod directory;
+pub mod history;
+pub mod managers;
 pub mod private;
 pub mod queries;
 pub mod validation;
@@ -16,9 +18,11 @@ use sqlx::FromRow;
 pub use directory::{
     DirectoryQuery, DirectorySort, DirectoryStatus, SortColumn, Standing, UnknownStatus,
 };
+pub use history::JobPeriod;
 pub use private::{PrivateDetails, PrivateDraft, PrivateField};
 pub use validation::{
-    DepartmentChoice, EmployeeDraft, EmployeeFields, EmployeeWriteError, InvalidEmployee,
+    CheckedEmployee, DepartmentChoice, EmployeeDraft, EmployeeFields, EmployeeWriteError,
+    InvalidEmployee, ManagerPick,
 };
 
 use crate::ids::{DepartmentId, EmployeeId};
@@ -91,14 +95,17 @@ pub struct Employee {
     /// The last day with the company, for someone who left (unknown for people marked as left
     /// before leaving days were recorded).
     pub left_on: Option<NaiveDate>,
+    /// Work information, shown to everyone signed in (not one of the private details).
+    pub work_phone: Option<String>,
 }
 
-/// A manager candidate for the employee form.
+/// A manager candidate for the employee form's picker.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct ManagerChoice {
     pub id: EmployeeId,
     pub name: String,
     pub title: String,
+    pub email: String,
 }
 
 /// The department an employee was written with, and whether the write created it.

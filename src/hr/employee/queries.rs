@@ -1,13 +1,12 @@
 //! The queries that search, load and change employees: one fixed SQL statement each.
 
-use std::collections::HashMap;
-
 use sqlx::{AnyConnection, FromRow};
 
+use super::history::JobPeriod;
+use super::managers::check_manager;
 use super::validation::{DepartmentChoice, EmployeeFields, EmployeeWriteError, InvalidEmployee};
 use super::{
-    DirectoryQuery, DirectorySort, Employee, EmployeeStatus, ManagerChoice, ResolvedDepartment,
-    SortColumn,
+    DirectoryQuery, DirectorySort, Employee, EmployeeStatus, ResolvedDepartment, SortColumn,
 };
 use crate::db::is_unique_violation;
 use crate::hr::department::Department;
@@ -32,6 +31,7 @@ struct EmployeeRow {
     start_date: String,
     status: String,
     left_on: Option<String>,
+    work_phone: Option<String>,
 }
 
 impl TryFrom<EmployeeRow> for Employee {
@@ -54,6 +54,7 @@ impl TryFrom<EmployeeRow> for Employee {
             manager_id: row.manager_id,
             manager_name: row.manager_name,
             location: row.location,
+            work_phone: row.work_phone,
         })
     }
 }
@@ -62,7 +63,7 @@ fn decode_all(rows: Vec<EmployeeRow>) -> Result<Vec<Employee>, sqlx::Error> {
     rows.into_iter().map(Employee::try_from).collect()
 }
 
-/// Binds an employee's eleven stored columns ($1..$11, in the order the INSERT and UPDATE name them),
+/// Binds an employee's twelve stored columns ($1..$12, in the order the INSERT and UPDATE name them),
 /// so the two statements cannot drift apart.
 trait BindEmployee<'q>: Sized {
     fn bind_value<T>(self, value: T) -> Self
@@ -81,6 +82,7 @@ trait BindEmployee<'q>: Sized {
             .bind_value(format_date(fields.start_date))
             .bind_value(fields.status.as_str().to_string())
             .bind_value(fields.left_on.map(format_date))
+            .bind_value(fields.work_phone.clone())
     }
 }
 
@@ -110,7 +112,7 @@ macro_rules! employee_select {
     () => {
         "SELECT e.id, e.name, e.email, e.title, e.department_id, d.name AS department_name, \
                 e.manager_id, m.name AS manager_name, e.location, e.start_date, e.status, \
-                e.left_on \
+                e.left_on, e.work_phone \
          FROM employees e JOIN departments d ON d.id = e.department_id \
          LEFT JOIN employees m ON m.id = e.manager_id "
     };
@@ -315,18 +317,6 @@ impl Employee {
         decode_all(rows)
     }
 
-    /// Everyone who can be chosen as a manager (people who left cannot), by name.
-    pub async fn manager_choices(
-        conn: &mut AnyConnection,
-    ) -> Result<Vec<ManagerChoice>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT id, name, title FROM employees WHERE status <> 'terminated' \
-             ORDER BY name_key, id",
-        )
-        .fetch_all(&mut *conn)
-        .await
-    }
-
     pub async fn count(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM employees")
             .fetch_one(&mut *conn)
@@ -351,69 +341,50 @@ impl Employee {
     }
 
     /// Changes an employee inside the caller's HR write transaction; `Ok(None)` when there is no
-    /// such employee.
+    /// such employee. A change of job takes effect on `effective_from` (see [`JobPeriod::note`]).
     pub async fn update(
         conn: &mut AnyConnection,
         id: EmployeeId,
         fields: &EmployeeFields,
+        effective_from: NaiveDate,
     ) -> Result<Option<ResolvedDepartment>, EmployeeWriteError> {
         check_not_a_look_alike(conn, &fields.email, Some(id)).await?;
         let department = resolve_department(conn, &fields.department).await?;
         if let Some(manager_id) = fields.manager_id {
             check_manager(conn, Some(id), manager_id).await?;
         }
-        let found = Self::overwrite(conn, id, fields, department.id)
+        let found = Self::overwrite(conn, id, fields, department.id, effective_from)
             .await
             .map_err(email_taken)?;
         Ok(found.then_some(department))
     }
 
     /// Writes already-checked fields over a record inside the caller's transaction (also the
-    /// staff-list import, which checks a whole file at once); whether the record exists.
+    /// staff-list import, which checks a whole file at once); whether the record exists. A
+    /// changed title, department, manager or location starts a job period from `effective_from`,
+    /// so no writer can overwrite the old values without keeping them.
     pub async fn overwrite(
         conn: &mut AnyConnection,
         id: EmployeeId,
         fields: &EmployeeFields,
         department_id: DepartmentId,
+        effective_from: NaiveDate,
     ) -> Result<bool, sqlx::Error> {
         let result = sqlx::query(
             "UPDATE employees SET name = $1, name_key = $2, search_key = $3, email = $4, \
                     title = $5, department_id = $6, manager_id = $7, location = $8, \
-                    start_date = $9, status = $10, left_on = $11 \
-             WHERE id = $12",
+                    start_date = $9, status = $10, left_on = $11, work_phone = $12 \
+             WHERE id = $13",
         )
         .bind_employee(fields, department_id)
         .bind(id)
         .execute(&mut *conn)
         .await?;
-        Ok(result.rows_affected() > 0)
-    }
-
-    /// Points a record at its manager (the import's second pass, once everyone exists).
-    pub async fn set_manager(
-        conn: &mut AnyConnection,
-        id: EmployeeId,
-        manager_id: EmployeeId,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE employees SET manager_id = $1 WHERE id = $2")
-            .bind(manager_id)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
-    /// The work address of everyone who manages someone.
-    pub async fn manager_emails(
-        conn: &mut AnyConnection,
-    ) -> Result<HashMap<EmployeeId, String>, sqlx::Error> {
-        let rows: Vec<(EmployeeId, String)> = sqlx::query_as(
-            "SELECT id, email FROM employees WHERE id IN \
-             (SELECT manager_id FROM employees WHERE manager_id IS NOT NULL)",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        Ok(rows.into_iter().collect())
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        JobPeriod::note(conn, id, effective_from).await?;
+        Ok(true)
     }
 
     /// Everyone, in id order (the staff-list import compares a file with all of them at once).
@@ -424,20 +395,24 @@ impl Employee {
         decode_all(rows)
     }
 
-    /// Inserts an already-checked record inside the caller's transaction (also the demo fill).
+    /// Inserts an already-checked record inside the caller's transaction (also the demo fill),
+    /// with its first job period, from the start date.
     pub async fn insert(
         conn: &mut AnyConnection,
         fields: &EmployeeFields,
         department_id: DepartmentId,
     ) -> Result<EmployeeId, sqlx::Error> {
-        sqlx::query_scalar(
+        let id = sqlx::query_scalar(
             "INSERT INTO employees (name, name_key, search_key, email, title, department_id, \
-                                    manager_id, location, start_date, status, left_on) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                                    manager_id, location, start_date, status, left_on, \
+                                    work_phone) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind_employee(fields, department_id)
         .fetch_one(&mut *conn)
-        .await
+        .await?;
+        JobPeriod::note(conn, id, fields.start_date).await?;
+        Ok(id)
     }
 
     /// What differs between two versions of a record, field by field ("Title: A → B"), for the
@@ -475,6 +450,8 @@ impl Employee {
         );
         compare("manager", manager_before, manager_after);
         compare("location", self.location.clone(), after.location.clone());
+        let phone = |e: &Employee| e.work_phone.clone().unwrap_or_else(|| "none".to_string());
+        compare("work phone", phone(self), phone(after));
         compare(
             "start date",
             display_date(self.start_date),
@@ -564,59 +541,4 @@ async fn resolve_department(
             })
         }
     }
-}
-
-/// The manager must exist, still work here, and — when editing — must not be the employee or
-/// anyone below them, which would make the reporting line a loop.
-async fn check_manager(
-    conn: &mut AnyConnection,
-    employee_id: Option<EmployeeId>,
-    manager_id: EmployeeId,
-) -> Result<(), EmployeeWriteError> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM employees WHERE id = $1")
-        .bind(manager_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match status.as_deref() {
-        None => {
-            return Err(
-                InvalidEmployee::one("manager", "Please choose a manager from the list.").into(),
-            )
-        }
-        Some("terminated") => {
-            return Err(InvalidEmployee::one(
-                "manager",
-                "That person has left the company and cannot be a manager.",
-            )
-            .into())
-        }
-        Some(_) => {}
-    }
-    let Some(employee_id) = employee_id else {
-        return Ok(());
-    };
-    // Walks up from the proposed manager; finding the employee there means a loop. The depth
-    // bound keeps the walk finite even if a loop already exists.
-    let loops: i64 = sqlx::query_scalar(
-        "WITH RECURSIVE chain (id, manager_id, depth) AS ( \
-             SELECT id, manager_id, 0 FROM employees WHERE id = $1 \
-             UNION ALL \
-             SELECT e.id, e.manager_id, c.depth + 1 FROM employees e \
-             JOIN chain c ON e.id = c.manager_id WHERE c.depth < 10000 \
-         ) \
-         SELECT COUNT(*) FROM chain WHERE id = $2",
-    )
-    .bind(manager_id)
-    .bind(employee_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if loops > 0 {
-        let message = if manager_id == employee_id {
-            "Someone cannot be their own manager."
-        } else {
-            "That person reports to this employee; choose someone outside their team."
-        };
-        return Err(InvalidEmployee::one("manager", message).into());
-    }
-    Ok(())
 }

@@ -31,6 +31,28 @@ pub struct EmployeeFields {
     pub status: EmployeeStatus,
     /// Set exactly when `status` is `Terminated`.
     pub left_on: Option<NaiveDate>,
+    /// Work information, like the title (the private `phone` is the person's own number).
+    pub work_phone: Option<String>,
+}
+
+/// Who the form names as manager (looked up when writing, inside the transaction, where the
+/// leaver and loop rules are checked too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagerPick {
+    Nobody,
+    /// The employee with this work e-mail: what the picker posts.
+    Email(String),
+    /// A record id, as the form's old `<select>` posted it (kept for scripts that post ids).
+    Id(EmployeeId),
+}
+
+/// A checked form: the fields, with the manager still to be found in the database
+/// (`EmployeeFields::manager_id` is `None` until then) and `location` the name as typed, which
+/// the locations list gives its listed spelling (or gains, when it is new).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedEmployee {
+    pub fields: EmployeeFields,
+    pub manager: ManagerPick,
 }
 
 /// The form fields exactly as posted.
@@ -41,8 +63,12 @@ pub struct EmployeeDraft<'a> {
     pub title: &'a str,
     pub department: &'a str,
     pub new_department: &'a str,
+    /// The manager picker's text: a work e-mail, or "Name <e-mail>" as its list offers them.
     pub manager: &'a str,
+    /// A location from the list, or (`new_location`) one to add to it.
     pub location: &'a str,
+    pub new_location: &'a str,
+    pub work_phone: &'a str,
     pub start_date: &'a str,
     pub status: &'a str,
     /// The leaving day; read only when `status` says the person left.
@@ -110,7 +136,7 @@ fn parse_id<Id: std::str::FromStr>(raw: &str) -> Option<Id> {
 impl EmployeeDraft<'_> {
     /// Checks every field and reports all problems at once, so the form can show each one next
     /// to its input. Whether the department and manager exist is checked when writing.
-    pub fn validate(&self) -> Result<EmployeeFields, InvalidEmployee> {
+    pub fn validate(&self) -> Result<CheckedEmployee, InvalidEmployee> {
         let mut errors = Errors::new();
         let name = note(
             &mut errors,
@@ -130,12 +156,9 @@ impl EmployeeDraft<'_> {
             parse_text(self.title, MAX_TITLE_CHARS, "job title"),
         );
         let department = note(&mut errors, "department", self.department_choice());
-        let manager_id = note(&mut errors, "manager", self.manager_id());
-        let location = note(
-            &mut errors,
-            "location",
-            parse_text(self.location, MAX_LOCATION_CHARS, "location"),
-        );
+        let manager = note(&mut errors, "manager", parse_manager_pick(self.manager));
+        let location = note(&mut errors, "location", self.location_pick());
+        let work_phone = note(&mut errors, "work_phone", parse_work_phone(self.work_phone));
         let start_date = note(&mut errors, "start_date", self.start_date());
         let status = note(
             &mut errors,
@@ -149,28 +172,34 @@ impl EmployeeDraft<'_> {
             _ => Some(None),
         };
         match (
-            name, email, title, department, manager_id, location, start_date, status, left_on,
+            name, email, title, department, manager, location, work_phone, start_date, status,
+            left_on,
         ) {
             (
                 Some(name),
                 Some(email),
                 Some(title),
                 Some(department),
-                Some(manager_id),
+                Some(manager),
                 Some(location),
+                Some(work_phone),
                 Some(start_date),
                 Some(status),
                 Some(left_on),
-            ) => Ok(EmployeeFields {
-                name,
-                email,
-                title,
-                department,
-                manager_id,
-                location,
-                start_date,
-                status,
-                left_on,
+            ) => Ok(CheckedEmployee {
+                fields: EmployeeFields {
+                    name,
+                    email,
+                    title,
+                    department,
+                    manager_id: None,
+                    location,
+                    start_date,
+                    status,
+                    left_on,
+                    work_phone,
+                },
+                manager,
             }),
             _ => Err(InvalidEmployee(errors)),
         }
@@ -188,14 +217,15 @@ impl EmployeeDraft<'_> {
             .ok_or_else(|| "Please choose a department.".into())
     }
 
-    /// No manager (the empty option) is a valid choice.
-    fn manager_id(&self) -> Result<Option<EmployeeId>, String> {
-        if self.manager.trim().is_empty() {
-            return Ok(None);
+    /// A typed new location wins over the list, as a typed department does.
+    fn location_pick(&self) -> Result<String, String> {
+        if !self.new_location.trim().is_empty() {
+            return parse_text(self.new_location, MAX_LOCATION_CHARS, "location");
         }
-        parse_id(self.manager)
-            .map(Some)
-            .ok_or_else(|| "Please choose a manager from the list.".into())
+        if self.location.trim().is_empty() {
+            return Err("Please choose a location, or add a new one.".into());
+        }
+        parse_text(self.location, MAX_LOCATION_CHARS, "location")
     }
 
     fn start_date(&self) -> Result<NaiveDate, String> {
@@ -215,6 +245,49 @@ impl EmployeeDraft<'_> {
         }
         parse_last_day(self.left_on, start_date).map(Some)
     }
+}
+
+/// The manager picker's text: empty for nobody; otherwise a work e-mail, bare or in the
+/// "Name <e-mail>" form the picker's list offers (the name is only there for people to read), or
+/// a record id as the form posted before the picker.
+pub fn parse_manager_pick(raw: &str) -> Result<ManagerPick, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(ManagerPick::Nobody);
+    }
+    if let Some(id) = parse_id::<EmployeeId>(raw).filter(|id| id.0 > 0) {
+        return Ok(ManagerPick::Id(id));
+    }
+    let address = match (raw.rfind('<'), raw.strip_suffix('>')) {
+        (Some(open), Some(inner)) => &inner[open + 1..],
+        _ => raw,
+    };
+    Email::parse(address)
+        .map(|email| ManagerPick::Email(email.as_str().to_string()))
+        .map_err(|_| "Please choose a manager from the list.".into())
+}
+
+/// How long a work phone number may be, in characters.
+pub const WORK_PHONE_CHARS: std::ops::RangeInclusive<usize> = 5..=30;
+
+/// An optional work phone: digits, spaces, `+ - ( )`, 5 to 30 characters, at least one digit.
+pub fn parse_work_phone(raw: &str) -> Result<Option<String>, String> {
+    let phone = raw.trim();
+    if phone.is_empty() {
+        return Ok(None);
+    }
+    let allowed = |c: char| c.is_ascii_digit() || " +-()".contains(c);
+    if !phone.chars().all(allowed) || !phone.chars().any(|c| c.is_ascii_digit()) {
+        return Err("A work phone may hold only digits, spaces and + - ( )".into());
+    }
+    if !WORK_PHONE_CHARS.contains(&phone.chars().count()) {
+        return Err(format!(
+            "A work phone is {} to {} characters long.",
+            WORK_PHONE_CHARS.start(),
+            WORK_PHONE_CHARS.end()
+        ));
+    }
+    Ok(Some(phone.to_string()))
 }
 
 /// A date people mean: `YYYY-MM-DD` in 1900..=2199 (what four-digit years sort correctly as text).
@@ -250,6 +323,8 @@ mod tests {
             new_department: "",
             manager: "",
             location: "Arlington",
+            new_location: "",
+            work_phone: "",
             start_date: "1943-12-01",
             status: "active",
             left_on: "",
@@ -258,7 +333,9 @@ mod tests {
 
     #[test]
     fn a_complete_draft_validates_into_normalized_fields() {
-        let fields = draft().validate().unwrap();
+        let checked = draft().validate().unwrap();
+        assert_eq!(checked.manager, ManagerPick::Nobody);
+        let fields = checked.fields;
         assert_eq!(fields.name, "Grace Hopper");
         assert_eq!(fields.email, "grace@example.com");
         assert_eq!(
@@ -277,7 +354,8 @@ mod tests {
             ..draft()
         }
         .validate()
-        .unwrap();
+        .unwrap()
+        .fields;
         assert_eq!(fields.department, DepartmentChoice::New("Navy".into()));
     }
 
@@ -291,6 +369,8 @@ mod tests {
             new_department: "",
             manager: "-4",
             location: "",
+            new_location: "",
+            work_phone: "call me",
             start_date: "2023-02-29",
             status: "boss",
             left_on: "",
@@ -308,7 +388,8 @@ mod tests {
                 "name",
                 "start_date",
                 "status",
-                "title"
+                "title",
+                "work_phone"
             ]
         );
     }
@@ -324,7 +405,7 @@ mod tests {
         assert!(missing.0.contains_key("left_on"));
         let too_early = leaver("1943-11-30").validate().unwrap_err();
         assert!(too_early.0.contains_key("left_on"));
-        let fields = leaver("1986-08-14").validate().unwrap();
+        let fields = leaver("1986-08-14").validate().unwrap().fields;
         assert_eq!(fields.left_on, NaiveDate::from_ymd_opt(1986, 8, 14));
     }
 
@@ -335,7 +416,50 @@ mod tests {
             ..draft()
         }
         .validate()
-        .unwrap();
+        .unwrap()
+        .fields;
         assert_eq!(fields.left_on, None);
+    }
+
+    #[test]
+    fn the_manager_picker_takes_an_address_bare_or_after_a_name() {
+        let grace = ManagerPick::Email("grace@example.com".into());
+        assert_eq!(parse_manager_pick(" Grace@Example.com "), Ok(grace.clone()));
+        assert_eq!(
+            parse_manager_pick("Grace Hopper — Rear Admiral <grace@example.com>"),
+            Ok(grace)
+        );
+        assert_eq!(parse_manager_pick(""), Ok(ManagerPick::Nobody));
+        assert_eq!(
+            parse_manager_pick("42"),
+            Ok(ManagerPick::Id(EmployeeId(42)))
+        );
+        for bad in ["-4", "0", "Grace Hopper", "<>", "Grace <not an address>"] {
+            assert!(parse_manager_pick(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_work_phone_is_optional_and_checked() {
+        assert_eq!(parse_work_phone(" "), Ok(None));
+        assert_eq!(
+            parse_work_phone(" +44 (20) 7946-0018 "),
+            Ok(Some("+44 (20) 7946-0018".into()))
+        );
+        for bad in ["1234", "+44 20 ext. 5", "(((-)))", &"1".repeat(31)] {
+            assert!(parse_work_phone(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_typed_new_location_wins_over_the_list() {
+        let checked = EmployeeDraft {
+            location: "",
+            new_location: " Lisbon ",
+            ..draft()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(checked.fields.location, "Lisbon");
     }
 }

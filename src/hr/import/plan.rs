@@ -294,6 +294,7 @@ fn change_for(row: &PersonRow, snapshot: &Snapshot) -> Change {
         start_date: row.start_date,
         status: row.status,
         left_on: row.left_on,
+        work_phone: before.work_phone.clone(),
     };
     let manager_before = before.manager_id.and_then(|id| snapshot.email_of(id));
     let changes = before.changes_naming_managers(

@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use sqlx::AnyConnection;
 
 use super::plan::{Change, Plan};
 use super::snapshot::Snapshot;
-use crate::hr::{Department, DepartmentChoice, Employee, EmployeeFields};
+use crate::hr::{Department, DepartmentChoice, Employee, EmployeeFields, Location};
 use crate::ids::{DepartmentId, EmployeeId};
 use crate::text::fold;
 
@@ -31,11 +32,14 @@ pub struct Written {
     pub departments: Vec<Department>,
 }
 
-/// Writes `plan` (checked clean against `snapshot` on the same transaction).
+/// Writes `plan` (checked clean against `snapshot` on the same transaction). A location not on
+/// the list yet is added to it; a changed job takes effect `today` (or on the start date, for
+/// someone who has not started yet).
 pub async fn write_plan(
     conn: &mut AnyConnection,
     plan: &Plan,
     snapshot: &Snapshot,
+    today: NaiveDate,
 ) -> Result<Written, sqlx::Error> {
     let mut written = Written::default();
     let mut new_departments: HashMap<String, DepartmentId> = HashMap::new();
@@ -60,16 +64,24 @@ pub async fn write_plan(
                 .map(|e| e.id)
                 .unwrap_or_else(|| ids[manager])
         });
+        if person.change == Change::Unchanged {
+            continue;
+        }
+        let (location, _) = Location::find_or_create(conn, &row.location).await?;
         let fields = EmployeeFields {
             name: row.name.clone(),
             email: row.email.clone(),
             title: row.title.clone(),
             department: DepartmentChoice::Existing(department_id),
             manager_id,
-            location: row.location.clone(),
+            location: location.name,
             start_date: row.start_date,
             status: row.status,
             left_on: row.left_on,
+            // The staff list has no work phone column: a record keeps the one it has.
+            work_phone: snapshot
+                .employee(&row.email)
+                .and_then(|e| e.work_phone.clone()),
         };
         let id = match &person.change {
             Change::Unchanged => continue,
@@ -83,7 +95,8 @@ pub async fn write_plan(
                 id
             }
             Change::Update { id, changes } => {
-                Employee::overwrite(conn, *id, &fields, department_id).await?;
+                let effective_from = today.max(row.start_date);
+                Employee::overwrite(conn, *id, &fields, department_id, effective_from).await?;
                 written.updated.push(WrittenPerson {
                     id: *id,
                     name: row.name.clone(),
