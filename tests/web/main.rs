@@ -34,6 +34,7 @@ macro_rules! on_every_backend {
 
 mod counts;
 mod helpers;
+mod homes;
 
 mod accessibility;
 mod account;
