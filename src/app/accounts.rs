@@ -219,19 +219,20 @@ pub async fn change_account(
 pub async fn users_page(
     app: &App,
     search: &str,
+    order: crate::users::AccountOrder,
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<User>, i64)> {
-    Ok(User::list(&mut *app.db.read().await?, search, limit, offset).await?)
+    Ok(User::list(&mut *app.db.read().await?, search, order, limit, offset).await?)
 }
 
-/// Every account, for the command line.
 /// One account, for a page about it (`None`: no such account).
 pub async fn account(app: &App, user_id: crate::ids::UserId) -> AppResult<Option<User>> {
     let mut conn = app.db.read().await?;
     Ok(AccountRef::Id(user_id).load(&mut conn).await?)
 }
 
+/// Every account, for the command line.
 pub async fn all_users(app: &App) -> AppResult<Vec<User>> {
     Ok(User::all(&mut *app.db.read().await?).await?)
 }

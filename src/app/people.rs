@@ -106,6 +106,12 @@ fn validate_form(
     }
 }
 
+/// Undoes a change that was refused, and says why.
+async fn refused(tx: crate::db::WriteTx, invalid: InvalidEmployee) -> AppResult<EmployeeSave> {
+    tx.rollback().await?;
+    Ok(EmployeeSave::Invalid(invalid))
+}
+
 /// Adds an employee (HR and administrators). The event names the private fields given, never their
 /// values.
 pub async fn add_employee(
@@ -123,17 +129,11 @@ pub async fn add_employee(
     let now = app.clock.now();
     let fields = match find_picks(&mut tx, actor, checked, now).await? {
         Ok(fields) => fields,
-        Err(invalid) => {
-            tx.rollback().await?;
-            return Ok(EmployeeSave::Invalid(invalid));
-        }
+        Err(invalid) => return refused(tx, invalid).await,
     };
     let (id, department) = match Employee::create(&mut tx, &fields).await {
         Ok(created) => created,
-        Err(EmployeeWriteError::Invalid(invalid)) => {
-            tx.rollback().await?;
-            return Ok(EmployeeSave::Invalid(invalid));
-        }
+        Err(EmployeeWriteError::Invalid(invalid)) => return refused(tx, invalid).await,
         Err(EmployeeWriteError::Database(e)) => return Err(e.into()),
     };
     private.save(&mut tx, id).await?;
@@ -173,10 +173,7 @@ pub async fn edit_employee(
     };
     let (checked, private) = match validate_form(app, draft, private) {
         Ok(checked) => checked,
-        Err(invalid) => {
-            tx.rollback().await?;
-            return Ok(EmployeeSave::Invalid(invalid));
-        }
+        Err(invalid) => return refused(tx, invalid).await,
     };
     let current_since = JobPeriod::current_since(&mut tx, id).await?;
     let start = checked.fields.start_date;
@@ -184,18 +181,14 @@ pub async fn edit_employee(
         match parse_effective_from(effective_from, start, current_since, app.today()) {
             Ok(day) => day,
             Err(message) => {
-                tx.rollback().await?;
                 let invalid = InvalidEmployee::one("effective_from", message);
-                return Ok(EmployeeSave::Invalid(invalid));
+                return refused(tx, invalid).await;
             }
         };
     let now = app.clock.now();
     let fields = match find_picks(&mut tx, actor, checked, now).await? {
         Ok(fields) => fields,
-        Err(invalid) => {
-            tx.rollback().await?;
-            return Ok(EmployeeSave::Invalid(invalid));
-        }
+        Err(invalid) => return refused(tx, invalid).await,
     };
     let private_before = PrivateDetails::for_employee(&mut tx, id)
         .await?
@@ -206,10 +199,7 @@ pub async fn edit_employee(
             tx.rollback().await?;
             return Ok(EmployeeSave::NoSuchEmployee);
         }
-        Err(EmployeeWriteError::Invalid(invalid)) => {
-            tx.rollback().await?;
-            return Ok(EmployeeSave::Invalid(invalid));
-        }
+        Err(EmployeeWriteError::Invalid(invalid)) => return refused(tx, invalid).await,
         Err(EmployeeWriteError::Database(e)) => return Err(e.into()),
     };
     let Some(after) = Employee::find(&mut tx, id).await? else {

@@ -79,7 +79,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/admin/sessions/<handle>/revoke",
         Needs(ManageAccess),
     ),
-    ("GET", "/admin/users?<q>&<page>", Needs(ManageAccess)),
+    (
+        "GET",
+        "/admin/users?<q>&<sort>&<dir>&<size>&<page>",
+        Needs(ManageAccess),
+    ),
     ("POST", "/admin/users", Needs(ManageAccounts)),
     (
         "POST",

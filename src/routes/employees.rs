@@ -51,6 +51,8 @@ pub struct EmployeeView {
     /// ISO and human forms of the last day, for someone who left on a known day.
     pub left_on: Option<String>,
     pub left: Option<String>,
+    /// "AL" for Ada Lovelace: the avatar beside the name.
+    pub initials: String,
 }
 
 impl EmployeeView {
@@ -71,6 +73,7 @@ impl EmployeeView {
             status_label: standing.label(),
             left_on: e.left_on.map(format_date),
             left: e.left_on.map(display_date),
+            initials: initials(&e.name),
             name: e.name,
             email: e.email,
             title: e.title,

@@ -6,12 +6,15 @@ pub mod devices;
 pub mod email;
 pub mod links;
 pub mod lookalike;
+pub mod order;
 pub mod passkeys;
 pub mod password;
 pub mod review;
 pub mod single_sign_on;
 pub mod totp;
 pub mod two_factor;
+
+pub use order::{AccountColumn, AccountOrder};
 
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
@@ -356,25 +359,30 @@ impl User {
         row.map(User::try_from).transpose()
     }
 
-    /// One page of accounts ordered by name, optionally filtered by a name/e-mail substring.
+    /// One page of accounts in `order`, optionally filtered by a name/e-mail substring.
     pub async fn list(
         conn: &mut AnyConnection,
         search: &str,
+        order: AccountOrder,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<User>, i64), sqlx::Error> {
         let pattern = like_pattern(search);
-        let rows: Vec<UserRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE email LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\' \
-             ORDER BY name, id LIMIT $2 OFFSET $3"
-        ))
-        .bind(&pattern)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&mut *conn)
-        .await?;
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE email LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\' \
+                 ORDER BY {} LIMIT $2 OFFSET $3"
+            ),
+            order.sql()
+        );
+        let rows: Vec<UserRow> = sqlx::query_as(&sql)
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *conn)
+            .await?;
         let total: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE email LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\'",
         )

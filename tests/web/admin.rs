@@ -291,7 +291,57 @@ async fn the_audit_log_records_who_did_what_and_filters(app: TestApp) {
     assert!(html.contains("(not an e-mail address, 20 characters)"));
 }
 
+/// Sixty accounts straight into the table: `user00@…` to `user59@…`, created a second apart.
+async fn sixty_accounts(app: &TestApp) {
+    let now = app.clock.now();
+    for i in 0..60 {
+        sqlx::query(
+            "INSERT INTO users (email, name, role, password_hash, created_at, password_changed_at) \
+             VALUES ($1, $2, 'employee', 'unused', $3, $3)",
+        )
+        .bind(format!("user{i:02}@example.com"))
+        .bind(format!("Person {}", 60 - i))
+        .bind(now - 1000 + i)
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    }
+}
+
+async fn the_users_table_sorts_by_its_headers_and_pages_by_the_chosen_size(app: TestApp) {
+    app.sign_in_as_admin().await;
+    sixty_accounts(&app).await;
+    let rows = |page: &str| page.matches("<details class=\"menu row-menu\">").count();
+
+    let (_, by_name) = app.browser.opens("/admin/users").await;
+    assert_eq!(rows(&by_name), 25, "25 a page by default");
+    assert!(by_name.contains("aria-sort=\"ascending\""));
+    let header = "href=\"/admin/users?sort=email&amp;dir=asc&amp;size=25\"";
+    assert!(by_name.contains(header), "the e-mail header sorts");
+
+    let (_, by_email) = app
+        .browser
+        .opens("/admin/users?sort=email&dir=desc&size=50")
+        .await;
+    assert_eq!(rows(&by_email), 50);
+    let first = by_email
+        .find("user59@example.com")
+        .expect("the last address first");
+    assert!(first < by_email.find("user58@example.com").unwrap());
+    assert!(by_email.contains("aria-sort=\"descending\""));
+    assert!(by_email.contains("aria-current=\"page\""), "numbered pages");
+
+    let (_, newest) = app
+        .browser
+        .opens("/admin/users?sort=created&dir=desc&size=100")
+        .await;
+    assert_eq!(rows(&newest), 61, "everyone on one page of 100");
+    let (status, _) = app.browser.opens("/admin/users?size=7").await;
+    assert_eq!(status, Status::BadRequest, "a size nobody offered");
+}
+
 on_every_backend!(
+    the_users_table_sorts_by_its_headers_and_pages_by_the_chosen_size,
     revoking_one_of_two_sessions_ends_exactly_that_one,
     force_logout_ends_all_of_one_users_sessions_and_no_one_elses,
     disabling_a_user_ends_their_sessions_and_blocks_login_with_the_generic_failure,

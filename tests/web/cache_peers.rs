@@ -24,6 +24,20 @@ async fn app_with_short_leases() -> Option<TestApp> {
     spawn_app_with(Backend::Postgres, &[("cache_lease_ms", LEASE_MS.into())]).await
 }
 
+/// The stage of most tests here: an administrator signed in on the first browser, and Ada.
+async fn admin_and_ada() -> Option<(TestApp, hr_portal::users::User)> {
+    let app = app_with_short_leases().await?;
+    app.sign_in_as_admin().await;
+    let ada = app.create_ada().await;
+    Some((app, ada))
+}
+
+/// A new sign-in of Ada's (in another browser): its encrypted session cookie.
+async fn cookie_of(app: &TestApp, ada: &hr_portal::users::User) -> String {
+    let browser = app.browser_signed_in_as(ada).await;
+    browser.session_cookie().expect("signed in")
+}
+
 /// The real server binary on the test's database and data folder (so it shares the secret key,
 /// and reads the same encrypted cookies), with its metrics on a second port.
 struct ServerProcess {
@@ -143,8 +157,7 @@ const PAGE: &str = "/account/password";
 /// Ada signed in (in-process), her encrypted session cookie opened twice on `server` so the
 /// second answer came from its memory.
 async fn hot_on(server: &ServerProcess, app: &TestApp, ada: &hr_portal::users::User) -> String {
-    let browser = app.browser_signed_in_as(ada).await;
-    let cookie = browser.session_cookie().expect("signed in");
+    let cookie = cookie_of(app, ada).await;
     assert_eq!(server.status(PAGE, &cookie), 200);
     let hits = server.cache_hits();
     assert_eq!(server.status(PAGE, &cookie), 200);
@@ -175,11 +188,9 @@ fn lease() -> Duration {
 #[rocket::async_test]
 async fn a_paused_instance_delays_the_revoker_within_its_lease_and_never_serves_a_revoked_session()
 {
-    let Some(app) = app_with_short_leases().await else {
+    let Some((app, ada)) = admin_and_ada().await else {
         return;
     };
-    app.sign_in_as_admin().await;
-    let ada = app.create_ada().await;
     let server = ServerProcess::start(&app);
 
     for way in ["web", "command line"] {
@@ -216,11 +227,9 @@ async fn a_paused_instance_delays_the_revoker_within_its_lease_and_never_serves_
 
 #[rocket::async_test]
 async fn a_killed_instance_delays_the_revoker_at_most_its_lease() {
-    let Some(app) = app_with_short_leases().await else {
+    let Some((app, ada)) = admin_and_ada().await else {
         return;
     };
-    app.sign_in_as_admin().await;
-    let ada = app.create_ada().await;
     let mut server = ServerProcess::start(&app);
     let cookie = hot_on(&server, &app, &ada).await;
     let other_instance = app.new_browser().await;
@@ -272,19 +281,13 @@ async fn hot_in_process(client: &Client, cookie: &str) {
 
 #[rocket::async_test]
 async fn a_terminated_listen_connection_turns_caches_off_and_never_serves_a_revoked_session() {
-    let Some(app) = app_with_short_leases().await else {
+    let Some((app, ada)) = admin_and_ada().await else {
         return;
     };
-    app.sign_in_as_admin().await;
-    let ada = app.create_ada().await;
     let victim = app.new_browser().await;
     for i in 0..20 {
         serving_again(&victim).await;
-        let cookie = app
-            .browser_signed_in_as(&ada)
-            .await
-            .session_cookie()
-            .unwrap();
+        let cookie = cookie_of(&app, &ada).await;
         hot_in_process(&victim, &cookie).await;
         let lost = peers_of(&victim).lost_connections();
         let terminated: Vec<bool> = sqlx::query_scalar(
@@ -320,11 +323,7 @@ async fn a_missed_generation_turns_caches_off_until_caught_up() {
     };
     let ada = app.create_ada().await;
     let victim = app.new_browser().await;
-    let cookie = app
-        .browser_signed_in_as(&ada)
-        .await
-        .session_cookie()
-        .unwrap();
+    let cookie = cookie_of(&app, &ada).await;
     hot_in_process(&victim, &cookie).await;
     let lost = peers_of(&victim).lost_connections();
     // An announcement far ahead of the last one: those in between were never heard.

@@ -33,7 +33,7 @@ async fn send_reset_link(
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
     let user_id = user_id?;
-    let here = uri!(users_page(_, _));
+    let here = uri!(users_page(_, _, _, _, _));
     let target = AccountRef::Id(user_id);
     match recovery::reset_link(app, &form.actor, target, Delivery::Mail).await? {
         ResetLink::NoSuchUser => Err(AppError::NotFound),
@@ -77,7 +77,7 @@ async fn reset_two_factor(
         reset.ended
     );
     let own = "Your two-factor sign-in was reset and your sessions were signed out.";
-    let back = uri!(users_page(_, _));
+    let back = uri!(users_page(_, _, _, _, _));
     Ok(after_ending_all(
         &admin.0,
         &reset.user,
@@ -96,7 +96,7 @@ async fn unlock_user(
     app: &State<App>,
 ) -> AppResult<NoticeRedirect> {
     let user_id = user_id?;
-    let here = uri!(users_page(_, _));
+    let here = uri!(users_page(_, _, _, _, _));
     match recovery::unlock(app, &form.actor, AccountRef::Id(user_id)).await? {
         Unlock::NoSuchUser => Err(AppError::NotFound),
         Unlock::NotLocked(user) => Ok(page::done(
@@ -119,7 +119,7 @@ async fn change_account(
     cookie: &SessionCookie<'_>,
     app: &App,
 ) -> AppResult<NoticeRedirect> {
-    let here = uri!(users_page(_, _));
+    let here = uri!(users_page(_, _, _, _, _));
     let (user, ended) =
         match accounts::change_account(app, &actor, AccountRef::Id(user_id), action).await? {
             AccountOutcome::NoSuchUser => return Err(AppError::NotFound),

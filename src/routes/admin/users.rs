@@ -19,13 +19,12 @@ use crate::ids::UserId;
 use crate::secret::Secret;
 use crate::text::search_term;
 use crate::users::password::Password;
-use crate::users::Role;
+use crate::users::{AccountColumn, AccountOrder, Role};
 use crate::web::guards::forms::csrf_protected;
-use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect, Pagination};
+use crate::web::page::{self, page_window, Layout, Notice, NoticeRedirect};
 use crate::web::refusals::Wording;
+use crate::web::table::{page_size, SortHeader, TableLinks, PAGE_SIZES};
 use crate::web::views::{Moment, SelectOption};
-
-const USERS_PER_PAGE: i64 = 50;
 
 /// An account as the users table shows it.
 #[derive(Debug, Serialize)]
@@ -94,10 +93,13 @@ async fn answer_form(
     refused_form: impl FnOnce(String) -> UserForms,
 ) -> AppResult<Either<NoticeRedirect, (Status, Template)>> {
     match answer {
-        Ok(done) => Ok(Either::Left(page::done(uri!(users_page(_, _)), done))),
+        Ok(done) => Ok(Either::Left(page::done(
+            uri!(users_page(_, _, _, _, _)),
+            done,
+        ))),
         Err((status, error)) => {
             let forms = refused_form(error);
-            let page = users_listing(admin, app, "", None, None, forms).await?;
+            let page = users_listing(admin, app, Listing::default(), None, forms).await?;
             Ok(Either::Right((status, page)))
         }
     }
@@ -110,18 +112,46 @@ struct UserForms {
     invitation: AccountDraft,
 }
 
+/// What the users table shows: the search, the order, the page size and the page.
+#[derive(Debug, Default)]
+struct Listing {
+    query: String,
+    order: AccountOrder,
+    size: i64,
+    page: Option<i64>,
+}
+
+impl Listing {
+    /// The links every header, page and size keeps.
+    fn links(&self) -> TableLinks {
+        TableLinks::new(
+            "/admin/users",
+            self.order.column.as_str(),
+            self.order.descending,
+        )
+        .filter("q", &self.query)
+        .page_size(self.size)
+    }
+}
+
 /// The users page: one page of accounts plus the new-account and invitation forms.
 async fn users_listing(
     admin: &CurrentUser,
     app: &App,
-    query: &str,
-    page: Option<i64>,
+    listing: Listing,
     flash: Option<Notice>,
     forms: UserForms,
 ) -> AppResult<Template> {
     let current = &admin.session;
-    let (page, offset) = page_window(page, USERS_PER_PAGE);
-    let (users, total) = accounts::users_page(app, query, USERS_PER_PAGE, offset).await?;
+    let size = if listing.size > 0 {
+        listing.size
+    } else {
+        PAGE_SIZES[0]
+    };
+    let listing = Listing { size, ..listing };
+    let query = listing.query.as_str();
+    let (page, offset) = page_window(listing.page, size);
+    let (users, total) = accounts::users_page(app, query, listing.order, size, offset).await?;
     let locks = recovery::locked_until(app, &users).await?;
     let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let with_two_factor = two_factor::enabled_among(app, &ids).await?;
@@ -162,23 +192,45 @@ async fn users_listing(
             csrf_token: current.csrf_token(),
             query,
             users: rows,
-            pagination: Pagination::new(page, USERS_PER_PAGE, total).with_query("q", query),
+            headers: user_headers(&listing.links()),
+            pagination: listing.links().pagination(page, size, total),
             roles,
             forms,
         },
     ))
 }
 
-#[get("/admin/users?<q>&<page>")]
+/// The columns: name, e-mail and creation sort (e-mails are stored folded, so they order alike
+/// on both databases); role, status and actions do not.
+fn user_headers(links: &TableLinks) -> Vec<SortHeader> {
+    vec![
+        links.header(AccountColumn::Name.as_str(), "Name"),
+        links.header(AccountColumn::Email.as_str(), "E-mail"),
+        links.plain("Role"),
+        links.plain("Status"),
+        links.header(AccountColumn::Created.as_str(), "Created"),
+    ]
+}
+
+#[get("/admin/users?<q>&<sort>&<dir>&<size>&<page>")]
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn users_page(
     admin: Require<ManageAccess>,
     q: Option<&str>,
+    sort: Option<&str>,
+    dir: Option<&str>,
+    size: Option<&str>,
     page: Option<i64>,
     app: &State<App>,
     flash: Option<Notice>,
 ) -> AppResult<Template> {
-    let forms = UserForms::default();
-    users_listing(&admin.0, app, &search_term(q), page, flash, forms).await
+    let listing = Listing {
+        query: search_term(q),
+        order: AccountOrder::parse(sort, dir),
+        size: page_size(size)?,
+        page,
+    };
+    users_listing(&admin.0, app, listing, flash, UserForms::default()).await
 }
 
 /// The new-account form (its `Debug` redacts the passwords).
