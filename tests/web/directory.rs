@@ -13,6 +13,7 @@ use rocket::http::Status;
 use rocket::local::asynchronous::Client;
 
 use crate::helpers::*;
+use crate::hr::{ids_after, result_count};
 
 /// A stored employee, as the expectations need them.
 #[derive(Debug, Clone)]
@@ -62,21 +63,7 @@ fn by_name<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Vec<i64> {
 }
 
 fn listed_ids(html: &str) -> Vec<i64> {
-    html.split("<a class=\"person\" href=\"/employees/")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next()?.parse().ok())
-        .collect()
-}
-
-fn result_count(html: &str) -> i64 {
-    let marker = "id=\"result-count\">";
-    let at = html.find(marker).expect("the directory shows a count") + marker.len();
-    html[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap()
+    ids_after(html, "<a class=\"person\" href=\"/employees/")
 }
 
 /// The dashboard's headcount figure.

@@ -770,3 +770,16 @@ impl TestApp {
             .unwrap();
     }
 }
+
+/// Submits a form whose values the test built (`name`, value) and returns the status and page.
+#[allow(dead_code)] // used by some test modules only
+pub async fn submit(
+    browser: &Client,
+    page: &str,
+    action: &str,
+    fields: &[(&'static str, String)],
+) -> (Status, String) {
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = browser.submits(page, action, &borrowed).await;
+    (response.status(), body(response).await)
+}

@@ -107,7 +107,7 @@ fn listed_ids(html: &str) -> Vec<i64> {
     ids_after(html, "<a class=\"person\" href=\"/employees/")
 }
 
-fn ids_after(html: &str, marker: &str) -> Vec<i64> {
+pub(crate) fn ids_after(html: &str, marker: &str) -> Vec<i64> {
     html.split(marker)
         .skip(1)
         .filter_map(|rest| rest.split('"').next()?.parse().ok())
@@ -115,7 +115,7 @@ fn ids_after(html: &str, marker: &str) -> Vec<i64> {
 }
 
 /// The "N people" count above the directory table.
-fn result_count(html: &str) -> i64 {
+pub(crate) fn result_count(html: &str) -> i64 {
     let marker = "id=\"result-count\">";
     let at = html.find(marker).expect("the directory shows a count") + marker.len();
     html[at..]

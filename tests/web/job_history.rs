@@ -7,7 +7,6 @@
 use chrono::{Duration, NaiveDate};
 use hr_portal::users::Role;
 use rocket::http::Status;
-use rocket::local::asynchronous::Client;
 
 use crate::helpers::*;
 
@@ -37,17 +36,6 @@ fn with(
         fields.iter().filter(|(k, _)| *k != name).cloned().collect();
     changed.push((name, value.to_string()));
     changed
-}
-
-async fn submit(
-    browser: &Client,
-    page: &str,
-    action: &str,
-    fields: &[(&'static str, String)],
-) -> (Status, String) {
-    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let response = browser.submits(page, action, &borrowed).await;
-    (response.status(), body(response).await)
 }
 
 /// The administrator adds a record with the form; its id.

@@ -61,17 +61,6 @@ fn record(name: &str, email: &str, manager: &str, private: bool) -> Vec<(&'stati
     fields
 }
 
-async fn submit(
-    browser: &Client,
-    page: &str,
-    action: &str,
-    fields: &[(&'static str, String)],
-) -> (Status, String) {
-    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let response = browser.submits(page, action, &borrowed).await;
-    (response.status(), body(response).await)
-}
-
 /// The administrator (the first browser) adds a record; its id.
 async fn admin_adds(
     app: &TestApp,
