@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use rocket::tokio::sync::Notify;
 use rocket::tokio::time::{sleep, sleep_until, timeout};
-use sqlx::postgres::{PgListener, PgNotification};
+use sqlx::postgres::{PgListener, PgNotification, PgPool, PgPoolOptions};
 
 use super::state::State;
 use super::{ACK_CHANNEL, GENERATION_CHANNEL};
@@ -19,9 +19,15 @@ const RECONNECT_AT_MOST: Duration = Duration::from_secs(5);
 
 /// Connects, listens, takes (or renews) the lease, then catches up: reads the generation now
 /// committed, drops everything cached and acknowledges it. Only then may the caches be used.
-/// The listener, and the generation it caught up to.
-pub(super) async fn connect(url: &str, state: &State) -> Result<(PgListener, i64), sqlx::Error> {
-    let mut listener = PgListener::connect(url).await?;
+/// The listener on its own one-connection pool, and the generation it caught up to.
+pub(super) async fn connect(url: &str, state: &State) -> Result<Connected, sqlx::Error> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect(url)
+        .await?;
+    let mut listener = PgListener::connect_with(&pool).await?;
     // Named, so an operator can tell it apart in `pg_stat_activity`.
     sqlx::query("SET application_name = 'hr-portal cache listener'")
         .execute(&mut listener)
@@ -41,7 +47,28 @@ pub(super) async fn connect(url: &str, state: &State) -> Result<(PgListener, i64
     state.cover(current);
     acknowledge(&mut listener, state, current).await?;
     state.listening_again();
-    Ok((listener, current))
+    Ok(Connected {
+        listener,
+        pool,
+        heard: current,
+    })
+}
+
+/// A caught-up listener. Its pool is closed when it is let go, so the connection ends with it
+/// (a `PgListener` dropped on its own hands its connection back to a pool nobody closes).
+pub(super) struct Connected {
+    listener: PgListener,
+    pool: PgPool,
+    heard: i64,
+}
+
+impl Connected {
+    async fn close(self) {
+        drop(self.listener);
+        // Waits for the connection to come back from the listener's UNLISTEN, then closes it;
+        // a database that does not answer is not waited for (the socket goes with the process).
+        let _ = timeout(Duration::from_secs(1), self.pool.close()).await;
+    }
 }
 
 /// Why serving stopped.
@@ -54,21 +81,20 @@ enum Ended {
 
 /// The listener task: serves until the process stops, reconnecting (caches off meanwhile)
 /// whenever the connection is lost.
-pub(super) async fn run(
-    url: String,
-    state: Weak<State>,
-    connected: (PgListener, i64),
-    stop: Arc<Notify>,
-) {
+pub(super) async fn run(url: String, state: Weak<State>, first: Connected, stop: Arc<Notify>) {
     // Kept apart from the state, which is gone once the process has dropped its `Peers`.
     let Some(id) = state.upgrade().map(|live| live.id.clone()) else {
         return;
     };
-    let (mut listener, mut heard) = connected;
+    let mut connected = first;
     loop {
-        match serve(&mut listener, &state, &stop, &mut heard).await {
+        let Connected {
+            listener, heard, ..
+        } = &mut connected;
+        match serve(listener, &state, &stop, heard).await {
             Ended::Stopped => {
-                give_back(&mut listener, &id).await;
+                give_back(listener, &id).await;
+                connected.close().await;
                 return;
             }
             Ended::Lost(reason) => {
@@ -78,9 +104,9 @@ pub(super) async fn run(
                 rocket::warn!("cache invalidations: {reason}; caches are off until caught up");
             }
         }
-        drop(listener);
+        connected.close().await;
         let mut wait = RECONNECT_AFTER;
-        (listener, heard) = loop {
+        connected = loop {
             rocket::tokio::select! {
                 _ = stop.notified() => return,
                 _ = sleep(wait) => {}
